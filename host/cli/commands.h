@@ -1,0 +1,13 @@
+// The verbs of the `wick` CLI, each in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace wick::cli {
+
+// Adds `wick run` to the app; the returned callable runs it once parsed and
+// returns the process exit status.
+std::function<int()> addRunCommand(CLI::App& app);
+
+}  // namespace wick::cli

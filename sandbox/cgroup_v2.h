@@ -1,0 +1,36 @@
+// A sandbox slice on cgroup v2: one directory in the unified hierarchy.
+#pragma once
+
+#include "sandbox/cgroup.h"
+
+namespace wick::sandbox {
+
+class CgroupV2Slice final : public CgroupSlice {
+ public:
+  CgroupV2Slice(std::shared_ptr<const CgroupHierarchy> hierarchy, std::string parent,
+                std::string name)
+      : CgroupSlice(std::move(hierarchy), std::move(parent), std::move(name)) {}
+  ~CgroupV2Slice() override;
+
+  static Result<std::unique_ptr<CgroupSlice>> create(
+      std::shared_ptr<const CgroupHierarchy> hierarchy, const std::string& parent,
+      const std::string& name, const Resources& resources, int host_cpus);
+
+  Status setResources(const Resources& resources, int host_cpus) override;
+  Status freeze() override;
+  Status thaw() override;
+  Status killAll() override;
+  Result<CgroupStats> stats() const override;
+  std::vector<int> pids() const override;
+  Status remove() override;
+  Result<UniqueFd> openDirFd() const override;
+  Result<std::vector<UniqueFd>> openProcsFds() const override;
+
+ private:
+  // <root>/<parent>/<name>/<file>
+  std::string path(const std::string& file = "") const;
+  Status write(const std::string& file, std::string_view value) const;
+  bool removed_ = false;
+};
+
+}  // namespace wick::sandbox

@@ -1,0 +1,117 @@
+// Everything the cloned child needs, prepared by the parent. The child of a
+// threaded process may not allocate (another thread may have held malloc's lock
+// at clone time) nor call glibc's set*id wrappers (they signal threads that do
+// not exist in the child), so the parent turns a SandboxSpec into flat arrays
+// of C strings and operations that the child only walks.
+#pragma once
+
+#include <sys/capability.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "common/error.h"
+#include "sandbox/spec.h"
+
+namespace wick::sandbox {
+
+// A filesystem operation run by the child before pivot_root.
+struct FsOp {
+  enum class Kind : uint8_t { kMount, kMkdir, kMknod, kSymlink, kRejectSymlinks };
+  Kind kind;
+  const char* source = nullptr;  // mount source, symlink target
+  const char* target = nullptr;  // absolute host path (under the staging root)
+  const char* fstype = nullptr;
+  unsigned long flags = 0;
+  const char* data = nullptr;
+  mode_t mode = 0;
+  dev_t dev = 0;
+  bool optional = false;    // a missing target (ENOENT) is skipped, not an error
+  std::string description;  // for the error message (read by the parent only)
+};
+
+// Steps of create, in the order the child runs them. Names appear in errors and
+// in the timings.
+enum class ChildStep : uint8_t {
+  kJoinCgroup,
+  kMounts,
+  kPivotRoot,
+  kHostname,
+  kLoopback,
+  kFds,
+  kRlimits,
+  kCapabilities,
+  kIdentity,
+  kCwd,
+  kSeccomp,
+  kExec,
+  kCount
+};
+const char* toString(ChildStep step);
+
+// What the child writes to the sync pipe: its step timings just before exec,
+// or the step that failed.
+struct ChildReport {
+  static constexpr uint32_t kTimings = 1;
+  static constexpr uint32_t kFailure = 2;
+  uint32_t kind = 0;
+  ChildStep step = ChildStep::kCount;
+  int32_t err = 0;
+  int32_t op_index = -1;  // FsOp that failed, if any
+  uint64_t start_ns = 0;
+  uint64_t step_end_ns[static_cast<size_t>(ChildStep::kCount)] = {};
+};
+
+class ChildPlan {
+ public:
+  struct Inputs {
+    const SandboxSpec* spec;
+    std::string stage_dir;  // host directory the child mounts its staging tmpfs on
+    const std::vector<uint8_t>* seccomp_program;  // may be null
+  };
+  static Result<ChildPlan> build(const Inputs& inputs);
+
+  ChildPlan() = default;
+  ChildPlan(ChildPlan&&) = default;
+  ChildPlan& operator=(ChildPlan&&) = default;
+
+  // Filled by the parent right before clone.
+  std::vector<int> cgroup_procs_fds;  // v1: the child writes "0" to each
+
+  std::vector<FsOp> ops;
+  const char* new_root = nullptr;
+  const char* hostname = nullptr;
+  bool loopback_up = false;
+  std::vector<const char*> argv;   // null-terminated
+  std::vector<const char*> envp;   // null-terminated
+  const char* path_env = nullptr;  // PATH used to find argv[0] when it has no '/'
+  const char* cwd = nullptr;
+  int exec_fd = -1;
+  // stdio then passed fds: child fd numbers and where they come from (-1: /dev/null).
+  std::vector<int> fd_sources;
+  std::vector<int> fd_targets;
+  int highest_target_fd = 2;
+  std::vector<Rlimit> rlimits;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  struct CapFree {
+    void operator()(void* caps) const { cap_free(caps); }
+  };
+  std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree> empty_caps;
+  const std::vector<uint8_t>* seccomp_program = nullptr;
+
+ private:
+  const char* keep(std::string text);
+  std::deque<std::string> strings_;
+};
+
+// Runs in the cloned child: applies the plan and execs, or reports the failing
+// step on sync_fd and exits 127. Never returns.
+[[noreturn]] void runChild(const ChildPlan& plan, int sync_fd);
+
+}  // namespace wick::sandbox

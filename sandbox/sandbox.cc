@@ -1,0 +1,334 @@
+#include "sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "sandbox/cgroup_files.h"
+#include "sandbox/child_plan.h"
+#include "sandbox/seccomp_profile.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace wick::sandbox {
+
+namespace {
+
+constexpr const char* kSlicePrefix = "wick-";
+
+uint64_t nowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string randomId() {
+  uint8_t bytes[6];
+  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+    uint64_t fallback = nowNs() ^ static_cast<uint64_t>(::getpid());
+    std::memcpy(bytes, &fallback, sizeof bytes);
+  }
+  char text[sizeof bytes * 2 + 1];
+  for (size_t i = 0; i < sizeof bytes; ++i)
+    std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
+  return text;
+}
+
+bool validId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return id != "." && id != "..";
+}
+
+int hostCpus() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<int>(online) : 1;
+}
+
+Status makeDirs(const std::string& path, mode_t mode) {
+  for (size_t slash = 1; slash != std::string::npos;) {
+    slash = path.find('/', slash + 1);
+    const std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+      return Error::fromErrno("mkdir " + prefix);
+  }
+  return {};
+}
+
+ExitStatus toExitStatus(const siginfo_t& info) {
+  ExitStatus status;
+  if (info.si_code == CLD_EXITED) {
+    status.code = info.si_status;
+  } else {
+    status.signaled = true;
+    status.signal = info.si_status;
+  }
+  return status;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Launcher
+
+Result<Launcher> Launcher::open(const LauncherOptions& options) {
+  Launcher launcher;
+  launcher.options_ = options;
+  auto hierarchy = CgroupHierarchy::discover(options.cgroup_root);
+  if (!hierarchy) return std::move(hierarchy).error().context("open sandbox launcher");
+  launcher.hierarchy_ = std::make_shared<const CgroupHierarchy>(std::move(*hierarchy));
+  auto program = compileDefaultSeccompProfile();
+  if (!program) return std::move(program).error().context("open sandbox launcher");
+  launcher.seccomp_program_ = std::make_shared<const std::vector<uint8_t>>(std::move(*program));
+  WICK_TRY(makeDirs(options.runtime_dir + "/stage", 0700), "open sandbox launcher");
+  launcher.host_cpus_ = hostCpus();
+  return launcher;
+}
+
+Result<int> Launcher::reclaimLeftovers() const {
+  auto names = CgroupSlice::list(*hierarchy_, options_.cgroup_parent, kSlicePrefix);
+  if (!names) return std::move(names).error().context("reclaim leftover sandboxes");
+  int reclaimed = 0;
+  for (const auto& name : *names) {
+    auto slice = CgroupSlice::adopt(hierarchy_, options_.cgroup_parent, name);
+    WICK_TRY(slice->killAll(), "reclaim leftover slice " + name);
+    WICK_TRY(slice->remove(), "reclaim leftover slice " + name);
+    ++reclaimed;
+  }
+  return reclaimed;
+}
+
+void Launcher::removeParentIfEmpty() const {
+  std::vector<std::string> roots = hierarchy_->version() == CgroupVersion::kV2
+                                       ? std::vector<std::string>{hierarchy_->v2Root()}
+                                       : hierarchy_->v1Hierarchies();
+  // rmdir fails (EBUSY/ENOTEMPTY) while any slice remains: that is the check.
+  for (const auto& root : roots)
+    ::rmdir((root + "/" + options_.cgroup_parent).c_str());
+}
+
+Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
+  const uint64_t start = nowNs();
+  Sandbox sandbox;
+  sandbox.id_ = spec.id.empty() ? randomId() : spec.id;
+  const std::string what = "create sandbox " + sandbox.id_;
+  if (!validId(sandbox.id_))
+    return Error("spec: invalid sandbox id '" + sandbox.id_ + "'", EINVAL).context(what);
+  auto step = [&sandbox, last = start](const char* name) mutable {
+    uint64_t now = nowNs();
+    sandbox.timings_.steps.push_back({name, now - last});
+    last = now;
+    return now;
+  };
+
+  auto plan = ChildPlan::build({&spec, options_.runtime_dir + "/stage", seccomp_program_.get()});
+  if (!plan) return std::move(plan).error().context(what);
+  step("plan");
+
+  auto slice = CgroupSlice::create(hierarchy_, options_.cgroup_parent, kSlicePrefix + sandbox.id_,
+                                   spec.resources, host_cpus_);
+  if (!slice) return std::move(slice).error().context(what + ": cgroup");
+  sandbox.slice_ = std::move(*slice);
+  auto procs_fds = sandbox.slice_->openProcsFds();
+  if (!procs_fds) return std::move(procs_fds).error().context(what + ": cgroup");
+  for (const auto& fd : *procs_fds)
+    plan->cgroup_procs_fds.push_back(fd.get());
+
+  clone_args args{};
+  args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+  if (spec.isolate_network) args.flags |= CLONE_NEWNET;
+  UniqueFd cgroup_dir;
+  if (hierarchy_->version() == CgroupVersion::kV2) {
+    auto dir = sandbox.slice_->openDirFd();
+    if (!dir) return std::move(dir).error().context(what + ": cgroup");
+    cgroup_dir = std::move(*dir);
+    args.flags |= CLONE_INTO_CGROUP | CLONE_NEWCGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_dir.get());
+  }
+  int pidfd = -1;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  step("cgroup");
+
+  int sync[2];
+  if (::pipe2(sync, O_CLOEXEC) != 0) return Error::fromErrno(what + ": sync pipe");
+  UniqueFd sync_read(sync[0]);
+  UniqueFd sync_write(sync[1]);
+
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return Error::fromErrno(what + ": clone3");
+  if (pid == 0) runChild(*plan, sync_write.get());
+  sandbox.pid_ = static_cast<pid_t>(pid);
+  sandbox.pidfd_.reset(pidfd);
+  sync_write.reset();
+  const uint64_t cloned = step("clone");
+
+  // The child writes its timings just before exec, or the step that failed;
+  // exec closes the pipe.
+  ChildReport report;
+  ChildReport received;
+  size_t filled = 0;
+  bool failed = false;
+  for (;;) {
+    ssize_t n = ::read(sync_read.get(), reinterpret_cast<char*>(&received) + filled,
+                       sizeof received - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    filled += static_cast<size_t>(n);
+    if (filled == sizeof received) {
+      report = received;
+      failed = failed || report.kind == ChildReport::kFailure;
+      filled = 0;
+    }
+  }
+  const uint64_t execed = nowNs();
+  if (failed || report.kind != ChildReport::kTimings) {
+    (void)sandbox.destroy();
+    if (report.kind != ChildReport::kFailure)
+      return Error(what + ": the child died before reporting", ECHILD);
+    std::string detail = toString(report.step);
+    if (report.op_index >= 0 && static_cast<size_t>(report.op_index) < plan->ops.size())
+      detail += ": " + plan->ops[static_cast<size_t>(report.op_index)].description;
+    else if (report.step == ChildStep::kExec)
+      detail += " " + spec.argv[0];
+    else if (report.step == ChildStep::kCwd)
+      detail += " " + spec.cwd;
+    return Error::fromErrno(what + ": " + detail, report.err);
+  }
+  // Child steps: from the clone to each mark, in order.
+  uint64_t last = cloned;
+  for (size_t i = 0; i < static_cast<size_t>(ChildStep::kCount); ++i) {
+    uint64_t end = report.step_end_ns[i];
+    if (end == 0) continue;
+    sandbox.timings_.steps.push_back(
+        {toString(static_cast<ChildStep>(i)), end > last ? end - last : 0});
+    last = std::max(last, end);
+  }
+  sandbox.timings_.steps.push_back({"exec", execed > last ? execed - last : 0});
+  sandbox.timings_.total_ns = execed - start;
+  return sandbox;
+}
+
+// ---------------------------------------------------------------- Sandbox
+
+Sandbox& Sandbox::operator=(Sandbox&& other) noexcept {
+  if (this != &other) {
+    (void)destroy();
+    id_ = std::move(other.id_);
+    pid_ = other.pid_;
+    pidfd_ = std::move(other.pidfd_);
+    slice_ = std::move(other.slice_);
+    exit_ = other.exit_;
+    timings_ = std::move(other.timings_);
+    frozen_ = other.frozen_;
+  }
+  return *this;
+}
+
+Sandbox::~Sandbox() {
+  (void)destroy();
+}
+
+Result<std::optional<ExitStatus>> Sandbox::wait(std::optional<std::chrono::milliseconds> timeout) {
+  if (exit_) return exit_;
+  if (!pidfd_) return Error("wait: sandbox " + id_ + " was destroyed", ESRCH);
+  if (timeout) {
+    pollfd fd{pidfd_.get(), POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + *timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      int rc = ::poll(&fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+      if (rc > 0) break;
+      if (rc == 0) return std::optional<ExitStatus>();
+      if (errno != EINTR) return Error::fromErrno("wait for sandbox " + id_);
+    }
+  }
+  siginfo_t info{};
+  for (;;) {
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) ==
+        0)
+      break;
+    if (errno != EINTR) return Error::fromErrno("waitid sandbox " + id_);
+  }
+  exit_ = toExitStatus(info);
+  return exit_;
+}
+
+Status Sandbox::kill(int signal) {
+  if (exit_ || !pidfd_) return {};
+  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) != 0 && errno != ESRCH)
+    return Error::fromErrno("signal sandbox " + id_);
+  // A v1-frozen task only handles the signal once thawed.
+  if (frozen_) WICK_TRY(thaw(), "signal sandbox " + id_);
+  return {};
+}
+
+Status Sandbox::freeze() {
+  if (!slice_) return Error("freeze: sandbox " + id_ + " was destroyed", ESRCH);
+  WICK_TRY(slice_->freeze(), "sandbox " + id_);
+  frozen_ = true;
+  return {};
+}
+
+Status Sandbox::thaw() {
+  if (!slice_) return Error("thaw: sandbox " + id_ + " was destroyed", ESRCH);
+  WICK_TRY(slice_->thaw(), "sandbox " + id_);
+  frozen_ = false;
+  return {};
+}
+
+Result<CgroupStats> Sandbox::stats() const {
+  if (!slice_) return Error("stats: sandbox " + id_ + " was destroyed", ESRCH);
+  auto stats = slice_->stats();
+  if (!stats) return std::move(stats).error().context("stats of sandbox " + id_);
+  return stats;
+}
+
+Status Sandbox::updateResources(const Resources& resources) {
+  if (!slice_) return Error("update: sandbox " + id_ + " was destroyed", ESRCH);
+  int cpus = 1;
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  WICK_TRY(slice_->setResources(resources, cpus), "update sandbox " + id_);
+  return {};
+}
+
+Status Sandbox::destroy() {
+  Status result;
+  if (pidfd_ && !exit_) {
+    // SIGKILL to PID 1 of the namespace: the kernel kills every other process
+    // in it before PID 1 can be reaped.
+    if (auto killed = kill(SIGKILL); !killed) result = std::move(killed).error();
+    if (auto waited = wait(); !waited && result.ok()) result = std::move(waited).error();
+  }
+  pidfd_.reset();
+  if (slice_) {
+    if (!slice_->pids().empty()) (void)slice_->killAll();
+    if (auto removed = slice_->remove(); !removed && result.ok())
+      result = std::move(removed).error();
+    else
+      slice_.reset();
+  }
+  return result;
+}
+
+}  // namespace wick::sandbox

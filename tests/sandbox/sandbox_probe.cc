@@ -1,0 +1,148 @@
+// A program run inside test sandboxes: each verb tries one thing and prints
+// what happened, so the tests can assert the kernel's answer.
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <linux/perf_event.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+void report(const char* what, long rc) {
+  if (rc < 0)
+    std::printf("%s: %s\n", what, strerrorname_np(errno));
+  else
+    std::printf("%s: ok\n", what);
+}
+
+int denied() {
+  report("mount", ::mount("none", "/tmp", "tmpfs", 0, nullptr));
+  report("umount2", ::umount2("/proc", MNT_DETACH));
+  report("unshare_user", ::unshare(CLONE_NEWUSER));
+  report("unshare_net", ::unshare(CLONE_NEWNET));
+  report("keyctl", ::syscall(SYS_keyctl, 0 /*KEYCTL_GET_KEYRING_ID*/, -3, 0));
+  union bpf_attr attr {};
+  report("bpf", ::syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr));
+  perf_event_attr perf{};
+  perf.size = sizeof perf;
+  report("perf_event_open", ::syscall(SYS_perf_event_open, &perf, 0, -1, -1, 0));
+  io_uring_params params{};
+  report("io_uring_setup", ::syscall(SYS_io_uring_setup, 1, &params));
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  long child = ::syscall(SYS_clone3, &args, sizeof args);
+  if (child == 0) ::_exit(0);
+  if (child > 0) ::waitpid(static_cast<pid_t>(child), nullptr, 0);
+  report("clone3", child);
+  report("socket_packet", ::socket(AF_PACKET, SOCK_RAW, 0));
+  report("setns", ::syscall(SYS_setns, 0, 0));
+  report("chroot", ::chroot("/tmp"));
+  report("personality_norandom", ::syscall(SYS_personality, 0x0040000));
+  // ptrace of another process of the sandbox.
+  pid_t victim = ::fork();
+  if (victim == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  report("ptrace_attach", ::ptrace(PTRACE_ATTACH, victim, nullptr, nullptr));
+  ::kill(victim, SIGKILL);
+  ::waitpid(victim, nullptr, 0);
+  // A plain fork still works.
+  pid_t plain = ::fork();
+  if (plain == 0) ::_exit(0);
+  report("fork", plain);
+  if (plain > 0) ::waitpid(plain, nullptr, 0);
+  return 0;
+}
+
+int fds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  int own = ::dirfd(dir);
+  std::string list;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == own) continue;
+    list += std::string(list.empty() ? "" : " ") + entry->d_name;
+  }
+  std::printf("fds: %s\n", list.c_str());
+  return 0;
+}
+
+int alloc(size_t megabytes) {
+  std::vector<char*> blocks;
+  for (size_t i = 0; i < megabytes; ++i) {
+    char* block = static_cast<char*>(std::malloc(1 << 20));
+    std::memset(block, 1, 1 << 20);
+    blocks.push_back(block);
+  }
+  std::printf("allocated %zu MB\n", megabytes);
+  return 0;
+}
+
+int spin(double seconds, int threads) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i)
+    workers.emplace_back([&stop] {
+      volatile uint64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed))
+        n = n + 1;
+    });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& worker : workers)
+    worker.join();
+  return 0;
+}
+
+int forkbomb() {
+  int made = 0;
+  int last_errno = 0;
+  for (int i = 0; i < 100000; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    if (pid < 0) {
+      last_errno = errno;
+      break;
+    }
+    ++made;
+  }
+  std::printf("forked %d then %s\n", made, last_errno ? strerrorname_np(last_errno) : "nothing");
+  std::fflush(stdout);
+  ::kill(0, SIGKILL);  // the children die with us (we are PID 1)
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string verb = argc > 1 ? argv[1] : "";
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (verb == "denied") return denied();
+  if (verb == "fds") return fds();
+  if (verb == "alloc" && argc > 2) return alloc(std::strtoul(argv[2], nullptr, 10));
+  if (verb == "spin" && argc > 3) return spin(std::atof(argv[2]), std::atoi(argv[3]));
+  if (verb == "forkbomb") return forkbomb();
+  std::fprintf(stderr, "usage: sandbox_probe denied|fds|alloc MB|spin SECONDS THREADS|forkbomb\n");
+  return 2;
+}
