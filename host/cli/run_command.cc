@@ -91,6 +91,9 @@ sandbox::SandboxSpec buildSpec(const RunOptions& options) {
                ": must be within 1..10240 MB");
   if (options.timeout_s < 0) usageError("--timeout must not be negative");
   if (options.command.empty()) usageError("no command given (wick run [flags] -- COMMAND...)");
+  // CLI11 hands unknown flags to the command; no program name starts with '-'.
+  if (options.command.front().starts_with("-"))
+    usageError("unknown flag " + options.command.front());
   if (options.cwd.empty() || options.cwd[0] != '/')
     usageError("--cwd " + options.cwd + ": must be an absolute path");
 
@@ -247,14 +250,17 @@ std::function<int()> addRunCommand(CLI::App& app) {
   cmd->add_option("--memory", options->memory_mb, "Memory limit in MB (128..10240); CPU follows")
       ->capture_default_str();
   cmd->add_option("--layer", options->layers,
-                  "Read-only root layer directory, bottom first (repeat)");
-  cmd->add_option("--bind", options->binds, "Bind SRC:DST[:rw] (read-only unless :rw; repeat)");
+                  "Read-only root layer directory, bottom first (repeat)")
+      ->allow_extra_args(false);
+  cmd->add_option("--bind", options->binds, "Bind SRC:DST[:rw] (read-only unless :rw; repeat)")
+      ->allow_extra_args(false);
   cmd->add_option("--tmp-size", options->tmp_size_mb, "Size of the /tmp tmpfs in MB")
       ->capture_default_str();
   cmd->add_option("--timeout", options->timeout_s,
                   "Kill the sandbox after this many seconds (exit 124)");
   cmd->add_option("--env", options->env,
-                  "Environment entry KEY=VALUE (repeat; nothing is inherited)");
+                  "Environment entry KEY=VALUE (repeat; nothing is inherited)")
+      ->allow_extra_args(false);
   cmd->add_option("--cwd", options->cwd, "Working directory inside the sandbox")
       ->capture_default_str();
   cmd->add_option("--hostname", options->hostname, "Hostname inside the sandbox")
