@@ -214,8 +214,10 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
     mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, "lowerdir=" + lower,
           "mount overlay of " + std::to_string(spec.layers.size()) + " layers on " + root);
   }
-  // Never mount onto a path that leads through a symlink of the layers.
+  // Never mount onto a path that leads through a symlink of the layers. (With
+  // no layers every mount point is a directory we made in our own tmpfs.)
   auto guard = [&](const std::string& target) {
+    if (spec.layers.empty()) return;
     add({.kind = FsOp::Kind::kRejectSymlinks,
          .source = plan.keep(root),
          .target = plan.keep(target),

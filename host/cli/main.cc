@@ -1,6 +1,4 @@
 // wick: the operator CLI.
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -10,8 +8,6 @@ int main(int argc, char** argv) {
   CLI::App app{"wick: a self-hosted, Lambda-compatible function host"};
   app.require_subcommand(1);
   app.allow_extras();  // `wick run` takes its command from what follows its flags
-  bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "Log what is done");
   auto run = wick::cli::addRunCommand(app);
   try {
     app.parse(argc, argv);
@@ -21,7 +17,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wick: %s\n", e.what());
     return 2;
   }
-  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
   if (app.got_subcommand("run")) return run();
   return 2;
 }
