@@ -129,6 +129,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   const uint64_t start = nowNs();
   Sandbox sandbox;
   sandbox.id_ = spec.id.empty() ? randomId() : spec.id;
+  sandbox.host_cpus_ = host_cpus_;
   const std::string what = "create sandbox " + sandbox.id_;
   if (!validId(sandbox.id_))
     return Error("spec: invalid sandbox id '" + sandbox.id_ + "'", EINVAL).context(what);
@@ -239,6 +240,7 @@ Sandbox& Sandbox::operator=(Sandbox&& other) noexcept {
     exit_ = other.exit_;
     timings_ = std::move(other.timings_);
     frozen_ = other.frozen_;
+    host_cpus_ = other.host_cpus_;
   }
   return *this;
 }
@@ -305,10 +307,7 @@ Result<CgroupStats> Sandbox::stats() const {
 
 Status Sandbox::updateResources(const Resources& resources) {
   if (!slice_) return Error("update: sandbox " + id_ + " was destroyed", ESRCH);
-  int cpus = 1;
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
-  WICK_TRY(slice_->setResources(resources, cpus), "update sandbox " + id_);
+  WICK_TRY(slice_->setResources(resources, host_cpus_), "update sandbox " + id_);
   return {};
 }
 

@@ -76,6 +76,7 @@ class Sandbox {
   std::optional<ExitStatus> exit_;
   CreateTimings timings_;
   bool frozen_ = false;
+  int host_cpus_ = 1;
 };
 
 struct LauncherOptions {

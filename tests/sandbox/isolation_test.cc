@@ -1,6 +1,7 @@
 // Each isolation property of a sandbox, proved against the real kernel (root).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +88,12 @@ TEST(Isolation, DeniedSystemCallsFailWithEperm) {
         << result.out;
   EXPECT_NE(result.out.find("clone3: ENOSYS\n"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("fork: ok\n"), std::string::npos) << result.out;
+}
+
+TEST(Isolation, ForeignAbiSyscallsKillTheProcess) {
+  auto result = runToEnd(hostSpec({"/probe/sandbox_probe", "x32"}));
+  EXPECT_TRUE(result.status.signaled) << result.out;
+  EXPECT_EQ(result.status.signal, SIGSYS) << result.out;
 }
 
 TEST(Isolation, NoHostFdLeaksInButPassedFdsArrive) {

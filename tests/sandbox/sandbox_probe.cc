@@ -73,6 +73,14 @@ int denied() {
   return 0;
 }
 
+// A syscall through the x32 ABI (same numbers, bit 30 set) must not slip past
+// the filter's rules: the process is killed.
+int x32() {
+  long rc = ::syscall(0x40000000 | SYS_getpid);
+  std::printf("x32 getpid returned %ld (%s)\n", rc, rc < 0 ? strerrorname_np(errno) : "ok");
+  return 0;
+}
+
 int fds() {
   DIR* dir = ::opendir("/proc/self/fd");
   int own = ::dirfd(dir);
@@ -140,6 +148,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (verb == "denied") return denied();
   if (verb == "fds") return fds();
+  if (verb == "x32") return x32();
   if (verb == "alloc" && argc > 2) return alloc(std::strtoul(argv[2], nullptr, 10));
   if (verb == "spin" && argc > 3) return spin(std::atof(argv[2]), std::atoi(argv[3]));
   if (verb == "forkbomb") return forkbomb();
