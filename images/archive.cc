@@ -1,0 +1,281 @@
+#include "images/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace wick::images {
+
+std::string normalizeEntryPath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return "";
+  std::string normalized;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string part = path.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == ".." || part.find('\0') != std::string::npos) return "";
+    if (!normalized.empty()) normalized += '/';
+    normalized += part;
+  }
+  return normalized;
+}
+
+namespace {
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+
+// Would `target`, read from the directory holding `entry`, leave the root?
+bool symlinkEscapes(const std::string& entry, const std::string& target) {
+  if (target.empty() || target[0] == '/') return true;
+  long depth = static_cast<long>(std::count(entry.begin(), entry.end(), '/'));
+  size_t start = 0;
+  while (start <= target.size()) {
+    size_t end = target.find('/', start);
+    if (end == std::string::npos) end = target.size();
+    std::string part = target.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    depth += part == ".." ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+// Opens a directory below `root_fd`, refusing any symlink on the way.
+Result<UniqueFd> openBeneath(int root_fd, const std::string& relative) {
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const std::string path = relative.empty() ? "." : relative;
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how));
+  if (fd < 0) return Error::fromErrno("open directory " + path);
+  return UniqueFd(fd);
+}
+
+class Extractor {
+ public:
+  Extractor(int root_fd, const ExtractOptions& options) : root_fd_(root_fd), options_(options) {}
+
+  Status run(archive* reader) {
+    archive_entry* entry = nullptr;
+    for (;;) {
+      int rc = archive_read_next_header(reader, &entry);
+      if (rc == ARCHIVE_EOF) return {};
+      if (rc < ARCHIVE_WARN)
+        return Error(std::string("read archive: ") + archive_error_string(reader), EINVAL);
+      const char* raw = archive_entry_pathname(entry);
+      const std::string name = raw ? raw : "";
+      if (++entries_ > options_.max_entries)
+        return Error("more than " + std::to_string(options_.max_entries) + " entries", E2BIG);
+      auto handled = handle(reader, entry, name);
+      if (!handled) return std::move(handled).error().context("entry '" + name + "'");
+    }
+  }
+
+  const ExtractStats& stats() const { return stats_; }
+
+ private:
+  Status handle(archive* reader, archive_entry* entry, const std::string& name) {
+    const std::string path = normalizeEntryPath(name);
+    const mode_t type = archive_entry_filetype(entry);
+    if (path.empty()) {
+      // "./" or "" name the root itself; anything else left it.
+      if (type == AE_IFDIR && normalizeEntryPath("x/" + name) == "x") return {};
+      return Error("path leaves the destination", EPERM);
+    }
+    const size_t slash = path.rfind('/');
+    const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
+    const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    auto parent_fd = makeDirectories(parent);
+    if (!parent_fd) return std::move(parent_fd).error();
+
+    if (const char* link = archive_entry_hardlink(entry)) {
+      if (!options_.allow_hardlinks) return Error("hard links are not allowed", EPERM);
+      return hardlink(parent_fd->get(), base, link);
+    }
+    // Permission bits only: setuid, setgid and sticky never survive.
+    mode_t mode = archive_entry_perm(entry) & 0777;
+    switch (type) {
+      case AE_IFDIR: {
+        auto dir = makeDirectories(path);
+        if (!dir) return std::move(dir).error();
+        if (mode != 0 && ::fchmodat(parent_fd->get(), base.c_str(), mode, 0) != 0)
+          return Error::fromErrno("chmod");
+        return {};
+      }
+      case AE_IFREG:
+        return writeFile(reader, parent_fd->get(), base, mode == 0 ? 0644 : mode);
+      case AE_IFLNK: {
+        const char* target = archive_entry_symlink(entry);
+        if (target == nullptr) return Error("symlink without a target", EINVAL);
+        if (!options_.allow_escaping_symlinks && symlinkEscapes(path, target))
+          return Error(std::string("symlink to '") + target + "' points outside the destination",
+                       EPERM);
+        (void)::unlinkat(parent_fd->get(), base.c_str(), 0);
+        if (::symlinkat(target, parent_fd->get(), base.c_str()) != 0)
+          return Error::fromErrno("symlink");
+        ++stats_.symlinks;
+        return {};
+      }
+      default:
+        return Error("device nodes, fifos and sockets are not allowed", EPERM);
+    }
+  }
+
+  // mkdir -p below the root, one component at a time, never through a symlink.
+  Result<UniqueFd> makeDirectories(const std::string& relative) {
+    auto fd = openBeneath(root_fd_, "");
+    if (!fd) return fd;
+    size_t start = 0;
+    while (start < relative.size()) {
+      size_t end = relative.find('/', start);
+      if (end == std::string::npos) end = relative.size();
+      const std::string part = relative.substr(start, end - start);
+      start = end + 1;
+      if (::mkdirat(fd->get(), part.c_str(), 0755) == 0)
+        ++stats_.directories;
+      else if (errno != EEXIST)
+        return Error::fromErrno("mkdir " + relative.substr(0, end));
+      auto next = openBeneath(fd->get(), part);
+      if (!next) return std::move(next).error().context("a parent is not a plain directory");
+      fd = std::move(next);
+    }
+    return fd;
+  }
+
+  Status writeFile(archive* reader, int parent_fd, const std::string& base, mode_t mode) {
+    // A later entry of the same name replaces the earlier one (tar layers);
+    // whatever was there, including a symlink, is removed, never followed.
+    (void)::unlinkat(parent_fd, base.c_str(), 0);
+    UniqueFd out(::openat(parent_fd, base.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) return Error::fromErrno("create file");
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    for (;;) {
+      int rc = archive_read_data_block(reader, &block, &size, &offset);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc < ARCHIVE_WARN)
+        return Error(std::string("read data: ") + archive_error_string(reader), EINVAL);
+      stats_.bytes += size;
+      if (stats_.bytes > options_.max_unpacked_bytes)
+        return Error("unpacked size exceeds the limit of " +
+                         std::to_string(options_.max_unpacked_bytes) + " bytes",
+                     EFBIG);
+      // Sparse files come as blocks at offsets.
+      if (::pwrite(out.get(), block, size, offset) != static_cast<ssize_t>(size))
+        return Error::fromErrno("write");
+    }
+    if (::fchmod(out.get(), mode) != 0) return Error::fromErrno("chmod");
+    ++stats_.files;
+    return {};
+  }
+
+  Status hardlink(int parent_fd, const std::string& base, const std::string& link) {
+    const std::string target = normalizeEntryPath(link);
+    if (target.empty()) return Error("hard link to '" + link + "' leaves the destination", EPERM);
+    open_how how{};
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    UniqueFd source(
+        static_cast<int>(::syscall(SYS_openat2, root_fd_, target.c_str(), &how, sizeof how)));
+    if (!source) return Error::fromErrno("hard link target '" + link + "'");
+    struct stat st {};
+    if (::fstat(source.get(), &st) != 0 || !S_ISREG(st.st_mode))
+      return Error("hard link target '" + link + "' is not a regular file", EPERM);
+    (void)::unlinkat(parent_fd, base.c_str(), 0);
+    if (::linkat(source.get(), "", parent_fd, base.c_str(), AT_EMPTY_PATH) != 0)
+      return Error::fromErrno("hard link");
+    ++stats_.hardlinks;
+    return {};
+  }
+
+  int root_fd_;
+  const ExtractOptions& options_;
+  ExtractStats stats_;
+  uint64_t entries_ = 0;
+};
+
+ArchivePtr newReader() {
+  ArchivePtr reader(archive_read_new());
+  // Only the formats wick takes: zip and tar (gzip, zstd or none). Every other
+  // format libarchive knows is attack surface we do not need.
+  archive_read_support_format_zip(reader.get());
+  archive_read_support_format_tar(reader.get());
+  archive_read_support_format_gnutar(reader.get());
+  archive_read_support_filter_none(reader.get());
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_zstd(reader.get());
+  return reader;
+}
+
+Result<ExtractStats> extractWith(archive* reader, const std::string& destination,
+                                 const ExtractOptions& options) {
+  namespace fs = std::filesystem;
+  if (::access(destination.c_str(), F_OK) == 0)
+    return Error("extract into " + destination + ": it already exists", EEXIST);
+  uint32_t nonce = 0;
+  (void)::getrandom(&nonce, sizeof nonce, 0);
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".partial-%08x", nonce);
+  const std::string staging = destination + suffix;
+  if (::mkdir(staging.c_str(), 0755) != 0) return Error::fromErrno("extract: mkdir " + staging);
+  auto cleanup = [&staging] {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+  };
+  UniqueFd root(::open(staging.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  Extractor extractor(root.get(), options);
+  if (auto status = extractor.run(reader); !status) {
+    cleanup();
+    return std::move(status).error().context("extract into " + destination);
+  }
+  if (::rename(staging.c_str(), destination.c_str()) != 0) {
+    cleanup();
+    return Error::fromErrno("extract: rename " + staging + " to " + destination);
+  }
+  return extractor.stats();
+}
+
+}  // namespace
+
+Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
+                                    const ExtractOptions& options) {
+  ArchivePtr reader = newReader();
+  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 << 10) != ARCHIVE_OK)
+    return Error(
+        std::string("open archive ") + archive_path + ": " + archive_error_string(reader.get()),
+        EINVAL);
+  return extractWith(reader.get(), destination, options);
+}
+
+Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,
+                                              const std::string& destination,
+                                              const ExtractOptions& options) {
+  ArchivePtr reader = newReader();
+  if (archive_read_open_memory(reader.get(), data, size) != ARCHIVE_OK)
+    return Error(std::string("open archive: ") + archive_error_string(reader.get()), EINVAL);
+  return extractWith(reader.get(), destination, options);
+}
+
+}  // namespace wick::images

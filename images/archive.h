@@ -1,0 +1,50 @@
+// Safe extraction of untrusted archives (function zips, layer tarballs) with
+// libarchive. Nothing is written outside the destination: every path is
+// resolved beneath it with symlinks refused on the way (openat2), the archive
+// is unpacked into a temporary sibling directory and renamed into place only
+// when every entry passed, so a rejected archive leaves nothing behind.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/error.h"
+
+namespace wick::images {
+
+struct ExtractOptions {
+  // Sum of the entries' sizes once unpacked (decompression bombs stop here).
+  uint64_t max_unpacked_bytes = 250ull << 20;
+  uint64_t max_entries = 100'000;
+  // Symlinks whose target is absolute or climbs above the root. A function zip
+  // may not have them (Lambda's rule); an image layer may, since its links are
+  // only ever followed inside the sandbox's own root.
+  bool allow_escaping_symlinks = false;
+  // Hard links to another entry of the archive (tar layers); zips have none.
+  bool allow_hardlinks = false;
+};
+
+struct ExtractStats {
+  uint64_t files = 0;
+  uint64_t directories = 0;
+  uint64_t symlinks = 0;
+  uint64_t hardlinks = 0;
+  uint64_t bytes = 0;
+};
+
+// Unpacks `archive_path` (zip, or tar with any compression libarchive reads)
+// into `destination`, which must not exist yet. Errors name the entry and the
+// reason, e.g. "entry '../x': path leaves the destination".
+Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
+                                    const ExtractOptions& options = {});
+
+// The same from bytes in memory (a CreateFunction's Code.ZipFile).
+Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,
+                                              const std::string& destination,
+                                              const ExtractOptions& options = {});
+
+// The lexical checks, exposed for tests and fuzzing: a relative path with no
+// "..", no empty or "." component after normalisation; "" if it is rejected.
+std::string normalizeEntryPath(const std::string& path);
+
+}  // namespace wick::images
