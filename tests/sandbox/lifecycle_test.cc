@@ -1,6 +1,7 @@
 // create -> wait/kill -> destroy, and that nothing is left behind.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -156,6 +157,32 @@ TEST(Lifecycle, LeftoversOfACrashedRunAreReclaimed) {
   siginfo_t info{};
   EXPECT_EQ(::waitid(P_PID, orphan, &info, WEXITED), 0);
   EXPECT_EQ(info.si_status, SIGKILL);
+}
+
+}  // namespace
+}  // namespace wick::sandbox
+
+namespace wick::sandbox {
+namespace {
+
+// The agent's way in: a sealed in-memory copy of a static binary, opened on
+// the host and exec'd through its fd into a root that does not contain it.
+TEST(Lifecycle, ExecFdRunsABinaryTheRootDoesNotHave) {
+  auto binary = readFile("/bin/busybox");
+  ASSERT_TRUE(binary.ok()) << "busybox-static is installed by scripts/setup";
+  UniqueFd sealed(::memfd_create("busybox", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  ASSERT_TRUE(sealed.valid());
+  ASSERT_TRUE(writeAll(sealed.get(), *binary).ok());
+  ASSERT_EQ(
+      ::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL),
+      0);
+
+  SandboxSpec spec;  // no layer, no bind: an empty root
+  spec.argv = {"busybox", "echo", "hello from an empty root"};
+  spec.exec_fd = sealed.get();
+  auto result = testing::runToEnd(spec);
+  EXPECT_EQ(result.status.code, 0);
+  EXPECT_EQ(result.out, "hello from an empty root\n");
 }
 
 }  // namespace
