@@ -1,0 +1,17 @@
+// sha256 (OpenSSL) and base64: what Lambda's CodeSha256 and Code.ZipFile use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wick {
+
+// Raw 32-byte digest.
+std::string sha256(std::string_view data);
+std::string toHex(std::string_view bytes);
+std::string base64Encode(std::string_view bytes);
+// nullopt for anything that is not canonical base64 (padding optional).
+std::optional<std::string> base64Decode(std::string_view text);
+
+}  // namespace wick

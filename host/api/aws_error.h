@@ -1,0 +1,34 @@
+// Errors in the shape AWS clients map to exception classes: the
+// x-amzn-ErrorType header plus a JSON body {"Type","message"|"Message"}
+// (../shared/reference/lambda-contract.md 4.1, 4.2).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "host/http/server.h"
+
+namespace wick::api {
+
+struct AwsError {
+  int status;
+  std::string type;  // the exception name, e.g. ResourceNotFoundException
+  std::string message;
+  std::map<std::string, std::string> extra_fields = {};   // e.g. Reason
+  std::map<std::string, std::string> extra_headers = {};  // e.g. Retry-After
+};
+
+AwsError invalidParameter(std::string message);
+AwsError validationError(const std::string& value, const std::string& field,
+                         const std::string& constraint);
+AwsError resourceNotFound(std::string message);
+AwsError resourceConflict(std::string message);
+AwsError preconditionFailed(std::string message);
+AwsError tooManyRequests(std::string reason);
+AwsError requestTooLarge(std::string message);
+AwsError invalidRequestContent(std::string message);
+AwsError serviceError(std::string message);
+
+http::Response toResponse(const AwsError& error, const std::string& request_id);
+
+}  // namespace wick::api

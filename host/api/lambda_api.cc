@@ -1,0 +1,190 @@
+#include "host/api/lambda_api.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/encoding.h"
+#include "common/unique_fd.h"
+
+namespace wick::api {
+
+namespace asio = boost::asio;
+using http::beast_http::verb;
+
+std::string newRequestId() {
+  unsigned char bytes[16];
+  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) std::abort();
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  std::string hex = toHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+namespace {
+
+// Path segments, percent-decoded one by one (a FunctionName ARN arrives with
+// its colons as %3A); empty segments (a trailing slash) are dropped.
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> segments;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) segments.push_back(http::percentDecode(path.substr(start, slash - start)));
+    start = slash + 1;
+  }
+  return segments;
+}
+
+bool matches(const std::vector<std::string>& path, std::initializer_list<const char*> pattern) {
+  if (path.size() != pattern.size()) return false;
+  size_t i = 0;
+  for (const char* part : pattern) {
+    if (std::string_view(part) != "*" && path[i] != part) return false;
+    ++i;
+  }
+  return true;
+}
+
+http::Response toHttp(const functions::Reply& reply, const std::string& request_id) {
+  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
+  response.set("x-amzn-RequestId", request_id);
+  if (reply.body) {
+    response.set(http::beast_http::field::content_type, "application/json");
+    response.body() = reply.body->dump();
+  }
+  return response;
+}
+
+}  // namespace
+
+template <typename Operation>
+asio::awaitable<functions::Outcome> LambdaApi::onWorkers(Operation operation) {
+  auto io = co_await asio::this_coro::executor;
+  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
+  functions::Outcome outcome = operation();
+  co_await asio::post(io, asio::use_awaitable);
+  co_return outcome;
+}
+
+asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
+  const std::string request_id = newRequestId();
+  const std::vector<std::string> path = splitPath(request.path);
+  if (request.method == verb::get && path.size() == 3 && path[0] == "wick" && path[1] == "code")
+    co_return serveCode(path[2], request_id);
+  functions::Outcome outcome;
+  try {
+    outcome = co_await route(request, path);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", std::string(http::beast_http::to_string(request.method)),
+                  request.path, e.what());
+    outcome = serviceError(std::string("internal error: ") + e.what());
+  }
+  if (auto* error = std::get_if<AwsError>(&outcome)) {
+    spdlog::debug("{} {} -> {} {}", std::string(http::beast_http::to_string(request.method)),
+                  request.path, error->status, error->type);
+    co_return toResponse(*error, request_id);
+  }
+  co_return toHttp(std::get<functions::Reply>(outcome), request_id);
+}
+
+asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& request,
+                                                     const std::vector<std::string>& path) {
+  const verb method = request.method;
+  const std::string qualifier = request.queryValue("Qualifier");
+  auto& service = functions_;
+  const std::string& body = request.body;
+
+  if (matches(path, {"2015-03-31", "functions"})) {
+    if (method == verb::post)
+      co_return co_await onWorkers([&] { return service.createFunction(body); });
+    if (method == verb::get)
+      co_return co_await onWorkers([&] {
+        return service.listFunctions(request.queryValue("Marker"), request.queryValue("MaxItems"));
+      });
+  }
+  if (matches(path, {"2015-03-31", "functions", "*"})) {
+    const std::string& name = path[2];
+    if (method == verb::get)
+      co_return co_await onWorkers([&] { return service.getFunction(name, qualifier); });
+    if (method == verb::delete_)
+      co_return co_await onWorkers([&] { return service.deleteFunction(name, qualifier); });
+  }
+  if (matches(path, {"2015-03-31", "functions", "*", "configuration"})) {
+    const std::string& name = path[2];
+    if (method == verb::get)
+      co_return co_await onWorkers(
+          [&] { return service.getFunctionConfiguration(name, qualifier); });
+    if (method == verb::put)
+      co_return co_await onWorkers([&] { return service.updateFunctionConfiguration(name, body); });
+  }
+  if (matches(path, {"2015-03-31", "functions", "*", "code"}) && method == verb::put)
+    co_return co_await onWorkers([&] { return service.updateFunctionCode(path[2], body); });
+  if (matches(path, {"2015-03-31", "functions", "*", "invocations"}) && method == verb::post) {
+    const std::string type = request.header("X-Amz-Invocation-Type");
+    const std::string& name = path[2];
+    if (type == "DryRun")
+      co_return co_await onWorkers([&]() -> functions::Outcome {
+        auto found = service.getFunctionConfiguration(name, qualifier);
+        if (std::holds_alternative<AwsError>(found)) return found;
+        return functions::Reply{204, std::nullopt};
+      });
+    if (type == "Event")
+      co_return invalidParameter(
+          "InvocationType Event (asynchronous invoke) is not supported by this wick version yet");
+    if (!type.empty() && type != "RequestResponse")
+      co_return validationError(
+          type, "invocationType",
+          "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+    co_return serviceError("synchronous invoke is not implemented yet in this wick version");
+  }
+  if (matches(path, {"2017-10-31", "functions", "*", "concurrency"})) {
+    const std::string& name = path[2];
+    if (method == verb::put)
+      co_return co_await onWorkers([&] { return service.putFunctionConcurrency(name, body); });
+    if (method == verb::delete_)
+      co_return co_await onWorkers([&] { return service.deleteFunctionConcurrency(name); });
+  }
+  if (matches(path, {"2019-09-30", "functions", "*", "concurrency"}) && method == verb::get)
+    co_return co_await onWorkers([&] { return service.getFunctionConcurrency(path[2]); });
+  if (matches(path, {"2016-08-19", "account-settings"}) && method == verb::get)
+    co_return co_await onWorkers([&] { return service.getAccountSettings(); });
+  if (matches(path, {"2017-03-31", "tags", "*"})) {
+    const std::string& arn = path[2];
+    if (method == verb::post)
+      co_return co_await onWorkers([&] { return service.tagResource(arn, body); });
+    if (method == verb::get) co_return co_await onWorkers([&] { return service.listTags(arn); });
+    if (method == verb::delete_) {
+      std::vector<std::string> keys;
+      auto [first, last] = request.query.equal_range("tagKeys");
+      for (auto it = first; it != last; ++it)
+        keys.push_back(it->second);
+      co_return co_await onWorkers([&] { return service.untagResource(arn, keys); });
+    }
+  }
+  co_return AwsError{404, "UnknownOperationException",
+                     "Unknown operation: " + std::string(http::beast_http::to_string(method)) +
+                         " " + request.path};
+}
+
+http::Response LambdaApi::serveCode(const std::string& file, const std::string& request_id) {
+  // <64 hex>.zip and nothing else: no path reaches outside the store.
+  const bool valid = file.size() == 68 && file.ends_with(".zip") &&
+                     file.find_first_not_of("0123456789abcdef") == 64;
+  auto content = valid ? readFile(code_.zipPath(file.substr(0, 64)))
+                       : Result<std::string>(Error("no such code", ENOENT));
+  if (!content)
+    return toResponse(resourceNotFound("The resource you requested does not exist."), request_id);
+  http::Response response{http::beast_http::status::ok, 11};
+  response.set(http::beast_http::field::content_type, "application/zip");
+  response.set("x-amzn-RequestId", request_id);
+  response.body() = std::move(*content);
+  return response;
+}
+
+}  // namespace wick::api

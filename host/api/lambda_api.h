@@ -1,0 +1,40 @@
+// Routes the Lambda REST API (../shared/reference/lambda-contract.md 4.3) to
+// the services. Control-plane work runs on the worker pool; the I/O threads
+// only parse, route and write.
+#pragma once
+
+// clang-format off
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "host/functions/function_service.h"
+#include "host/http/server.h"
+
+namespace wick::api {
+
+class LambdaApi {
+ public:
+  LambdaApi(functions::FunctionService& functions, const functions::CodeStore& code,
+            boost::asio::thread_pool& workers)
+      : functions_(functions), code_(code), workers_(workers) {}
+
+  boost::asio::awaitable<http::Response> handle(http::Request request);
+
+ private:
+  boost::asio::awaitable<functions::Outcome> route(const http::Request& request,
+                                                   const std::vector<std::string>& path);
+  template <typename Operation>
+  boost::asio::awaitable<functions::Outcome> onWorkers(Operation operation);
+  http::Response serveCode(const std::string& file, const std::string& request_id);
+
+  functions::FunctionService& functions_;
+  const functions::CodeStore& code_;
+  boost::asio::thread_pool& workers_;
+};
+
+std::string newRequestId();
+
+}  // namespace wick::api

@@ -1,0 +1,72 @@
+#include "host/daemon/config.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/unique_fd.h"
+
+namespace wick::daemon {
+
+namespace {
+
+// From a checkout (build/bin/wickd beside the project's CMakeLists.txt) the
+// state lives in <checkout>/var/wick; an installed wickd uses /var/lib/wick.
+std::string defaultStateDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto checkout = exe.parent_path().parent_path().parent_path();
+    if (exe.parent_path().filename() == "bin" &&
+        exe.parent_path().parent_path().filename() == "build" &&
+        std::filesystem::exists(checkout / "CMakeLists.txt", ec) &&
+        std::filesystem::exists(checkout / "sandbox", ec))
+      return (checkout / "var" / "wick").string();
+  }
+  return "/var/lib/wick";
+}
+
+class CollectErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (first.empty())
+      first = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " +
+              message;
+  }
+  std::string first;
+};
+
+}  // namespace
+
+DaemonConfig defaultConfig() {
+  DaemonConfig config;
+  config.set_listen("127.0.0.1:3001");
+  config.set_state_dir(defaultStateDir());
+  config.set_cgroup_parent("wick");
+  config.set_mb_per_vcpu(1769);
+  config.set_pids_max(1024);
+  config.set_account_concurrency(1000);
+  config.set_idle_keep_alive_seconds(600);
+  config.set_region("us-east-1");
+  config.set_account_id("000000000000");
+  config.set_io_threads(2);
+  config.set_worker_threads(2);
+  return config;
+}
+
+Status mergeConfigFile(const std::string& path, DaemonConfig& config) {
+  auto text = readFile(path);
+  if (!text) return std::move(text).error().context("read config");
+  DaemonConfig from_file;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(*text, &from_file))
+    return Error("config " + path + ": " + errors.first, EINVAL);
+  config.MergeFrom(from_file);
+  return {};
+}
+
+}  // namespace wick::daemon

@@ -1,0 +1,77 @@
+#include "host/functions/code_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/encoding.h"
+#include "common/unique_fd.h"
+
+namespace wick::functions {
+
+namespace fs = std::filesystem;
+
+Status CodeStore::prepare() const {
+  std::error_code ec;
+  fs::create_directories(root_ + "/zips", ec);
+  if (!ec) fs::create_directories(root_ + "/trees", ec);
+  if (ec) return Error("create code store under " + root_ + ": " + ec.message(), ec.value());
+  // Interrupted writes of an earlier run.
+  for (const auto& dir : {root_ + "/zips", root_ + "/trees"})
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().filename().string().find(".partial") != std::string::npos)
+        fs::remove_all(entry.path(), ec);
+  return {};
+}
+
+std::string CodeStore::zipPath(const std::string& hex) const {
+  return root_ + "/zips/" + hex + ".zip";
+}
+std::string CodeStore::treePath(const std::string& hex) const {
+  return root_ + "/trees/" + hex;
+}
+
+Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
+                                  const images::ExtractOptions& options) const {
+  StoredCode code;
+  const std::string digest = sha256(zip_bytes);
+  code.sha256_hex = toHex(digest);
+  code.sha256_base64 = base64Encode(digest);
+  code.size = static_cast<int64_t>(zip_bytes.size());
+
+  const std::string tree = treePath(code.sha256_hex);
+  if (::access(tree.c_str(), F_OK) != 0) {
+    auto extracted =
+        images::extractArchiveFromMemory(zip_bytes.data(), zip_bytes.size(), tree, options);
+    // Another request may have unpacked the same zip meanwhile: that is fine.
+    if (!extracted && ::access(tree.c_str(), F_OK) != 0) return std::move(extracted).error();
+  }
+  const std::string zip = zipPath(code.sha256_hex);
+  if (::access(zip.c_str(), F_OK) != 0) {
+    const std::string partial = zip + ".partial-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(reinterpret_cast<uintptr_t>(&code));
+    auto fd = openFile(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!fd) return std::move(fd).error();
+    auto written = writeAll(fd->get(), zip_bytes);
+    if (written.ok() && ::fsync(fd->get()) != 0) written = Error::fromErrno("fsync " + partial);
+    if (written.ok() && ::rename(partial.c_str(), zip.c_str()) != 0)
+      written = Error::fromErrno("rename " + partial);
+    if (!written) {
+      ::unlink(partial.c_str());
+      return std::move(written).error();
+    }
+  }
+  return code;
+}
+
+Status CodeStore::remove(const std::string& hex) const {
+  std::error_code ec;
+  fs::remove(zipPath(hex), ec);
+  fs::remove_all(treePath(hex), ec);
+  if (ec) return Error("remove code " + hex + ": " + ec.message(), ec.value());
+  return {};
+}
+
+}  // namespace wick::functions

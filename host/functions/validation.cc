@@ -1,0 +1,200 @@
+#include "host/functions/validation.h"
+
+#include <regex>
+#include <set>
+
+namespace wick::functions {
+
+using api::AwsError;
+using api::invalidParameter;
+using api::validationError;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kEnvironmentLimit = 4096;
+const std::set<std::string> kRuntimes = {"provided", "provided.al2", "provided.al2023"};
+// Set by the platform (../shared/reference/lambda-contract.md 3.1).
+const std::set<std::string> kReservedVariables = {"_HANDLER",
+                                                  "_X_AMZN_TRACE_ID",
+                                                  "AWS_REGION",
+                                                  "AWS_DEFAULT_REGION",
+                                                  "AWS_EXECUTION_ENV",
+                                                  "AWS_LAMBDA_FUNCTION_NAME",
+                                                  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                                  "AWS_LAMBDA_FUNCTION_VERSION",
+                                                  "AWS_LAMBDA_INITIALIZATION_TYPE",
+                                                  "AWS_LAMBDA_LOG_GROUP_NAME",
+                                                  "AWS_LAMBDA_LOG_STREAM_NAME",
+                                                  "AWS_ACCESS_KEY_ID",
+                                                  "AWS_SECRET_ACCESS_KEY",
+                                                  "AWS_SESSION_TOKEN",
+                                                  "AWS_LAMBDA_RUNTIME_API",
+                                                  "LAMBDA_TASK_ROOT",
+                                                  "LAMBDA_RUNTIME_DIR"};
+
+std::optional<AwsError> checkInteger(const json& request, const char* key, const char* field,
+                                     int64_t min, int64_t max, json& settings) {
+  if (!request.contains(key)) return std::nullopt;
+  const json& value = request[key];
+  if (!value.is_number_integer())
+    return validationError(value.dump(), field, "Member must be an integer");
+  int64_t number = value.get<int64_t>();
+  if (number < min)
+    return validationError(
+        std::to_string(number), field,
+        "Member must have value greater than or equal to " + std::to_string(min));
+  if (number > max)
+    return validationError(std::to_string(number), field,
+                           "Member must have value less than or equal to " + std::to_string(max));
+  settings[key] = number;
+  return std::nullopt;
+}
+
+std::optional<AwsError> checkString(const json& request, const char* key, const char* field,
+                                    const std::regex* pattern, size_t max_length, json& settings) {
+  if (!request.contains(key)) return std::nullopt;
+  const json& value = request[key];
+  if (!value.is_string()) return validationError(value.dump(), field, "Member must be a string");
+  const std::string text = value.get<std::string>();
+  if (text.size() > max_length)
+    return validationError(
+        text, field, "Member must have length less than or equal to " + std::to_string(max_length));
+  if (pattern != nullptr && !std::regex_match(text, *pattern))
+    return validationError(text, field, "Member must satisfy regular expression pattern");
+  settings[key] = text;
+  return std::nullopt;
+}
+
+std::optional<AwsError> checkEnvironment(const json& request, json& settings) {
+  if (!request.contains("Environment")) return std::nullopt;
+  const json& environment = request["Environment"];
+  if (!environment.is_object()) return invalidParameter("Environment must be an object");
+  json variables = environment.value("Variables", json::object());
+  if (!variables.is_object()) return invalidParameter("Environment.Variables must be a map");
+  static const std::regex key_pattern("[a-zA-Z]([a-zA-Z0-9_])+");
+  std::vector<std::string> reserved;
+  for (const auto& [key, value] : variables.items()) {
+    if (!std::regex_match(key, key_pattern))
+      return validationError(
+          key, "environment.variables",
+          "Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+");
+    if (!value.is_string())
+      return invalidParameter("Environment variable " + key + " must be a string");
+    if (kReservedVariables.count(key)) reserved.push_back(key);
+  }
+  if (!reserved.empty()) {
+    std::string list;
+    for (const auto& key : reserved)
+      list += (list.empty() ? "" : ",") + key;
+    return invalidParameter(
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided contains reserved keys that are currently not supported "
+        "for modification. Reserved keys used in this request: " +
+        list);
+  }
+  const std::string measured = variables.dump();
+  if (measured.size() > kEnvironmentLimit)
+    return invalidParameter(
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided exceeded the 4KB limit. String measured: " +
+        measured);
+  if (variables.empty())
+    settings.erase("Environment");
+  else
+    settings["Environment"] = {{"Variables", variables}};
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool supportedRuntime(const std::string& runtime) {
+  return kRuntimes.count(runtime) > 0;
+}
+
+std::optional<AwsError> applyConfiguration(const json& request, json& settings, bool creating) {
+  if (creating) {
+    settings = {{"Description", ""},
+                {"Timeout", 3},
+                {"MemorySize", 128},
+                {"EphemeralStorage", {{"Size", 512}}},
+                {"Architectures", {"x86_64"}},
+                {"PackageType", "Zip"},
+                {"TracingConfig", {{"Mode", "PassThrough"}}}};
+  }
+  static const std::regex role("arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  static const std::regex handler("[^\\s]+");
+  if (auto error = checkString(request, "Role", "role", &role, 2048, settings)) return error;
+  if (auto error = checkString(request, "Handler", "handler", &handler, 128, settings))
+    return error;
+  if (auto error = checkString(request, "Description", "description", nullptr, 256, settings))
+    return error;
+  if (auto error = checkInteger(request, "Timeout", "timeout", 1, 900, settings)) return error;
+  if (auto error = checkInteger(request, "MemorySize", "memorySize", 128, 10240, settings))
+    return error;
+  if (auto error = checkEnvironment(request, settings)) return error;
+
+  if (request.contains("Runtime")) {
+    const json& runtime = request["Runtime"];
+    if (!runtime.is_string())
+      return validationError(runtime.dump(), "runtime", "Member must be a string");
+    if (!supportedRuntime(runtime.get<std::string>()))
+      return invalidParameter("The runtime parameter of " + runtime.get<std::string>() +
+                              " is not supported by this host. Supported runtimes: provided, "
+                              "provided.al2, provided.al2023");
+    settings["Runtime"] = runtime;
+  }
+  if (request.contains("EphemeralStorage")) {
+    json storage = json::object();
+    const json& given = request["EphemeralStorage"];
+    if (!given.is_object()) return invalidParameter("EphemeralStorage must be an object");
+    if (auto error = checkInteger(given, "Size", "ephemeralStorage.size", 512, 10240, storage))
+      return error;
+    if (!storage.contains("Size")) return invalidParameter("EphemeralStorage.Size is required");
+    settings["EphemeralStorage"] = storage;
+  }
+  if (request.contains("Architectures")) {
+    const json& architectures = request["Architectures"];
+    if (!architectures.is_array() || architectures.size() != 1 || !architectures[0].is_string())
+      return validationError(architectures.dump(), "architectures",
+                             "Member must have length less than or equal to 1");
+    const std::string arch = architectures[0].get<std::string>();
+    if (arch == "arm64")
+      return invalidParameter("Architecture arm64 is not supported by this x86_64 host");
+    if (arch != "x86_64")
+      return validationError(arch, "architectures",
+                             "Member must satisfy enum value set: [x86_64, arm64]");
+    settings["Architectures"] = architectures;
+  }
+  if (request.contains("TracingConfig")) {
+    std::string mode = request["TracingConfig"].value("Mode", "PassThrough");
+    if (mode != "Active" && mode != "PassThrough")
+      return validationError(mode, "tracingConfig.mode",
+                             "Member must satisfy enum value set: [Active, PassThrough]");
+    settings["TracingConfig"] = {{"Mode", mode}};
+  }
+  if (request.contains("Layers") && !request["Layers"].empty())
+    return invalidParameter("Layers are not supported by this wick version yet");
+  if (request.contains("VpcConfig") &&
+      !request["VpcConfig"].value("SubnetIds", json::array()).empty())
+    return invalidParameter("VpcConfig is not supported: sandboxes have their own network");
+  if (request.contains("DeadLetterConfig"))
+    settings["DeadLetterConfig"] = request["DeadLetterConfig"];
+  if (request.contains("KMSKeyArn")) settings["KMSKeyArn"] = request["KMSKeyArn"];
+
+  if (creating) {
+    const std::string package = request.value("PackageType", "Zip");
+    if (package == "Image")
+      return invalidParameter("PackageType Image is not supported by this wick version yet");
+    if (package != "Zip")
+      return validationError(package, "packageType",
+                             "Member must satisfy enum value set: [Zip, Image]");
+    if (!settings.contains("Runtime"))
+      return invalidParameter("Runtime is required for a function of PackageType Zip");
+    if (!settings.contains("Role"))
+      return validationError("null", "role", "Member must not be null");
+  }
+  return std::nullopt;
+}
+
+}  // namespace wick::functions

@@ -1,0 +1,74 @@
+// An asynchronous HTTP/1.1 server (Boost.Beast on Asio coroutines): each
+// connection is a coroutine, so a request that waits (a 15-minute invoke)
+// holds no thread.
+#pragma once
+
+// clang-format off
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "common/error.h"
+
+namespace wick::http {
+
+namespace beast_http = boost::beast::http;
+
+struct Request {
+  beast_http::verb method;
+  std::string path;                               // raw path, still percent-encoded
+  std::multimap<std::string, std::string> query;  // decoded; keys may repeat
+  beast_http::fields headers;
+  std::string body;
+  // The first value of a query parameter, or "" when absent.
+  std::string queryValue(const std::string& key) const {
+    auto it = query.find(key);
+    return it == query.end() ? std::string() : it->second;
+  }
+  bool hasQuery(const std::string& key) const { return query.count(key) > 0; }
+  std::string header(std::string_view name) const {
+    auto it = headers.find(boost::beast::string_view(name.data(), name.size()));
+    return it == headers.end() ? std::string() : std::string(it->value());
+  }
+};
+
+using Response = beast_http::response<beast_http::string_body>;
+using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+
+struct ServerOptions {
+  uint64_t body_limit = 80ull << 20;  // CreateFunction carries a 50 MB zip in base64
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Handler handler, ServerOptions options = {});
+  ~Server();
+  // Binds and starts accepting. "127.0.0.1:3001"; port 0 picks a free one.
+  Status listen(const std::string& address);
+  uint16_t port() const;
+  // Stops accepting new connections.
+  void stopAccepting();
+
+ private:
+  boost::asio::awaitable<void> acceptLoop();
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& io_;
+  Handler handler_;
+  ServerOptions options_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+};
+
+std::string percentDecode(std::string_view text);
+
+}  // namespace wick::http

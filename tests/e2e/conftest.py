@@ -1,0 +1,102 @@
+"""Fixtures that start a real wickd on a free port with a temporary state dir,
+and real AWS clients (boto3, the awscli) pointed at it."""
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import zipfile
+
+import boto3
+import botocore.config
+import pytest
+
+WICKD = os.environ.get("WICKD", os.path.join(os.path.dirname(__file__), "../../build/bin/wickd"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, state_dir):
+        self.state_dir = state_dir
+        self.port = free_port()
+        self.process = None
+        self.log_path = os.path.join(os.path.dirname(state_dir), f"wickd-{self.port}.log")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [WICKD, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir,
+             "--log-level", "debug"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("wickd exited: " + open(self.log_path).read())
+                time.sleep(0.02)
+        raise RuntimeError("wickd did not start listening")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            assert self.process.wait(timeout=30) == 0, open(self.log_path).read()
+        self.log.close()
+
+
+@pytest.fixture()
+def daemon():
+    root = tempfile.mkdtemp(prefix="wick-e2e-")
+    d = Daemon(os.path.join(root, "state"))
+    d.start()
+    yield d
+    d.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def client_for(daemon):
+    return boto3.client(
+        "lambda", endpoint_url=daemon.endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=120))
+
+
+@pytest.fixture()
+def lam(daemon):
+    return client_for(daemon)
+
+
+def make_zip(files):
+    """files: {name: (content, mode)} or {name: content}"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, value in files.items():
+            content, mode = value if isinstance(value, tuple) else (value, 0o644)
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100000 | mode) << 16
+            z.writestr(info, content)
+    return buffer.getvalue()
+
+
+BOOTSTRAP = b"#!/bin/sh\nset -e\nwhile true; do\n  sleep 1\ndone\n"
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+
+
+def create(lam, name, **overrides):
+    args = dict(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="function.handler",
+                Code={"ZipFile": make_zip({"bootstrap": (BOOTSTRAP, 0o755)})})
+    args.update(overrides)
+    return lam.create_function(**args)

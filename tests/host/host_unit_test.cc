@@ -1,0 +1,83 @@
+// Pure logic of the host: FunctionName forms, encodings, configuration checks.
+#include <gtest/gtest.h>
+
+#include "common/encoding.h"
+#include "host/functions/function_name.h"
+#include "host/functions/validation.h"
+
+namespace wick {
+namespace {
+
+using functions::parseFunctionName;
+
+TEST(FunctionName, EveryFormLambdaAccepts) {
+  EXPECT_EQ(parseFunctionName("f")->name, "f");
+  auto qualified = parseFunctionName("my-fn:prod");
+  EXPECT_EQ(qualified->name, "my-fn");
+  EXPECT_EQ(qualified->qualifier, "prod");
+  auto partial = parseFunctionName("123456789012:function:my_fn:$LATEST");
+  EXPECT_EQ(partial->name, "my_fn");
+  EXPECT_EQ(partial->qualifier, "$LATEST");
+  auto full = parseFunctionName("arn:aws:lambda:eu-west-1:123456789012:function:fn");
+  EXPECT_EQ(full->name, "fn");
+  EXPECT_EQ(full->qualifier, "");
+  EXPECT_EQ(parseFunctionName("arn:aws:lambda:eu-west-1:123456789012:function:fn:7")->qualifier,
+            "7");
+}
+
+TEST(FunctionName, RejectsEverythingElse) {
+  for (const char* bad : {"", "a/b", "a b", "arn:aws:s3:::bucket", "arn:aws:lambda:r:1:layer:x",
+                          "1:function:", "f:", "f:a/b", "x:y:z:w:v",
+                          "0123456789012345678901234567890123456789012345678901234567890123456789"})
+    EXPECT_FALSE(parseFunctionName(bad).has_value()) << bad;
+}
+
+TEST(FunctionName, Arns) {
+  functions::ArnScope scope{"eu-west-1", "123456789012"};
+  EXPECT_EQ(functions::functionArn(scope, "f"), "arn:aws:lambda:eu-west-1:123456789012:function:f");
+  EXPECT_EQ(functions::functionArn(scope, "f", "3"),
+            "arn:aws:lambda:eu-west-1:123456789012:function:f:3");
+}
+
+TEST(Encoding, Base64RoundTripsAndRejectsGarbage) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    EXPECT_EQ(*base64Decode(base64Encode(text)), text);
+  EXPECT_EQ(base64Encode("hello"), "aGVsbG8=");
+  EXPECT_EQ(*base64Decode("aGVsbG8"), "hello");  // padding optional
+  EXPECT_FALSE(base64Decode("a$==").has_value());
+  EXPECT_FALSE(base64Decode("a").has_value());
+}
+
+TEST(Encoding, Sha256IsCodeSha256) {
+  EXPECT_EQ(toHex(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Validation, CreateFillsLambdaDefaults) {
+  nlohmann::json settings;
+  auto error = functions::applyConfiguration(
+      {{"Runtime", "provided"}, {"Role", "arn:aws:iam::123456789012:role/r"}}, settings, true);
+  ASSERT_FALSE(error.has_value()) << error->message;
+  EXPECT_EQ(settings["Timeout"], 3);
+  EXPECT_EQ(settings["MemorySize"], 128);
+  EXPECT_EQ(settings["EphemeralStorage"]["Size"], 512);
+  EXPECT_EQ(settings["PackageType"], "Zip");
+}
+
+TEST(Validation, MaximaAreEnforcedWithAwsNames) {
+  nlohmann::json settings;
+  auto error = functions::applyConfiguration({{"MemorySize", 10241}}, settings, false);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->type, "ValidationException");
+  EXPECT_EQ(error->status, 400);
+  EXPECT_NE(error->message.find("Member must have value less than or equal to 10240"),
+            std::string::npos);
+  error = functions::applyConfiguration(
+      {{"Environment", {{"Variables", {{"LAMBDA_TASK_ROOT", "x"}}}}}}, settings, false);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->type, "InvalidParameterValueException");
+}
+
+}  // namespace
+}  // namespace wick
