@@ -81,3 +81,48 @@ TEST(Validation, MaximaAreEnforcedWithAwsNames) {
 
 }  // namespace
 }  // namespace wick
+
+#include "host/invoke/concurrency.h"
+
+namespace wick::invoke {
+namespace {
+
+TEST(Concurrency, ReservedZeroThrottlesEverything) {
+  ConcurrencyLimiter limiter(1000);
+  auto result = limiter.acquire("f", 0, 0);
+  ASSERT_TRUE(std::holds_alternative<ConcurrencyLimiter::Throttle>(result));
+  EXPECT_EQ(std::get<ConcurrencyLimiter::Throttle>(result).reason,
+            "ReservedFunctionConcurrentInvocationLimitExceeded");
+}
+
+TEST(Concurrency, ReservedPoolIsTheFunctionsCeilingAndSlotsReturn) {
+  ConcurrencyLimiter limiter(1000);
+  std::vector<Permit> permits;
+  for (int i = 0; i < 3; ++i) {
+    auto result = limiter.acquire("f", 3, 3);
+    ASSERT_TRUE(std::holds_alternative<Permit>(result)) << i;
+    permits.push_back(std::move(std::get<Permit>(result)));
+  }
+  EXPECT_TRUE(std::holds_alternative<ConcurrencyLimiter::Throttle>(limiter.acquire("f", 3, 3)));
+  EXPECT_EQ(limiter.inFlight("f"), 3);
+  EXPECT_EQ(limiter.unreservedInFlight(), 0) << "reserved executions use their own pool";
+  permits.pop_back();
+  EXPECT_TRUE(std::holds_alternative<Permit>(limiter.acquire("f", 3, 3)));
+}
+
+TEST(Concurrency, AccountPoolLessReservedIsSharedByTheRest) {
+  ConcurrencyLimiter limiter(10);
+  std::vector<Permit> permits;
+  // 4 reserved elsewhere: 6 left for unreserved functions.
+  for (int i = 0; i < 6; ++i)
+    permits.push_back(std::move(std::get<Permit>(limiter.acquire(i % 2 ? "a" : "b", std::nullopt, 4))));
+  auto throttled = limiter.acquire("c", std::nullopt, 4);
+  ASSERT_TRUE(std::holds_alternative<ConcurrencyLimiter::Throttle>(throttled));
+  EXPECT_EQ(std::get<ConcurrencyLimiter::Throttle>(throttled).reason, "ConcurrentInvocationLimitExceeded");
+  permits.clear();
+  EXPECT_EQ(limiter.unreservedInFlight(), 0);
+  EXPECT_EQ(limiter.inFlight("a"), 0);
+}
+
+}  // namespace
+}  // namespace wick::invoke
