@@ -115,10 +115,12 @@ TEST(Concurrency, AccountPoolLessReservedIsSharedByTheRest) {
   std::vector<Permit> permits;
   // 4 reserved elsewhere: 6 left for unreserved functions.
   for (int i = 0; i < 6; ++i)
-    permits.push_back(std::move(std::get<Permit>(limiter.acquire(i % 2 ? "a" : "b", std::nullopt, 4))));
+    permits.push_back(
+        std::move(std::get<Permit>(limiter.acquire(i % 2 ? "a" : "b", std::nullopt, 4))));
   auto throttled = limiter.acquire("c", std::nullopt, 4);
   ASSERT_TRUE(std::holds_alternative<ConcurrencyLimiter::Throttle>(throttled));
-  EXPECT_EQ(std::get<ConcurrencyLimiter::Throttle>(throttled).reason, "ConcurrentInvocationLimitExceeded");
+  EXPECT_EQ(std::get<ConcurrencyLimiter::Throttle>(throttled).reason,
+            "ConcurrentInvocationLimitExceeded");
   permits.clear();
   EXPECT_EQ(limiter.unreservedInFlight(), 0);
   EXPECT_EQ(limiter.inFlight("a"), 0);
@@ -126,3 +128,53 @@ TEST(Concurrency, AccountPoolLessReservedIsSharedByTheRest) {
 
 }  // namespace
 }  // namespace wick::invoke
+
+#include <filesystem>
+
+#include "common/unique_fd.h"
+#include "host/logs/log_stream.h"
+
+namespace wick::logs {
+namespace {
+
+TEST(LogLines, AreExactlyLambdas) {
+  EXPECT_EQ(startLine("abc", "$LATEST"), "START RequestId: abc Version: $LATEST");
+  EXPECT_EQ(endLine("abc"), "END RequestId: abc");
+  Report warm{"abc", 1.234, 128, 35, std::nullopt, ""};
+  EXPECT_EQ(reportLine(warm),
+            "REPORT RequestId: abc\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+            "Max Memory Used: 35 MB\t");
+  Report cold{"abc", 10.0, 256, 40, 12.345, ""};
+  EXPECT_EQ(
+      reportLine(cold),
+      "REPORT RequestId: abc\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 256 MB\t"
+      "Max Memory Used: 40 MB\tInit Duration: 12.35 ms\t");
+}
+
+TEST(LogLines, StreamNamesCarryDateVersionAndEnvironment) {
+  std::string name = logStreamName("$LATEST", "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(name.size(),
+            std::string("2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef").size());
+  EXPECT_EQ(name.substr(4, 1), "/");
+  EXPECT_NE(name.find("/[$LATEST]0123456789abcdef"), std::string::npos);
+}
+
+TEST(LogStreamFile, AppendsAndKeepsTheInvocationTail) {
+  char root[] = "/tmp/wick-logs-XXXXXX";
+  ASSERT_NE(::mkdtemp(root), nullptr);
+  auto stream = LogStream::open(root, "fn", "2026/01/01/[$LATEST]abc");
+  ASSERT_TRUE(stream.ok()) << stream.error().message();
+  stream->append("before");
+  stream->beginInvocation();
+  stream->append("one");
+  stream->append(std::string(5000, 'x'));
+  EXPECT_EQ(stream->invocationTail().size(), 4096u);
+  stream->beginInvocation();
+  stream->append("two");
+  EXPECT_EQ(stream->invocationTail(), "two\n");
+  EXPECT_EQ(readFile(stream->path())->substr(0, 11), "before\none\n");
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace wick::logs
