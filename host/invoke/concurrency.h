@@ -44,8 +44,8 @@ class ConcurrencyLimiter {
   };
   // `reserved`: the function's reserved concurrency, if set. `total_reserved`:
   // the sum over all functions (their pools are out of the unreserved one).
-  std::variant<Permit, Throttle> acquire(const std::string& function, std::optional<int64_t> reserved,
-                                         int64_t total_reserved);
+  std::variant<Permit, Throttle> acquire(const std::string& function,
+                                         std::optional<int64_t> reserved, int64_t total_reserved);
   void setAccountLimit(int64_t limit);
   int64_t inFlight(const std::string& function) const;
   int64_t unreservedInFlight() const;

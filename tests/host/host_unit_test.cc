@@ -178,3 +178,40 @@ TEST(LogStreamFile, AppendsAndKeepsTheInvocationTail) {
 
 }  // namespace
 }  // namespace wick::logs
+
+#include "host/invoke/runtime_environment.h"
+
+namespace wick::invoke {
+namespace {
+
+std::map<std::string, std::string> asMap(const std::vector<std::string>& entries) {
+  std::map<std::string, std::string> map;
+  for (const auto& entry : entries)
+    map[entry.substr(0, entry.find('='))] = entry.substr(entry.find('=') + 1);
+  return map;
+}
+
+TEST(RuntimeEnvironment, LambdasVariablesWithUserOverridesOfUnreservedOnly) {
+  nlohmann::json settings = {
+      {"Handler", "app.handler"},
+      {"MemorySize", 256},
+      {"Environment", {{"Variables", {{"PATH", "/custom"}, {"MINE", "1"}}}}}};
+  auto env =
+      asMap(runtimeEnvironment(settings, {"fn", "$LATEST", "eu-west-1", "2026/01/01/[$LATEST]ab"}));
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "fn");
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+  EXPECT_EQ(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/fn");
+  EXPECT_EQ(env["AWS_LAMBDA_LOG_STREAM_NAME"], "2026/01/01/[$LATEST]ab");
+  EXPECT_EQ(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9001");
+  EXPECT_EQ(env["AWS_REGION"], "eu-west-1");
+  EXPECT_EQ(env["_HANDLER"], "app.handler");
+  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/var/task");
+  EXPECT_EQ(env["TZ"], ":UTC");
+  EXPECT_EQ(env["PATH"], "/custom");
+  EXPECT_EQ(env["MINE"], "1");
+  EXPECT_EQ(env.count("AWS_EXECUTION_ENV"), 0u) << "not set for provided runtimes";
+}
+
+}  // namespace
+}  // namespace wick::invoke

@@ -1,0 +1,43 @@
+// What an execution environment is made of, from a function's configuration:
+// the runtime's environment variables (../shared/reference/lambda-contract.md
+// 3.1) and the sandbox (3.2, 3.4).
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sandbox/spec.h"
+
+namespace wick::invoke {
+
+struct EnvironmentIdentity {
+  std::string function_name;
+  std::string version = "$LATEST";
+  std::string region;
+  std::string log_stream_name;
+};
+
+// The runtime's environment: Lambda's defaults, the function's variables over
+// the unreserved ones, the reserved ones last (they cannot be overridden).
+std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
+                                            const EnvironmentIdentity& identity);
+
+struct SandboxInputs {
+  std::string code_tree;  // bound read-only at /var/task
+  std::vector<std::string> base_root_dirs = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"};
+  uint64_t mb_per_vcpu = 1769;
+  uint64_t pids_max = 1024;
+  int agent_fd = -1;      // sealed wick-agent
+  int agent_socket = -1;  // the agent's end of the host channel
+  int agent_socket_number = 3;
+  int log_fd = -1;  // the agent's own stderr
+};
+
+// The sandbox of one execution environment. Custom runtimes on the host's
+// userland for now: the runtimes issue brings real base roots.
+sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxInputs& inputs,
+                                 const std::string& id);
+
+}  // namespace wick::invoke
