@@ -47,7 +47,8 @@ double timeMs(const std::function<void()>& run) {
 
 void spawnAndWait(const std::vector<std::string>& args) {
   std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid;
   if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
@@ -90,7 +91,8 @@ void printRow(const char* name, const Summary& summary, double baseline) {
 std::vector<std::string> split(const std::string& line) {
   std::istringstream stream(line);
   std::vector<std::string> words;
-  for (std::string word; stream >> word;) words.push_back(word);
+  for (std::string word; stream >> word;)
+    words.push_back(word);
   return words;
 }
 
@@ -146,9 +148,11 @@ int main(int argc, char** argv) {
   printRow("sandbox create+exec+exit", summarize(sandbox_net), base.median);
   printRow("  same without a network namespace", summarize(sandbox_nonet), base.median);
   printRow("sandbox destroy (after exit)", summarize(destroy_net), base.median);
-  std::printf("\ncreate steps (with network namespace), median ms and share of the summed medians:\n");
+  std::printf(
+      "\ncreate steps (with network namespace), median ms and share of the summed medians:\n");
   double total = 0;
-  for (const auto& name : step_order) total += summarize(step_ms[name]).median;
+  for (const auto& name : step_order)
+    total += summarize(step_ms[name]).median;
   for (const auto& name : step_order) {
     double median = summarize(step_ms[name]).median;
     std::printf("  %-14s %7.3f ms  %5.1f%%\n", name.c_str(), median, 100 * median / total);
