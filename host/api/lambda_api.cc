@@ -9,6 +9,7 @@
 
 #include "common/encoding.h"
 #include "common/unique_fd.h"
+#include "host/logs/log_reader.h"
 
 namespace wick::api {
 
@@ -56,7 +57,8 @@ http::Response toHttp(const functions::Reply& reply, const std::string& request_
   response.set("x-amzn-RequestId", request_id);
   if (reply.body) {
     response.set(http::beast_http::field::content_type, "application/json");
-    response.body() = reply.body->dump();
+    // Logs and user data may hold invalid UTF-8: replace rather than throw.
+    response.body() = reply.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return response;
 }
@@ -167,9 +169,31 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
       co_return co_await onWorkers([&] { return service.untagResource(arn, keys); });
     }
   }
+  // wick's own API (the `wick` CLI): a function's log streams.
+  if (matches(path, {"wick", "v1", "functions", "*", "logs"}) && method == verb::get)
+    co_return co_await onWorkers([&] { return logs(path[3], request); });
   co_return AwsError{404, "UnknownOperationException",
                      "Unknown operation: " + std::string(http::beast_http::to_string(method)) +
                          " " + request.path};
+}
+
+functions::Outcome LambdaApi::logs(const std::string& function_name, const http::Request& request) {
+  if (!functions::validFunctionName(function_name))
+    return validationError(function_name, "functionName",
+                           "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
+  const std::string stream = request.queryValue("stream");
+  if (stream.empty()) {
+    auto streams = logs::listStreams(logs_root_, function_name);
+    if (!streams) return serviceError(streams.error().message());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& info : *streams)
+      list.push_back({{"name", info.name}, {"size", info.size}});
+    return functions::Reply{200, nlohmann::json{{"streams", list}}};
+  }
+  uint64_t offset = std::strtoull(request.queryValue("offset").c_str(), nullptr, 10);
+  auto data = logs::readStream(logs_root_, function_name, stream, offset, 1 << 20);
+  if (!data) return resourceNotFound(data.error().message());
+  return functions::Reply{200, nlohmann::json{{"data", *data}, {"offset", offset + data->size()}}};
 }
 
 http::Response LambdaApi::serveCode(const std::string& file, const std::string& request_id) {

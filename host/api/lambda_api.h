@@ -18,8 +18,8 @@ namespace wick::api {
 class LambdaApi {
  public:
   LambdaApi(functions::FunctionService& functions, const functions::CodeStore& code,
-            boost::asio::thread_pool& workers)
-      : functions_(functions), code_(code), workers_(workers) {}
+            std::string logs_root, boost::asio::thread_pool& workers)
+      : functions_(functions), code_(code), logs_root_(std::move(logs_root)), workers_(workers) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request request);
 
@@ -31,7 +31,10 @@ class LambdaApi {
   http::Response serveCode(const std::string& file, const std::string& request_id);
 
   functions::FunctionService& functions_;
+  functions::Outcome logs(const std::string& function_name, const http::Request& request);
+
   const functions::CodeStore& code_;
+  std::string logs_root_;
   boost::asio::thread_pool& workers_;
 };
 

@@ -9,5 +9,6 @@ namespace wick::cli {
 // Adds `wick run` to the app; the returned callable runs it once parsed and
 // returns the process exit status.
 std::function<int()> addRunCommand(CLI::App& app);
+std::function<int()> addLogsCommand(CLI::App& app);
 
 }  // namespace wick::cli

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.allow_extras();  // `wick run` takes its command from what follows its flags
   auto run = wick::cli::addRunCommand(app);
+  auto logs = wick::cli::addLogsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -18,5 +19,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (app.got_subcommand("run")) return run();
+  if (app.got_subcommand("logs")) return logs();
   return 2;
 }

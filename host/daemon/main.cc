@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
   functions::FunctionService service(*registry, code, settings);
-  api::LambdaApi lambda_api(service, code, workers);
+  api::LambdaApi lambda_api(service, code, config.state_dir() + "/logs", workers);
   http::Server server(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
   if (auto listening = server.listen(config.listen()); !listening)

@@ -1,0 +1,77 @@
+// `wick logs FUNCTION [--follow]`: a function's log streams, oldest first.
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "host/cli/commands.h"
+#include "host/cli/daemon_client.h"
+
+namespace wick::cli {
+
+namespace {
+
+std::string encodeQuery(const std::string& text) {
+  std::string out;
+  char hex[4];
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "wick logs: %s\n", message.c_str());
+  return 1;
+}
+
+int runLogs(const std::string& endpoint, const std::string& function, bool follow) {
+  std::map<std::string, uint64_t> offsets;  // stream -> bytes printed
+  for (;;) {
+    auto listed = httpGet(endpoint, "/wick/v1/functions/" + function + "/logs");
+    if (!listed) return fail(listed.error().message());
+    auto list = nlohmann::json::parse(listed->body, nullptr, false);
+    if (listed->status != 200 || list.is_discarded())
+      return fail("wickd answered " + std::to_string(listed->status) + ": " + listed->body);
+    for (const auto& stream : list["streams"]) {
+      const std::string name = stream["name"];
+      uint64_t& offset = offsets[name];
+      while (offset < stream["size"].get<uint64_t>()) {
+        auto read = httpGet(endpoint, "/wick/v1/functions/" + function + "/logs?stream=" +
+                                          encodeQuery(name) + "&offset=" + std::to_string(offset));
+        if (!read) return fail(read.error().message());
+        auto chunk = nlohmann::json::parse(read->body, nullptr, false);
+        if (read->status != 200 || chunk.is_discarded()) return fail(read->body);
+        const std::string data = chunk["data"];
+        if (data.empty()) break;
+        std::fwrite(data.data(), 1, data.size(), stdout);
+        offset += data.size();
+      }
+    }
+    std::fflush(stdout);
+    if (!follow) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+std::function<int()> addLogsCommand(CLI::App& app) {
+  auto function = std::make_shared<std::string>();
+  auto follow = std::make_shared<bool>(false);
+  auto endpoint = std::make_shared<std::string>(defaultEndpoint());
+  CLI::App* cmd = app.add_subcommand("logs", "Print a function's logs");
+  cmd->add_option("function", *function, "Function name")->required();
+  cmd->add_flag("-f,--follow", *follow, "Keep printing new lines");
+  cmd->add_option("--endpoint", *endpoint,
+                  "wickd's URL (default $WICK_ENDPOINT or http://127.0.0.1:3001)");
+  return [function, follow, endpoint] { return runLogs(*endpoint, *function, *follow); };
+}
+
+}  // namespace wick::cli
