@@ -79,6 +79,14 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   const std::vector<std::string> path = splitPath(request.path);
   if (request.method == verb::get && path.size() == 3 && path[0] == "wick" && path[1] == "code")
     co_return serveCode(path[2], request_id);
+  // Synchronous invokes answer with the function's own bytes: the invoker
+  // writes the whole response.
+  if (invoker_ != nullptr && request.method == verb::post &&
+      matches(path, {"2015-03-31", "functions", "*", "invocations"})) {
+    const std::string type = request.header("X-Amz-Invocation-Type");
+    if (type.empty() || type == "RequestResponse")
+      co_return co_await invoker_->invoke(request, path[2], request_id);
+  }
   functions::Outcome outcome;
   try {
     outcome = co_await route(request, path);
@@ -143,7 +151,8 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
       co_return validationError(
           type, "invocationType",
           "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
-    co_return serviceError("synchronous invoke is not implemented yet in this wick version");
+    co_return serviceError(
+        "wick-agent is not available: synchronous invoke is disabled (see wickd's log)");
   }
   if (matches(path, {"2017-10-31", "functions", "*", "concurrency"})) {
     const std::string& name = path[2];

@@ -12,14 +12,20 @@
 
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
+#include "host/invoke/invoker.h"
 
 namespace wick::api {
 
 class LambdaApi {
  public:
   LambdaApi(functions::FunctionService& functions, const functions::CodeStore& code,
-            std::string logs_root, boost::asio::thread_pool& workers)
-      : functions_(functions), code_(code), logs_root_(std::move(logs_root)), workers_(workers) {}
+            std::string logs_root, boost::asio::thread_pool& workers,
+            invoke::Invoker* invoker = nullptr)
+      : functions_(functions),
+        code_(code),
+        logs_root_(std::move(logs_root)),
+        workers_(workers),
+        invoker_(invoker) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request request);
 
@@ -36,6 +42,7 @@ class LambdaApi {
   const functions::CodeStore& code_;
   std::string logs_root_;
   boost::asio::thread_pool& workers_;
+  invoke::Invoker* invoker_;  // null when wick-agent is unavailable
 };
 
 std::string newRequestId();

@@ -54,12 +54,22 @@ class FunctionService {
   Outcome listTags(const std::string& arn);
   Outcome untagResource(const std::string& arn, const std::vector<std::string>& keys);
 
+  // Resolves a FunctionName (+ Qualifier) to its record, or the AWS error.
+  std::variant<registry::FunctionRecord, api::AwsError> lookup(const std::string& function_name,
+                                                               const std::string& qualifier) {
+    return find(function_name, qualifier);
+  }
+  // Reserved concurrency of all functions together (their pools leave the account's).
+  int64_t totalReservedConcurrency() {
+    auto total = registry_.reservedConcurrencyExcept("");
+    return total ? *total : 0;
+  }
+
   // The FunctionConfiguration document of a record (also used by the invoker).
   nlohmann::json configuration(const registry::FunctionRecord& record) const;
   const ServiceSettings& settings() const { return settings_; }
 
  private:
-  // Resolves a FunctionName (+ Qualifier) to its record, or the AWS error.
   std::variant<registry::FunctionRecord, api::AwsError> find(const std::string& function_name,
                                                              const std::string& qualifier);
   std::variant<StoredCode, api::AwsError> storeZip(const nlohmann::json& code);

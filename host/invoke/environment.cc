@@ -1,0 +1,292 @@
+#include "host/invoke/environment.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <ctime>
+
+#include "common/encoding.h"
+#include "host/invoke/runtime_environment.h"
+
+namespace wick::invoke {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string newEnvironmentId() {
+  unsigned char bytes[16];
+  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) std::abort();
+  return toHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+double millisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+std::string isoNow() {
+  auto now = std::chrono::system_clock::now();
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  char result[64];
+  std::snprintf(result, sizeof result, "%s.%03lldZ", text, static_cast<long long>(millis % 1000));
+  return result;
+}
+
+// Kills the sandbox when a deadline passes. Holds its own pidfd, so it can
+// outlive the wait it guards without touching a closed fd.
+class Watchdog : public std::enable_shared_from_this<Watchdog> {
+ public:
+  Watchdog(asio::any_io_executor executor, int pidfd)
+      : timer_(executor), pidfd_(::fcntl(pidfd, F_DUPFD_CLOEXEC, 3)) {}
+  void arm(std::chrono::milliseconds timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || !self->armed_.exchange(false)) return;
+      self->fired_ = true;
+      ::syscall(SYS_pidfd_send_signal, self->pidfd_.get(), SIGKILL, nullptr, 0);
+    });
+  }
+  // Returns whether it fired.
+  bool disarm() {
+    armed_ = false;
+    timer_.cancel();
+    return fired_;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  UniqueFd pidfd_;
+  std::atomic<bool> armed_{true};
+  std::atomic<bool> fired_{false};
+};
+
+std::string exitDescription(const RuntimeExit& exit) {
+  if (!exit.signaled) return "exit status " + std::to_string(exit.code);
+  const char* name = exit.signal == SIGKILL   ? "killed"
+                     : exit.signal == SIGSEGV ? "segmentation fault"
+                     : exit.signal == SIGABRT ? "aborted"
+                     : exit.signal == SIGTERM ? "terminated"
+                                              : nullptr;
+  return std::string("signal: ") + (name ? name : std::to_string(exit.signal));
+}
+
+std::string platformError(const std::string& type, const std::string& message) {
+  nlohmann::json body = {{"errorType", type}, {"errorMessage", message}};
+  return body.dump();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher& launcher,
+                                                         int agent_fd, const EnvironmentPlan& plan,
+                                                         asio::any_io_executor executor,
+                                                         const ChannelFactory& channels) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string id = newEnvironmentId();
+  const std::string stream_name = logs::logStreamName("$LATEST", id);
+  auto log = logs::LogStream::open(plan.logs_root, plan.function_name, stream_name);
+  if (!log) return std::move(log).error().context("create environment");
+
+  int sockets[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0)
+    return Error::fromErrno("create environment: socketpair");
+  UniqueFd host_end(sockets[0]);
+  UniqueFd agent_end(sockets[1]);
+
+  SandboxInputs inputs;
+  inputs.code_tree = plan.code_tree;
+  inputs.mb_per_vcpu = plan.mb_per_vcpu;
+  inputs.pids_max = plan.pids_max;
+  inputs.agent_fd = agent_fd;
+  inputs.agent_socket = agent_end.get();
+  inputs.log_fd = STDERR_FILENO;
+  auto box = launcher.create(sandboxSpec(plan.settings, inputs, id));
+  if (!box) return std::move(box).error().context("create environment for " + plan.function_name);
+  agent_end.reset();
+
+  std::unique_ptr<Environment> environment(
+      new Environment(plan, std::move(*box), std::move(*log), stream_name));
+  environment->created_ = started;
+  logs::LogStream* stream = &environment->log_;
+  environment->channel_ = channels(executor, std::move(host_end),
+                                   [stream](const LogLine& line) { stream->append(line.text); });
+  return environment;
+}
+
+Environment::~Environment() {
+  (void)destroy();
+}
+
+asio::awaitable<AgentEvent> Environment::nextEvent() {
+  co_return co_await channel_->next();
+}
+
+asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds timeout) {
+  InvokeOutcome outcome;
+  auto executor = co_await asio::this_coro::executor;
+  auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
+  watchdog->arm(timeout);
+
+  StartCommand start;
+  start.env = runtimeEnvironment(plan_.settings,
+                                 {plan_.function_name, "$LATEST", plan_.region, log_stream_name_});
+  if (auto sent = co_await channel_->start(start); !sent) {
+    watchdog->disarm();
+    reusable_ = false;
+    outcome.payload = platformError("Runtime.Unknown", sent.error().message());
+    co_return outcome;
+  }
+  for (;;) {
+    AgentEvent event = co_await nextEvent();
+    if (std::holds_alternative<RuntimeReady>(event)) {
+      watchdog->disarm();
+      outcome.kind = InvokeOutcome::Kind::kSuccess;
+      outcome.init_duration_ms = millisSince(created_);
+      pending_init_duration_ms_ = outcome.init_duration_ms;
+      co_return outcome;
+    }
+    if (auto* failure = std::get_if<InitFailure>(&event)) {
+      watchdog->disarm();
+      reusable_ = false;
+      outcome.kind = InvokeOutcome::Kind::kInitFailed;
+      outcome.error_type = failure->error_type;
+      outcome.payload = failure->payload;
+      co_return outcome;
+    }
+    if (auto* exit = std::get_if<RuntimeExit>(&event)) {
+      watchdog->disarm();
+      reusable_ = false;
+      outcome.kind = InvokeOutcome::Kind::kInitFailed;
+      outcome.error_type = "Runtime.ExitError";
+      outcome.payload =
+          platformError("Runtime.ExitError",
+                        "RequestId:  Error: Runtime exited with error: " + exitDescription(*exit));
+      co_return outcome;
+    }
+    if (std::holds_alternative<ChannelClosed>(event)) {
+      reusable_ = false;
+      if (watchdog->disarm()) {
+        outcome.kind = InvokeOutcome::Kind::kTimeout;
+        outcome.error_type = "Sandbox.Timedout";
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.2f", timeout.count() / 1000.0);
+        outcome.payload = platformError(
+            "Sandbox.Timedout", std::string("Init timed out after ") + seconds + " seconds");
+      } else {
+        outcome.kind = InvokeOutcome::Kind::kPlatformError;
+        outcome.payload =
+            platformError("Runtime.Unknown", "the execution environment ended during init: " +
+                                                 std::get<ChannelClosed>(event).reason);
+      }
+      co_return outcome;
+    }
+  }
+}
+
+asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
+                                                   std::chrono::milliseconds timeout) {
+  InvokeOutcome outcome;
+  const auto started = std::chrono::steady_clock::now();
+  auto executor = co_await asio::this_coro::executor;
+  auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
+  watchdog->arm(timeout);
+  const std::string request_id = command.request_id;
+
+  if (auto sent = co_await channel_->invoke(command); !sent) {
+    watchdog->disarm();
+    reusable_ = false;
+    outcome.payload = platformError("Runtime.Unknown", sent.error().message());
+    co_return outcome;
+  }
+  for (;;) {
+    AgentEvent event = co_await nextEvent();
+    if (auto* result = std::get_if<InvocationResult>(&event)) {
+      if (result->request_id != request_id) continue;
+      watchdog->disarm();
+      outcome.kind = result->function_error ? InvokeOutcome::Kind::kFunctionError
+                                            : InvokeOutcome::Kind::kSuccess;
+      outcome.payload = std::move(result->payload);
+      outcome.error_type = std::move(result->error_type);
+      break;
+    }
+    if (auto* exit = std::get_if<RuntimeExit>(&event)) {
+      watchdog->disarm();
+      reusable_ = false;
+      outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
+      outcome.error_type = "Runtime.ExitError";
+      outcome.payload = platformError(
+          "Runtime.ExitError", "RequestId: " + request_id +
+                                   " Error: Runtime exited with error: " + exitDescription(*exit));
+      break;
+    }
+    if (std::holds_alternative<ChannelClosed>(event)) {
+      reusable_ = false;
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.2f", timeout.count() / 1000.0);
+      if (watchdog->disarm()) {
+        outcome.kind = InvokeOutcome::Kind::kTimeout;
+        outcome.error_type = "Sandbox.Timedout";
+        outcome.payload = platformError(
+            "Sandbox.Timedout",
+            "RequestId: " + request_id + " Error: Task timed out after " + seconds + " seconds");
+        log_.append(isoNow() + " " + request_id + " Task timed out after " + seconds + " seconds");
+      } else {
+        // The agent died with its runtime (e.g. the OOM killer chose it).
+        outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
+        outcome.error_type = "Runtime.ExitError";
+        outcome.payload = platformError(
+            "Runtime.ExitError",
+            "RequestId: " + request_id + " Error: Runtime exited with error: signal: killed");
+      }
+      break;
+    }
+    if (auto* failure = std::get_if<InitFailure>(&event)) {
+      watchdog->disarm();
+      reusable_ = false;
+      outcome.kind = InvokeOutcome::Kind::kInitFailed;
+      outcome.error_type = failure->error_type;
+      outcome.payload = failure->payload;
+      break;
+    }
+  }
+  outcome.duration_ms = millisSince(started);
+  co_return outcome;
+}
+
+Status Environment::freeze() {
+  WICK_TRY(sandbox_.freeze(), "freeze environment");
+  frozen_ = true;
+  return {};
+}
+
+Status Environment::thaw() {
+  if (!frozen_) return {};
+  WICK_TRY(sandbox_.thaw(), "thaw environment");
+  frozen_ = false;
+  return {};
+}
+Status Environment::destroy() {
+  return sandbox_.destroy();
+}
+
+uint64_t Environment::maxMemoryUsedMb() const {
+  auto stats = sandbox_.stats();
+  return stats ? (stats->memory_peak_bytes + (1 << 20) - 1) >> 20 : 0;
+}
+
+}  // namespace wick::invoke

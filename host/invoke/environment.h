@@ -1,0 +1,111 @@
+// One execution environment: a sandbox with wick-agent as PID 1 and the
+// function's runtime under it, the channel to the agent, and its log stream.
+// Serves one invocation at a time; between them it is frozen.
+#pragma once
+
+// clang-format off
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "host/invoke/agent_channel.h"
+#include "host/logs/log_stream.h"
+#include "sandbox/sandbox.h"
+
+namespace wick::invoke {
+
+using ChannelFactory = std::function<std::unique_ptr<AgentChannel>(
+    boost::asio::any_io_executor executor, UniqueFd host_socket, LogSink sink)>;
+
+struct EnvironmentPlan {
+  std::string function_name;
+  std::string key;  // code + configuration this environment was made for
+  nlohmann::json settings;
+  std::string code_tree;
+  std::string region;
+  std::string logs_root;
+  uint64_t mb_per_vcpu = 1769;
+  uint64_t pids_max = 1024;
+};
+
+struct InvokeOutcome {
+  enum class Kind {
+    kSuccess,
+    kFunctionError,
+    kTimeout,
+    kRuntimeExited,
+    kInitFailed,
+    kPlatformError
+  };
+  Kind kind = Kind::kPlatformError;
+  std::string payload;
+  std::string error_type;
+  double duration_ms = 0;
+  std::optional<double> init_duration_ms;  // set on the invocation that started the environment
+};
+
+class Environment {
+ public:
+  // Blocking (clone, mounts): call on the worker pool.
+  static Result<std::unique_ptr<Environment>> create(const sandbox::Launcher& launcher,
+                                                     int agent_fd, const EnvironmentPlan& plan,
+                                                     boost::asio::any_io_executor executor,
+                                                     const ChannelFactory& channels);
+  ~Environment();
+
+  // Starts the runtime and waits for its first `next` (the end of init).
+  boost::asio::awaitable<InvokeOutcome> initialize(std::chrono::milliseconds timeout);
+  boost::asio::awaitable<InvokeOutcome> invoke(InvokeCommand command,
+                                               std::chrono::milliseconds timeout);
+  // The init duration of a new environment, once (for its first REPORT line).
+  std::optional<double> takeInitDuration() {
+    return std::exchange(pending_init_duration_ms_, std::nullopt);
+  }
+
+  // Blocking cgroup work: call on the worker pool.
+  Status freeze();
+  Status thaw();
+  Status destroy();
+  uint64_t maxMemoryUsedMb() const;
+
+  const std::string& key() const { return plan_.key; }
+  const std::string& functionName() const { return plan_.function_name; }
+  bool reusable() const { return reusable_; }
+  logs::LogStream& log() { return log_; }
+  std::chrono::steady_clock::time_point idleSince() const { return idle_since_; }
+  // Keeps the idle time of a frozen environment put back after freezing.
+  void markIdle() {
+    if (!frozen_) idle_since_ = std::chrono::steady_clock::now();
+  }
+  bool frozen() const { return frozen_; }
+
+ private:
+  Environment(EnvironmentPlan plan, sandbox::Sandbox sandbox, logs::LogStream log,
+              std::string log_stream_name)
+      : plan_(std::move(plan)),
+        sandbox_(std::move(sandbox)),
+        log_(std::move(log)),
+        log_stream_name_(std::move(log_stream_name)) {}
+  boost::asio::awaitable<AgentEvent> nextEvent();
+
+  EnvironmentPlan plan_;
+  sandbox::Sandbox sandbox_;
+  logs::LogStream log_;
+  std::string log_stream_name_;
+  std::unique_ptr<AgentChannel> channel_;
+  std::chrono::steady_clock::time_point created_;
+  std::chrono::steady_clock::time_point idle_since_;
+  std::string current_request_;
+  bool reusable_ = true;
+  bool frozen_ = false;
+  std::optional<double> pending_init_duration_ms_;  // reported by the first invocation
+};
+
+}  // namespace wick::invoke

@@ -1,0 +1,46 @@
+// Idle execution environments, per function, waiting for their next event.
+// An environment is reused only for the code and configuration it was made
+// for (its key); an update retires the others. Idle ones are frozen after a
+// short grace and destroyed after the keep-alive.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "host/invoke/environment.h"
+
+namespace wick::invoke {
+
+class EnvironmentPool {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // The most recently used idle environment made for `key`, if any.
+  std::unique_ptr<Environment> takeIdle(const std::string& function, const std::string& key);
+  void putIdle(std::unique_ptr<Environment> environment);
+  // Idle environments of `function` made for another key.
+  std::vector<std::unique_ptr<Environment>> takeRetired(const std::string& function,
+                                                        const std::string& key);
+  // Every idle environment of `function` (deleted functions).
+  std::vector<std::unique_ptr<Environment>> takeFunction(const std::string& function);
+  // Idle longer than `keep_alive`: to destroy.
+  std::vector<std::unique_ptr<Environment>> takeExpired(std::chrono::milliseconds keep_alive);
+  // Idle longer than `grace` and not frozen yet: to freeze, then put back.
+  std::vector<std::unique_ptr<Environment>> takeUnfrozen(std::chrono::milliseconds grace);
+  std::vector<std::unique_ptr<Environment>> takeAll();
+  size_t idleCount() const;
+
+ private:
+  template <typename Predicate>
+  std::vector<std::unique_ptr<Environment>> takeIf(Predicate predicate);
+
+  mutable std::mutex mutex_;
+  std::map<std::string, std::deque<std::unique_ptr<Environment>>> idle_;
+};
+
+}  // namespace wick::invoke

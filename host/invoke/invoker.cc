@@ -1,0 +1,253 @@
+#include "host/invoke/invoker.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/encoding.h"
+
+namespace wick::invoke {
+
+namespace asio = boost::asio;
+using api::AwsError;
+
+namespace {
+
+constexpr size_t kMaxPayload = 6'291'456;
+constexpr size_t kMaxClientContext = 3'583;
+
+int64_t epochMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string randomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (::getrandom(raw.data(), raw.size(), 0) != static_cast<ssize_t>(raw.size())) std::abort();
+  return toHex(raw);
+}
+
+// X-Ray's format: Root=1-<epoch seconds hex>-<96 bits>;Parent=<64 bits>;Sampled=0
+std::string newTraceId() {
+  char epoch[16];
+  std::snprintf(epoch, sizeof epoch, "%08llx",
+                static_cast<unsigned long long>(epochMillis() / 1000));
+  return std::string("Root=1-") + epoch + "-" + randomHex(12) + ";Parent=" + randomHex(8) +
+         ";Sampled=0";
+}
+
+http::Response errorResponse(const AwsError& error, const std::string& request_id) {
+  return api::toResponse(error, request_id);
+}
+
+}  // namespace
+
+Invoker::Invoker(functions::FunctionService& functions, const functions::CodeStore& code,
+                 const sandbox::Launcher& launcher, int agent_fd, ChannelFactory channels,
+                 asio::thread_pool& workers, InvokerSettings settings)
+    : functions_(functions),
+      code_(code),
+      launcher_(launcher),
+      agent_fd_(agent_fd),
+      channels_(std::move(channels)),
+      workers_(workers),
+      settings_(std::move(settings)),
+      limiter_(functions.settings().account_concurrency) {}
+
+template <typename Work>
+asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
+  auto io = co_await asio::this_coro::executor;
+  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
+  auto result = work();
+  co_await asio::post(io, asio::use_awaitable);
+  co_return result;
+}
+
+asio::awaitable<void> Invoker::destroyOnWorkers(
+    std::vector<std::unique_ptr<Environment>> environments) {
+  if (environments.empty()) co_return;
+  co_await onWorkers([&environments] {
+    for (auto& environment : environments) {
+      if (auto destroyed = environment->destroy(); !destroyed)
+        spdlog::warn("destroy environment of {}: {}", environment->functionName(),
+                     destroyed.error().message());
+      environment.reset();
+    }
+    return 0;
+  });
+}
+
+asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
+                                                const std::string& function_name,
+                                                const std::string& request_id) {
+  struct InFlight {
+    std::atomic<size_t>& count;
+    explicit InFlight(std::atomic<size_t>& c) : count(c) { ++count; }
+    ~InFlight() { --count; }
+  } in_flight(in_flight_);
+
+  // The payload: at most 6 MB of JSON (parsed for validity only).
+  if (request.body.size() > kMaxPayload)
+    co_return errorResponse(
+        api::requestTooLarge(
+            "Request must be smaller than 6291456 bytes for the InvokeFunction operation"),
+        request_id);
+  std::string payload = request.body.empty() ? std::string("{}") : request.body;
+  if (!nlohmann::json::accept(payload))
+    co_return errorResponse(
+        api::invalidRequestContent(
+            "Could not parse request body into json: Could not parse payload into json"),
+        request_id);
+  std::string client_context;
+  if (std::string encoded = request.header("X-Amz-Client-Context"); !encoded.empty()) {
+    auto decoded = base64Decode(encoded);
+    if (encoded.size() > kMaxClientContext || !decoded || !nlohmann::json::accept(*decoded))
+      co_return errorResponse(
+          api::invalidParameter("Client context must be a valid Base64-encoded JSON object."),
+          request_id);
+    client_context = std::move(*decoded);
+  }
+  const bool tail = request.header("X-Amz-Log-Type") == "Tail";
+
+  // The function, and the room to run it.
+  struct Resolved {
+    std::variant<registry::FunctionRecord, AwsError> record;
+    int64_t reserved_total = 0;
+  };
+  const std::string qualifier = request.queryValue("Qualifier");
+  Resolved resolved = co_await onWorkers([&] {
+    return Resolved{functions_.lookup(function_name, qualifier),
+                    functions_.totalReservedConcurrency()};
+  });
+  if (auto* error = std::get_if<AwsError>(&resolved.record))
+    co_return errorResponse(*error, request_id);
+  const registry::FunctionRecord& record = std::get<registry::FunctionRecord>(resolved.record);
+  auto permit = limiter_.acquire(record.name, record.reserved_concurrency, resolved.reserved_total);
+  if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
+    co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
+
+  // A warm environment of this code and configuration, or a new one.
+  const std::string key = record.code_sha256 + "/" + record.revision_id;
+  auto executor = co_await asio::this_coro::executor;
+  std::unique_ptr<Environment> environment = pool_.takeIdle(record.name, key);
+  InvokeOutcome init;
+  if (environment) {
+    auto thawed = co_await onWorkers([&] { return environment->thaw(); });
+    if (!thawed) {
+      spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
+      co_await destroyOnWorkers([&] {
+        std::vector<std::unique_ptr<Environment>> one;
+        one.push_back(std::move(environment));
+        return one;
+      }());
+    }
+  }
+  if (!environment) {
+    co_await destroyOnWorkers(pool_.takeRetired(record.name, key));
+    EnvironmentPlan plan{record.name,
+                         key,
+                         record.settings,
+                         code_.treePath(record.code_sha256),
+                         functions_.settings().scope.region,
+                         settings_.logs_root,
+                         settings_.mb_per_vcpu,
+                         settings_.pids_max};
+    auto created = co_await onWorkers(
+        [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
+    if (!created) {
+      spdlog::error("invoke {}: {}", record.name, created.error().message());
+      co_return errorResponse(api::serviceError("could not start an execution environment: " +
+                                                created.error().message()),
+                              request_id);
+    }
+    environment = std::move(*created);
+    init = co_await environment->initialize(settings_.init_timeout);
+  }
+
+  // The event.
+  const int timeout_s = record.settings.value("Timeout", 3);
+  const int64_t memory_mb = record.settings.value("MemorySize", 128);
+  logs::LogStream& log = environment->log();
+  log.beginInvocation();
+  log.append(logs::startLine(request_id, "$LATEST"));
+  InvokeOutcome outcome = init;
+  if (init.kind == InvokeOutcome::Kind::kSuccess) {
+    InvokeCommand command{request_id,
+                          std::move(payload),
+                          epochMillis() + timeout_s * 1000LL,
+                          functions::functionArn(functions_.settings().scope, record.name),
+                          newTraceId(),
+                          client_context,
+                          ""};
+    outcome = co_await environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
+  }
+  log.append(logs::endLine(request_id));
+  logs::Report report{request_id,
+                      outcome.duration_ms,
+                      memory_mb,
+                      static_cast<int64_t>(environment->maxMemoryUsedMb()),
+                      environment->takeInitDuration(),
+                      ""};
+  if (outcome.kind == InvokeOutcome::Kind::kTimeout) report.status = "timeout";
+  if (outcome.kind == InvokeOutcome::Kind::kRuntimeExited ||
+      outcome.kind == InvokeOutcome::Kind::kInitFailed)
+    report.status = "error";
+  log.append(logs::reportLine(report));
+  const std::string log_tail = tail ? base64Encode(log.invocationTail()) : std::string();
+
+  // A failed environment is never reused.
+  const bool failed = outcome.kind != InvokeOutcome::Kind::kSuccess &&
+                      outcome.kind != InvokeOutcome::Kind::kFunctionError;
+  if (failed || !environment->reusable() || stopping_) {
+    std::vector<std::unique_ptr<Environment>> one;
+    one.push_back(std::move(environment));
+    co_await destroyOnWorkers(std::move(one));
+  } else {
+    pool_.putIdle(std::move(environment));
+  }
+
+  http::Response response{http::beast_http::status::ok, 11};
+  response.set("x-amzn-RequestId", request_id);
+  response.set("X-Amz-Executed-Version", "$LATEST");
+  response.set(http::beast_http::field::content_type, "application/json");
+  if (outcome.kind != InvokeOutcome::Kind::kSuccess)
+    response.set("X-Amz-Function-Error", "Unhandled");
+  if (tail) response.set("X-Amz-Log-Result", log_tail);
+  response.body() = std::move(outcome.payload);
+  co_return response;
+}
+
+asio::awaitable<void> Invoker::housekeeping() {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  while (!stopping_) {
+    timer.expires_after(std::chrono::milliseconds(25));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await destroyOnWorkers(pool_.takeExpired(settings_.keep_alive));
+    auto to_freeze = pool_.takeUnfrozen(settings_.freeze_after);
+    if (to_freeze.empty()) continue;
+    co_await onWorkers([&to_freeze] {
+      for (auto& environment : to_freeze)
+        if (auto frozen = environment->freeze(); !frozen)
+          spdlog::warn("freeze environment of {}: {}", environment->functionName(),
+                       frozen.error().message());
+      return 0;
+    });
+    for (auto& environment : to_freeze)
+      pool_.putIdle(std::move(environment));
+  }
+}
+
+void Invoker::destroyIdle() {
+  for (auto& environment : pool_.takeAll())
+    (void)environment->destroy();
+}
+
+}  // namespace wick::invoke
