@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -16,7 +19,11 @@
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
+#include "host/invoke/agent_binary.h"
+#include "host/invoke/agent_wire.h"
+#include "host/invoke/invoker.h"
 #include "host/registry/function_registry.h"
+#include "sandbox/sandbox.h"
 
 namespace {
 
@@ -30,12 +37,13 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
   using namespace wick;
   CLI::App app{"wickd: a self-hosted, Lambda-compatible function host"};
-  std::string listen, state_dir, config_file, log_level = "info";
+  std::string listen, state_dir, config_file, cgroup_parent, log_level = "info";
   app.add_option("--listen", listen, "HTTP listen address (default 127.0.0.1:3001)");
   app.add_option("--state-dir", state_dir,
                  "State directory (default ./var/wick in a checkout, else /var/lib/wick)");
   app.add_option("--config", config_file,
                  "Config file, protobuf text format (see host/daemon/wickd.conf.example)");
+  app.add_option("--cgroup-parent", cgroup_parent, "Parent cgroup of the sandboxes (default wick)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -47,6 +55,7 @@ int main(int argc, char** argv) {
       return fail(merged.error().message());
   if (!listen.empty()) config.set_listen(listen);
   if (!state_dir.empty()) config.set_state_dir(state_dir);
+  if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
 
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir(), ec);
@@ -58,13 +67,41 @@ int main(int argc, char** argv) {
   functions::CodeStore code(config.state_dir() + "/code");
   if (auto prepared = code.prepare(); !prepared) return fail(prepared.error().message());
 
+  // Sandboxes: the cgroup layout is discovered, and what a crashed earlier run
+  // left (slices and their processes) is reclaimed before anything starts.
+  auto launcher = sandbox::Launcher::open({.cgroup_parent = config.cgroup_parent()});
+  if (!launcher) return fail(launcher.error().message());
+  auto reclaimed = launcher->reclaimLeftovers();
+  if (!reclaimed) return fail(reclaimed.error().message());
+  if (*reclaimed > 0) spdlog::warn("reclaimed {} sandboxes left by an earlier run", *reclaimed);
+  spdlog::info("cgroup {} under '{}'", sandbox::toString(launcher->cgroupVersion()),
+               config.cgroup_parent());
+
   boost::asio::io_context io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
   functions::ServiceSettings settings;
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
   functions::FunctionService service(*registry, code, settings);
-  api::LambdaApi lambda_api(service, code, config.state_dir() + "/logs", workers);
+
+  std::unique_ptr<invoke::Invoker> invoker;
+  auto agent = invoke::AgentBinary::load();
+  invoke::ChannelFactory channels = invoke::agentChannelFactory();
+  if (!agent) {
+    spdlog::error("synchronous invoke disabled: {}", agent.error().message());
+  } else if (!channels) {
+    spdlog::error("synchronous invoke disabled: this build has no agent channel");
+  } else {
+    invoke::InvokerSettings invoker_settings;
+    invoker_settings.logs_root = config.state_dir() + "/logs";
+    invoker_settings.mb_per_vcpu = config.mb_per_vcpu();
+    invoker_settings.pids_max = config.pids_max();
+    invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
+    invoker = std::make_unique<invoke::Invoker>(service, code, *launcher, agent->fd(), channels,
+                                                workers, invoker_settings);
+    boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
+  }
+  api::LambdaApi lambda_api(service, code, config.state_dir() + "/logs", workers, invoker.get());
   http::Server server(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
   if (auto listening = server.listen(config.listen()); !listening)
@@ -74,11 +111,24 @@ int main(int argc, char** argv) {
   const_cast<functions::ServiceSettings&>(service.settings()).code_url_base =
       "http://" + host + ":" + std::to_string(server.port()) + "/wick/code";
 
+  // SIGTERM: stop accepting, let in-flight invocations finish, destroy every
+  // sandbox, exit 0.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
-    spdlog::info("signal {}: shutting down", signal);
+    spdlog::info("signal {}: draining", signal);
     server.stopAccepting();
-    io.stop();
+    if (invoker) invoker->stop();
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          boost::asio::steady_timer timer(io);
+          while (invoker && invoker->inFlight() > 0) {
+            timer.expires_after(std::chrono::milliseconds(20));
+            co_await timer.async_wait(boost::asio::use_awaitable);
+          }
+          io.stop();
+        },
+        boost::asio::detached);
   });
   spdlog::info("wickd listening on {}:{} (state {})", host, server.port(), config.state_dir());
 

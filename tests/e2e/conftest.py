@@ -37,7 +37,7 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [WICKD, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir,
-             "--log-level", "debug"],
+             "--cgroup-parent", f"wick-e2e-{self.port}", "--log-level", "debug"],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
