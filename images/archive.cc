@@ -7,12 +7,16 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -79,7 +83,7 @@ class Extractor {
     archive_entry* entry = nullptr;
     for (;;) {
       int rc = archive_read_next_header(reader, &entry);
-      if (rc == ARCHIVE_EOF) return {};
+      if (rc == ARCHIVE_EOF) return dropWhiteoutsInOpaqueDirectories();
       if (rc < ARCHIVE_WARN)
         return Error(std::string("read archive: ") + archive_error_string(reader), EINVAL);
       const char* raw = archive_entry_pathname(entry);
@@ -105,6 +109,7 @@ class Extractor {
     const size_t slash = path.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
     const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (options_.overlay_whiteouts && base.starts_with(".wh.")) return whiteout(parent, base);
     auto parent_fd = makeDirectories(parent);
     if (!parent_fd) return std::move(parent_fd).error();
 
@@ -141,6 +146,55 @@ class Extractor {
     }
   }
 
+  // OCI whiteouts in overlayfs form (see ExtractOptions::overlay_whiteouts).
+  Status whiteout(const std::string& parent, const std::string& base) {
+    auto parent_fd = makeDirectories(parent);
+    if (!parent_fd) return std::move(parent_fd).error();
+    if (base == ".wh..wh..opq") {
+      // The opaque marker may come before or after the directory's own entry
+      // (umoci writes it first); either way the xattr lands on the directory.
+      UniqueFd dir(::openat(parent_fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) return Error::fromErrno("open opaque directory");
+      if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+        return Error::fromErrno("set trusted.overlay.opaque");
+      opaque_.insert(parent);
+      ++stats_.opaque_directories;
+      return {};
+    }
+    if (base.starts_with(".wh..wh.")) return {};  // aufs bookkeeping (.wh..wh.plnk ...)
+    const std::string name = base.substr(4);
+    if (name.empty() || name == "." || name == "..")
+      return Error("whiteout names no file ('" + name + "')", EINVAL);
+    struct stat st {};
+    // This layer already wrote the path: the whiteout hides lower layers only,
+    // and the layer's own entry does that already.
+    if (::fstatat(parent_fd->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return {};
+    if (::mknodat(parent_fd->get(), name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+      return Error::fromErrno("create whiteout " + name);
+    whiteouts_.push_back({parent, name});
+    ++stats_.whiteouts;
+    return {};
+  }
+
+  // A 0/0 device in an opaque directory of the same layer hides nothing more
+  // (the directory hides all lower entries) but would show in readdir.
+  Status dropWhiteoutsInOpaqueDirectories() {
+    for (const auto& [parent, name] : whiteouts_) {
+      if (!opaque_.contains(parent)) continue;
+      auto dir = openBeneath(root_fd_, parent);
+      if (!dir) return std::move(dir).error();
+      struct stat st {};
+      if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          isWhiteoutDevice(st))
+        (void)::unlinkat(dir->get(), name.c_str(), 0);
+    }
+    return {};
+  }
+
+  static bool isWhiteoutDevice(const struct stat& st) {
+    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+  }
+
   // mkdir -p below the root, one component at a time, never through a symlink.
   Result<UniqueFd> makeDirectories(const std::string& relative) {
     auto fd = openBeneath(root_fd_, "");
@@ -151,10 +205,21 @@ class Extractor {
       if (end == std::string::npos) end = relative.size();
       const std::string part = relative.substr(start, end - start);
       start = end + 1;
-      if (::mkdirat(fd->get(), part.c_str(), 0755) == 0)
+      if (::mkdirat(fd->get(), part.c_str(), 0755) == 0) {
         ++stats_.directories;
-      else if (errno != EEXIST)
+      } else if (errno != EEXIST) {
         return Error::fromErrno("mkdir " + relative.substr(0, end));
+      } else if (options_.overlay_whiteouts) {
+        // A directory of this layer where the same layer put a whiteout first.
+        struct stat st {};
+        if (::fstatat(fd->get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            isWhiteoutDevice(st)) {
+          if (::unlinkat(fd->get(), part.c_str(), 0) != 0 ||
+              ::mkdirat(fd->get(), part.c_str(), 0755) != 0)
+            return Error::fromErrno("replace whiteout by directory " + relative.substr(0, end));
+          ++stats_.directories;
+        }
+      }
       auto next = openBeneath(fd->get(), part);
       if (!next) return std::move(next).error().context("a parent is not a plain directory");
       fd = std::move(next);
@@ -214,6 +279,8 @@ class Extractor {
   const ExtractOptions& options_;
   ExtractStats stats_;
   uint64_t entries_ = 0;
+  std::set<std::string> opaque_;
+  std::vector<std::pair<std::string, std::string>> whiteouts_;
 };
 
 ArchivePtr newReader() {
@@ -257,7 +324,42 @@ Result<ExtractStats> extractWith(archive* reader, const std::string& destination
   return extractor.stats();
 }
 
+// libarchive's view of a ChunkReader; the reader's own error is kept so that
+// it, not libarchive's paraphrase, reaches the caller.
+struct StreamState {
+  const ChunkReader* read;
+  std::optional<Error> error;
+};
+
+la_ssize_t readChunk(archive* a, void* client_data, const void** buffer) {
+  auto* state = static_cast<StreamState*>(client_data);
+  auto chunk = (*state->read)();
+  if (!chunk) {
+    state->error = std::move(chunk).error();
+    archive_set_error(a, EIO, "%s", state->error->message().c_str());
+    return -1;
+  }
+  *buffer = chunk->data();
+  return static_cast<la_ssize_t>(chunk->size());
+}
+
 }  // namespace
+
+Result<ExtractStats> extractTarStream(const ChunkReader& read, const std::string& destination,
+                                      const ExtractOptions& options) {
+  ArchivePtr reader(archive_read_new());
+  archive_read_support_format_tar(reader.get());
+  archive_read_support_format_gnutar(reader.get());
+  archive_read_support_filter_none(reader.get());
+  StreamState state{&read, std::nullopt};
+  if (archive_read_open(reader.get(), &state, nullptr, readChunk, nullptr) != ARCHIVE_OK) {
+    if (state.error) return std::move(*state.error).context("extract into " + destination);
+    return Error(std::string("open tar stream: ") + archive_error_string(reader.get()), EINVAL);
+  }
+  auto stats = extractWith(reader.get(), destination, options);
+  if (!stats && state.error) return std::move(*state.error).context("extract into " + destination);
+  return stats;
+}
 
 Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
                                     const ExtractOptions& options) {

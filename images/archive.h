@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -22,6 +24,13 @@ struct ExtractOptions {
   bool allow_escaping_symlinks = false;
   // Hard links to another entry of the archive (tar layers); zips have none.
   bool allow_hardlinks = false;
+  // OCI layer mode: turn whiteouts into overlayfs's own form as they come, so
+  // that the unpacked layer can be stacked as an overlay lowerdir: `d/.wh.x`
+  // becomes a 0/0 character device `d/x` (unless this layer writes `d/x`
+  // itself: a whiteout hides lower layers only), `d/.wh..wh..opq` the xattr
+  // trusted.overlay.opaque=y on `d`. A whiteout named "" "." or ".." is
+  // rejected; other `.wh..wh.*` (aufs bookkeeping) entries are skipped.
+  bool overlay_whiteouts = false;
 };
 
 struct ExtractStats {
@@ -30,6 +39,8 @@ struct ExtractStats {
   uint64_t symlinks = 0;
   uint64_t hardlinks = 0;
   uint64_t bytes = 0;
+  uint64_t whiteouts = 0;
+  uint64_t opaque_directories = 0;
 };
 
 // Unpacks `archive_path` (zip, or tar with any compression libarchive reads)
@@ -42,6 +53,15 @@ Result<ExtractStats> extractArchive(const std::string& archive_path, const std::
 Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,
                                               const std::string& destination,
                                               const ExtractOptions& options = {});
+
+// Hands out the next chunk of a stream, an empty view at its end; a chunk
+// stays valid until the next call. An error aborts the extraction with it.
+using ChunkReader = std::function<Result<std::string_view>()>;
+
+// The same from a stream of tar bytes, already decompressed (image layers,
+// whose uncompressed digest the caller computes as the bytes go by). Tar only.
+Result<ExtractStats> extractTarStream(const ChunkReader& read, const std::string& destination,
+                                      const ExtractOptions& options = {});
 
 // The lexical checks, exposed for tests and fuzzing: a relative path with no
 // "..", no empty or "." component after normalisation; "" if it is rejected.
