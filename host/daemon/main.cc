@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
   for (auto& thread : threads)
     thread.join();
   workers.join();
+  if (invoker) invoker->destroyIdle();
+  launcher->removeParentIfEmpty();
   spdlog::info("wickd stopped");
   return 0;
 }

@@ -137,6 +137,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   auto executor = co_await asio::this_coro::executor;
   std::unique_ptr<Environment> environment = pool_.takeIdle(record.name, key);
   InvokeOutcome init;
+  init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised already
   if (environment) {
     auto thawed = co_await onWorkers([&] { return environment->thaw(); });
     if (!thawed) {

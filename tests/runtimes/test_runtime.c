@@ -62,7 +62,7 @@ static char* read_response(size_t* body_size, char* request_id) {
       for (char* line = strstr(buffer, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, "Content-Length:", 15) == 0) length = strtoul(line + 17, NULL, 10);
         if (request_id && strncasecmp(line + 2, "Lambda-Runtime-Aws-Request-Id:", 30) == 0)
-          sscanf(line + 32, "%127[^\r\n]", request_id);
+          sscanf(line + 32, " %127[^\r\n]", request_id);
       }
       while (buffered < header_size + length) {
         ssize_t n = read(connection, buffer + buffered, sizeof buffer - buffered);

@@ -1,0 +1,56 @@
+// A strict, incremental HTTP/1.1 request parser for the Runtime API. The
+// runtime is untrusted: every size is bounded, anything malformed is an error
+// with the status to answer.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wick::agent {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  bool keep_alive = true;
+  // The value of a header (names compared lower-case), or "".
+  std::string header(std::string_view name) const;
+};
+
+class HttpRequestParser {
+ public:
+  enum class Status { kNeedMore, kComplete, kError };
+  static constexpr size_t kMaxHeaderBytes = 64 << 10;
+
+  explicit HttpRequestParser(size_t max_body) : max_body_(max_body) {}
+
+  // Consumes bytes from the front of `input`. On kComplete, request() holds
+  // the request and the parser is ready for the next one (keep-alive); on
+  // kError, errorStatus() is the status to answer (400, 413, 431, 501).
+  Status parse(std::string& input);
+  HttpRequest& request() { return request_; }
+  int errorStatus() const { return error_status_; }
+  // Headers were read (target known) even if the body was refused.
+  bool headersDone() const { return state_ != State::kHeaders; }
+  void reset();
+
+ private:
+  enum class State { kHeaders, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers };
+  Status fail(int status) {
+    error_status_ = status;
+    return Status::kError;
+  }
+  Status parseHeaders(std::string_view head);
+
+  size_t max_body_;
+  State state_ = State::kHeaders;
+  HttpRequest request_;
+  size_t body_left_ = 0;
+  int error_status_ = 0;
+};
+
+}  // namespace wick::agent

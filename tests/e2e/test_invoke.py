@@ -1,0 +1,186 @@
+"""Synchronous invoke end to end: boto3 -> wickd -> sandbox -> wick-agent -> a
+static C runtime (tests/runtimes/test_runtime.c) and back."""
+import base64
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROLE, client_for, make_zip
+
+TEST_RUNTIME = os.environ.get("WICK_TEST_RUNTIME",
+                              os.path.join(os.path.dirname(__file__), "../../build/bin/test_runtime"))
+
+
+def runtime_zip():
+    with open(TEST_RUNTIME, "rb") as f:
+        return make_zip({"bootstrap": (f.read(), 0o755)})
+
+
+def create_runtime_function(lam, name, **overrides):
+    args = dict(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="none",
+                Code={"ZipFile": runtime_zip()}, Timeout=10)
+    args.update(overrides)
+    lam.create_function(**args)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+
+
+def invoke(lam, name, event, **kwargs):
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
+    return response, response["Payload"].read()
+
+
+def sandbox_slices(daemon):
+    parent = f"wick-e2e-{daemon.port}"
+    found = []
+    for root in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup"):
+        path = os.path.join(root, parent)
+        if os.path.isdir(path):
+            found += [d for d in os.listdir(path) if d.startswith("wick-")]
+    return found
+
+
+def test_invoke_returns_the_functions_json(lam):
+    create_runtime_function(lam, "echo")
+    response, body = invoke(lam, "echo", {"echo": {"hello": "world"}})
+    assert response["StatusCode"] == 200
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in response
+    assert json.loads(body) == {"echo": {"hello": "world"}}
+
+
+def test_warm_invokes_reuse_the_environment_and_logs_tail(lam, daemon):
+    create_runtime_function(lam, "warm")
+    _, _ = invoke(lam, "warm", {"n": 1})
+    response, body = invoke(lam, "warm", {"print": True}, LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert "START RequestId:" in tail and "END RequestId:" in tail and "REPORT RequestId:" in tail
+    assert "stdout line for" in tail and "stderr line for" in tail
+    assert "Init Duration" not in tail, "a warm invoke reports no init"
+    assert "Memory Size: 128 MB" in tail
+    assert len(sandbox_slices(daemon)) == 1
+
+
+def test_a_failing_function_is_a_200_with_function_error(lam):
+    create_runtime_function(lam, "fails")
+    response, body = invoke(lam, "fails", {"fail": "please"})
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(body) == {"errorMessage": "asked to fail", "errorType": "TestError"}
+
+
+def test_timeout_kills_the_sandbox(lam, daemon):
+    create_runtime_function(lam, "slow", Timeout=1)
+    started = time.time()
+    response, body = invoke(lam, "slow", {"sleep": 30})
+    assert time.time() - started < 10
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(body)
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in error["errorMessage"]
+    # The next invoke gets a new, working environment.
+    response, body = invoke(lam, "slow", {"echo": 1})
+    assert "FunctionError" not in response and json.loads(body) == {"echo": 1}
+
+
+def test_out_of_memory_is_a_runtime_exit_error(lam):
+    create_runtime_function(lam, "hungry", MemorySize=128)
+    response, body = invoke(lam, "hungry", {"alloc": 400})
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(body)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert "signal: killed" in error["errorMessage"]
+
+
+def test_a_crashing_bootstrap_is_a_runtime_exit_error(lam):
+    create_runtime_function(lam, "crashes")
+    response, body = invoke(lam, "crashes", {"crash": 3})
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(body)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in error["errorMessage"]
+
+
+def test_missing_bootstrap_is_invalid_entrypoint(lam):
+    lam.create_function(FunctionName="nobootstrap", Runtime="provided.al2023", Role=ROLE, Handler="x",
+                        Code={"ZipFile": make_zip({"handler.sh": b"echo hi\n"})})
+    response, body = invoke(lam, "nobootstrap", {})
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(body)
+    assert error["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]" in error["errorMessage"]
+
+
+def test_payload_must_be_json_and_at_most_6mb(lam):
+    create_runtime_function(lam, "payloads")
+    with pytest.raises(lam.exceptions.InvalidRequestContentException):
+        lam.invoke(FunctionName="payloads", Payload=b"not json")
+    with pytest.raises(lam.exceptions.RequestTooLargeException):
+        lam.invoke(FunctionName="payloads", Payload=b'"' + b"x" * 6_291_456 + b'"')
+    big = {"echo": "y" * (5 * 1024 * 1024)}
+    response, body = invoke(lam, "payloads", big)
+    assert json.loads(body) == big
+
+
+def test_reserved_concurrency_zero_throttles(lam):
+    create_runtime_function(lam, "throttled")
+    lam.put_function_concurrency(FunctionName="throttled", ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as excinfo:
+        lam.invoke(FunctionName="throttled", Payload=b"{}")
+    assert excinfo.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
+
+
+def test_update_takes_effect_on_the_next_invoke(lam):
+    create_runtime_function(lam, "updated")
+    invoke(lam, "updated", {"echo": 1})
+    lam.update_function_code(
+        FunctionName="updated",
+        ZipFile=make_zip({"bootstrap": (b"#!/bin/sh\nexit 9\n", 0o755)}))
+    lam.get_waiter("function_updated_v2").wait(FunctionName="updated")
+    response, body = invoke(lam, "updated", {"echo": 2})
+    assert response["FunctionError"] == "Unhandled"
+    assert "exit status 9" in json.loads(body)["errorMessage"]
+
+
+def test_parallel_invokes_scale_out_and_are_reused(lam, daemon):
+    create_runtime_function(lam, "parallel")
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        bodies = list(pool.map(lambda i: invoke(client_for(daemon), "parallel", {"sleep": 1, "i": i})[1],
+                               range(20)))
+    assert sorted(json.loads(b)["i"] for b in bodies) == list(range(20))
+    created = len(sandbox_slices(daemon))
+    assert 1 < created <= 20
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda i: invoke(client_for(daemon), "parallel", {"i": i}), range(10)))
+    assert len(sandbox_slices(daemon)) == created, "warm environments were reused"
+
+
+def test_sigterm_drains_and_leaves_nothing(daemon):
+    lam = client_for(daemon)
+    create_runtime_function(lam, "drain")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(invoke, client_for(daemon), "drain", {"sleep": 2, "i": i}) for i in range(3)]
+        time.sleep(1)
+        daemon.process.send_signal(signal.SIGTERM)
+        results = [f.result() for f in futures]
+    assert all("FunctionError" not in r for r, _ in results)
+    assert daemon.process.wait(timeout=30) == 0
+    assert sandbox_slices(daemon) == []
+    with open("/proc/self/mountinfo") as mounts:
+        assert "wick" not in mounts.read()
+    daemon.start()  # for the fixture's teardown
+
+
+def test_wick_logs_prints_the_streams(lam, daemon):
+    create_runtime_function(lam, "logged")
+    invoke(lam, "logged", {"print": True})
+    wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
+    out = subprocess.run([wick, "logs", "logged", "--endpoint", daemon.endpoint], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "test runtime ready" in out.stdout
+    assert "START RequestId:" in out.stdout and "REPORT RequestId:" in out.stdout
