@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -334,6 +335,12 @@ void Agent::handleConnection(int fd, uint32_t events) {
       break;
     }
     while (!connection.waiting_for_event && !connection.close_after_write) {
+      if (connection.discard_left > 0) {
+        const size_t drop = std::min(connection.discard_left, connection.in.size());
+        connection.in.erase(0, drop);
+        connection.discard_left -= drop;
+        if (connection.discard_left > 0) break;
+      }
       auto status = connection.parser.parse(connection.in);
       if (status == HttpRequestParser::Status::kNeedMore) break;
       if (status == HttpRequestParser::Status::kError) {
@@ -381,7 +388,13 @@ void Agent::respond(Connection& connection, int status, const std::string& body,
 }
 
 void Agent::refuse(Connection& connection, int status) {
-  connection.close_after_write = true;
+  const std::string length = connection.parser.request().header("content-length");
+  if (status == 413 && !length.empty()) {
+    // The length is known: drop the body and keep the connection.
+    connection.discard_left = std::strtoull(length.c_str(), nullptr, 10);
+  } else {
+    connection.close_after_write = true;
+  }
   if (status == 413) {
     const std::string body = errorBody("RequestEntityTooLarge",
                                        "Exceeded maximum allowed payload size (6291556 bytes).");
@@ -389,7 +402,6 @@ void Agent::refuse(Connection& connection, int status) {
     const std::string& target = connection.parser.request().target;
     if (current_ && connection.parser.headersDone() &&
         target.find("/invocation/" + current_->invoke.request_id()) != std::string::npos) {
-      const std::string length = connection.parser.request().header("content-length");
       finishInvocation(
           true,
           errorBody("Function.ResponseSizeTooLarge",
@@ -399,6 +411,7 @@ void Agent::refuse(Connection& connection, int status) {
           "Function.ResponseSizeTooLarge", "application/json");
     }
     respond(connection, 413, body);
+    connection.parser.reset();
     return;
   }
   respond(connection, status,

@@ -32,6 +32,7 @@ class Agent {
     HttpRequestParser parser{kMaxResponseBytes};
     bool close_after_write = false;
     bool waiting_for_event = false;  // a parked GET /next
+    size_t discard_left = 0;         // body bytes of a refused request still to drop
   };
   struct OutputStream {
     UniqueFd fd;

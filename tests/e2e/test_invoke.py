@@ -184,3 +184,29 @@ def test_wick_logs_prints_the_streams(lam, daemon):
     assert out.returncode == 0, out.stderr
     assert "test runtime ready" in out.stdout
     assert "START RequestId:" in out.stdout and "REPORT RequestId:" in out.stdout
+
+
+SHELL_RUNTIME = b"""#!/bin/sh
+# A runtime client in shell with curl: the function reports what it can see of PID 1.
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p')
+  environ=$(cat /proc/1/environ 2>&1 >/dev/null | head -c 80)
+  mem=$(head -c 1 /proc/1/mem 2>&1 >/dev/null | head -c 80)
+  fds=$(ls /proc/self/fd | tr '\\n' ' ')
+  curl -s -o /dev/null -X POST "$api/$id/response" -d "{\\"environ\\":\\"$environ\\",\\"mem\\":\\"$mem\\",\\"uid\\":\\"$(id -u)\\",\\"fds\\":\\"$fds\\"}"
+done
+"""
+
+
+def test_a_shell_runtime_cannot_reach_into_the_agent(lam):
+    lam.create_function(FunctionName="shell", Runtime="provided.al2", Role=ROLE, Handler="x",
+                        Code={"ZipFile": make_zip({"bootstrap": (SHELL_RUNTIME, 0o755)})})
+    for _ in range(3):  # several invocations in a row through the same runtime
+        response, body = invoke(lam, "shell", {})
+        assert "FunctionError" not in response, body
+        seen = json.loads(body)
+        assert seen["uid"] == "993"
+        assert "Permission denied" in seen["environ"]
+        assert "Permission denied" in seen["mem"]
+        assert seen["fds"].split() == ["0", "1", "2", "3"], "no host socket in the runtime"

@@ -1,0 +1,126 @@
+// The Runtime API's request parser against honest and hostile bytes.
+#include "agent/http_request.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/protocol/framing.h"
+
+namespace wick::agent {
+namespace {
+
+using Status = HttpRequestParser::Status;
+
+TEST(HttpRequestParser, GetWithHeaders) {
+  HttpRequestParser parser(100);
+  std::string input =
+      "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nUser-Agent: A\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_EQ(parser.request().method, "GET");
+  EXPECT_EQ(parser.request().target, "/2018-06-01/runtime/invocation/next");
+  EXPECT_EQ(parser.request().header("user-agent"), "A");
+  EXPECT_TRUE(parser.request().keep_alive);
+  EXPECT_TRUE(input.empty());
+}
+
+TEST(HttpRequestParser, BodyArrivingInPiecesAndPipelinedRequests) {
+  HttpRequestParser parser(100);
+  std::string input = "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234";
+  EXPECT_EQ(parser.parse(input), Status::kNeedMore);
+  input += "56789GET /b HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_EQ(parser.request().body, "0123456789");
+  parser.reset();
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_EQ(parser.request().target, "/b");
+}
+
+TEST(HttpRequestParser, ChunkedBodyWithTrailers) {
+  HttpRequestParser parser(100);
+  std::string input =
+      "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n "
+      "world\r\n0\r\n"
+      "Lambda-Runtime-Function-Error-Type: Runtime.X\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_EQ(parser.request().body, "hello world");
+  EXPECT_EQ(parser.request().header("lambda-runtime-function-error-type"), "Runtime.X");
+}
+
+TEST(HttpRequestParser, BodiesOverTheLimitAre413) {
+  HttpRequestParser by_length(10);
+  std::string input = "POST /r HTTP/1.1\r\nContent-Length: 11\r\n\r\n";
+  EXPECT_EQ(by_length.parse(input), Status::kError);
+  EXPECT_EQ(by_length.errorStatus(), 413);
+  EXPECT_TRUE(by_length.headersDone());
+  HttpRequestParser by_chunks(10);
+  input = "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n123456\r\n6\r\n";
+  EXPECT_EQ(by_chunks.parse(input), Status::kError);
+  EXPECT_EQ(by_chunks.errorStatus(), 413);
+}
+
+TEST(HttpRequestParser, MalformedRequestsAreRefused) {
+  struct Case {
+    std::string bytes;
+    int status;
+  };
+  for (const auto& [bytes, status] : std::vector<Case>{
+           {"GARBAGE\r\n\r\n", 400},
+           {"GET noslash HTTP/1.1\r\n\r\n", 400},
+           {"GET / HTTP/2.0\r\n\r\n", 400},
+           {"GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400},
+           {"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+           {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", 400},
+       }) {
+    HttpRequestParser parser(100);
+    std::string input = bytes;
+    EXPECT_EQ(parser.parse(input), Status::kError) << bytes;
+    EXPECT_EQ(parser.errorStatus(), status) << bytes;
+  }
+}
+
+TEST(HttpRequestParser, EndlessHeadersAre431) {
+  HttpRequestParser parser(100);
+  std::string input =
+      "GET / HTTP/1.1\r\n" + std::string(HttpRequestParser::kMaxHeaderBytes + 10, 'a');
+  EXPECT_EQ(parser.parse(input), Status::kError);
+  EXPECT_EQ(parser.errorStatus(), 431);
+}
+
+TEST(HttpRequestParser, ConnectionCloseAndHttp10) {
+  HttpRequestParser parser(100);
+  std::string input = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_FALSE(parser.request().keep_alive);
+  parser.reset();
+  input = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), Status::kComplete);
+  EXPECT_FALSE(parser.request().keep_alive);
+}
+
+TEST(Framing, RoundTripsWholeAndSplitFrames) {
+  std::string stream;
+  appendFrame(stream, "first");
+  appendFrame(stream, std::string(100000, 'x'));
+  appendFrame(stream, "");
+  FrameReader reader;
+  for (size_t i = 0; i < stream.size(); i += 7)
+    reader.feed(std::string_view(stream).substr(i, 7));
+  EXPECT_EQ(*reader.next(), "first");
+  EXPECT_EQ(reader.next()->size(), 100000u);
+  EXPECT_EQ(*reader.next(), "");
+  EXPECT_FALSE(reader.next().has_value());
+}
+
+TEST(Framing, OversizedLengthBreaksTheStream) {
+  FrameReader reader;
+  reader.feed(std::string("\xff\xff\xff\x7f", 4));
+  EXPECT_FALSE(reader.next().has_value());
+  EXPECT_TRUE(reader.oversized());
+}
+
+}  // namespace
+}  // namespace wick::agent
