@@ -150,6 +150,47 @@ void FunctionService::releaseCode(const std::string& sha256_hex) {
   if (users && *users == 0) (void)code_.remove(sha256_hex);
 }
 
+void FunctionService::invalidate(const std::string& name) {
+  std::lock_guard lock(cache_mutex_);
+  cache_.erase(name);
+  reserved_total_.reset();
+  ++generation_;
+}
+
+std::optional<FunctionService::Cached> FunctionService::cached(const std::string& function_name,
+                                                               const std::string& qualifier) {
+  auto parsed = parseFunctionName(function_name);
+  if (!parsed) return std::nullopt;
+  const std::string& effective = qualifier.empty() ? parsed->qualifier : qualifier;
+  if (!effective.empty() && effective != "$LATEST") return std::nullopt;
+  std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(parsed->name);
+  if (it == cache_.end() || !reserved_total_) return std::nullopt;
+  return Cached{it->second, *reserved_total_};
+}
+
+std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
+    const std::string& function_name, const std::string& qualifier) {
+  uint64_t generation;
+  {
+    std::lock_guard lock(cache_mutex_);
+    generation = generation_;
+  }
+  auto found = find(function_name, qualifier);
+  if (auto* error = std::get_if<AwsError>(&found)) return *error;
+  auto record = std::make_shared<const FunctionRecord>(std::move(std::get<FunctionRecord>(found)));
+  auto reserved = registry_.reservedConcurrencyExcept("");
+  if (!reserved) return internal(reserved.error());
+  std::lock_guard lock(cache_mutex_);
+  // Cache only if no mutation happened since we started reading: a stale
+  // record must never outlive the change that replaced it.
+  if (generation == generation_) {
+    cache_[record->name] = record;
+    reserved_total_ = *reserved;
+  }
+  return Cached{record, *reserved};
+}
+
 Outcome FunctionService::createFunction(const std::string& body) {
   auto parsed = parseJsonBody(body);
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
@@ -182,6 +223,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
   if (request.contains("Tags") && request["Tags"].is_object()) record.tags = request["Tags"];
   auto inserted = registry_.insert(record);
   if (!inserted) return internal(inserted.error());
+  invalidate(record.name);
   if (!*inserted) return api::resourceConflict("Function already exist: " + record.name);
   // The code is unpacked before we answer, so the function is already Active;
   // the reply shows the transition Lambda reports (waiters then see Active).
@@ -253,6 +295,7 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
                                  functionArn(settings_.scope, record.name, qualifier));
   auto removed = registry_.remove(record.name);
   if (!removed) return internal(removed.error());
+  invalidate(record.name);
   releaseCode(record.code_sha256);
   return noContent();
 }
@@ -292,6 +335,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   if (previous != record.code_sha256) releaseCode(previous);
   json reply = configuration(record);
   reply["LastUpdateStatus"] = "InProgress";
@@ -317,6 +361,7 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   json reply = configuration(record);
   reply["LastUpdateStatus"] = "InProgress";
   reply["LastUpdateStatusReason"] = "The function is being created.";
@@ -349,6 +394,7 @@ Outcome FunctionService::putFunctionConcurrency(const std::string& function_name
         std::to_string(settings_.min_unreserved_concurrency) + "].");
   record.reserved_concurrency = reserved;
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   return ok({{"ReservedConcurrentExecutions", reserved}});
 }
 
@@ -367,6 +413,7 @@ Outcome FunctionService::deleteFunctionConcurrency(const std::string& function_n
   FunctionRecord record = std::get<FunctionRecord>(found);
   record.reserved_concurrency.reset();
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   return noContent();
 }
 
@@ -402,6 +449,7 @@ Outcome FunctionService::tagResource(const std::string& arn, const std::string& 
   }
   if (record.tags.size() > 50) return api::invalidParameter("A function can have at most 50 tags");
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   return noContent();
 }
 
@@ -420,6 +468,7 @@ Outcome FunctionService::untagResource(const std::string& arn,
   for (const auto& key : keys)
     record.tags.erase(key);
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  invalidate(record.name);
   return noContent();
 }
 

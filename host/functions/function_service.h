@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -54,16 +55,18 @@ class FunctionService {
   Outcome listTags(const std::string& arn);
   Outcome untagResource(const std::string& arn, const std::vector<std::string>& keys);
 
-  // Resolves a FunctionName (+ Qualifier) to its record, or the AWS error.
-  std::variant<registry::FunctionRecord, api::AwsError> lookup(const std::string& function_name,
-                                                               const std::string& qualifier) {
-    return find(function_name, qualifier);
-  }
-  // Reserved concurrency of all functions together (their pools leave the account's).
-  int64_t totalReservedConcurrency() {
-    auto total = registry_.reservedConcurrencyExcept("");
-    return total ? *total : 0;
-  }
+  // The invoke path's view of a function: its record and the reserved
+  // concurrency of all functions together (their pools leave the account's).
+  struct Cached {
+    std::shared_ptr<const registry::FunctionRecord> record;
+    int64_t reserved_total = 0;
+  };
+  // From memory, without touching SQLite (safe on the I/O threads); nullopt
+  // when not cached (or not $LATEST): then call resolve() on a worker.
+  std::optional<Cached> cached(const std::string& function_name, const std::string& qualifier);
+  // Reads the registry and caches the answer (blocking).
+  std::variant<Cached, api::AwsError> resolve(const std::string& function_name,
+                                              const std::string& qualifier);
 
   // The FunctionConfiguration document of a record (also used by the invoker).
   nlohmann::json configuration(const registry::FunctionRecord& record) const;
@@ -74,11 +77,16 @@ class FunctionService {
                                                              const std::string& qualifier);
   std::variant<StoredCode, api::AwsError> storeZip(const nlohmann::json& code);
   void releaseCode(const std::string& sha256_hex);
+  void invalidate(const std::string& name);
 
   registry::FunctionRegistry& registry_;
   const CodeStore& code_;
   ServiceSettings settings_;
   std::mutex mutex_;  // one mutation at a time: read-check-write stays consistent
+  std::mutex cache_mutex_;
+  std::map<std::string, std::shared_ptr<const registry::FunctionRecord>> cache_;
+  std::optional<int64_t> reserved_total_;
+  uint64_t generation_ = 0;  // bumped by every mutation
 };
 
 }  // namespace wick::functions

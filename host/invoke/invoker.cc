@@ -115,20 +115,20 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   }
   const bool tail = request.header("X-Amz-Log-Type") == "Tail";
 
-  // The function, and the room to run it.
-  struct Resolved {
-    std::variant<registry::FunctionRecord, AwsError> record;
-    int64_t reserved_total = 0;
-  };
+  // The function, and the room to run it: from memory when we can, from the
+  // registry (on a worker) when we must.
   const std::string qualifier = request.queryValue("Qualifier");
-  Resolved resolved = co_await onWorkers([&] {
-    return Resolved{functions_.lookup(function_name, qualifier),
-                    functions_.totalReservedConcurrency()};
-  });
-  if (auto* error = std::get_if<AwsError>(&resolved.record))
-    co_return errorResponse(*error, request_id);
-  const registry::FunctionRecord& record = std::get<registry::FunctionRecord>(resolved.record);
-  auto permit = limiter_.acquire(record.name, record.reserved_concurrency, resolved.reserved_total);
+  std::optional<functions::FunctionService::Cached> cached =
+      functions_.cached(function_name, qualifier);
+  if (!cached) {
+    auto resolved =
+        co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); });
+    if (auto* error = std::get_if<AwsError>(&resolved)) co_return errorResponse(*error, request_id);
+    cached = std::get<functions::FunctionService::Cached>(resolved);
+  }
+  const std::shared_ptr<const registry::FunctionRecord> record_holder = cached->record;
+  const registry::FunctionRecord& record = *record_holder;
+  auto permit = limiter_.acquire(record.name, record.reserved_concurrency, cached->reserved_total);
   if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
 
