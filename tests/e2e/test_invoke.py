@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROLE, client_for, make_zip
+from conftest import ROLE, Daemon, client_for, make_zip
 
 TEST_RUNTIME = os.environ.get("WICK_TEST_RUNTIME",
                               os.path.join(os.path.dirname(__file__), "../../build/bin/test_runtime"))
@@ -210,3 +210,27 @@ def test_a_shell_runtime_cannot_reach_into_the_agent(lam):
         assert "Permission denied" in seen["environ"]
         assert "Permission denied" in seen["mem"]
         assert seen["fds"].split() == ["0", "1", "2", "3"], "no host socket in the runtime"
+
+
+def test_idle_environments_are_frozen_then_destroyed_after_the_keep_alive(tmp_path):
+    config = tmp_path / "wickd.conf"
+    config.write_text("idle_keep_alive_seconds: 1\n")
+    daemon = Daemon(str(tmp_path / "state"), ["--config", str(config)])
+    daemon.start()
+    try:
+        lam = client_for(daemon)
+        create_runtime_function(lam, "idle")
+        invoke(lam, "idle", {"echo": 1})
+        (slice_name,) = sandbox_slices(daemon)
+        freezer = f"/sys/fs/cgroup/freezer/wick-e2e-{daemon.port}/{slice_name}/freezer.state"
+        if os.path.exists(freezer):  # cgroup v1 here; v2 hosts use cgroup.freeze
+            time.sleep(0.3)
+            assert open(freezer).read().strip() == "FROZEN", "an idle environment is frozen"
+        deadline = time.time() + 10
+        while sandbox_slices(daemon) and time.time() < deadline:
+            time.sleep(0.1)
+        assert sandbox_slices(daemon) == [], "destroyed after the keep-alive"
+        response, body = invoke(lam, "idle", {"echo": 2})
+        assert json.loads(body) == {"echo": 2}, "and a new one serves the next event"
+    finally:
+        daemon.stop()
