@@ -1,13 +1,13 @@
 #include "host/api/lambda_api.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/random.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/encoding.h"
+#include "common/ids.h"
 #include "common/unique_fd.h"
 #include "host/logs/log_reader.h"
 
@@ -17,13 +17,7 @@ namespace asio = boost::asio;
 using http::beast_http::verb;
 
 std::string newRequestId() {
-  unsigned char bytes[16];
-  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) std::abort();
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  std::string hex = toHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
+  return newUuid();
 }
 
 namespace {

@@ -1,12 +1,11 @@
 #include "host/functions/function_service.h"
 
-#include <sys/random.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
 #include "common/encoding.h"
+#include "common/ids.h"
 #include "host/functions/validation.h"
 
 namespace wick::functions {
@@ -17,31 +16,9 @@ using registry::FunctionRecord;
 
 namespace {
 
-// "2019-10-02T17:42:07.155+0000", as Lambda writes LastModified.
 std::string lastModifiedNow() {
-  auto now = std::chrono::system_clock::now();
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  char result[64];
-  std::snprintf(result, sizeof result, "%s.%03lld+0000", text,
-                static_cast<long long>(millis % 1000));
-  return result;
-}
-
-std::string newUuid() {
-  unsigned char bytes[16];
-  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) std::abort();
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  std::string hex = toHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
-}
+  return utcNowMillis("+0000");
+}  // as LastModified reads
 
 std::string hexToBase64(const std::string& hex) {
   std::string bytes;

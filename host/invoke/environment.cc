@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,7 +12,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "common/encoding.h"
+#include "common/ids.h"
 #include "host/invoke/runtime_environment.h"
 
 namespace wick::invoke {
@@ -22,29 +21,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string newEnvironmentId() {
-  unsigned char bytes[16];
-  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) std::abort();
-  return toHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-}
-
 double millisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-std::string isoNow() {
-  auto now = std::chrono::system_clock::now();
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  char result[64];
-  std::snprintf(result, sizeof result, "%s.%03lldZ", text, static_cast<long long>(millis % 1000));
-  return result;
 }
 
 // Kills the sandbox when a deadline passes. Holds its own pidfd, so it can
@@ -97,7 +76,7 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
                                                          asio::any_io_executor executor,
                                                          const ChannelFactory& channels) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string id = newEnvironmentId();
+  const std::string id = randomHex(16);
   const std::string stream_name = logs::logStreamName("$LATEST", id);
   auto log = logs::LogStream::open(plan.logs_root, plan.function_name, stream_name);
   if (!log) return std::move(log).error().context("create environment");
@@ -244,7 +223,8 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
         outcome.payload = platformError(
             "Sandbox.Timedout",
             "RequestId: " + request_id + " Error: Task timed out after " + seconds + " seconds");
-        log_.append(isoNow() + " " + request_id + " Task timed out after " + seconds + " seconds");
+        log_.append(utcNowMillis("Z") + " " + request_id + " Task timed out after " + seconds +
+                    " seconds");
       } else {
         // The agent died with its runtime (e.g. the OOM killer chose it).
         outcome.kind = InvokeOutcome::Kind::kRuntimeExited;

@@ -1,7 +1,6 @@
 #include "host/invoke/invoker.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/random.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -10,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/encoding.h"
+#include "common/ids.h"
 
 namespace wick::invoke {
 
@@ -25,12 +25,6 @@ int64_t epochMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string randomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (::getrandom(raw.data(), raw.size(), 0) != static_cast<ssize_t>(raw.size())) std::abort();
-  return toHex(raw);
 }
 
 // X-Ray's format: Root=1-<epoch seconds hex>-<96 bits>;Parent=<64 bits>;Sampled=0

@@ -215,3 +215,23 @@ TEST(RuntimeEnvironment, LambdasVariablesWithUserOverridesOfUnreservedOnly) {
 
 }  // namespace
 }  // namespace wick::invoke
+
+#include <regex>
+
+#include "common/ids.h"
+
+namespace wick {
+namespace {
+
+TEST(Ids, UuidsAreVersion4AndTimestampsLambdas) {
+  const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_TRUE(std::regex_match(newUuid(), uuid));
+  EXPECT_NE(newUuid(), newUuid());
+  EXPECT_TRUE(std::regex_match(utcNowMillis("+0000"),
+                               std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000)")));
+  EXPECT_EQ(randomHex(6).size(), 12u);
+}
+
+}  // namespace
+}  // namespace wick
