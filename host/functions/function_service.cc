@@ -286,10 +286,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   auto found = find(function_name, "");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
-  if (request.contains("RevisionId") && request["RevisionId"] != record.revision_id)
-    return api::preconditionFailed(
-        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-        "GetAlias API to retrieve the latest Revision Id");
+  if (auto stale = checkRevision(request, record)) return *stale;
   if (request.value("Publish", false))
     return api::invalidParameter("Publish is not supported by this wick version yet (no versions)");
   if (request.contains("Architectures")) {
@@ -314,11 +311,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
   invalidate(record.name);
   if (previous != record.code_sha256) releaseCode(previous);
-  json reply = configuration(record);
-  reply["LastUpdateStatus"] = "InProgress";
-  reply["LastUpdateStatusReason"] = "The function is being created.";
-  reply["LastUpdateStatusReasonCode"] = "Creating";
-  return ok(reply);
+  return ok(updateInProgress(configuration(record)));
 }
 
 Outcome FunctionService::updateFunctionConfiguration(const std::string& function_name,
@@ -330,20 +323,13 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   auto found = find(function_name, "");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
-  if (request.contains("RevisionId") && request["RevisionId"] != record.revision_id)
-    return api::preconditionFailed(
-        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-        "GetAlias API to retrieve the latest Revision Id");
+  if (auto stale = checkRevision(request, record)) return *stale;
   if (auto error = applyConfiguration(request, record.settings, false)) return *error;
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
   invalidate(record.name);
-  json reply = configuration(record);
-  reply["LastUpdateStatus"] = "InProgress";
-  reply["LastUpdateStatusReason"] = "The function is being created.";
-  reply["LastUpdateStatusReasonCode"] = "Creating";
-  return ok(reply);
+  return ok(updateInProgress(configuration(record)));
 }
 
 Outcome FunctionService::putFunctionConcurrency(const std::string& function_name,
