@@ -46,6 +46,24 @@ AwsError internal(const Error& error) {
   return api::serviceError(error.message());
 }
 
+// Optimistic locking: a RevisionId in the request must be the current one.
+std::optional<AwsError> checkRevision(const json& request, const FunctionRecord& record) {
+  if (!request.contains("RevisionId") || request["RevisionId"] == record.revision_id)
+    return std::nullopt;
+  return api::preconditionFailed(
+      "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
+      "GetAlias API to retrieve the latest Revision Id");
+}
+
+// The update is applied before we answer; the reply shows the transition
+// Lambda reports, so the function_updated waiters behave as on AWS.
+json updateInProgress(json config) {
+  config["LastUpdateStatus"] = "InProgress";
+  config["LastUpdateStatusReason"] = "The function is being created.";
+  config["LastUpdateStatusReasonCode"] = "Creating";
+  return config;
+}
+
 }  // namespace
 
 json FunctionService::configuration(const FunctionRecord& record) const {
