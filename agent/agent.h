@@ -1,5 +1,6 @@
-// wick-agent: PID 1 of a sandbox. One epoll loop serves the Runtime API on
-// 127.0.0.1:9001, the host socket, the runtime's output pipes and signals.
+// wick-agent: PID 1 of a sandbox. One epoll loop serves the Runtime API (and
+// the Extensions API) on 127.0.0.1:9001, the host socket, the children's
+// output pipes and signals. Single-threaded: no locks, no surprises.
 #pragma once
 
 #include <sys/types.h>
@@ -8,20 +9,25 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "agent/extensions_api.h"
+#include "agent/host_channel.h"
 #include "agent/http_request.h"
+#include "agent/log_capture.h"
 #include "agent/protocol/agent.pb.h"
-#include "agent/protocol/framing.h"
 #include "common/unique_fd.h"
 
 namespace wick::agent {
 
 inline constexpr size_t kMaxResponseBytes = 6'291'556;
+inline constexpr uint32_t kSigtermGraceMs = 500;
 
 class Agent {
  public:
   explicit Agent(int host_fd);
-  // Runs until the runtime has exited and the host heard it, or the host went away.
+  // Runs until the runtime has exited and the host heard it, or the host went
+  // away. Every child is killed and reaped before it returns.
   int run();
 
  private:
@@ -31,64 +37,81 @@ class Agent {
     std::string out;
     HttpRequestParser parser{kMaxResponseBytes};
     bool close_after_write = false;
-    bool waiting_for_event = false;  // a parked GET /next
-    size_t discard_left = 0;         // body bytes of a refused request still to drop
-  };
-  struct OutputStream {
-    UniqueFd fd;
-    std::string partial;
-    uint32_t number;
+    bool parked = false;        // a long poll (runtime or extension next) is waiting
+    bool runtime_next = false;  // ... and it is the runtime's
+    size_t discard_left = 0;    // body bytes of a refused request still to drop
+    bool watching_out = false;  // EPOLLOUT is in its epoll mask
   };
   struct Invocation {
     Invoke invoke;
     bool delivered = false;
   };
+  struct Child {
+    pid_t pid;
+    std::string name;  // extension name (file basename)
+  };
+  struct PendingRuntime {
+    std::vector<std::string> argv;
+    std::string cwd;
+    std::vector<std::string> env;
+  };
 
-  void watch(int fd, uint32_t events);
+  void watch(int fd, uint32_t events, uint64_t tag);
+  // EPOLLOUT only while bytes wait (one epoll_ctl per change, not per request).
+  void watchOutput(Connection& connection);
   void handleHost();
   void handleHostMessage(const HostMessage& message);
   void start(const Start& start);
+  void initError(const std::string& type, const std::string& message);
+  bool listen(const std::string& address);
+  void launchExtensions(const std::string& dir, const std::vector<std::string>& env);
+  void maybeStartRuntime();
+  void maybeReady();
+  void maybeFinishInvocation();
+
   void acceptConnections();
   void handleConnection(int fd, uint32_t events);
   void serve(Connection& connection, HttpRequest& request);
+  void serveExtensions(Connection& connection, HttpRequest& request);
   void refuse(Connection& connection, int status);
   void respond(Connection& connection, int status, const std::string& body,
                const std::string& extra_headers = "",
                const std::string& content_type = "application/json");
-  void deliver(Connection& connection, const Invocation& invocation);
+  void answerParked(std::vector<ParkedAnswer> answers);
+  void deliver(Connection& connection, Invocation& invocation);
   void finishInvocation(bool function_error, std::string payload, std::string error_type,
                         std::string content_type);
-  void handleOutput(OutputStream& stream);
-  void emitLine(uint32_t stream, std::string_view line);
-  void flushPartialLines();
-  void handleSignals();
-  void reap();
-  void stopRuntime(uint32_t grace_ms);
-  void send(const AgentMessage& message);
-  void flushHost();
   void closeConnection(int fd);
 
+  void handleSignals();
+  void reap();
+  void stop(uint32_t grace_ms, const std::string& reason);
+  void killChildren(int signal);
+  void killAndReapAll();
+  bool finished() const;
+
   UniqueFd epoll_;
-  UniqueFd host_;
-  FrameReader host_reader_;
-  std::string host_out_;
-  bool host_gone_ = false;
+  HostChannel host_;
+  LogCapture logs_;
+  ExtensionsApi extensions_{FunctionIdentity{}};
   UniqueFd listener_;
+  std::string api_address_;
   UniqueFd signal_pipe_;
   UniqueFd kill_timer_;
   std::map<int, std::unique_ptr<Connection>> connections_;
-  std::optional<OutputStream> stdout_, stderr_;
 
   pid_t runtime_pid_ = -1;
+  std::optional<PendingRuntime> pending_runtime_;  // waits for external extensions
+  std::vector<Child> extension_children_;
   bool started_ = false;
-  bool init_done_ = false;  // the runtime asked for its first event
+  bool runtime_asked_ = false;  // the runtime called next once (Started -> Ready)
+  bool init_done_ = false;      // Ready sent
   bool init_failed_ = false;
   bool runtime_exited_ = false;
+  bool stopping_ = false;
   std::optional<Invocation> current_;
-  std::string last_request_id_;  // answered already: a second answer is 403
-  uint64_t log_budget_ = 1 << 20;
-  uint64_t log_bytes_ = 0;
-  bool log_truncated_ = false;
+  std::optional<AgentMessage> pending_result_;  // waits for extensions to be back in next
+  std::string last_request_id_;                 // answered already: a second answer is 403
 };
 
 }  // namespace wick::agent

@@ -28,7 +28,20 @@ bool tokenChar(char c) {
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// Field values: visible bytes, spaces and tabs; never CR, LF or NUL.
+bool fieldValue(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
+}
+
 }  // namespace
+
+size_t HttpRequest::count(std::string_view name) const {
+  size_t n = 0;
+  for (const auto& [key, value] : headers)
+    n += key == name;
+  return n;
+}
 
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
@@ -56,6 +69,8 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
       !std::all_of(request_.method.begin(), request_.method.end(), tokenChar))
     return fail(400);
   if (request_.target.empty() || request_.target[0] != '/') return fail(400);
+  for (unsigned char c : request_.target)
+    if (c <= 0x20 || c == 0x7f) return fail(400);
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return fail(400);
   request_.keep_alive = version == "HTTP/1.1";
 
@@ -70,23 +85,28 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
     if (colon == 0 || colon == std::string_view::npos) return fail(400);
     std::string_view name = header.substr(0, colon);
     if (!std::all_of(name.begin(), name.end(), tokenChar)) return fail(400);
-    request_.headers.emplace_back(lower(name), std::string(trim(header.substr(colon + 1))));
-    if (request_.headers.size() > 100) return fail(431);
+    std::string_view value = trim(header.substr(colon + 1));
+    if (!fieldValue(value)) return fail(400);
+    request_.headers.emplace_back(lower(name), std::string(value));
+    if (request_.headers.size() > kMaxHeaders) return fail(431);
   }
+  // Request smuggling: one framing header of each kind, never both.
+  if (request_.count("content-length") > 1 || request_.count("transfer-encoding") > 1)
+    return fail(400);
   const std::string connection = lower(request_.header("connection"));
   if (connection == "close") request_.keep_alive = false;
   if (connection == "keep-alive") request_.keep_alive = true;
 
   const std::string encoding = lower(request_.header("transfer-encoding"));
   const std::string length = request_.header("content-length");
-  if (!encoding.empty()) {
+  if (request_.count("transfer-encoding") == 1) {
     // Request smuggling: never both, and chunked is the only coding we take.
-    if (!length.empty()) return fail(400);
+    if (request_.count("content-length") > 0) return fail(400);
     if (encoding != "chunked") return fail(501);
     state_ = State::kChunkSize;
     return Status::kNeedMore;
   }
-  if (!length.empty()) {
+  if (request_.count("content-length") == 1) {
     size_t size = 0;
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
     if (ec != std::errc() || end != length.data() + length.size()) return fail(400);
@@ -149,7 +169,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
         state_ = State::kTrailers;
         continue;
       }
-      if (request_.body.size() + size > max_body_) {
+      if (size > max_body_ - request_.body.size()) {  // no overflow on a huge size
         status = fail(413);
         break;
       }
@@ -194,8 +214,17 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
         status = fail(400);
         break;
       }
-      request_.headers.emplace_back(lower(line.substr(0, colon)),
-                                    std::string(trim(line.substr(colon + 1))));
+      std::string_view name = line.substr(0, colon);
+      std::string_view value = trim(line.substr(colon + 1));
+      if (!std::all_of(name.begin(), name.end(), tokenChar) || !fieldValue(value)) {
+        status = fail(400);
+        break;
+      }
+      if (request_.headers.size() >= kMaxHeaders) {
+        status = fail(431);
+        break;
+      }
+      request_.headers.emplace_back(lower(name), std::string(value));
       continue;
     }
   }

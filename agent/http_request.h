@@ -19,12 +19,15 @@ struct HttpRequest {
   bool keep_alive = true;
   // The value of a header (names compared lower-case), or "".
   std::string header(std::string_view name) const;
+  // How many times a header (lower-case name) appears.
+  size_t count(std::string_view name) const;
 };
 
 class HttpRequestParser {
  public:
   enum class Status { kNeedMore, kComplete, kError };
-  static constexpr size_t kMaxHeaderBytes = 64 << 10;
+  static constexpr size_t kMaxHeaderBytes = 64 << 10;  // request line + headers, and trailers
+  static constexpr size_t kMaxHeaders = 100;           // headers + trailers
 
   explicit HttpRequestParser(size_t max_body) : max_body_(max_body) {}
 

@@ -1,11 +1,13 @@
 #include "agent/runtime_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,14 +51,30 @@ std::string findBootstrap() {
   return "";
 }
 
-RuntimeProcess spawnRuntime(const std::vector<std::string>& argv, const std::string& cwd,
-                            const std::vector<std::string>& env, SpawnFailure& failure) {
-  RuntimeProcess process;
-  int out[2], err[2], status[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
-      ::pipe2(status, O_CLOEXEC) != 0) {
+std::vector<std::string> listExecutables(const std::string& dir) {
+  std::vector<std::string> files;
+  DIR* handle = ::opendir(dir.c_str());
+  if (!handle) return files;
+  while (const dirent* entry = ::readdir(handle)) {
+    const std::string path = dir + "/" + entry->d_name;
+    if (entry->d_name[0] != '.' && executableFile(path.c_str())) files.push_back(path);
+  }
+  ::closedir(handle);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+pid_t spawnProcess(const std::vector<std::string>& argv, const std::string& cwd,
+                   const std::vector<std::string>& env, int out_fd, int err_fd,
+                   SpawnFailure& failure) {
+  int status[2];
+  if (argv.empty()) {
+    failure = {"Runtime.InvalidEntrypoint", "Error: no command to run"};
+    return -1;
+  }
+  if (::pipe2(status, O_CLOEXEC) != 0) {
     failure = {"Runtime.Unknown", std::string("pipe: ") + std::strerror(errno)};
-    return process;
+    return -1;
   }
   const std::string program = searchPath(argv[0], env);
   std::vector<char*> args, envp;
@@ -69,7 +87,7 @@ RuntimeProcess spawnRuntime(const std::vector<std::string>& argv, const std::str
 
   pid_t pid = ::fork();
   if (pid == 0) {
-    // The runtime starts with default signal handling and an empty mask.
+    // The child starts with default signal handling and an empty mask.
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -77,12 +95,14 @@ RuntimeProcess spawnRuntime(const std::vector<std::string>& argv, const std::str
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig)
       ::sigaction(sig, &dfl, nullptr);
+    ::setsid();
     int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0) null = ::open("/", O_RDONLY | O_DIRECTORY);  // a root without /dev: EBADF reads
     ::dup2(null, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
     // Only 0, 1, 2 and the status pipe (close-on-exec) survive until exec.
-    ::close_range(3, static_cast<unsigned>(status[1]) - 1, 0);
+    if (status[1] > 3) ::close_range(3, static_cast<unsigned>(status[1]) - 1, 0);
     ::close_range(static_cast<unsigned>(status[1]) + 1, ~0U, 0);
     int stage = 0;
     if (::chdir(cwd.c_str()) != 0) {
@@ -95,15 +115,11 @@ RuntimeProcess spawnRuntime(const std::vector<std::string>& argv, const std::str
     (void)!::write(status[1], report, sizeof report);
     ::_exit(127);
   }
-  ::close(out[1]);
-  ::close(err[1]);
   ::close(status[1]);
   UniqueFd status_read(status[0]);
-  process.stdout_pipe.reset(out[0]);
-  process.stderr_pipe.reset(err[0]);
   if (pid < 0) {
     failure = {"Runtime.Unknown", std::string("fork: ") + std::strerror(errno)};
-    return process;
+    return -1;
   }
   int report[2] = {0, 0};
   ssize_t n;
@@ -118,10 +134,9 @@ RuntimeProcess spawnRuntime(const std::vector<std::string>& argv, const std::str
     else
       failure = {"Runtime.InvalidEntrypoint",
                  "Error: fork/exec " + program + ": " + goErrorText(report[1])};
-    return process;
+    return -1;
   }
-  process.pid = pid;
-  return process;
+  return pid;
 }
 
 }  // namespace wick::agent

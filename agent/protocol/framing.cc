@@ -22,8 +22,13 @@ std::optional<std::string> FrameReader::next() {
   if (buffer_.size() - offset_ - 4 < size) return std::nullopt;
   std::string frame = buffer_.substr(offset_ + 4, size);
   offset_ += 4 + size;
-  // Drop consumed bytes once they dominate the buffer.
-  if (offset_ > 65536 && offset_ * 2 > buffer_.size()) {
+  // Drop consumed bytes once they dominate the buffer; let a drained buffer
+  // that held a big frame go.
+  if (offset_ == buffer_.size()) {
+    if (buffer_.capacity() > (1u << 20)) std::string().swap(buffer_);
+    buffer_.clear();
+    offset_ = 0;
+  } else if (offset_ > 65536 && offset_ * 2 > buffer_.size()) {
     buffer_.erase(0, offset_);
     offset_ = 0;
   }

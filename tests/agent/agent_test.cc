@@ -130,6 +130,45 @@ TEST_F(AgentApi, ChunkedResponseBody) {
   EXPECT_EQ(result->result().payload(), "{\"a\":1}\n");
 }
 
+TEST_F(AgentApi, StreamedResponsesAreBufferedAndTrailerErrorsFailTheInvocation) {
+  nextEvent("streamed", "{}");
+  const std::string head =
+      " HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n"
+      "Transfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n"
+      "Trailer: Lambda-Runtime-Function-Error-Type, "
+      "Lambda-Runtime-Function-Error-Body\r\n\r\n";
+  client_->sendRaw("POST " + responsePath("streamed") + head +
+                   "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  EXPECT_EQ(client_->read().status, 202);
+  auto result = host_.next();
+  ASSERT_TRUE(result && result->has_result());
+  EXPECT_FALSE(result->result().function_error());
+  EXPECT_EQ(result->result().payload(), "hello world");
+  EXPECT_EQ(result->result().content_type(), "application/octet-stream");
+
+  nextEvent("broken-stream", "{}");
+  // base64 of {"errorMessage":"mid","errorType":"Oops"}
+  client_->sendRaw("POST " + responsePath("broken-stream") + head +
+                   "4\r\npart\r\n0\r\nLambda-Runtime-Function-Error-Type: Function.Oops\r\n"
+                   "Lambda-Runtime-Function-Error-Body: "
+                   "eyJlcnJvck1lc3NhZ2UiOiJtaWQiLCJlcnJvclR5cGUiOiJPb3BzIn0=\r\n\r\n");
+  EXPECT_EQ(client_->read().status, 202);
+  auto failed = host_.next();
+  ASSERT_TRUE(failed && failed->has_result());
+  EXPECT_TRUE(failed->result().function_error());
+  EXPECT_EQ(failed->result().error_type(), "Function.Oops");
+  EXPECT_EQ(failed->result().payload(), R"({"errorMessage":"mid","errorType":"Oops"})");
+
+  nextEvent("bad-mode", "{}");
+  auto refused = client_->request("POST", responsePath("bad-mode"), "{}",
+                                  "Lambda-Runtime-Function-Response-Mode: sideways\r\n");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("InvalidFunctionResponseMode"), std::string::npos);
+  auto invalid = host_.next();
+  ASSERT_TRUE(invalid && invalid->has_result());
+  EXPECT_EQ(invalid->result().error_type(), "Runtime.InvalidResponseModeHeader");
+}
+
 TEST_F(AgentApi, StateMachineRefusesOtherTransitions) {
   // init/error after init is over.
   nextEvent("req-3", "{}");

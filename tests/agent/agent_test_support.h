@@ -176,7 +176,8 @@ class RuntimeClient {
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "", const std::string& extra_headers = "") {
     std::string head = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
-    if (method == "POST") head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (method == "POST" || method == "PUT" || !body.empty())
+      head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     sendRaw(head + "\r\n" + body);
     return read();
   }

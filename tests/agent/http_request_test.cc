@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "agent/protocol/framing.h"
 
 namespace wick::agent {
@@ -74,6 +76,25 @@ TEST(HttpRequestParser, MalformedRequestsAreRefused) {
            {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
            {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
            {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", 400},
+           // Smuggling: two lengths, two codings, an empty length.
+           {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", 400},
+           {"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400},
+           // Control bytes where none may be.
+           {"GET /a\tb HTTP/1.1\r\n\r\n", 400},
+           {std::string("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n", 27), 400},
+           {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400},
+           {"GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400},
+           // A chunk size that would overflow the body bound.
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+            "ffffffffffffffff\r\n",
+            413},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "10000000000000000\r\n",
+            400},
+           {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Trailer: x\r\n\r\n",
+            400},
        }) {
     HttpRequestParser parser(100);
     std::string input = bytes;
@@ -99,6 +120,61 @@ TEST(HttpRequestParser, ConnectionCloseAndHttp10) {
   input = "GET / HTTP/1.0\r\n\r\n";
   ASSERT_EQ(parser.parse(input), Status::kComplete);
   EXPECT_FALSE(parser.request().keep_alive);
+}
+
+TEST(HttpRequestParser, EndlessTrailersAre431) {
+  HttpRequestParser parser(100);
+  std::string input = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  for (int i = 0; i < 200; ++i)
+    input += "T" + std::to_string(i) + ": x\r\n";
+  EXPECT_EQ(parser.parse(input), Status::kError);
+  EXPECT_EQ(parser.errorStatus(), 431);
+}
+
+// Hostile bytes: random mutations of valid requests, fed in random pieces,
+// never crash the parser, never grow a body past the bound, and always end in
+// a verdict or a request for more bytes.
+TEST(HttpRequestParser, SurvivesRandomMutations) {
+  const std::vector<std::string> seeds = {
+      "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST /r HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nA: b\r\n\r\n",
+  };
+  const char alphabet[] = "\r\n :;0123456789abcdefABCDEF\t\x00\xff-/";
+  std::mt19937 random(12345);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes = seeds[random() % seeds.size()];
+    for (int edits = 1 + random() % 4; edits > 0; --edits) {
+      const size_t at = random() % (bytes.size() + 1);
+      const char c = alphabet[random() % (sizeof alphabet - 1)];
+      switch (random() % 3) {
+        case 0:
+          bytes.insert(at, 1, c);
+          break;
+        case 1:
+          if (at < bytes.size()) bytes.erase(at, 1);
+          break;
+        default:
+          if (at < bytes.size()) bytes[at] = c;
+      }
+    }
+    HttpRequestParser parser(64);
+    std::string input;
+    size_t fed = 0;
+    while (fed < bytes.size()) {
+      const size_t piece = 1 + random() % 16;
+      input.append(bytes, fed, piece);
+      fed += piece;
+      const auto status = parser.parse(input);
+      ASSERT_LE(parser.request().body.size(), 64u) << bytes;
+      if (status == Status::kError) {
+        EXPECT_TRUE(parser.errorStatus() == 400 || parser.errorStatus() == 413 ||
+                    parser.errorStatus() == 431 || parser.errorStatus() == 501);
+        break;
+      }
+      if (status == Status::kComplete) parser.reset();
+    }
+  }
 }
 
 TEST(Framing, RoundTripsWholeAndSplitFrames) {
