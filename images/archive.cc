@@ -19,25 +19,17 @@
 #include <set>
 #include <vector>
 
+#include "common/path.h"
 #include "common/unique_fd.h"
 
 namespace wick::images {
 
 std::string normalizeEntryPath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return "";
-  std::string normalized;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == ".." || part.find('\0') != std::string::npos) return "";
-    if (!normalized.empty()) normalized += '/';
-    normalized += part;
-  }
-  return normalized;
+  if (path.empty() || path[0] == '/' || path.find('\0') != std::string::npos) return "";
+  const std::vector<std::string> components = pathComponents(path);
+  for (const auto& part : components)
+    if (part == "..") return "";
+  return joinComponents(components);
 }
 
 namespace {
@@ -51,13 +43,7 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 bool symlinkEscapes(const std::string& entry, const std::string& target) {
   if (target.empty() || target[0] == '/') return true;
   long depth = static_cast<long>(std::count(entry.begin(), entry.end(), '/'));
-  size_t start = 0;
-  while (start <= target.size()) {
-    size_t end = target.find('/', start);
-    if (end == std::string::npos) end = target.size();
-    std::string part = target.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
+  for (const auto& part : pathComponents(target)) {
     depth += part == ".." ? -1 : 1;
     if (depth < 0) return true;
   }

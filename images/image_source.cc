@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "common/path.h"
 #include "common/unique_fd.h"
 #include "images/archive.h"
 
@@ -115,18 +116,13 @@ std::optional<std::string> joinInArchive(const std::string& entry, const std::st
                                          bool relative_to_entry) {
   std::vector<std::string> parts;
   auto push = [&parts](const std::string& path) {
-    size_t start = 0;
-    while (start <= path.size()) {
-      size_t end = path.find('/', start);
-      if (end == std::string::npos) end = path.size();
-      std::string part = path.substr(start, end - start);
-      start = end + 1;
-      if (part.empty() || part == ".") continue;
-      if (part == "..") {
-        if (parts.empty()) return false;
-        parts.pop_back();
+    for (auto& part : pathComponents(path)) {
+      if (part != "..") {
+        parts.push_back(std::move(part));
+      } else if (parts.empty()) {
+        return false;
       } else {
-        parts.push_back(part);
+        parts.pop_back();
       }
     }
     return true;
@@ -136,11 +132,8 @@ std::optional<std::string> joinInArchive(const std::string& entry, const std::st
     if (slash != std::string::npos && !push(entry.substr(0, slash))) return std::nullopt;
   }
   if (!push(target)) return std::nullopt;
-  std::string out;
-  for (const auto& part : parts)
-    out += (out.empty() ? "" : "/") + part;
-  if (out.empty()) return std::nullopt;
-  return out;
+  if (parts.empty()) return std::nullopt;
+  return joinComponents(parts);
 }
 
 class TarballSource final : public ImageSource {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/path.h"
+
 namespace wick::images {
 
 namespace {
@@ -9,23 +11,13 @@ namespace {
 // "/a/./b//c/../d" -> "/a/b/d"; ".." never climbs above "/".
 std::string normalizeAbsolute(const std::string& path) {
   std::vector<std::string> parts;
-  size_t start = 1;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(std::move(part));
+  for (auto& part : pathComponents(path)) {
+    if (part != "..")
+      parts.push_back(std::move(part));
+    else if (!parts.empty())
+      parts.pop_back();
   }
-  std::string out;
-  for (const auto& part : parts)
-    out += "/" + part;
-  return out.empty() ? "/" : out;
+  return "/" + joinComponents(parts);
 }
 
 }  // namespace

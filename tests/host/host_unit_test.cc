@@ -235,3 +235,19 @@ TEST(Ids, UuidsAreVersion4AndTimestampsLambdas) {
 
 }  // namespace
 }  // namespace wick
+
+#include "common/path.h"
+
+namespace wick {
+namespace {
+
+TEST(Path, ComponentsDropEmptyAndDotButKeepDotDot) {
+  EXPECT_EQ(pathComponents("/a//./b/../c/"), (std::vector<std::string>{"a", "b", "..", "c"}));
+  EXPECT_EQ(pathComponents(""), std::vector<std::string>{});
+  EXPECT_EQ(pathComponents("./"), std::vector<std::string>{});
+  EXPECT_EQ(joinComponents({"a", "b"}), "a/b");
+  EXPECT_EQ(joinComponents({}), "");
+}
+
+}  // namespace
+}  // namespace wick
