@@ -64,6 +64,13 @@ std::string exitDescription(const RuntimeExit& exit) {
   return std::string("signal: ") + (name ? name : std::to_string(exit.signal));
 }
 
+// "3.00": how Lambda writes a timeout in its messages.
+std::string secondsText(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
 std::string platformError(const std::string& type, const std::string& message) {
   nlohmann::json body = {{"errorType", type}, {"errorMessage", message}};
   return body.dump();
@@ -162,8 +169,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       if (watchdog->disarm()) {
         outcome.kind = InvokeOutcome::Kind::kTimeout;
         outcome.error_type = "Sandbox.Timedout";
-        char seconds[32];
-        std::snprintf(seconds, sizeof seconds, "%.2f", timeout.count() / 1000.0);
+        const std::string seconds = secondsText(timeout);
         outcome.payload = platformError(
             "Sandbox.Timedout", std::string("Init timed out after ") + seconds + " seconds");
       } else {
@@ -215,8 +221,7 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
     }
     if (std::holds_alternative<ChannelClosed>(event)) {
       reusable_ = false;
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%.2f", timeout.count() / 1000.0);
+      const std::string seconds = secondsText(timeout);
       if (watchdog->disarm()) {
         outcome.kind = InvokeOutcome::Kind::kTimeout;
         outcome.error_type = "Sandbox.Timedout";

@@ -234,3 +234,17 @@ def test_idle_environments_are_frozen_then_destroyed_after_the_keep_alive(tmp_pa
         assert json.loads(body) == {"echo": 2}, "and a new one serves the next event"
     finally:
         daemon.stop()
+
+
+def test_a_crashed_daemons_sandboxes_are_reclaimed_at_the_next_start(daemon):
+    lam = client_for(daemon)
+    create_runtime_function(lam, "survivor")
+    invoke(lam, "survivor", {"echo": 1})
+    assert len(sandbox_slices(daemon)) == 1
+    daemon.process.kill()  # no drain, no cleanup: a crash
+    daemon.process.wait()
+    assert len(sandbox_slices(daemon)) == 1, "a crash leaves the slice behind"
+    daemon.start()
+    assert sandbox_slices(daemon) == [], "reclaimed before serving"
+    response, body = invoke(client_for(daemon), "survivor", {"echo": 2})
+    assert json.loads(body) == {"echo": 2}
