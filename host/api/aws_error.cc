@@ -64,4 +64,8 @@ http::Response toResponse(const AwsError& error, const std::string& request_id) 
   return response;
 }
 
+AwsError invalidRuntime(std::string message) {
+  return {502, "InvalidRuntimeException", std::move(message)};
+}
+
 }  // namespace wick::api

@@ -28,6 +28,8 @@ AwsError tooManyRequests(std::string reason);
 AwsError requestTooLarge(std::string message);
 AwsError invalidRequestContent(std::string message);
 AwsError serviceError(std::string message);
+// 502: the function's runtime cannot run here.
+AwsError invalidRuntime(std::string message);
 
 http::Response toResponse(const AwsError& error, const std::string& request_id);
 

@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/unique_fd.h"
 #include "host/logs/log_reader.h"
+#include "host/runtimes/catalog.h"
 
 namespace wick::api {
 
@@ -72,7 +73,10 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   const std::string request_id = newRequestId();
   const std::vector<std::string> path = splitPath(request.path);
   if (request.method == verb::get && path.size() == 3 && path[0] == "wick" && path[1] == "code")
-    co_return serveCode(path[2], request_id);
+    co_return serveZip(code_, path[2], request_id);
+  if (request.method == verb::get && path.size() == 3 && path[0] == "wick" &&
+      path[1] == "layer-content")
+    co_return serveZip(layers_.content(), path[2], request_id);
   // Synchronous invokes answer with the function's own bytes: the invoker
   // writes the whole response.
   if (invoker_ != nullptr && request.method == verb::post &&
@@ -148,6 +152,40 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
     co_return serviceError(
         "wick-agent is not available: synchronous invoke is disabled (see wickd's log)");
   }
+  if (matches(path, {"2015-03-31", "functions", "*", "versions"})) {
+    const std::string& name = path[2];
+    if (method == verb::post)
+      co_return co_await onWorkers([&] { return service.publishVersion(name, body); });
+    if (method == verb::get)
+      co_return co_await onWorkers([&] {
+        return service.listVersionsByFunction(name, request.queryValue("Marker"),
+                                              request.queryValue("MaxItems"));
+      });
+  }
+  if (matches(path, {"2015-03-31", "functions", "*", "aliases"})) {
+    const std::string& name = path[2];
+    if (method == verb::post)
+      co_return co_await onWorkers([&] { return service.createAlias(name, body); });
+    if (method == verb::get)
+      co_return co_await onWorkers([&] {
+        return service.listAliases(name, request.queryValue("FunctionVersion"),
+                                   request.queryValue("Marker"), request.queryValue("MaxItems"));
+      });
+  }
+  if (matches(path, {"2015-03-31", "functions", "*", "aliases", "*"})) {
+    const std::string& name = path[2];
+    const std::string& alias = path[4];
+    if (method == verb::get)
+      co_return co_await onWorkers([&] { return service.getAlias(name, alias); });
+    if (method == verb::put)
+      co_return co_await onWorkers([&] { return service.updateAlias(name, alias, body); });
+    if (method == verb::delete_)
+      co_return co_await onWorkers([&] { return service.deleteAlias(name, alias); });
+  }
+  if (!path.empty() && path[0] == "2018-10-31" && path.size() >= 2 && path[1] == "layers")
+    co_return co_await onWorkers([&] { return routeLayers(request, path); });
+  if (path.size() >= 3 && path[0] == "wick" && path[1] == "v1" && path[2] == "runtimes")
+    co_return co_await onWorkers([&] { return runtimes(request, path); });
   if (matches(path, {"2017-10-31", "functions", "*", "concurrency"})) {
     const std::string& name = path[2];
     if (method == verb::put)
@@ -175,6 +213,12 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
   // wick's own API (the `wick` CLI): a function's log streams.
   if (matches(path, {"wick", "v1", "functions", "*", "logs"}) && method == verb::get)
     co_return co_await onWorkers([&] { return logs(path[3], request); });
+  // wick's admin API for images (the `wick image` verbs).
+  if (images_ != nullptr && path.size() >= 3 && path[0] == "wick" && path[1] == "v1" &&
+      path[2] == "images") {
+    const std::vector<std::string> rest(path.begin() + 3, path.end());
+    co_return co_await onWorkers([&] { return images_->handle(request, rest); });
+  }
   co_return AwsError{404, "UnknownOperationException",
                      "Unknown operation: " + std::string(http::beast_http::to_string(method)) +
                          " " + request.path};
@@ -199,11 +243,79 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
   return functions::Reply{200, nlohmann::json{{"data", *data}, {"offset", offset + data->size()}}};
 }
 
-http::Response LambdaApi::serveCode(const std::string& file, const std::string& request_id) {
+functions::Outcome LambdaApi::routeLayers(const http::Request& request,
+                                          const std::vector<std::string>& path) {
+  const verb method = request.method;
+  const std::string runtime = request.queryValue("CompatibleRuntime");
+  const std::string architecture = request.queryValue("CompatibleArchitecture");
+  if (matches(path, {"2018-10-31", "layers"}) && method == verb::get) {
+    if (request.queryValue("find") == "LayerVersion")
+      return layers_.getLayerVersionByArn(request.queryValue("Arn"));
+    return layers_.listLayers(runtime, architecture, request.queryValue("Marker"),
+                              request.queryValue("MaxItems"));
+  }
+  if (matches(path, {"2018-10-31", "layers", "*", "versions"})) {
+    if (method == verb::post) return layers_.publishLayerVersion(path[2], request.body);
+    if (method == verb::get)
+      return layers_.listLayerVersions(path[2], runtime, architecture, request.queryValue("Marker"),
+                                       request.queryValue("MaxItems"));
+  }
+  if (matches(path, {"2018-10-31", "layers", "*", "versions", "*"})) {
+    if (method == verb::get) return layers_.getLayerVersion(path[2], path[4]);
+    if (method == verb::delete_) return layers_.deleteLayerVersion(path[2], path[4]);
+  }
+  return AwsError{404, "UnknownOperationException",
+                  "Unknown operation: " + std::string(http::beast_http::to_string(method)) + " " +
+                      request.path};
+}
+
+namespace {
+nlohmann::json runtimeDocument(const runtimes::BaseStatus& status) {
+  nlohmann::json document = {{"Name", status.name},
+                             {"State", runtimes::toString(status.state)},
+                             {"SizeBytes", status.size_bytes}};
+  if (!status.reason.empty()) document["Reason"] = status.reason;
+  nlohmann::json aliases = nlohmann::json::array();
+  for (const auto& name : runtimes::runtimeNames())
+    if (runtimes::findRuntime(name)->base == status.name && name != status.name)
+      aliases.push_back(name);
+  document["Aliases"] = aliases;
+  return document;
+}
+}  // namespace
+
+// wick's admin API for base roots: GET /wick/v1/runtimes, POST
+// /wick/v1/runtimes/{name}/build (answers when the build is over).
+functions::Outcome LambdaApi::runtimes(const http::Request& request,
+                                       const std::vector<std::string>& path) {
+  if (bases_ == nullptr)
+    return serviceError("this wickd runs functions on the host's userland: no base roots");
+  if (path.size() == 3 && request.method == verb::get) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& status : bases_->list())
+      list.push_back(runtimeDocument(status));
+    return functions::Reply{200, nlohmann::json{{"Runtimes", list}}};
+  }
+  if (path.size() == 5 && path[4] == "build" && request.method == verb::post) {
+    const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(path[3]);
+    if (runtime == nullptr)
+      return resourceNotFound("No runtime named " + path[3] + " on this host");
+    runtimes::BaseStatus status = bases_->build(runtime->base);
+    if (status.state == runtimes::BaseState::kFailed)
+      return serviceError("building the " + runtime->base + " base failed: " + status.reason);
+    return functions::Reply{200, runtimeDocument(status)};
+  }
+  return AwsError{404, "UnknownOperationException",
+                  "Unknown operation: " + std::string(http::beast_http::to_string(request.method)) +
+                      " " + request.path};
+}
+
+http::Response LambdaApi::serveZip(const functions::CodeStore& store, const std::string& file,
+                                   const std::string& request_id) {
   // <64 hex>.zip and nothing else: no path reaches outside the store.
   const bool valid = file.size() == 68 && file.ends_with(".zip") &&
                      file.find_first_not_of("0123456789abcdef") == 64;
-  auto content = valid ? readFile(code_.zipPath(file.substr(0, 64)))
+  auto content = valid ? readFile(store.zipPath(file.substr(0, 64)))
                        : Result<std::string>(Error("no such code", ENOENT));
   if (!content)
     return toResponse(resourceNotFound("The resource you requested does not exist."), request_id);

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "host/api/image_api.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/invoker.h"
@@ -18,31 +19,43 @@ namespace wick::api {
 
 class LambdaApi {
  public:
-  LambdaApi(functions::FunctionService& functions, const functions::CodeStore& code,
-            std::string logs_root, boost::asio::thread_pool& workers,
-            invoke::Invoker* invoker = nullptr)
+  LambdaApi(functions::FunctionService& functions, functions::LayerService& layers,
+            runtimes::BaseStore* bases, const functions::CodeStore& code, std::string logs_root,
+            boost::asio::thread_pool& workers, invoke::Invoker* invoker = nullptr)
       : functions_(functions),
+        layers_(layers),
+        bases_(bases),
         code_(code),
         logs_root_(std::move(logs_root)),
         workers_(workers),
         invoker_(invoker) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request request);
+  // wick's admin API for images (/wick/v1/images...); none: those answer 404.
+  void setImageApi(ImageApi* images) { images_ = images; }
 
  private:
   boost::asio::awaitable<functions::Outcome> route(const http::Request& request,
                                                    const std::vector<std::string>& path);
   template <typename Operation>
   boost::asio::awaitable<functions::Outcome> onWorkers(Operation operation);
-  http::Response serveCode(const std::string& file, const std::string& request_id);
+
+  functions::Outcome routeLayers(const http::Request& request,
+                                 const std::vector<std::string>& path);
+  functions::Outcome runtimes(const http::Request& request, const std::vector<std::string>& path);
+  http::Response serveZip(const functions::CodeStore& store, const std::string& file,
+                          const std::string& request_id);
 
   functions::FunctionService& functions_;
+  functions::LayerService& layers_;
+  runtimes::BaseStore* bases_;  // none: functions run on the host's userland
   functions::Outcome logs(const std::string& function_name, const http::Request& request);
 
   const functions::CodeStore& code_;
   std::string logs_root_;
   boost::asio::thread_pool& workers_;
   invoke::Invoker* invoker_;  // null when wick-agent is unavailable
+  ImageApi* images_ = nullptr;
 };
 
 std::string newRequestId();

@@ -10,5 +10,7 @@ namespace wick::cli {
 // returns the process exit status.
 std::function<int()> addRunCommand(CLI::App& app);
 std::function<int()> addLogsCommand(CLI::App& app);
+std::function<int()> addImageCommand(CLI::App& app);
+std::function<int()> addRuntimesCommand(CLI::App& app);
 
 }  // namespace wick::cli

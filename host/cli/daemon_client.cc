@@ -9,7 +9,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 namespace wick::cli {
 
@@ -21,7 +24,10 @@ std::string defaultEndpoint() {
   return env && *env ? env : "http://127.0.0.1:3001";
 }
 
-Result<HttpReply> httpGet(const std::string& endpoint, const std::string& target) {
+namespace {
+
+Result<HttpReply> send(const std::string& endpoint, http::verb method, const std::string& target,
+                       const std::string* json_body) {
   std::string rest = endpoint;
   if (rest.starts_with("http://")) rest = rest.substr(7);
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -33,18 +39,73 @@ Result<HttpReply> httpGet(const std::string& endpoint, const std::string& target
     tcp::resolver resolver(io);
     boost::beast::tcp_stream stream(io);
     stream.connect(resolver.resolve(host, port));
-    http::request<http::empty_body> request{http::verb::get, target, 11};
+    http::request<http::string_body> request{method, target, 11};
     request.set(http::field::host, host);
+    if (json_body != nullptr) {
+      request.set(http::field::content_type, "application/json");
+      request.body() = *json_body;
+    }
+    request.prepare_payload();
     http::write(stream, request);
     boost::beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream, buffer, parser);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    auto response = parser.release();
     return HttpReply{static_cast<int>(response.result_int()), std::move(response.body())};
   } catch (const boost::system::system_error& e) {
     return Error("wickd at " + endpoint + ": " + e.code().message(), e.code().value());
   }
+}
+
+}  // namespace
+
+Result<HttpReply> httpGet(const std::string& endpoint, const std::string& target) {
+  return send(endpoint, http::verb::get, target, nullptr);
+}
+
+Result<HttpReply> httpPost(const std::string& endpoint, const std::string& target,
+                           const std::string& json_body) {
+  return send(endpoint, http::verb::post, target, &json_body);
+}
+
+Result<HttpReply> httpDelete(const std::string& endpoint, const std::string& target) {
+  return send(endpoint, http::verb::delete_, target, nullptr);
+}
+
+std::string errorMessage(const HttpReply& reply) {
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (body.is_object())
+    for (const char* key : {"Message", "message"})
+      if (auto it = body.find(key); it != body.end() && it->is_string())
+        return it->get<std::string>();
+  return "wickd answered " + std::to_string(reply.status) + ": " + reply.body.substr(0, 200);
+}
+
+Result<nlohmann::json> jsonReply(Result<HttpReply> reply) {
+  if (!reply) return std::move(reply).error();
+  if (reply->status < 200 || reply->status >= 300) return Error(errorMessage(*reply));
+  auto body = nlohmann::json::parse(reply->body, nullptr, false);
+  if (body.is_discarded())
+    return Error("wickd answered " + std::to_string(reply->status) +
+                 " with a body that is not JSON");
+  return body;
+}
+
+std::string encodeSegment(std::string_view text) {
+  std::string out;
+  char hex[4];
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
 }
 
 }  // namespace wick::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   app.allow_extras();  // `wick run` takes its command from what follows its flags
   auto run = wick::cli::addRunCommand(app);
   auto logs = wick::cli::addLogsCommand(app);
+  auto image = wick::cli::addImageCommand(app);
+  auto runtimes = wick::cli::addRuntimesCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -20,5 +22,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("run")) return run();
   if (app.got_subcommand("logs")) return logs();
+  if (app.got_subcommand("image")) return image();
+  if (app.got_subcommand("runtimes")) return runtimes();
   return 2;
 }

@@ -1,6 +1,7 @@
 // wickd: the Lambda control plane and invoke path, as one root daemon.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/daemon/config.h"
 #include "host/functions/code_store.h"
@@ -21,8 +23,11 @@
 #include "host/http/server.h"
 #include "host/invoke/agent_binary.h"
 #include "host/invoke/agent_wire.h"
+#include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
 #include "host/registry/function_registry.h"
+#include "host/runtimes/base_store.h"
+#include "images/image_store.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -32,18 +37,27 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// share/wick/rootfs beside the directory wickd runs from (bin/).
+std::string defaultRootfsDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (exe.parent_path().parent_path() / "share/wick/rootfs").string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace wick;
   CLI::App app{"wickd: a self-hosted, Lambda-compatible function host"};
-  std::string listen, state_dir, config_file, cgroup_parent, log_level = "info";
+  std::string listen, state_dir, config_file, cgroup_parent, runtimes_dir, log_level = "info";
   app.add_option("--listen", listen, "HTTP listen address (default 127.0.0.1:3001)");
   app.add_option("--state-dir", state_dir,
                  "State directory (default ./var/wick in a checkout, else /var/lib/wick)");
   app.add_option("--config", config_file,
                  "Config file, protobuf text format (see host/daemon/wickd.conf.example)");
   app.add_option("--cgroup-parent", cgroup_parent, "Parent cgroup of the sandboxes (default wick)");
+  app.add_option("--runtimes-dir", runtimes_dir,
+                 "Cache of built base roots (default <state dir>/runtimes)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -55,6 +69,7 @@ int main(int argc, char** argv) {
       return fail(merged.error().message());
   if (!listen.empty()) config.set_listen(listen);
   if (!state_dir.empty()) config.set_state_dir(state_dir);
+  if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
 
   std::error_code ec;
@@ -66,6 +81,26 @@ int main(int argc, char** argv) {
   if (!registry) return fail(registry.error().message());
   functions::CodeStore code(config.state_dir() + "/code");
   if (auto prepared = code.prepare(); !prepared) return fail(prepared.error().message());
+  auto image_store = images::ImageStore::open(config.state_dir() + "/images");
+  if (!image_store) return fail("image store: " + image_store.error().message());
+  functions::CodeStore layer_content(config.state_dir() + "/layers", "opt");
+  if (auto prepared = layer_content.prepare(); !prepared) return fail(prepared.error().message());
+
+  // Base roots of the runtimes, built on first need by rootfs/build-base.
+  const std::string rootfs_dir =
+      config.rootfs_dir().empty() ? defaultRootfsDir() : config.rootfs_dir();
+  std::unique_ptr<runtimes::BaseStore> bases;
+  if (::access((rootfs_dir + "/build-base").c_str(), X_OK) == 0) {
+    bases = std::make_unique<runtimes::BaseStore>(
+        config.runtimes_dir().empty() ? config.state_dir() + "/runtimes" : config.runtimes_dir(),
+        rootfs_dir + "/build-base");
+    if (auto prepared = bases->prepare(); !prepared) return fail(prepared.error().message());
+  } else {
+    spdlog::warn(
+        "no base root builder at {}/build-base: functions run on the host's userland "
+        "(a development mode; set rootfs_dir)",
+        rootfs_dir);
+  }
 
   // Sandboxes: the cgroup layout is discovered, and what a crashed earlier run
   // left (slices and their processes) is reclaimed before anything starts.
@@ -82,7 +117,18 @@ int main(int argc, char** argv) {
   functions::ServiceSettings settings;
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
-  functions::FunctionService service(*registry, code, settings);
+  functions::LayerSettings layer_settings;
+  layer_settings.scope = settings.scope;
+  functions::LayerService layers(*registry, layer_content, layer_settings);
+  functions::FunctionService service(*registry, code, layers, bases.get(), &*image_store, settings);
+  invoke::PlannerSettings planner_settings;
+  planner_settings.region = config.region();
+  planner_settings.logs_root = config.state_dir() + "/logs";
+  planner_settings.mb_per_vcpu = config.mb_per_vcpu();
+  planner_settings.pids_max = config.pids_max();
+  planner_settings.host_runtimes_dir = rootfs_dir + "/runtimes";
+  invoke::EnvironmentPlanner planner(code, layer_content, bases.get(), &*image_store,
+                                     planner_settings);
 
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
@@ -97,19 +143,26 @@ int main(int argc, char** argv) {
     invoker_settings.mb_per_vcpu = config.mb_per_vcpu();
     invoker_settings.pids_max = config.pids_max();
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
-    invoker = std::make_unique<invoke::Invoker>(service, code, *launcher, agent->fd(), channels,
+    invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
   }
-  api::LambdaApi lambda_api(service, code, config.state_dir() + "/logs", workers, invoker.get());
+  api::LambdaApi lambda_api(service, layers, bases.get(), code, config.state_dir() + "/logs",
+                            workers, invoker.get());
+  // Images that functions (and their versions) run stay, with their layers.
+  api::ImageApi image_api(
+      *image_store, [&service] { return service.imageReferences(); },
+      images::ImportOptions{}.max_image_bytes);
+  lambda_api.setImageApi(&image_api);
   http::Server server(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   // Code.Location of GetFunction points back at us.
   const std::string host = config.listen().substr(0, config.listen().rfind(':'));
-  const_cast<functions::ServiceSettings&>(service.settings()).code_url_base =
-      "http://" + host + ":" + std::to_string(server.port()) + "/wick/code";
+  const std::string base_url = "http://" + host + ":" + std::to_string(server.port());
+  service.mutableSettings().code_url_base = base_url + "/wick/code";
+  layers.settings().content_url_base = base_url + "/wick/layer-content";
 
   // SIGTERM: stop accepting, let in-flight invocations finish, destroy every
   // sandbox, exit 0.
@@ -140,6 +193,7 @@ int main(int argc, char** argv) {
     thread.join();
   workers.join();
   if (invoker) invoker->destroyIdle();
+  if (bases) bases->stop();
   launcher->removeParentIfEmpty();
   spdlog::info("wickd stopped");
   return 0;

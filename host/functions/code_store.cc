@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/encoding.h"
+#include "common/ids.h"
 #include "common/unique_fd.h"
 
 namespace wick::functions {
@@ -43,10 +44,26 @@ Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
 
   const std::string tree = treePath(code.sha256_hex);
   if (::access(tree.c_str(), F_OK) != 0) {
+    // Unpacked beside the tree, then renamed in: all or nothing.
+    const std::string staging = tree + ".partial-" + randomHex(6);
+    std::error_code ec;
+    if (!tree_subdir_.empty() && !fs::create_directories(staging, ec))
+      return Error("create " + staging + ": " + ec.message(), ec.value());
+    const std::string destination = tree_subdir_.empty() ? staging : staging + "/" + tree_subdir_;
     auto extracted =
-        images::extractArchiveFromMemory(zip_bytes.data(), zip_bytes.size(), tree, options);
-    // Another request may have unpacked the same zip meanwhile: that is fine.
-    if (!extracted && ::access(tree.c_str(), F_OK) != 0) return std::move(extracted).error();
+        images::extractArchiveFromMemory(zip_bytes.data(), zip_bytes.size(), destination, options);
+    if (!extracted) {
+      fs::remove_all(staging, ec);
+      return std::move(extracted).error();
+    }
+    code.unpacked_size = static_cast<int64_t>(extracted->bytes);
+    if (::rename(staging.c_str(), tree.c_str()) != 0) {
+      // Another request unpacked the same zip meanwhile: that is fine.
+      const int error = errno;
+      fs::remove_all(staging, ec);
+      if (error != EEXIST && error != ENOTEMPTY)
+        return Error("rename " + staging + " to " + tree, error);
+    }
   }
   const std::string zip = zipPath(code.sha256_hex);
   if (::access(zip.c_str(), F_OK) != 0) {

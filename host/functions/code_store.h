@@ -14,11 +14,15 @@ struct StoredCode {
   std::string sha256_hex;
   std::string sha256_base64;  // Lambda's CodeSha256
   int64_t size = 0;           // zipped bytes (CodeSize)
+  int64_t unpacked_size = 0;  // bytes once unzipped (0 when unpacked by an earlier put)
 };
 
 class CodeStore {
  public:
-  explicit CodeStore(std::string root) : root_(std::move(root)) {}
+  // `tree_subdir`: unpack each zip under <tree>/<subdir> (layers: "opt", so
+  // that their trees stack as overlay layers of a root).
+  explicit CodeStore(std::string root, std::string tree_subdir = "")
+      : root_(std::move(root)), tree_subdir_(std::move(tree_subdir)) {}
   Status prepare() const;
 
   // Unpacks a zip safely (all or nothing) and keeps it. An archive that fails
@@ -31,6 +35,7 @@ class CodeStore {
 
  private:
   std::string root_;
+  std::string tree_subdir_;
 };
 
 }  // namespace wick::functions

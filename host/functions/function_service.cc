@@ -7,6 +7,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "host/functions/validation.h"
+#include "host/runtimes/catalog.h"
 
 namespace wick::functions {
 
@@ -21,10 +22,11 @@ std::string lastModifiedNow() {
 }  // as LastModified reads
 
 std::string hexToBase64(const std::string& hex) {
-  std::string bytes;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return base64Encode(bytes);
+  return base64Encode(fromHex(hex).value_or(""));
+}
+
+bool isImage(const FunctionRecord& record) {
+  return record.settings.value("PackageType", "Zip") == "Image";
 }
 
 std::variant<json, AwsError> parseJsonBody(const std::string& body) {
@@ -69,10 +71,12 @@ json updateInProgress(json config) {
 json FunctionService::configuration(const FunctionRecord& record) const {
   json config = record.settings;
   config["FunctionName"] = record.name;
-  config["FunctionArn"] = functionArn(settings_.scope, record.name);
+  config["FunctionArn"] =
+      functionArn(settings_.scope, record.name, record.version == "$LATEST" ? "" : record.version);
   config["CodeSize"] = record.code_size;
-  config["CodeSha256"] = hexToBase64(record.code_sha256);
-  config["Version"] = "$LATEST";
+  // An image's CodeSha256 is its digest in hex; a zip's the base64 of its sha256.
+  config["CodeSha256"] = isImage(record) ? record.code_sha256 : hexToBase64(record.code_sha256);
+  config["Version"] = record.version;
   config["LastModified"] = record.last_modified;
   config["RevisionId"] = record.revision_id;
   config["State"] = record.state;
@@ -81,9 +85,38 @@ json FunctionService::configuration(const FunctionRecord& record) const {
   config["LastUpdateStatus"] = record.last_update_status;
   config["SnapStart"] = {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}};
   config["LoggingConfig"] = {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + record.name}};
+  const json layers = record.internal.value("Layers", json::array());
+  if (!layers.empty()) {
+    json shown = json::array();
+    for (const auto& layer : layers)
+      shown.push_back({{"Arn", layer["Arn"]}, {"CodeSize", layer["CodeSize"]}});
+    config["Layers"] = shown;
+  }
+  if (isImage(record)) {
+    config.erase("ImageConfig");
+    if (record.settings.contains("ImageConfig"))
+      config["ImageConfigResponse"] = {{"ImageConfig", record.settings["ImageConfig"]}};
+    return config;
+  }
+  const std::string runtime = config.value("Runtime", std::string());
   config["RuntimeVersionConfig"] = {
-      {"RuntimeVersionArn", "arn:aws:lambda:" + settings_.scope.region + "::runtime:wick-" +
-                                config.value("Runtime", std::string("image"))}};
+      {"RuntimeVersionArn",
+       "arn:aws:lambda:" + settings_.scope.region + "::runtime:wick-" + runtime}};
+  // A function whose base root is not built yet is Pending, as Lambda reports
+  // a function that is not ready; one whose base failed to build is Failed.
+  const runtimes::RuntimeInfo* info = runtimes::findRuntime(runtime);
+  if (bases_ != nullptr && info != nullptr && record.state == "Active") {
+    runtimes::BaseStatus base = bases_->status(info->base, true);
+    if (base.state == runtimes::BaseState::kFailed) {
+      config["State"] = "Failed";
+      config["StateReason"] = "The " + info->base + " base root could not be built: " + base.reason;
+      config["StateReasonCode"] = "InvalidRuntime";
+    } else if (base.state != runtimes::BaseState::kReady) {
+      config["State"] = "Pending";
+      config["StateReason"] = "The function is being created.";
+      config["StateReasonCode"] = "Creating";
+    }
+  }
   return config;
 }
 
@@ -103,11 +136,25 @@ std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& 
         "specified qualifier.");
   auto record = registry_.get(parsed->name);
   if (!record) return internal(record.error());
-  // Versions and aliases come with published versions; only $LATEST exists.
-  if (!*record || (!effective.empty() && effective != "$LATEST"))
+  auto not_found = [&] {
     return api::resourceNotFound("Function not found: " +
                                  functionArn(settings_.scope, parsed->name, effective));
-  return std::move(**record);
+  };
+  if (!*record) return not_found();
+  if (effective.empty() || effective == "$LATEST") return std::move(**record);
+  std::string version = effective;
+  if (effective.find_first_not_of("0123456789") != std::string::npos) {
+    auto alias = registry_.alias(parsed->name, effective);
+    if (!alias) return internal(alias.error());
+    if (!*alias) return not_found();
+    version = (*alias)->function_version;
+    if (version == "$LATEST") return std::move(**record);
+  }
+  if (version.size() > 15) return not_found();
+  auto published = registry_.version(parsed->name, std::stoll(version));
+  if (!published) return internal(published.error());
+  if (!*published) return not_found();
+  return std::move((*published)->record);
 }
 
 std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
@@ -116,7 +163,7 @@ std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
     return api::invalidParameter("Code from S3 is not supported by wick: pass Code.ZipFile");
   if (code.contains("ImageUri"))
     return api::invalidParameter(
-        "Code.ImageUri needs PackageType Image, not supported by this wick version yet");
+        "Please don't provide ImageUri when updating or creating a function with packageType Zip.");
   if (!code.contains("ZipFile") || !code["ZipFile"].is_string())
     return api::invalidParameter("Please provide a source for function code (Code.ZipFile).");
   auto zip = base64Decode(code["ZipFile"].get<std::string>());
@@ -140,16 +187,75 @@ std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
   return std::move(*stored);
 }
 
+std::optional<AwsError> FunctionService::resolveImage(const json& code, FunctionRecord& record) {
+  if (!code.is_object()) return api::invalidParameter("Code must be an object");
+  if (code.contains("ZipFile") || code.contains("S3Bucket"))
+    return api::invalidParameter(
+        "Please provide ImageUri when updating or creating a function with packageType Image.");
+  if (!code.contains("ImageUri") || !code["ImageUri"].is_string())
+    return api::invalidParameter("Please provide a source for function code (Code.ImageUri).");
+  if (images_ == nullptr) return api::serviceError("the image store is not available");
+  const std::string uri = code["ImageUri"].get<std::string>();
+  auto image = images_->inspect(uri);
+  if (!image)
+    return api::invalidParameter("Source image " + uri +
+                                 " does not exist. Provide a valid source image (import it with "
+                                 "`wick image import`): " +
+                                 image.error().message());
+  record.code_sha256 = image->digest.hex();
+  record.code_size = 0;
+  record.internal["ImageUri"] = uri;
+  record.internal["ImageDigest"] = image->digest.str();
+  record.internal["Image"] = json::parse(images::toJson(*image));
+  record.internal["UnpackedSize"] = 0;
+  return std::nullopt;
+}
+
+std::optional<AwsError> FunctionService::applyLayers(const json& request, FunctionRecord& record) {
+  if (!request.contains("Layers")) return std::nullopt;
+  auto resolved = layers_.resolve(request["Layers"]);
+  if (auto* error = std::get_if<AwsError>(&resolved)) return *error;
+  record.internal["Layers"] = std::get<json>(resolved);
+  return std::nullopt;
+}
+
+std::optional<AwsError> FunctionService::checkTotalSize(const FunctionRecord& record) const {
+  int64_t total = record.internal.value("UnpackedSize", int64_t{0});
+  for (const auto& layer : record.internal.value("Layers", json::array()))
+    total += layer.value("UnpackedSize", int64_t{0});
+  if (total <= static_cast<int64_t>(settings_.max_unzipped_bytes)) return std::nullopt;
+  return api::invalidParameter(
+      "Function code combined with layers exceeds the maximum allowed size of " +
+      std::to_string(settings_.max_unzipped_bytes) + " bytes. The actual size is " +
+      std::to_string(total) + " bytes.");
+}
+
 void FunctionService::releaseCode(const std::string& sha256_hex) {
   auto users = registry_.functionsUsingCode(sha256_hex);
   if (users && *users == 0) (void)code_.remove(sha256_hex);
 }
 
+void FunctionService::release(const FunctionRecord& record) {
+  if (!isImage(record)) releaseCode(record.code_sha256);
+  layers_.release(record.internal.value("Layers", json::array()));
+}
+
 void FunctionService::invalidate(const std::string& name) {
   std::lock_guard lock(cache_mutex_);
-  cache_.erase(name);
+  const std::string prefix = name + "\n";
+  for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);)
+    it = cache_.erase(it);
   reserved_total_.reset();
   ++generation_;
+}
+
+images::References FunctionService::imageReferences() {
+  images::References references;
+  auto digests = registry_.imageDigestsInUse();
+  if (!digests) return references;
+  for (const auto& text : *digests)
+    if (auto digest = images::Digest::parse(text)) references.images.insert(*digest);
+  return references;
 }
 
 std::optional<FunctionService::Cached> FunctionService::cached(const std::string& function_name,
@@ -157,11 +263,12 @@ std::optional<FunctionService::Cached> FunctionService::cached(const std::string
   auto parsed = parseFunctionName(function_name);
   if (!parsed) return std::nullopt;
   const std::string& effective = qualifier.empty() ? parsed->qualifier : qualifier;
-  if (!effective.empty() && effective != "$LATEST") return std::nullopt;
   std::lock_guard lock(cache_mutex_);
-  auto it = cache_.find(parsed->name);
+  auto it = cache_.find(parsed->name + "\n" + effective);
   if (it == cache_.end() || !reserved_total_) return std::nullopt;
-  return Cached{it->second, *reserved_total_};
+  Cached found = it->second;
+  found.reserved_total = *reserved_total_;
+  return found;
 }
 
 std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
@@ -173,17 +280,40 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
   }
   auto found = find(function_name, qualifier);
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  auto record = std::make_shared<const FunctionRecord>(std::move(std::get<FunctionRecord>(found)));
+  Cached resolved;
+  resolved.record =
+      std::make_shared<const FunctionRecord>(std::move(std::get<FunctionRecord>(found)));
+  const std::string name = resolved.record->name;
+  std::string effective = qualifier;
+  if (effective.empty()) effective = parseFunctionName(function_name)->qualifier;
+  resolved.invoked_arn = functionArn(settings_.scope, name, effective);
+  // A weighted alias: its other version and that version's share.
+  if (!effective.empty() && effective.find_first_not_of("0123456789") != std::string::npos &&
+      effective != "$LATEST") {
+    auto alias = registry_.alias(name, effective);
+    if (!alias) return internal(alias.error());
+    const json weights = *alias
+                             ? (*alias)->routing.value("AdditionalVersionWeights", json::object())
+                             : json::object();
+    for (const auto& [version, weight] : weights.items()) {
+      auto other = registry_.version(name, std::stoll(version));
+      if (!other) return internal(other.error());
+      if (!*other) continue;
+      resolved.additional = std::make_shared<const FunctionRecord>(std::move((*other)->record));
+      resolved.additional_weight = weight.get<double>();
+    }
+  }
   auto reserved = registry_.reservedConcurrencyExcept("");
   if (!reserved) return internal(reserved.error());
+  resolved.reserved_total = *reserved;
   std::lock_guard lock(cache_mutex_);
   // Cache only if no mutation happened since we started reading: a stale
   // record must never outlive the change that replaced it.
   if (generation == generation_) {
-    cache_[record->name] = record;
+    cache_[name + "\n" + effective] = resolved;
     reserved_total_ = *reserved;
   }
-  return Cached{record, *reserved};
+  return resolved;
 }
 
 Outcome FunctionService::createFunction(const std::string& body) {
@@ -196,8 +326,6 @@ Outcome FunctionService::createFunction(const std::string& body) {
   if (!name || !name->qualifier.empty())
     return api::validationError(request["FunctionName"].dump(), "functionName",
                                 "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
-  if (request.value("Publish", false))
-    return api::invalidParameter("Publish is not supported by this wick version yet (no versions)");
   FunctionRecord record;
   record.name = name->name;
   if (auto error = applyConfiguration(request, record.settings, true)) return *error;
@@ -208,11 +336,21 @@ Outcome FunctionService::createFunction(const std::string& body) {
   auto existing = registry_.get(record.name);
   if (!existing) return internal(existing.error());
   if (*existing) return api::resourceConflict("Function already exist: " + record.name);
-  auto code = storeZip(request["Code"]);
-  if (auto* error = std::get_if<AwsError>(&code)) return *error;
-  const StoredCode& stored = std::get<StoredCode>(code);
-  record.code_sha256 = stored.sha256_hex;
-  record.code_size = stored.size;
+  if (auto error = applyLayers(request, record)) return *error;
+  if (isImage(record)) {
+    if (auto error = resolveImage(request["Code"], record)) return *error;
+  } else {
+    auto code = storeZip(request["Code"]);
+    if (auto* error = std::get_if<AwsError>(&code)) return *error;
+    const StoredCode& stored = std::get<StoredCode>(code);
+    record.code_sha256 = stored.sha256_hex;
+    record.code_size = stored.size;
+    record.internal["UnpackedSize"] = stored.unpacked_size;
+  }
+  if (auto error = checkTotalSize(record)) {
+    release(record);
+    return *error;
+  }
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (request.contains("Tags") && request["Tags"].is_object()) record.tags = request["Tags"];
@@ -220,9 +358,16 @@ Outcome FunctionService::createFunction(const std::string& body) {
   if (!inserted) return internal(inserted.error());
   invalidate(record.name);
   if (!*inserted) return api::resourceConflict("Function already exist: " + record.name);
-  // The code is unpacked before we answer, so the function is already Active;
-  // the reply shows the transition Lambda reports (waiters then see Active).
-  json reply = configuration(record);
+  // Publish: version 1 too, and the reply is the version's.
+  FunctionRecord shown = record;
+  if (request.value("Publish", false)) {
+    auto published = publish(record, record.settings.value("Description", ""));
+    if (auto* error = std::get_if<AwsError>(&published)) return *error;
+    shown = std::get<FunctionRecord>(published);
+  }
+  // The code is unpacked before we answer; the reply shows the transition
+  // Lambda reports (waiters then see Active, or Pending while a base builds).
+  json reply = configuration(shown);
   reply["State"] = "Pending";
   reply["StateReason"] = "The function is being created.";
   reply["StateReasonCode"] = "Creating";
@@ -234,10 +379,16 @@ Outcome FunctionService::getFunction(const std::string& function_name,
   auto found = find(function_name, qualifier);
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const FunctionRecord& record = std::get<FunctionRecord>(found);
-  json reply = {{"Configuration", configuration(record)},
-                {"Code",
-                 {{"RepositoryType", "S3"},
-                  {"Location", settings_.code_url_base + "/" + record.code_sha256 + ".zip"}}}};
+  json code = {{"RepositoryType", "S3"},
+               {"Location", settings_.code_url_base + "/" + record.code_sha256 + ".zip"}};
+  if (isImage(record)) {
+    const std::string uri = record.internal.value("ImageUri", "");
+    const std::string repository = uri.substr(0, uri.find_first_of(":@"));
+    code = {{"RepositoryType", "ECR"},
+            {"ImageUri", uri},
+            {"ResolvedImageUri", repository + "@" + record.internal.value("ImageDigest", "")}};
+  }
+  json reply = {{"Configuration", configuration(record)}, {"Code", code}};
   if (!record.tags.empty()) reply["Tags"] = record.tags;
   if (record.reserved_concurrency)
     reply["Concurrency"] = {{"ReservedConcurrentExecutions", *record.reserved_concurrency}};
@@ -279,19 +430,54 @@ Outcome FunctionService::listFunctions(const std::string& marker, const std::str
 Outcome FunctionService::deleteFunction(const std::string& function_name,
                                         const std::string& qualifier) {
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "");
+  auto parsed = parseFunctionName(function_name);
+  if (parsed && !qualifier.empty() && !parsed->qualifier.empty() && qualifier != parsed->qualifier)
+    return api::invalidParameter(
+        "The derived qualifier from the function name does not match the specified qualifier.");
+  const std::string effective = qualifier.empty() && parsed ? parsed->qualifier : qualifier;
+  auto found = find(parsed ? parsed->name : function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const FunctionRecord& record = std::get<FunctionRecord>(found);
-  if (qualifier == "$LATEST")
+  if (effective == "$LATEST")
     return api::invalidParameter(
         "$LATEST version cannot be deleted without deleting the function.");
-  if (!qualifier.empty())
-    return api::resourceNotFound("Function not found: " +
-                                 functionArn(settings_.scope, record.name, qualifier));
+  if (!effective.empty()) {
+    if (effective.find_first_not_of("0123456789") != std::string::npos)
+      return api::invalidParameter(
+          "Deletion of aliases is not supported by DeleteFunction: use DeleteAlias");
+    auto version = effective.size() <= 15 ? registry_.version(record.name, std::stoll(effective))
+                                          : Result<std::optional<registry::VersionRecord>>(
+                                                std::optional<registry::VersionRecord>());
+    if (!version) return internal(version.error());
+    if (!*version)
+      return api::resourceNotFound("Function not found: " +
+                                   functionArn(settings_.scope, record.name, effective));
+    auto aliases = registry_.aliases(record.name);
+    if (!aliases) return internal(aliases.error());
+    std::string users;
+    for (const auto& alias : *aliases)
+      if (alias.function_version == effective ||
+          alias.routing.value("AdditionalVersionWeights", json::object()).contains(effective))
+        users += (users.empty() ? "" : ", ") + alias.name;
+    if (!users.empty())
+      return api::resourceConflict(
+          "Unable to delete version because the following aliases reference it: [" + users + "]");
+    auto removed = registry_.removeVersion(record.name, (*version)->number);
+    if (!removed) return internal(removed.error());
+    invalidate(record.name);
+    release((*version)->record);
+    return noContent();
+  }
+  auto versions = registry_.versions(record.name);
+  if (!versions) return internal(versions.error());
+  if (auto removed = registry_.removeVersionsAndAliases(record.name); !removed)
+    return internal(removed.error());
   auto removed = registry_.remove(record.name);
   if (!removed) return internal(removed.error());
   invalidate(record.name);
-  releaseCode(record.code_sha256);
+  release(record);
+  for (const auto& version : *versions)
+    release(version.record);
   return noContent();
 }
 
@@ -301,12 +487,10 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "");
+  auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   if (auto stale = checkRevision(request, record)) return *stale;
-  if (request.value("Publish", false))
-    return api::invalidParameter("Publish is not supported by this wick version yet (no versions)");
   if (request.contains("Architectures")) {
     json probe = record.settings;
     if (auto error =
@@ -314,22 +498,44 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
       return *error;
   }
   json code = request;
-  code.erase("Publish");
-  code.erase("DryRun");
-  code.erase("RevisionId");
-  code.erase("Architectures");
-  auto stored = storeZip(code);
-  if (auto* error = std::get_if<AwsError>(&stored)) return *error;
-  if (request.value("DryRun", false)) return ok(configuration(record));
-  const std::string previous = record.code_sha256;
-  record.code_sha256 = std::get<StoredCode>(stored).sha256_hex;
-  record.code_size = std::get<StoredCode>(stored).size;
-  record.revision_id = newUuid();
-  record.last_modified = lastModifiedNow();
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
-  invalidate(record.name);
-  if (previous != record.code_sha256) releaseCode(previous);
-  return ok(updateInProgress(configuration(record)));
+  for (const char* key : {"Publish", "DryRun", "RevisionId", "Architectures"})
+    code.erase(key);
+  FunctionRecord updated = record;
+  if (isImage(record)) {
+    if (auto error = resolveImage(code, updated)) return *error;
+  } else {
+    auto stored = storeZip(code);
+    if (auto* error = std::get_if<AwsError>(&stored)) return *error;
+    updated.code_sha256 = std::get<StoredCode>(stored).sha256_hex;
+    updated.code_size = std::get<StoredCode>(stored).size;
+    // 0 when the same zip was unpacked before: keep what we knew.
+    if (std::get<StoredCode>(stored).unpacked_size > 0 || updated.code_sha256 != record.code_sha256)
+      updated.internal["UnpackedSize"] = std::get<StoredCode>(stored).unpacked_size;
+  }
+  if (auto error = checkTotalSize(updated)) {
+    if (!isImage(updated) && updated.code_sha256 != record.code_sha256)
+      releaseCode(updated.code_sha256);
+    return *error;
+  }
+  if (request.value("DryRun", false)) {
+    if (!isImage(updated) && updated.code_sha256 != record.code_sha256)
+      releaseCode(updated.code_sha256);
+    return ok(configuration(record));
+  }
+  if (request.contains("Architectures"))
+    updated.settings["Architectures"] = request["Architectures"];
+  updated.revision_id = newUuid();
+  updated.last_modified = lastModifiedNow();
+  if (auto saved = registry_.update(updated); !saved) return internal(saved.error());
+  invalidate(updated.name);
+  if (!isImage(record) && record.code_sha256 != updated.code_sha256)
+    releaseCode(record.code_sha256);
+  if (request.value("Publish", false)) {
+    auto published = publish(updated, "");
+    if (auto* error = std::get_if<AwsError>(&published)) return *error;
+    return ok(configuration(std::get<FunctionRecord>(published)));
+  }
+  return ok(updateInProgress(configuration(updated)));
 }
 
 Outcome FunctionService::updateFunctionConfiguration(const std::string& function_name,
@@ -338,15 +544,19 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "");
+  auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   if (auto stale = checkRevision(request, record)) return *stale;
   if (auto error = applyConfiguration(request, record.settings, false)) return *error;
+  const json previous_layers = record.internal.value("Layers", json::array());
+  if (auto error = applyLayers(request, record)) return *error;
+  if (auto error = checkTotalSize(record)) return *error;
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (auto updated = registry_.update(record); !updated) return internal(updated.error());
   invalidate(record.name);
+  if (request.contains("Layers")) layers_.release(previous_layers);
   return ok(updateInProgress(configuration(record)));
 }
 
@@ -363,7 +573,7 @@ Outcome FunctionService::putFunctionConcurrency(const std::string& function_name
     return api::validationError(std::to_string(reserved), "reservedConcurrentExecutions",
                                 "Member must have value greater than or equal to 0");
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "");
+  auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   auto others = registry_.reservedConcurrencyExcept(record.name);
@@ -380,7 +590,7 @@ Outcome FunctionService::putFunctionConcurrency(const std::string& function_name
 }
 
 Outcome FunctionService::getFunctionConcurrency(const std::string& function_name) {
-  auto found = find(function_name, "");
+  auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const FunctionRecord& record = std::get<FunctionRecord>(found);
   if (!record.reserved_concurrency) return ok(json::object());
@@ -389,7 +599,7 @@ Outcome FunctionService::getFunctionConcurrency(const std::string& function_name
 
 Outcome FunctionService::deleteFunctionConcurrency(const std::string& function_name) {
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "");
+  auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   record.reserved_concurrency.reset();
@@ -421,7 +631,7 @@ Outcome FunctionService::tagResource(const std::string& arn, const std::string& 
   if (!request.contains("Tags") || !request["Tags"].is_object())
     return api::validationError("null", "tags", "Member must not be null");
   std::lock_guard lock(mutex_);
-  auto found = find(arn, "");
+  auto found = find(arn, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   for (const auto& [key, value] : request["Tags"].items()) {
@@ -435,7 +645,7 @@ Outcome FunctionService::tagResource(const std::string& arn, const std::string& 
 }
 
 Outcome FunctionService::listTags(const std::string& arn) {
-  auto found = find(arn, "");
+  auto found = find(arn, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   return ok({{"Tags", std::get<FunctionRecord>(found).tags}});
 }
@@ -443,7 +653,7 @@ Outcome FunctionService::listTags(const std::string& arn) {
 Outcome FunctionService::untagResource(const std::string& arn,
                                        const std::vector<std::string>& keys) {
   std::lock_guard lock(mutex_);
-  auto found = find(arn, "");
+  auto found = find(arn, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   for (const auto& key : keys)

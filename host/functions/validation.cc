@@ -3,6 +3,8 @@
 #include <regex>
 #include <set>
 
+#include "host/runtimes/catalog.h"
+
 namespace wick::functions {
 
 using api::AwsError;
@@ -13,7 +15,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kEnvironmentLimit = 4096;
-const std::set<std::string> kRuntimes = {"provided", "provided.al2", "provided.al2023"};
 // Set by the platform (../shared/reference/lambda-contract.md 3.1).
 const std::set<std::string> kReservedVariables = {"_HANDLER",
                                                   "_X_AMZN_TRACE_ID",
@@ -106,10 +107,35 @@ std::optional<AwsError> checkEnvironment(const json& request, json& settings) {
   return std::nullopt;
 }
 
+std::optional<AwsError> checkImageConfig(const json& config) {
+  if (!config.is_object()) return invalidParameter("ImageConfig must be an object");
+  for (const auto& [key, value] : config.items()) {
+    if (key == "EntryPoint" || key == "Command") {
+      const std::string field =
+          key == "EntryPoint" ? "imageConfig.entryPoint" : "imageConfig.command";
+      if (!value.is_array())
+        return validationError(value.dump(), field, "Member must be a list of strings");
+      if (value.size() > 1500)
+        return validationError(value.dump(), field,
+                               "Member must have length less than or equal to 1500");
+      for (const auto& item : value)
+        if (!item.is_string())
+          return validationError(value.dump(), field, "Member must be a list of strings");
+    } else if (key == "WorkingDirectory") {
+      if (!value.is_string() || value.get<std::string>().size() > 1000)
+        return validationError(value.dump(), "imageConfig.workingDirectory",
+                               "Member must have length less than or equal to 1000");
+    } else {
+      return invalidParameter("ImageConfig has an unknown field: " + key);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool supportedRuntime(const std::string& runtime) {
-  return kRuntimes.count(runtime) > 0;
+  return runtimes::findRuntime(runtime) != nullptr;
 }
 
 std::optional<AwsError> applyConfiguration(const json& request, json& settings, bool creating) {
@@ -138,10 +164,13 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
     const json& runtime = request["Runtime"];
     if (!runtime.is_string())
       return validationError(runtime.dump(), "runtime", "Member must be a string");
-    if (!supportedRuntime(runtime.get<std::string>()))
+    if (!supportedRuntime(runtime.get<std::string>())) {
+      std::string supported;
+      for (const auto& name : runtimes::runtimeNames())
+        supported += (supported.empty() ? "" : ", ") + name;
       return invalidParameter("The runtime parameter of " + runtime.get<std::string>() +
-                              " is not supported by this host. Supported runtimes: provided, "
-                              "provided.al2, provided.al2023");
+                              " is not supported by this host. Supported runtimes: " + supported);
+    }
     settings["Runtime"] = runtime;
   }
   if (request.contains("EphemeralStorage")) {
@@ -173,8 +202,13 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
                              "Member must satisfy enum value set: [Active, PassThrough]");
     settings["TracingConfig"] = {{"Mode", mode}};
   }
-  if (request.contains("Layers") && !request["Layers"].empty())
-    return invalidParameter("Layers are not supported by this wick version yet");
+  // Layers are resolved by the service (they must exist); ImageConfig is
+  // checked here and only kept for images (below).
+  if (request.contains("ImageConfig")) {
+    if (auto error = checkImageConfig(request["ImageConfig"])) return error;
+    settings["ImageConfig"] = request["ImageConfig"];
+    if (settings["ImageConfig"].empty()) settings.erase("ImageConfig");
+  }
   if (request.contains("VpcConfig") &&
       !request["VpcConfig"].value("SubnetIds", json::array()).empty())
     return invalidParameter("VpcConfig is not supported: sandboxes have their own network");
@@ -183,16 +217,28 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
   if (request.contains("KMSKeyArn")) settings["KMSKeyArn"] = request["KMSKeyArn"];
 
   if (creating) {
-    const std::string package = request.value("PackageType", "Zip");
-    if (package == "Image")
-      return invalidParameter("PackageType Image is not supported by this wick version yet");
-    if (package != "Zip")
-      return validationError(package, "packageType",
+    const json package_value = request.value("PackageType", json("Zip"));
+    const std::string package = package_value.is_string() ? package_value.get<std::string>() : "";
+    if (package != "Zip" && package != "Image")
+      return validationError(package_value.dump(), "packageType",
                              "Member must satisfy enum value set: [Zip, Image]");
-    if (!settings.contains("Runtime"))
+    settings["PackageType"] = package;
+    if (package == "Zip" && !settings.contains("Runtime"))
       return invalidParameter("Runtime is required for a function of PackageType Zip");
     if (!settings.contains("Role"))
       return validationError("null", "role", "Member must not be null");
+  }
+  const bool image = settings.value("PackageType", "Zip") == "Image";
+  if (image && settings.contains("Runtime"))
+    return invalidParameter(
+        "Runtime and Handler are not supported for a function of "
+        "PackageType Image: the image's entrypoint starts it");
+  if (!image && settings.contains("ImageConfig"))
+    return invalidParameter("ImageConfig is only supported for a function of PackageType Image");
+  if (settings.contains("Runtime")) {
+    const auto* runtime = runtimes::findRuntime(settings["Runtime"].get<std::string>());
+    if (runtime != nullptr && runtime->managed && !settings.contains("Handler"))
+      return invalidParameter("Handler is required for a function of runtime " + runtime->name);
   }
   return std::nullopt;
 }

@@ -84,7 +84,7 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
                                                          const ChannelFactory& channels) {
   const auto started = std::chrono::steady_clock::now();
   const std::string id = randomHex(16);
-  const std::string stream_name = logs::logStreamName("$LATEST", id);
+  const std::string stream_name = logs::logStreamName(plan.version, id);
   auto log = logs::LogStream::open(plan.logs_root, plan.function_name, stream_name);
   if (!log) return std::move(log).error().context("create environment");
 
@@ -95,7 +95,9 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   UniqueFd agent_end(sockets[1]);
 
   SandboxInputs inputs;
+  inputs.root_layers = plan.root_layers;
   inputs.code_tree = plan.code_tree;
+  inputs.binds = plan.binds;
   inputs.mb_per_vcpu = plan.mb_per_vcpu;
   inputs.pids_max = plan.pids_max;
   inputs.agent_fd = agent_fd;
@@ -129,8 +131,12 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   watchdog->arm(timeout);
 
   StartCommand start;
-  start.env = runtimeEnvironment(plan_.settings,
-                                 {plan_.function_name, "$LATEST", plan_.region, log_stream_name_});
+  start.argv = plan_.argv;
+  start.cwd = plan_.cwd;
+  start.env = runtimeEnvironment(
+      plan_.settings,
+      {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
+      plan_.base_env);
   if (auto sent = co_await channel_->start(start); !sent) {
     watchdog->disarm();
     reusable_ = false;

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "host/invoke/agent_channel.h"
+#include "host/invoke/runtime_environment.h"
 #include "host/logs/log_stream.h"
 #include "sandbox/sandbox.h"
 
@@ -26,9 +27,17 @@ using ChannelFactory = std::function<std::unique_ptr<AgentChannel>(
 
 struct EnvironmentPlan {
   std::string function_name;
-  std::string key;  // code + configuration this environment was made for
+  std::string version = "$LATEST";  // the version it runs ($LATEST or N)
+  std::string key;                  // code + configuration this environment was made for
   nlohmann::json settings;
-  std::string code_tree;
+  std::vector<std::string> root_layers;  // bottom first (see SandboxInputs)
+  std::string code_tree;                 // /var/task; none for images
+  std::vector<sandbox::BindMount> binds;
+  // What the agent starts: empty argv finds /var/task/bootstrap or /opt/bootstrap.
+  std::vector<std::string> argv;
+  std::string cwd = "/var/task";
+  EnvPairs base_env;  // a managed runtime's defaults or an image's ENV
+  std::string execution_env;
   std::string region;
   std::string logs_root;
   uint64_t mb_per_vcpu = 1769;

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <random>
 
 #include "common/encoding.h"
 #include "common/ids.h"
@@ -36,17 +37,23 @@ std::string newTraceId() {
          ";Sampled=0";
 }
 
+// Uniform in [0, 1): a weighted alias's draw.
+double randomUnit() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
 http::Response errorResponse(const AwsError& error, const std::string& request_id) {
   return api::toResponse(error, request_id);
 }
 
 }  // namespace
 
-Invoker::Invoker(functions::FunctionService& functions, const functions::CodeStore& code,
+Invoker::Invoker(functions::FunctionService& functions, const EnvironmentPlanner& planner,
                  const sandbox::Launcher& launcher, int agent_fd, ChannelFactory channels,
                  asio::thread_pool& workers, InvokerSettings settings)
     : functions_(functions),
-      code_(code),
+      planner_(planner),
       launcher_(launcher),
       agent_fd_(agent_fd),
       channels_(std::move(channels)),
@@ -120,14 +127,17 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     if (auto* error = std::get_if<AwsError>(&resolved)) co_return errorResponse(*error, request_id);
     cached = std::get<functions::FunctionService::Cached>(resolved);
   }
-  const std::shared_ptr<const registry::FunctionRecord> record_holder = cached->record;
+  // A weighted alias sends a share of its invokes to its additional version.
+  std::shared_ptr<const registry::FunctionRecord> record_holder = cached->record;
+  if (cached->additional && randomUnit() < cached->additional_weight)
+    record_holder = cached->additional;
   const registry::FunctionRecord& record = *record_holder;
   auto permit = limiter_.acquire(record.name, record.reserved_concurrency, cached->reserved_total);
   if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
 
   // A warm environment of this code and configuration, or a new one.
-  const std::string key = record.code_sha256 + "/" + record.revision_id;
+  const std::string key = environmentKey(record);
   auto executor = co_await asio::this_coro::executor;
   std::unique_ptr<Environment> environment = pool_.takeIdle(record.name, key);
   InvokeOutcome init;
@@ -145,14 +155,9 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   }
   if (!environment) {
     co_await destroyOnWorkers(pool_.takeRetired(record.name, key));
-    EnvironmentPlan plan{record.name,
-                         key,
-                         record.settings,
-                         code_.treePath(record.code_sha256),
-                         functions_.settings().scope.region,
-                         settings_.logs_root,
-                         settings_.mb_per_vcpu,
-                         settings_.pids_max};
+    auto planned = co_await onWorkers([&] { return planner_.plan(record); });
+    if (auto* error = std::get_if<AwsError>(&planned)) co_return errorResponse(*error, request_id);
+    const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
     auto created = co_await onWorkers(
         [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
     if (!created) {
@@ -170,13 +175,13 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   const int64_t memory_mb = record.settings.value("MemorySize", 128);
   logs::LogStream& log = environment->log();
   log.beginInvocation();
-  log.append(logs::startLine(request_id, "$LATEST"));
+  log.append(logs::startLine(request_id, record.version));
   InvokeOutcome outcome = init;
   if (init.kind == InvokeOutcome::Kind::kSuccess) {
     InvokeCommand command{request_id,
                           std::move(payload),
                           epochMillis() + timeout_s * 1000LL,
-                          functions::functionArn(functions_.settings().scope, record.name),
+                          cached->invoked_arn,
                           newTraceId(),
                           client_context,
                           ""};
@@ -209,7 +214,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
 
   http::Response response{http::beast_http::status::ok, 11};
   response.set("x-amzn-RequestId", request_id);
-  response.set("X-Amz-Executed-Version", "$LATEST");
+  response.set("X-Amz-Executed-Version", record.version);
   response.set(http::beast_http::field::content_type, "application/json");
   if (outcome.kind != InvokeOutcome::Kind::kSuccess)
     response.set("X-Amz-Function-Error", "Unhandled");

@@ -15,6 +15,7 @@
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/concurrency.h"
+#include "host/invoke/environment_planner.h"
 #include "host/invoke/environment_pool.h"
 
 namespace wick::invoke {
@@ -30,7 +31,7 @@ struct InvokerSettings {
 
 class Invoker {
  public:
-  Invoker(functions::FunctionService& functions, const functions::CodeStore& code,
+  Invoker(functions::FunctionService& functions, const EnvironmentPlanner& planner,
           const sandbox::Launcher& launcher, int agent_fd, ChannelFactory channels,
           boost::asio::thread_pool& workers, InvokerSettings settings);
 
@@ -51,7 +52,7 @@ class Invoker {
       std::vector<std::unique_ptr<Environment>> environments);
 
   functions::FunctionService& functions_;
-  const functions::CodeStore& code_;
+  const EnvironmentPlanner& planner_;
   const sandbox::Launcher& launcher_;
   int agent_fd_;
   ChannelFactory channels_;

@@ -1,11 +1,10 @@
 #include "host/invoke/runtime_environment.h"
 
-#include <unistd.h>
-
 namespace wick::invoke {
 
 std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
-                                            const EnvironmentIdentity& identity) {
+                                            const EnvironmentIdentity& identity,
+                                            const EnvPairs& base) {
   std::map<std::string, std::string> env = {
       {"LANG", "en_US.UTF-8"},
       {"PATH", "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
@@ -18,10 +17,12 @@ std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
       {"_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129"},
       {"_AWS_XRAY_DAEMON_PORT", "2000"},
   };
+  for (const auto& [key, value] : base)
+    env[key] = value;
   if (settings.contains("Environment"))
     for (const auto& [key, value] : settings["Environment"]["Variables"].items())
       env[key] = value.get<std::string>();
-  const std::map<std::string, std::string> reserved = {
+  std::map<std::string, std::string> reserved = {
       {"_HANDLER", settings.value("Handler", std::string())},
       {"AWS_REGION", identity.region},
       {"AWS_DEFAULT_REGION", identity.region},
@@ -39,6 +40,7 @@ std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
       {"LAMBDA_TASK_ROOT", "/var/task"},
       {"LAMBDA_RUNTIME_DIR", "/var/runtime"},
   };
+  if (!identity.execution_env.empty()) reserved["AWS_EXECUTION_ENV"] = identity.execution_env;
   for (const auto& [key, value] : reserved)
     env[key] = value;
   std::vector<std::string> entries;
@@ -51,9 +53,10 @@ sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxIn
                                  const std::string& id) {
   sandbox::SandboxSpec spec;
   spec.id = id;
-  for (const auto& dir : inputs.base_root_dirs)
-    if (::access(dir.c_str(), F_OK) == 0) spec.binds.push_back({dir, dir, false});
-  spec.binds.push_back({inputs.code_tree, "/var/task", false});
+  spec.layers = inputs.root_layers;
+  if (!inputs.code_tree.empty()) spec.binds.push_back({inputs.code_tree, "/var/task", false});
+  for (const auto& bind : inputs.binds)
+    spec.binds.push_back(bind);
   spec.tmp_size_bytes = static_cast<uint64_t>(settings["EphemeralStorage"].value("Size", 512))
                         << 20;
   spec.hostname = "169.254.0.1";  // what Lambda's sandboxes call themselves

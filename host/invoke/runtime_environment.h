@@ -17,16 +17,24 @@ struct EnvironmentIdentity {
   std::string version = "$LATEST";
   std::string region;
   std::string log_stream_name;
+  std::string execution_env;  // AWS_EXECUTION_ENV; empty for custom runtimes
 };
 
-// The runtime's environment: Lambda's defaults, the function's variables over
-// the unreserved ones, the reserved ones last (they cannot be overridden).
+using EnvPairs = std::vector<std::pair<std::string, std::string>>;
+
+// The runtime's environment: Lambda's defaults, then `base` (a managed
+// runtime's defaults, or an image's ENV), then the function's variables, the
+// reserved ones last (they cannot be overridden).
 std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
-                                            const EnvironmentIdentity& identity);
+                                            const EnvironmentIdentity& identity,
+                                            const EnvPairs& base = {});
 
 struct SandboxInputs {
-  std::string code_tree;  // bound read-only at /var/task
-  std::vector<std::string> base_root_dirs = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"};
+  // The root, bottom first: a base root or an image's layers, then the
+  // function's /opt layers (each a tree whose content sits under opt/).
+  std::vector<std::string> root_layers;
+  std::string code_tree;  // bound read-only at /var/task (none for images)
+  std::vector<sandbox::BindMount> binds;
   uint64_t mb_per_vcpu = 1769;
   uint64_t pids_max = 1024;
   int agent_fd = -1;      // sealed wick-agent
@@ -35,8 +43,7 @@ struct SandboxInputs {
   int log_fd = -1;  // the agent's own stderr
 };
 
-// The sandbox of one execution environment. Custom runtimes on the host's
-// userland for now: the runtimes issue brings real base roots.
+// The sandbox of one execution environment.
 sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxInputs& inputs,
                                  const std::string& id);
 

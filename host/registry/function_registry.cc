@@ -20,11 +20,39 @@ constexpr const char* kMigrations[] = {
          state_reason_code TEXT NOT NULL,
          last_update_status TEXT NOT NULL);
        CREATE INDEX functions_code ON functions(code_sha256);)",
+    // Versions, aliases, layers; `internal` holds image and layer references.
+    R"(ALTER TABLE functions ADD COLUMN internal TEXT NOT NULL DEFAULT '{}';
+       CREATE TABLE function_versions (
+         function TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         record TEXT NOT NULL,
+         PRIMARY KEY (function, version));
+       CREATE TABLE aliases (
+         function TEXT NOT NULL,
+         name TEXT NOT NULL,
+         function_version TEXT NOT NULL,
+         description TEXT NOT NULL,
+         routing TEXT NOT NULL,
+         revision_id TEXT NOT NULL,
+         PRIMARY KEY (function, name));
+       CREATE TABLE layer_versions (
+         name TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         description TEXT NOT NULL,
+         compatible_runtimes TEXT NOT NULL,
+         compatible_architectures TEXT NOT NULL,
+         license_info TEXT NOT NULL,
+         code_sha256 TEXT NOT NULL,
+         code_size INTEGER NOT NULL,
+         unpacked_size INTEGER NOT NULL,
+         created_date TEXT NOT NULL,
+         deleted INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (name, version));)",
 };
 
 constexpr const char* kColumns =
     "name, settings, code_sha256, code_size, revision_id, last_modified, reserved_concurrency, "
-    "tags, state, state_reason, state_reason_code, last_update_status";
+    "tags, state, state_reason, state_reason_code, last_update_status, internal";
 
 void bindRecord(Statement& statement, const FunctionRecord& record) {
   statement.bind(1, record.name)
@@ -38,7 +66,48 @@ void bindRecord(Statement& statement, const FunctionRecord& record) {
       .bind(9, record.state)
       .bind(10, record.state_reason)
       .bind(11, record.state_reason_code)
-      .bind(12, record.last_update_status);
+      .bind(12, record.last_update_status)
+      .bind(13, record.internal.dump());
+}
+
+// A published version's snapshot: the whole record as JSON.
+nlohmann::json toJson(const FunctionRecord& record) {
+  nlohmann::json json = {{"name", record.name},
+                         {"settings", record.settings},
+                         {"code_sha256", record.code_sha256},
+                         {"code_size", record.code_size},
+                         {"revision_id", record.revision_id},
+                         {"last_modified", record.last_modified},
+                         {"state", record.state},
+                         {"last_update_status", record.last_update_status},
+                         {"internal", record.internal}};
+  return json;
+}
+
+std::optional<FunctionRecord> fromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return std::nullopt;
+  try {
+    FunctionRecord record;
+    record.name = json.at("name").get<std::string>();
+    record.settings = json.at("settings");
+    record.code_sha256 = json.at("code_sha256").get<std::string>();
+    record.code_size = json.at("code_size").get<int64_t>();
+    record.revision_id = json.at("revision_id").get<std::string>();
+    record.last_modified = json.at("last_modified").get<std::string>();
+    record.state = json.value("state", "Active");
+    record.last_update_status = json.value("last_update_status", "Successful");
+    record.internal = json.value("internal", nlohmann::json::object());
+    return record;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+Result<bool> changedOneRow(Database& db) {
+  auto changes = db.prepare("SELECT changes()");
+  if (!changes) return std::move(changes).error();
+  (void)changes->step();
+  return changes->integer(0) == 1;
 }
 
 }  // namespace
@@ -83,7 +152,9 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
     record.state_reason = statement.text(9);
     record.state_reason_code = statement.text(10);
     record.last_update_status = statement.text(11);
-    if (record.settings.is_discarded() || record.tags.is_discarded())
+    record.internal = nlohmann::json::parse(statement.text(12), nullptr, false);
+    if (record.settings.is_discarded() || record.tags.is_discarded() ||
+        record.internal.is_discarded())
       return Error("function " + record.name + ": stored JSON is corrupt", EIO);
     records.push_back(std::move(record));
   }
@@ -103,7 +174,7 @@ Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& n
 
 Result<bool> FunctionRegistry::insert(const FunctionRecord& record) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO functions (") + kColumns +
-                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!statement) return std::move(statement).error();
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "insert function " + record.name);
@@ -117,7 +188,7 @@ Status FunctionRegistry::update(const FunctionRecord& record) {
   auto statement = db_.prepare(
       "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, revision_id=?5, "
       "last_modified=?6, reserved_concurrency=?7, tags=?8, state=?9, state_reason=?10, "
-      "state_reason_code=?11, last_update_status=?12 WHERE name=?1");
+      "state_reason_code=?11, last_update_status=?12, internal=?13 WHERE name=?1");
   if (!statement) return std::move(statement).error();
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "update function " + record.name);
@@ -167,7 +238,289 @@ Result<int64_t> FunctionRegistry::reservedConcurrencyExcept(const std::string& n
                 name, true);
 }
 Result<int64_t> FunctionRegistry::functionsUsingCode(const std::string& code_sha256) {
-  return scalar(db_, "SELECT COUNT(*) FROM functions WHERE code_sha256 = ?", code_sha256, true);
+  return scalar(db_,
+                "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
+                "(SELECT COUNT(*) FROM function_versions "
+                "WHERE json_extract(record, '$.code_sha256') = ?1)",
+                code_sha256, true);
+}
+
+// Versions.
+
+namespace {
+Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
+  std::vector<VersionRecord> versions;
+  for (;;) {
+    auto row = statement.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    VersionRecord version;
+    version.number = statement.integer(0);
+    auto record = fromJson(nlohmann::json::parse(statement.text(1), nullptr, false));
+    if (!record)
+      return Error("version " + std::to_string(version.number) + ": stored JSON is corrupt", EIO);
+    version.record = std::move(*record);
+    version.record.version = std::to_string(version.number);
+    versions.push_back(std::move(version));
+  }
+  return versions;
+}
+}  // namespace
+
+Result<std::vector<VersionRecord>> FunctionRegistry::versions(const std::string& function) {
+  auto statement = db_.prepare(
+      "SELECT version, record FROM function_versions WHERE function = ? ORDER BY version");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function);
+  return queryVersions(std::move(*statement));
+}
+
+Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string& function,
+                                                               int64_t number) {
+  auto statement = db_.prepare(
+      "SELECT version, record FROM function_versions WHERE function = ? AND version = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function).bind(2, number);
+  auto versions = queryVersions(std::move(*statement));
+  if (!versions) return std::move(versions).error();
+  if (versions->empty()) return std::optional<VersionRecord>();
+  return std::optional<VersionRecord>(std::move(versions->front()));
+}
+
+Status FunctionRegistry::insertVersion(const VersionRecord& version) {
+  auto statement =
+      db_.prepare("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, version.record.name)
+      .bind(2, version.number)
+      .bind(3, toJson(version.record).dump());
+  WICK_TRY(statement->run(),
+           "insert version " + std::to_string(version.number) + " of " + version.record.name);
+  return {};
+}
+
+Result<bool> FunctionRegistry::removeVersion(const std::string& function, int64_t number) {
+  auto statement = db_.prepare("DELETE FROM function_versions WHERE function = ? AND version = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function).bind(2, number);
+  WICK_TRY(statement->run(), "delete version " + std::to_string(number) + " of " + function);
+  return changedOneRow(db_);
+}
+
+Status FunctionRegistry::removeVersionsAndAliases(const std::string& function) {
+  for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
+                          "DELETE FROM aliases WHERE function = ?"}) {
+    auto statement = db_.prepare(sql);
+    if (!statement) return std::move(statement).error();
+    statement->bind(1, function);
+    WICK_TRY(statement->run(), "delete versions and aliases of " + function);
+  }
+  return {};
+}
+
+// Aliases.
+
+namespace {
+Result<std::vector<AliasRecord>> queryAliases(Statement statement) {
+  std::vector<AliasRecord> aliases;
+  for (;;) {
+    auto row = statement.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    AliasRecord alias{statement.text(0),
+                      statement.text(1),
+                      statement.text(2),
+                      statement.text(3),
+                      nlohmann::json::parse(statement.text(4), nullptr, false),
+                      statement.text(5)};
+    if (alias.routing.is_discarded())
+      return Error("alias " + alias.name + ": stored JSON is corrupt", EIO);
+    aliases.push_back(std::move(alias));
+  }
+  return aliases;
+}
+constexpr const char* kAliasColumns =
+    "function, name, function_version, description, routing, revision_id";
+}  // namespace
+
+Result<std::vector<AliasRecord>> FunctionRegistry::aliases(const std::string& function) {
+  auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
+                               " FROM aliases WHERE function = ? ORDER BY name");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function);
+  return queryAliases(std::move(*statement));
+}
+
+Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& function,
+                                                           const std::string& name) {
+  auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
+                               " FROM aliases WHERE function = ? AND name = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function).bind(2, name);
+  auto aliases = queryAliases(std::move(*statement));
+  if (!aliases) return std::move(aliases).error();
+  if (aliases->empty()) return std::optional<AliasRecord>();
+  return std::optional<AliasRecord>(std::move(aliases->front()));
+}
+
+Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
+  auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
+                               ") VALUES (?,?,?,?,?,?)");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, alias.function)
+      .bind(2, alias.name)
+      .bind(3, alias.function_version)
+      .bind(4, alias.description)
+      .bind(5, alias.routing.dump())
+      .bind(6, alias.revision_id);
+  WICK_TRY(statement->run(), "insert alias " + alias.name + " of " + alias.function);
+  return changedOneRow(db_);
+}
+
+Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
+  auto statement = db_.prepare(
+      "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
+      "revision_id = ?6 WHERE function = ?1 AND name = ?2");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, alias.function)
+      .bind(2, alias.name)
+      .bind(3, alias.function_version)
+      .bind(4, alias.description)
+      .bind(5, alias.routing.dump())
+      .bind(6, alias.revision_id);
+  WICK_TRY(statement->run(), "update alias " + alias.name + " of " + alias.function);
+  return {};
+}
+
+Result<bool> FunctionRegistry::removeAlias(const std::string& function, const std::string& name) {
+  auto statement = db_.prepare("DELETE FROM aliases WHERE function = ? AND name = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, function).bind(2, name);
+  WICK_TRY(statement->run(), "delete alias " + name + " of " + function);
+  return changedOneRow(db_);
+}
+
+// Layers.
+
+namespace {
+constexpr const char* kLayerColumns =
+    "name, version, description, compatible_runtimes, compatible_architectures, license_info, "
+    "code_sha256, code_size, unpacked_size, created_date, deleted";
+
+Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
+  std::vector<LayerVersionRecord> layers;
+  for (;;) {
+    auto row = statement.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    LayerVersionRecord layer;
+    layer.name = statement.text(0);
+    layer.version = statement.integer(1);
+    layer.description = statement.text(2);
+    layer.compatible_runtimes = nlohmann::json::parse(statement.text(3), nullptr, false);
+    layer.compatible_architectures = nlohmann::json::parse(statement.text(4), nullptr, false);
+    layer.license_info = statement.text(5);
+    layer.code_sha256 = statement.text(6);
+    layer.code_size = statement.integer(7);
+    layer.unpacked_size = statement.integer(8);
+    layer.created_date = statement.text(9);
+    layer.deleted = statement.integer(10) != 0;
+    if (layer.compatible_runtimes.is_discarded() || layer.compatible_architectures.is_discarded())
+      return Error("layer " + layer.name + ": stored JSON is corrupt", EIO);
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+}  // namespace
+
+Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const std::string& name) {
+  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
+                               " FROM layer_versions WHERE name = ? ORDER BY version DESC");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, name);
+  return queryLayers(std::move(*statement));
+}
+
+Result<std::vector<LayerVersionRecord>> FunctionRegistry::allLayerVersions() {
+  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
+                               " FROM layer_versions ORDER BY name, version DESC");
+  if (!statement) return std::move(statement).error();
+  return queryLayers(std::move(*statement));
+}
+
+Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const std::string& name,
+                                                                         int64_t version) {
+  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
+                               " FROM layer_versions WHERE name = ? AND version = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, name).bind(2, version);
+  auto layers = queryLayers(std::move(*statement));
+  if (!layers) return std::move(layers).error();
+  if (layers->empty()) return std::optional<LayerVersionRecord>();
+  return std::optional<LayerVersionRecord>(std::move(layers->front()));
+}
+
+Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
+  auto statement = db_.prepare(std::string("INSERT INTO layer_versions (") + kLayerColumns +
+                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, layer.name)
+      .bind(2, layer.version)
+      .bind(3, layer.description)
+      .bind(4, layer.compatible_runtimes.dump())
+      .bind(5, layer.compatible_architectures.dump())
+      .bind(6, layer.license_info)
+      .bind(7, layer.code_sha256)
+      .bind(8, layer.code_size)
+      .bind(9, layer.unpacked_size)
+      .bind(10, layer.created_date)
+      .bind(11, static_cast<int64_t>(layer.deleted ? 1 : 0));
+  WICK_TRY(statement->run(),
+           "insert layer " + layer.name + " version " + std::to_string(layer.version));
+  return {};
+}
+
+Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
+  auto statement =
+      db_.prepare("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, name).bind(2, version);
+  WICK_TRY(statement->run(), "delete layer " + name + " version " + std::to_string(version));
+  return {};
+}
+
+Status FunctionRegistry::removeLayerVersion(const std::string& name, int64_t version) {
+  auto statement = db_.prepare("DELETE FROM layer_versions WHERE name = ? AND version = ?");
+  if (!statement) return std::move(statement).error();
+  statement->bind(1, name).bind(2, version);
+  WICK_TRY(statement->run(), "remove layer " + name + " version " + std::to_string(version));
+  return {};
+}
+
+Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
+  return scalar(db_,
+                "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
+                "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
+                "(SELECT COUNT(*) FROM function_versions, json_each(function_versions.record, "
+                "'$.internal.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1)",
+                layer_version_arn, true);
+}
+
+Result<std::vector<std::string>> FunctionRegistry::imageDigestsInUse() {
+  auto statement = db_.prepare(
+      "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
+      "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
+      "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
+      "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL");
+  if (!statement) return std::move(statement).error();
+  std::vector<std::string> digests;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    digests.push_back(statement->text(0));
+  }
+  return digests;
 }
 
 }  // namespace wick::registry

@@ -14,6 +14,9 @@ import botocore.config
 import pytest
 
 WICKD = os.environ.get("WICKD", os.path.join(os.path.dirname(__file__), "../../build/bin/wickd"))
+# Base roots depend only on their recipe: every test daemon shares one cache,
+# so each base is built once per machine (and again when its recipe changes).
+RUNTIMES_DIR = os.environ.get("WICK_TEST_RUNTIMES_DIR", "/var/tmp/wick-test-runtimes")
 
 
 def free_port():
@@ -38,7 +41,8 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [WICKD, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir,
-             "--cgroup-parent", f"wick-e2e-{self.port}", "--log-level", "debug"] + self.extra_args,
+             "--cgroup-parent", f"wick-e2e-{self.port}", "--runtimes-dir", RUNTIMES_DIR,
+             "--log-level", "debug"] + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -100,4 +104,19 @@ def create(lam, name, **overrides):
     args = dict(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="function.handler",
                 Code={"ZipFile": make_zip({"bootstrap": (BOOTSTRAP, 0o755)})})
     args.update(overrides)
-    return lam.create_function(**args)
+    reply = lam.create_function(**args)
+    wait_active(lam, name)
+    return reply
+
+
+def wait_active(lam, name, timeout=300):
+    """As a Lambda client does before invoking: wait for State Active (a base
+    root may be building). Fails on Failed."""
+    deadline = time.time() + timeout
+    while True:
+        config = lam.get_function_configuration(FunctionName=name)
+        if config["State"] == "Active":
+            return config
+        assert config["State"] == "Pending", config
+        assert time.time() < deadline, f"{name} still Pending after {timeout}s"
+        time.sleep(0.2)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROLE, Daemon, client_for, make_zip
+from conftest import ROLE, Daemon, client_for, make_zip, wait_active
 
 TEST_RUNTIME = os.environ.get("WICK_TEST_RUNTIME",
                               os.path.join(os.path.dirname(__file__), "../../build/bin/test_runtime"))
@@ -26,7 +26,7 @@ def create_runtime_function(lam, name, **overrides):
                 Code={"ZipFile": runtime_zip()}, Timeout=10)
     args.update(overrides)
     lam.create_function(**args)
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    wait_active(lam, name)
 
 
 def invoke(lam, name, event, **kwargs):
@@ -108,6 +108,7 @@ def test_a_crashing_bootstrap_is_a_runtime_exit_error(lam):
 def test_missing_bootstrap_is_invalid_entrypoint(lam):
     lam.create_function(FunctionName="nobootstrap", Runtime="provided.al2023", Role=ROLE, Handler="x",
                         Code={"ZipFile": make_zip({"handler.sh": b"echo hi\n"})})
+    wait_active(lam, "nobootstrap")
     response, body = invoke(lam, "nobootstrap", {})
     assert response["FunctionError"] == "Unhandled"
     error = json.loads(body)
@@ -202,6 +203,7 @@ done
 def test_a_shell_runtime_cannot_reach_into_the_agent(lam):
     lam.create_function(FunctionName="shell", Runtime="provided.al2", Role=ROLE, Handler="x",
                         Code={"ZipFile": make_zip({"bootstrap": (SHELL_RUNTIME, 0o755)})})
+    wait_active(lam, "shell")
     for _ in range(3):  # several invocations in a row through the same runtime
         response, body = invoke(lam, "shell", {})
         assert "FunctionError" not in response, body

@@ -196,8 +196,8 @@ TEST(RuntimeEnvironment, LambdasVariablesWithUserOverridesOfUnreservedOnly) {
       {"Handler", "app.handler"},
       {"MemorySize", 256},
       {"Environment", {{"Variables", {{"PATH", "/custom"}, {"MINE", "1"}}}}}};
-  auto env =
-      asMap(runtimeEnvironment(settings, {"fn", "$LATEST", "eu-west-1", "2026/01/01/[$LATEST]ab"}));
+  auto env = asMap(
+      runtimeEnvironment(settings, {"fn", "$LATEST", "eu-west-1", "2026/01/01/[$LATEST]ab", ""}));
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "fn");
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");

@@ -1,0 +1,109 @@
+#include "host/invoke/environment_planner.h"
+
+#include <unistd.h>
+
+#include "host/runtimes/catalog.h"
+#include "images/run_config.h"
+
+namespace wick::invoke {
+
+using api::AwsError;
+
+std::string environmentKey(const registry::FunctionRecord& record) {
+  return record.version + "/" + record.code_sha256 + "/" + record.revision_id;
+}
+
+std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
+    const registry::FunctionRecord& record) const {
+  EnvironmentPlan plan;
+  plan.function_name = record.name;
+  plan.version = record.version;
+  plan.key = environmentKey(record);
+  plan.settings = record.settings;
+  plan.region = settings_.region;
+  plan.logs_root = settings_.logs_root;
+  plan.mb_per_vcpu = settings_.mb_per_vcpu;
+  plan.pids_max = settings_.pids_max;
+
+  if (record.settings.value("PackageType", "Zip") == "Image")
+    return planImage(record, std::move(plan));
+
+  const std::string runtime_name = record.settings.value("Runtime", "");
+  const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(runtime_name);
+  if (runtime == nullptr)
+    return api::invalidRuntime("The runtime parameter of " + runtime_name +
+                               " is not supported by this host.");
+  if (bases_ != nullptr) {
+    runtimes::BaseStatus base = bases_->status(runtime->base, true);
+    if (base.state == runtimes::BaseState::kFailed)
+      return api::resourceConflict(
+          "The operation cannot be performed at this time. The function is currently in the "
+          "following state: Failed (the " +
+          runtime->base + " base root could not be built: " + base.reason + ")");
+    if (base.state != runtimes::BaseState::kReady)
+      return api::resourceConflict(
+          "The operation cannot be performed at this time. The function is currently in the "
+          "following state: Pending (its " +
+          runtime->base + " base root is being built)");
+    plan.root_layers.push_back(base.path);
+  } else {
+    for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"})
+      if (::access(dir, F_OK) == 0) plan.binds.push_back({dir, dir, false});
+    if (runtime->managed) {
+      const std::string client = settings_.host_runtimes_dir + "/" +
+                                 (runtime_name.starts_with("python") ? "python" : "nodejs");
+      plan.binds.push_back({client, "/var/runtime", false});
+    }
+  }
+  for (const auto& layer : record.internal.value("Layers", nlohmann::json::array()))
+    plan.root_layers.push_back(layer_code_.treePath(layer.value("Sha256", "")));
+  plan.code_tree = code_.treePath(record.code_sha256);
+  if (runtime->managed) {
+    plan.argv = {"/var/runtime/bootstrap"};
+    plan.execution_env = runtime->environment.at("AWS_EXECUTION_ENV");
+    for (const auto& [key, value] : runtime->environment)
+      if (key != "AWS_EXECUTION_ENV") plan.base_env.emplace_back(key, value);
+  }
+  return plan;
+}
+
+std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::planImage(
+    const registry::FunctionRecord& record, EnvironmentPlan plan) const {
+  if (images_ == nullptr) return api::serviceError("the image store is not available");
+  auto image = images::imageRecordFromJson(record.internal.value("Image", nlohmann::json()).dump());
+  if (!image)
+    return api::serviceError("function " + record.name +
+                             ": stored image record is unreadable: " + image.error().message());
+  auto layers = images_->layerPaths(*image);
+  if (!layers)
+    return api::resourceConflict("The image of function " + record.name + " (" +
+                                 image->digest.str() +
+                                 ") is no longer in the image store: " + layers.error().message());
+  plan.root_layers = std::move(*layers);
+  for (const auto& layer : record.internal.value("Layers", nlohmann::json::array()))
+    plan.root_layers.push_back(layer_code_.treePath(layer.value("Sha256", "")));
+
+  images::ImageConfigOverride override_config;
+  const nlohmann::json image_config =
+      record.settings.value("ImageConfig", nlohmann::json::object());
+  if (image_config.contains("EntryPoint"))
+    override_config.entry_point = image_config["EntryPoint"].get<std::vector<std::string>>();
+  if (image_config.contains("Command"))
+    override_config.command = image_config["Command"].get<std::vector<std::string>>();
+  if (image_config.contains("WorkingDirectory"))
+    override_config.working_directory = image_config["WorkingDirectory"].get<std::string>();
+  auto run = images::resolveRunConfig(image->config, override_config);
+  // An image that cannot start: the agent reports it, as Lambda does, at init.
+  if (run) {
+    plan.argv = run->argv;
+    plan.cwd = run->cwd.empty() ? "/" : run->cwd;
+    plan.base_env = run->env;
+  } else {
+    plan.argv = {"/.wick-invalid-entrypoint"};
+    plan.cwd = "/";
+  }
+  plan.execution_env = "AWS_Lambda_Image";
+  return plan;
+}
+
+}  // namespace wick::invoke
