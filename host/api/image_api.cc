@@ -21,6 +21,16 @@ using Clock = std::chrono::steady_clock;
 // Thrown by the progress callback to abandon an import at shutdown.
 struct Abandoned {};
 
+// Threads of finished imports (they have only to return), joined when it goes
+// out of scope.
+struct JoinAll {
+  std::vector<std::thread> threads;
+  ~JoinAll() {
+    for (auto& thread : threads)
+      thread.join();
+  }
+};
+
 json optionalList(const std::optional<std::vector<std::string>>& list) {
   return list ? json(*list) : json(nullptr);
 }
@@ -147,19 +157,15 @@ functions::Outcome ImageApi::startImport(const std::string& body) {
   options.max_image_bytes = max_image_bytes_;
   auto import = std::make_shared<Import>();
   import->id = newUuid();
-  std::vector<std::thread> finished;
-  {
-    std::lock_guard lock(mutex_);
-    finished = pruneLocked();
-    if (stopping_) return serviceError("wickd is stopping: no new import");
-    if (runningLocked() >= kMaxRunning)
-      return resourceConflict(std::to_string(kMaxRunning) +
-                              " image imports are running already: retry when one is over");
-    imports_.emplace(import->id, import);
-    import->thread = std::thread(&ImageApi::run, this, import, *path, std::move(options));
-  }
-  for (auto& thread : finished)
-    thread.join();
+  JoinAll finished;  // declared before the lock: joined after it is released
+  std::lock_guard lock(mutex_);
+  finished.threads = pruneLocked();
+  if (stopping_) return serviceError("wickd is stopping: no new import");
+  if (runningLocked() >= kMaxRunning)
+    return resourceConflict(std::to_string(kMaxRunning) +
+                            " image imports are running already: retry when one is over");
+  import->thread = std::thread(&ImageApi::run, this, import, *path, std::move(options));
+  imports_.emplace(import->id, import);
   spdlog::info("image import {}: {}{}{}", import->id, *path, ref->empty() ? "" : " ref " + *ref,
                tag->empty() ? "" : " as " + *tag);
   return functions::Reply{202, json{{"ImportId", import->id}, {"State", "Running"}}};
@@ -213,33 +219,24 @@ void ImageApi::run(std::shared_ptr<Import> import, std::string path,
 }
 
 functions::Outcome ImageApi::importStatus(const std::string& id) {
-  std::vector<std::thread> finished;
-  json reply;
-  {
-    std::lock_guard lock(mutex_);
-    finished = pruneLocked();
-    auto it = imports_.find(id);
-    if (it == imports_.end()) {
-      reply = nullptr;
-    } else {
-      const Import& import = *it->second;
-      const images::ImportProgress& progress = import.progress;
-      reply = {{"ImportId", import.id},
-               {"State", stateName(import.state)},
-               {"Progress",
-                {{"BytesDone", progress.bytes_done},
-                 {"BytesTotal", progress.bytes_total},
-                 {"LayersDone", progress.layers_done},
-                 {"LayersTotal", progress.layers_total}}}};
-      if (import.state == State::kSucceeded) reply["Image"] = imageJson(import.image);
-      if (import.state == State::kFailed) reply["Error"] = import.error;
-    }
-  }
-  for (auto& thread : finished)
-    thread.join();
-  if (reply.is_null())
+  JoinAll finished;  // declared before the lock: joined after it is released
+  std::lock_guard lock(mutex_);
+  finished.threads = pruneLocked();
+  auto it = imports_.find(id);
+  if (it == imports_.end())
     return resourceNotFound("No image import " + id +
                             " (finished imports are forgotten after a while)");
+  const Import& import = *it->second;
+  const images::ImportProgress& progress = import.progress;
+  json reply = {{"ImportId", import.id},
+                {"State", stateName(import.state)},
+                {"Progress",
+                 {{"BytesDone", progress.bytes_done},
+                  {"BytesTotal", progress.bytes_total},
+                  {"LayersDone", progress.layers_done},
+                  {"LayersTotal", progress.layers_total}}}};
+  if (import.state == State::kSucceeded) reply["Image"] = imageJson(import.image);
+  if (import.state == State::kFailed) reply["Error"] = import.error;
   return functions::Reply{200, std::move(reply)};
 }
 

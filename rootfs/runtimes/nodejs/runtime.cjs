@@ -1,0 +1,614 @@
+'use strict';
+// wick's Node.js runtime interface client: loads the function's handler, then loops over the
+// Lambda Runtime API (GET next, run the handler, POST response or error). It behaves like AWS's
+// Node.js runtime (aws-lambda-nodejs-runtime-interface-client): same handler resolution, init
+// error types, context object, callback / context.succeed semantics, error bodies and console
+// log format.
+//
+// Usage: node runtime.cjs [handler]   (handler defaults to $_HANDLER; code root is
+// $LAMBDA_TASK_ROOT, else the working directory).
+//
+// Start-up speed matters (every cold invoke pays it), so this file loads nothing beyond `net`
+// before the first `next`; the Runtime API speaks HTTP/1.1 over one keep-alive socket written
+// by hand below rather than through `http`.
+
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const util = require('util');
+
+const API_PREFIX = '/2018-06-01/runtime';
+const EMPTY = Buffer.alloc(0);
+
+// ---------------------------------------------------------------------------------------------
+// Runtime API client: one connection, one request at a time (the runtime is sequential). The
+// socket is unref'd while idle so that "the event loop is empty" (beforeExit) still means "the
+// handler's work is done", which callback handlers rely on.
+
+class RuntimeApi {
+  constructor(address) {
+    const colon = address.lastIndexOf(':');
+    if (colon <= 0) throw new Error(`AWS_LAMBDA_RUNTIME_API is not host:port: '${address}'`);
+    this.address = address;
+    this.host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+    this.port = Number(address.slice(colon + 1));
+    this.socket = null;
+    this.used = false; // the socket has carried a request (a close then may be a stale keep-alive)
+    this.buffer = EMPTY;
+    this.pending = null;
+    this.lastError = null;
+  }
+
+  connect() {
+    const socket = net.connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this._onData(socket, chunk));
+    socket.on('error', (err) => {
+      this.lastError = err;
+    });
+    socket.on('close', () => this._onClose(socket));
+    socket.unref();
+    this.socket = socket;
+    this.used = false;
+    this.buffer = EMPTY;
+    this.lastError = null;
+  }
+
+  // Resolves {status, headers (lower-case names), body (Buffer)}; rejects when the connection
+  // fails. `headers` is a string of "Name: value\r\n" lines.
+  request(method, urlPath, headers, body) {
+    return new Promise((resolve, reject) => {
+      this.pending = { method, urlPath, headers, body, resolve, reject, retried: false };
+      this._send();
+    });
+  }
+
+  _send() {
+    if (!this.socket) this.connect();
+    const p = this.pending;
+    p.status = 0;
+    p.received = false;
+    p.reused = this.used;
+    this.used = true;
+    let head = `${p.method} ${p.urlPath} HTTP/1.1\r\nHost: ${this.address}\r\n${p.headers}`;
+    if (p.body !== undefined) head += `Content-Length: ${Buffer.byteLength(p.body)}\r\n`;
+    const socket = this.socket;
+    socket.ref();
+    socket.cork();
+    socket.write(head + '\r\n', 'latin1');
+    if (p.body !== undefined) socket.write(p.body, 'utf8');
+    socket.uncork();
+  }
+
+  _onData(socket, chunk) {
+    if (socket !== this.socket) return;
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const p = this.pending;
+    if (!p) {
+      // Bytes nobody asked for: the stream is out of step, start afresh.
+      this._drop(new Error('unexpected data from the Runtime API'));
+      return;
+    }
+    p.received = true;
+    try {
+      this._parse(p);
+    } catch (err) {
+      this._drop(err);
+    }
+  }
+
+  _parse(p) {
+    if (p.status === 0) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (this.buffer.length > 1 << 20) throw new Error('Runtime API response headers too large');
+        return;
+      }
+      const lines = this.buffer.toString('utf8', 0, end).split('\r\n');
+      this.buffer = this.buffer.subarray(end + 4);
+      const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
+      if (!status) throw new Error(`malformed Runtime API status line '${lines[0]}'`);
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const colon = lines[i].indexOf(':');
+        if (colon <= 0) throw new Error(`malformed Runtime API header '${lines[i]}'`);
+        const name = lines[i].slice(0, colon).trim().toLowerCase();
+        const value = lines[i].slice(colon + 1).trim();
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      }
+      p.status = Number(status[2]);
+      p.headers = headers;
+      const connection = (headers.connection || '').toLowerCase();
+      p.keepAlive =
+        status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+      if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+        p.chunks = [];
+        p.chunkLeft = -1; // -1: expecting a size line; -2: reading trailers
+      } else if (headers['content-length'] !== undefined) {
+        if (!/^\d+$/.test(headers['content-length'])) {
+          throw new Error('bad Content-Length from the Runtime API');
+        }
+        p.length = Number(headers['content-length']);
+      } else if (p.status === 204 || p.status === 304) {
+        p.length = 0;
+      } else {
+        p.untilClose = true; // the body ends when the connection does
+        p.keepAlive = false;
+      }
+    }
+    if (p.length !== undefined) {
+      if (this.buffer.length < p.length) return;
+      const body = this.buffer.subarray(0, p.length);
+      // Keep no reference to a large event once it is consumed.
+      this.buffer = this.buffer.length === p.length ? EMPTY : this.buffer.subarray(p.length);
+      this._finish(p, body);
+      return;
+    }
+    while (p.chunks) {
+      if (p.chunkLeft >= 0) {
+        if (this.buffer.length < p.chunkLeft + 2) return;
+        p.chunks.push(this.buffer.subarray(0, p.chunkLeft));
+        this.buffer = this.buffer.subarray(p.chunkLeft + 2);
+        p.chunkLeft = -1;
+        continue;
+      }
+      const eol = this.buffer.indexOf('\r\n');
+      if (eol < 0) return;
+      const line = this.buffer.toString('latin1', 0, eol);
+      this.buffer = this.buffer.subarray(eol + 2);
+      if (p.chunkLeft === -1) {
+        const size = parseInt(line, 16);
+        if (!/^[0-9a-fA-F]+/.test(line) || !Number.isSafeInteger(size)) {
+          throw new Error('bad chunk size from the Runtime API');
+        }
+        p.chunkLeft = size === 0 ? -2 : size;
+      } else if (line === '') {
+        if (this.buffer.length === 0) this.buffer = EMPTY;
+        this._finish(p, Buffer.concat(p.chunks));
+        return;
+      }
+    }
+  }
+
+  _finish(p, body) {
+    this.pending = null;
+    if (p.keepAlive) {
+      this.socket.unref();
+    } else {
+      this._drop(null);
+    }
+    p.resolve({ status: p.status, headers: p.headers, body });
+  }
+
+  // Forgets the current socket; a pending request fails with `err` (when given).
+  _drop(err) {
+    const socket = this.socket;
+    this.socket = null;
+    this.buffer = EMPTY;
+    if (socket) socket.destroy();
+    const p = this.pending;
+    if (p && err) {
+      this.pending = null;
+      p.reject(err);
+    }
+  }
+
+  _onClose(socket) {
+    if (socket !== this.socket) return;
+    const p = this.pending;
+    if (p && p.status !== 0 && p.untilClose) {
+      const body = this.buffer;
+      this.socket = null;
+      this._finish(p, body);
+      return;
+    }
+    if (p && !p.received && p.reused && !p.retried) {
+      // The server closed an idle keep-alive connection as we reused it: once more, afresh.
+      p.retried = true;
+      this.socket = null;
+      this._send();
+      return;
+    }
+    const reason = this.lastError ? this.lastError.message : 'the connection closed';
+    this._drop(p ? new Error(`Runtime API ${p.method} ${p.urlPath} failed: ${reason}`) : null);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: the runtime's own types (Lambda's names) and the JSON shape the Node runtime posts.
+
+class RuntimeError extends Error {
+  constructor(type, message, cause) {
+    super(message);
+    this.name = type;
+    // Keep where the original error came from (file and line of a syntax error, the require
+    // stack of a missing module): that is what the user needs to fix it.
+    if (cause && typeof cause.stack === 'string') {
+      this.stack = `${type}: ${message}\n${cause.stack}`;
+    }
+  }
+}
+
+function isErrorLike(value) {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.name === 'string' &&
+    typeof value.message === 'string' &&
+    typeof value.stack === 'string'
+  );
+}
+
+// The error body of /invocation/{id}/error and /init/error.
+function toRapidResponse(error) {
+  try {
+    if (util.types.isNativeError(error) || isErrorLike(error)) {
+      return {
+        errorType: String(error.name),
+        errorMessage: String(error.message),
+        trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+      };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch (_) {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or ' +
+        'more of its message, name, and stack',
+    };
+  }
+}
+
+// The error as the runtime logs it ("Invoke Error", "Uncaught Exception"): tab, then JSON.
+function toFormatted(error) {
+  const r = toRapidResponse(error);
+  try {
+    const shown = { errorType: r.errorType, errorMessage: r.errorMessage, stack: r.trace };
+    return `\t${JSON.stringify(shown)}`;
+  } catch (_) {
+    return `\t${r.errorType}`;
+  }
+}
+
+function safeString(value) {
+  try {
+    return String(value);
+  } catch (_) {
+    return typeof value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Console: every level goes to stdout as "<ISO time>\t<request id>\t<LEVEL>\t<message>" (with
+// newlines turned into \r so one call stays one log line), or as one JSON object per line when
+// the function's log format is JSON (then AWS_LAMBDA_LOG_LEVEL filters).
+
+let requestId = 'undefined'; // what AWS prints outside an invocation
+let tenantId;
+
+function patchConsole() {
+  const json = process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON';
+  const order = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+  const level = (process.env.AWS_LAMBDA_LOG_LEVEL || 'INFO').toUpperCase();
+  const threshold = json ? Math.max(0, order.indexOf(level)) : 0;
+  const method = (level) => {
+    if (order.indexOf(level) < threshold) return () => {};
+    if (json) {
+      return (...args) => {
+        const entry = { timestamp: new Date().toISOString(), level, requestId };
+        if (tenantId !== undefined) entry.tenantId = tenantId;
+        if (args.length === 1 && util.types.isNativeError(args[0])) {
+          const r = toRapidResponse(args[0]);
+          entry.message = r.errorMessage;
+          entry.errorType = r.errorType;
+          entry.errorMessage = r.errorMessage;
+          entry.stackTrace = r.trace;
+        } else {
+          entry.message = util.format(...args);
+        }
+        process.stdout.write(`${JSON.stringify(entry)}\n`);
+      };
+    }
+    return (...args) => {
+      const line = `${new Date().toISOString()}\t${requestId}\t${level}\t${util.format(...args)}`;
+      process.stdout.write(`${line.replace(/\n/g, '\r')}\n`);
+    };
+  };
+  console.trace = method('TRACE');
+  console.debug = method('DEBUG');
+  console.info = method('INFO');
+  console.log = method('INFO');
+  console.warn = method('WARN');
+  console.error = method('ERROR');
+  console.fatal = method('FATAL');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handler loading: "<dir/>module.function.path", as Lambda resolves it. Module lookup order:
+// <root>/<dir>/<module> as is, .js (CommonJS unless the nearest package.json says
+// "type": "module"), .mjs, .cjs, then `require` through NODE_PATH (handlers in layers).
+
+function typeIsModule(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (dir.endsWith('/node_modules')) return false;
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return JSON.parse(fs.readFileSync(manifest, 'utf8')).type === 'module';
+      } catch (err) {
+        console.warn(
+          `${manifest} cannot be read, it will be ignored for ES module detection purposes.`,
+          err,
+        );
+        return false;
+      }
+    }
+    if (dir === '/' || dir === '.') return false;
+  }
+}
+
+function importFile(file) {
+  return import(require('url').pathToFileURL(file).href);
+}
+
+async function loadModule(appRoot, moduleRoot, moduleName) {
+  const base = path.resolve(appRoot, moduleRoot, moduleName);
+  if (fs.existsSync(base)) return require(base);
+  const esm = typeIsModule(base);
+  if (fs.existsSync(`${base}.js`)) return esm ? importFile(`${base}.js`) : require(`${base}.js`);
+  if (fs.existsSync(`${base}.mjs`)) return importFile(`${base}.mjs`);
+  if (fs.existsSync(`${base}.cjs`)) return require(`${base}.cjs`);
+  return require(moduleRoot + moduleName);
+}
+
+async function loadHandler(appRoot, fullName) {
+  if (typeof fullName !== 'string' || fullName === '') {
+    throw new RuntimeError('Runtime.MalformedHandlerName', 'Bad handler');
+  }
+  if (fullName.includes('..')) {
+    throw new RuntimeError(
+      'Runtime.MalformedHandlerName',
+      `'${fullName}' is not a valid handler name. ` +
+        'Use absolute paths when specifying root directories in handler names.',
+    );
+  }
+  const handlerString = path.basename(fullName);
+  const moduleRoot = fullName.slice(0, fullName.length - handlerString.length);
+  const match = /^([^.]*)\.(.*)$/.exec(handlerString);
+  if (!match) throw new RuntimeError('Runtime.MalformedHandlerName', 'Bad handler');
+  let module;
+  try {
+    module = await loadModule(appRoot, moduleRoot, match[1]);
+  } catch (err) {
+    if (err instanceof SyntaxError) {
+      throw new RuntimeError('Runtime.UserCodeSyntaxError', safeString(err), err);
+    }
+    if (err && (err.code === 'MODULE_NOT_FOUND' || err.code === 'ERR_MODULE_NOT_FOUND')) {
+      throw new RuntimeError('Runtime.ImportModuleError', safeString(err), err);
+    }
+    throw err;
+  }
+  const handler = match[2].split('.').reduce((object, key) => object && object[key], module);
+  if (!handler) {
+    throw new RuntimeError('Runtime.HandlerNotFound', `${fullName} is undefined or not exported`);
+  }
+  if (typeof handler !== 'function') {
+    throw new RuntimeError('Runtime.HandlerNotFound', `${fullName} is not a function`);
+  }
+  return handler;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The invoke loop.
+
+const api = new RuntimeApi(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
+let handler = null; // set once init succeeded
+let current = null; // the invocation in flight: {id, done}
+let beforeExit = null; // what to do when the event loop empties (see callback semantics)
+
+function fatal(message) {
+  process.stderr.write(`wick nodejs runtime: ${message}\n`);
+  process.exit(1);
+}
+
+// POSTs to the Runtime API; a 5xx or a broken connection ends the runtime (the platform resets
+// the sandbox), any other refusal is logged.
+async function post(urlPath, body, headers) {
+  let res;
+  try {
+    const head = `Content-Type: application/json\r\n${headers || ''}`;
+    res = await api.request('POST', API_PREFIX + urlPath, head, body);
+  } catch (err) {
+    fatal(err.message);
+  }
+  if (res.status >= 500) fatal(`POST ${urlPath} answered ${res.status}: ${res.body}`);
+  if (res.status !== 202) {
+    console.error(`Runtime API refused POST ${urlPath}: ${res.status} ${res.body}`);
+  }
+}
+
+function errorHeaders(response) {
+  // A header value cannot carry control or non-Latin-1 characters.
+  const type = String(response.errorType).replace(/[^\x20-\x7e]/g, '');
+  return `Lambda-Runtime-Function-Error-Type: ${type}\r\n`;
+}
+
+function postInitError(error) {
+  const response = toRapidResponse(error);
+  return post('/init/error', JSON.stringify(response), errorHeaders(response));
+}
+
+function postInvocationError(id, error) {
+  const response = toRapidResponse(error);
+  return post(`/invocation/${id}/error`, JSON.stringify(response), errorHeaders(response));
+}
+
+function nextInvocation() {
+  api.request('GET', `${API_PREFIX}/invocation/next`, '').then(
+    (res) => {
+      if (res.status !== 200) fatal(`GET next answered ${res.status}: ${res.body}`);
+      invoke(res);
+    },
+    (err) => fatal(err.message),
+  );
+}
+
+function parseJsonHeader(value, name) {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new Error(`Cannot parse ${name} as json: ${err}`);
+  }
+}
+
+function invoke(res) {
+  const headers = res.headers;
+  const id = headers['lambda-runtime-aws-request-id'];
+  if (!id) fatal('the next invocation has no Lambda-Runtime-Aws-Request-Id');
+  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  const invocation = { id, done: false };
+  current = invocation;
+  requestId = id;
+  tenantId = headers['lambda-runtime-aws-tenant-id'];
+  if (headers['lambda-runtime-trace-id']) {
+    process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+  } else {
+    delete process.env._X_AMZN_TRACE_ID;
+  }
+
+  const scheduleNext = () => setImmediate(nextInvocation);
+  const alreadyDone = () => {
+    if (!invocation.done) return false;
+    console.error(
+      'Invocation has already been reported as done. ' +
+        'Cannot call complete more than once per invocation.',
+    );
+    return true;
+  };
+  const postError = (err) => {
+    if (alreadyDone()) return;
+    invocation.done = true;
+    console.error('Invoke Error', toFormatted(err));
+    postInvocationError(id, err).then(scheduleNext);
+  };
+  const complete = (result) => {
+    if (alreadyDone()) return;
+    let body;
+    try {
+      body = JSON.stringify(result === undefined ? null : result);
+    } catch (_) {
+      postError(new Error('Unable to stringify response body'));
+      return;
+    }
+    invocation.done = true;
+    post(`/invocation/${id}/response`, body === undefined ? 'null' : body).then(scheduleNext);
+  };
+
+  // Callback semantics of the Node runtime: an error is posted at once; a result waits for the
+  // event loop to empty unless callbackWaitsForEmptyEventLoop was set to false. done/succeed/fail
+  // (and a returned promise) post at once.
+  let waitForEmptyEventLoop = true;
+  const callback = (err, result) => {
+    beforeExit = null;
+    if (err !== undefined && err !== null) {
+      postError(err);
+    } else if (!waitForEmptyEventLoop) {
+      complete(result);
+    } else {
+      beforeExit = () => setImmediate(() => complete(result));
+    }
+  };
+  const done = (err, result) => {
+    beforeExit = null;
+    if (err !== undefined && err !== null) postError(err);
+    else complete(result);
+  };
+  const succeed = (result) => done(null, result);
+  const fail = (err) => done(err === undefined || err === null ? 'handled' : err, null);
+
+  // A handler that neither returns a promise nor calls back ends when its work does: null.
+  beforeExit = () => complete(null);
+  try {
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+      succeed,
+      fail,
+      done,
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+      clientContext: parseJsonHeader(headers['lambda-runtime-client-context'], 'ClientContext'),
+      identity: parseJsonHeader(headers['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
+      invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+      awsRequestId: id,
+      tenantId,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    };
+    const event = JSON.parse(res.body.toString('utf8'));
+    const result = handler(event, context, callback);
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      result.then(succeed, fail);
+    }
+  } catch (err) {
+    callback(err);
+  }
+}
+
+// An error nothing caught: reported as the invocation's error (or init's), then the runtime
+// exits, as Lambda's does (the sandbox is reset and the next invoke starts afresh). Errors that
+// follow while the first is being reported are only logged.
+let crashing = false;
+async function crash(error, exitCode) {
+  if (crashing) return;
+  crashing = true;
+  try {
+    if (handler === null) {
+      await postInitError(error);
+    } else if (current && !current.done) {
+      current.done = true;
+      await postInvocationError(current.id, error);
+    }
+  } finally {
+    process.exit(exitCode);
+  }
+}
+
+async function main() {
+  patchConsole();
+  api.connect(); // connects while the user's code loads
+  process.on('uncaughtException', (error) => {
+    console.error('Uncaught Exception', toFormatted(error));
+    crash(error, 129);
+  });
+  process.on('unhandledRejection', (reason) => {
+    const error = new RuntimeError('Runtime.UnhandledPromiseRejection', safeString(reason), reason);
+    console.error('Unhandled Promise Rejection', toFormatted(error));
+    crash(error, 128);
+  });
+  process.on('beforeExit', () => {
+    const action = beforeExit;
+    beforeExit = null;
+    if (action) action();
+  });
+  const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  let loaded;
+  try {
+    loaded = await loadHandler(appRoot, process.argv[2] || process.env._HANDLER);
+  } catch (error) {
+    console.error('Uncaught Exception', toFormatted(error));
+    await crash(error, 129);
+  }
+  handler = loaded;
+  nextInvocation();
+}
+
+main();

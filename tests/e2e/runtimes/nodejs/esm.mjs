@@ -1,0 +1,2 @@
+// An ES module handler (esm.handler), async.
+export const handler = async () => ({ via: 'esm' });

@@ -1,0 +1,3 @@
+// A handler below the code root: `pkg/sub/mod.handler`.
+'use strict';
+exports.handler = async () => ({ nested: true });

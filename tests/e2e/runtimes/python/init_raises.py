@@ -1,0 +1,5 @@
+raise ValueError("raised while importing")
+
+
+def handler(event, context):
+    return "unreachable"

@@ -1,0 +1,6 @@
+def handler(event, context):
+    return "unreachable"
+
+
+def broken(:
+    pass
