@@ -358,6 +358,7 @@ void Agent::reap() {
     exited->set_signaled(WIFSIGNALED(status));
     exited->set_code(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
     exited->set_signal(WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    exited->set_between_invocations(init_done_ && (!current_ || !current_->delivered));
     host_.send(message);
     // Without a runtime the sandbox is over; extensions get the grace only
     // when we are shutting down.

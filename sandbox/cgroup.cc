@@ -27,7 +27,8 @@ CpuQuota cpuQuotaFor(const Resources& resources, int host_cpus) {
   uint64_t quota = (period * resources.memory_mb + per_vcpu / 2) / per_vcpu;
   // The kernel refuses quotas under 1 ms.
   const uint64_t floor = std::max<uint64_t>(
-      1'000, static_cast<uint64_t>(std::ceil(resources.cpu_floor * static_cast<double>(period))));
+      1'000, static_cast<uint64_t>(std::ceil(std::max(resources.cpu_floor, resources.min_vcpus) *
+                                             static_cast<double>(period))));
   const uint64_t ceiling = period * static_cast<uint64_t>(std::max(host_cpus, 1));
   quota = std::clamp(quota, std::min(floor, ceiling), ceiling);
   return {quota, period};

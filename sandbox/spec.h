@@ -23,6 +23,7 @@ struct Resources {
   uint64_t mb_per_vcpu = 1769;
   uint64_t cpu_period_us = 100'000;
   double cpu_floor = 0.02;  // fraction of one CPU, never less
+  double min_vcpus = 0;     // a floor in CPUs over the memory's share (an init boost)
   uint64_t pids_max = 1024;
 };
 

@@ -52,6 +52,7 @@ struct RuntimeExit {
   bool signaled = false;
   int code = 0;
   int signal = 0;
+  bool between_invocations = false;  // no event had reached the runtime
 };
 struct ChannelClosed {
   std::string reason;

@@ -71,7 +71,8 @@ class WireChannel final : public AgentChannel {
                                   message.init_error().payload()};
           case agent::AgentMessage::kRuntimeExited: {
             const agent::RuntimeExited& exited = message.runtime_exited();
-            co_return RuntimeExit{exited.signaled(), exited.code(), exited.signal()};
+            co_return RuntimeExit{exited.signaled(), exited.code(), exited.signal(),
+                                  exited.between_invocations()};
           }
           case agent::AgentMessage::KIND_NOT_SET:
             continue;

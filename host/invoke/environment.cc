@@ -103,13 +103,16 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.agent_fd = agent_fd;
   inputs.agent_socket = agent_end.get();
   inputs.log_fd = STDERR_FILENO;
-  auto box = launcher.create(sandboxSpec(plan.settings, inputs, id));
+  sandbox::SandboxSpec spec = sandboxSpec(plan.settings, inputs, id);
+  spec.resources.min_vcpus = plan.init_vcpus;
+  auto box = launcher.create(spec);
   if (!box) return std::move(box).error().context("create environment for " + plan.function_name);
   agent_end.reset();
 
   std::unique_ptr<Environment> environment(
       new Environment(plan, std::move(*box), std::move(*log), stream_name));
   environment->created_ = started;
+  environment->boosted_ = plan.init_vcpus > 0;
   logs::LogStream* stream = &environment->log_;
   environment->channel_ = channels(executor, std::move(host_end),
                                    [stream](const LogLine& line) { stream->append(line.text); });
@@ -201,6 +204,7 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
   if (auto sent = co_await channel_->invoke(command); !sent) {
     watchdog->disarm();
     reusable_ = false;
+    outcome.undelivered = true;
     outcome.payload = platformError("Runtime.Unknown", sent.error().message());
     co_return outcome;
   }
@@ -219,6 +223,7 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
       watchdog->disarm();
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
+      outcome.undelivered = exit->between_invocations;
       outcome.error_type = "Runtime.ExitError";
       outcome.payload = platformError(
           "Runtime.ExitError", "RequestId: " + request_id +
@@ -257,6 +262,17 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
   }
   outcome.duration_ms = millisSince(started);
   co_return outcome;
+}
+
+Status Environment::endInitBoost() {
+  if (!boosted_) return {};
+  SandboxInputs inputs;
+  inputs.mb_per_vcpu = plan_.mb_per_vcpu;
+  inputs.pids_max = plan_.pids_max;
+  WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.settings, inputs, "").resources),
+           "end the init CPU boost");
+  boosted_ = false;
+  return {};
 }
 
 Status Environment::freeze() {

@@ -42,6 +42,7 @@ struct EnvironmentPlan {
   std::string logs_root;
   uint64_t mb_per_vcpu = 1769;
   uint64_t pids_max = 1024;
+  double init_vcpus = 1.0;  // CPU floor during init
 };
 
 struct InvokeOutcome {
@@ -58,6 +59,9 @@ struct InvokeOutcome {
   std::string error_type;
   double duration_ms = 0;
   std::optional<double> init_duration_ms;  // set on the invocation that started the environment
+  // The event never reached the runtime (it had exited, or the agent was
+  // gone): a warm environment that died idle; the event may run elsewhere.
+  bool undelivered = false;
 };
 
 class Environment {
@@ -79,6 +83,9 @@ class Environment {
   }
 
   // Blocking cgroup work: call on the worker pool.
+  // Init runs with at least one vCPU (interpreters start in tens of ms of CPU,
+  // which a 128 MB share would stretch tenfold); then the function's share.
+  Status endInitBoost();
   Status freeze();
   Status thaw();
   Status destroy();
@@ -114,6 +121,7 @@ class Environment {
   std::string current_request_;
   bool reusable_ = true;
   bool frozen_ = false;
+  bool boosted_ = false;
   std::optional<double> pending_init_duration_ms_;  // reported by the first invocation
 };
 

@@ -43,6 +43,12 @@ double randomUnit() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
 }
 
+std::vector<std::unique_ptr<Environment>> only(std::unique_ptr<Environment> environment) {
+  std::vector<std::unique_ptr<Environment>> one;
+  one.push_back(std::move(environment));
+  return one;
+}
+
 http::Response errorResponse(const AwsError& error, const std::string& request_id) {
   return api::toResponse(error, request_id);
 }
@@ -136,57 +142,70 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
 
-  // A warm environment of this code and configuration, or a new one.
+  // A warm environment of this code and configuration, or a new one. A warm
+  // one whose runtime died while idle never saw the event: the event runs in
+  // a new environment instead (once).
   const std::string key = environmentKey(record);
   auto executor = co_await asio::this_coro::executor;
-  std::unique_ptr<Environment> environment = pool_.takeIdle(record.name, key);
-  InvokeOutcome init;
-  init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised already
-  if (environment) {
-    auto thawed = co_await onWorkers([&] { return environment->thaw(); });
-    if (!thawed) {
-      spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
-      co_await destroyOnWorkers([&] {
-        std::vector<std::unique_ptr<Environment>> one;
-        one.push_back(std::move(environment));
-        return one;
-      }());
-    }
-  }
-  if (!environment) {
-    co_await destroyOnWorkers(pool_.takeRetired(record.name, key));
-    auto planned = co_await onWorkers([&] { return planner_.plan(record); });
-    if (auto* error = std::get_if<AwsError>(&planned)) co_return errorResponse(*error, request_id);
-    const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
-    auto created = co_await onWorkers(
-        [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
-    if (!created) {
-      spdlog::error("invoke {}: {}", record.name, created.error().message());
-      co_return errorResponse(api::serviceError("could not start an execution environment: " +
-                                                created.error().message()),
-                              request_id);
-    }
-    environment = std::move(*created);
-    init = co_await environment->initialize(settings_.init_timeout);
-  }
-
-  // The event.
   const int timeout_s = record.settings.value("Timeout", 3);
   const int64_t memory_mb = record.settings.value("MemorySize", 128);
-  logs::LogStream& log = environment->log();
-  log.beginInvocation();
-  log.append(logs::startLine(request_id, record.version));
-  InvokeOutcome outcome = init;
-  if (init.kind == InvokeOutcome::Kind::kSuccess) {
-    InvokeCommand command{request_id,
-                          std::move(payload),
-                          epochMillis() + timeout_s * 1000LL,
-                          cached->invoked_arn,
-                          newTraceId(),
-                          client_context,
-                          ""};
-    outcome = co_await environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
+  std::unique_ptr<Environment> environment;
+  InvokeOutcome outcome;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    environment = attempt == 0 ? pool_.takeIdle(record.name, key) : nullptr;
+    const bool warm = environment != nullptr;
+    InvokeOutcome init;
+    init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised already
+    if (environment) {
+      auto thawed = co_await onWorkers([&] { return environment->thaw(); });
+      if (!thawed) {
+        spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
+        co_await destroyOnWorkers(only(std::move(environment)));
+      }
+    }
+    if (!environment) {
+      co_await destroyOnWorkers(pool_.takeRetired(record.name, key));
+      auto planned = co_await onWorkers([&] { return planner_.plan(record); });
+      if (auto* error = std::get_if<AwsError>(&planned))
+        co_return errorResponse(*error, request_id);
+      const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
+      auto created = co_await onWorkers(
+          [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
+      if (!created) {
+        spdlog::error("invoke {}: {}", record.name, created.error().message());
+        co_return errorResponse(api::serviceError("could not start an execution environment: " +
+                                                  created.error().message()),
+                                request_id);
+      }
+      environment = std::move(*created);
+      init = co_await environment->initialize(settings_.init_timeout);
+      // Init ran with at least one vCPU; the event runs with the function's share.
+      if (auto ended = co_await onWorkers([&] { return environment->endInitBoost(); }); !ended)
+        spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
+    }
+
+    // The event.
+    logs::LogStream& log = environment->log();
+    log.beginInvocation();
+    log.append(logs::startLine(request_id, record.version));
+    outcome = init;
+    if (init.kind == InvokeOutcome::Kind::kSuccess) {
+      InvokeCommand command{request_id,
+                            payload,
+                            epochMillis() + timeout_s * 1000LL,
+                            cached->invoked_arn,
+                            newTraceId(),
+                            client_context,
+                            ""};
+      outcome = co_await environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
+    }
+    if (!(warm && outcome.undelivered)) break;
+    spdlog::debug("invoke {}: the warm environment's runtime had exited; starting a new one",
+                  record.name);
+    log.append("[wick] the execution environment had ended; the event runs in a new one");
+    co_await destroyOnWorkers(only(std::move(environment)));
   }
+  logs::LogStream& log = environment->log();
   log.append(logs::endLine(request_id));
   logs::Report report{request_id,
                       outcome.duration_ms,
@@ -205,9 +224,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   const bool failed = outcome.kind != InvokeOutcome::Kind::kSuccess &&
                       outcome.kind != InvokeOutcome::Kind::kFunctionError;
   if (failed || !environment->reusable() || stopping_) {
-    std::vector<std::unique_ptr<Environment>> one;
-    one.push_back(std::move(environment));
-    co_await destroyOnWorkers(std::move(one));
+    co_await destroyOnWorkers(only(std::move(environment)));
   } else {
     pool_.putIdle(std::move(environment));
   }

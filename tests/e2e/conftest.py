@@ -96,6 +96,18 @@ def make_zip(files):
     return buffer.getvalue()
 
 
+TEST_RUNTIME = os.environ.get("WICK_TEST_RUNTIME",
+                              os.path.join(os.path.dirname(__file__), "../../build/bin/test_runtime"))
+
+
+def runtime_zip(extra=None):
+    """The static C test runtime (tests/runtimes/test_runtime.c) as a bootstrap."""
+    with open(TEST_RUNTIME, "rb") as f:
+        files = {"bootstrap": (f.read(), 0o755)}
+    files.update(extra or {})
+    return make_zip(files)
+
+
 BOOTSTRAP = b"#!/bin/sh\nset -e\nwhile true; do\n  sleep 1\ndone\n"
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 

@@ -10,15 +10,8 @@ import time
 
 import pytest
 
-from conftest import ROLE, Daemon, client_for, make_zip, wait_active
+from conftest import ROLE, Daemon, client_for, make_zip, runtime_zip, wait_active
 
-TEST_RUNTIME = os.environ.get("WICK_TEST_RUNTIME",
-                              os.path.join(os.path.dirname(__file__), "../../build/bin/test_runtime"))
-
-
-def runtime_zip():
-    with open(TEST_RUNTIME, "rb") as f:
-        return make_zip({"bootstrap": (f.read(), 0o755)})
 
 
 def create_runtime_function(lam, name, **overrides):
@@ -250,3 +243,24 @@ def test_a_crashed_daemons_sandboxes_are_reclaimed_at_the_next_start(daemon):
     assert sandbox_slices(daemon) == [], "reclaimed before serving"
     response, body = invoke(client_for(daemon), "survivor", {"echo": 2})
     assert json.loads(body) == {"echo": 2}
+
+
+# Answers one event, then exits: the next event must not be lost to the dead
+# environment (Node's client does this after an unhandled rejection).
+ONE_SHOT_RUNTIME = b"""#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+id=$(curl -s -D - -o /dev/null "$api/next" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p')
+curl -s -o /dev/null -X POST "$api/$id/response" -d '{"served":true}'
+exit 0
+"""
+
+
+def test_runtime_that_exits_after_answering_does_not_lose_the_next_event(lam):
+    lam.create_function(FunctionName="oneshot", Runtime="provided.al2023", Role=ROLE, Handler="x",
+                        Code={"ZipFile": make_zip({"bootstrap": (ONE_SHOT_RUNTIME, 0o755)})})
+    wait_active(lam, "oneshot")
+    for delay in (0, 0, 0.3, 0):
+        response, body = invoke(lam, "oneshot", {})
+        assert "FunctionError" not in response, body
+        assert json.loads(body) == {"served": True}
+        time.sleep(delay)
