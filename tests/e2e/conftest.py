@@ -26,9 +26,10 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, state_dir, extra_args=()):
+    def __init__(self, state_dir, extra_args=(), runtimes_dir=None):
         self.state_dir = state_dir
         self.extra_args = list(extra_args)
+        self.runtimes_dir = runtimes_dir or RUNTIMES_DIR
         self.port = free_port()
         self.process = None
         self.log_path = os.path.join(os.path.dirname(state_dir), f"wickd-{self.port}.log")
@@ -41,7 +42,7 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [WICKD, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir,
-             "--cgroup-parent", f"wick-e2e-{self.port}", "--runtimes-dir", RUNTIMES_DIR,
+             "--cgroup-parent", f"wick-e2e-{self.port}", "--runtimes-dir", self.runtimes_dir,
              "--log-level", "debug"] + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
