@@ -154,6 +154,9 @@ std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& 
   auto published = registry_.version(parsed->name, std::stoll(version));
   if (!published) return internal(published.error());
   if (!*published) return not_found();
+  // Reserved concurrency and tags belong to the function, not to a version.
+  (*published)->record.reserved_concurrency = (**record).reserved_concurrency;
+  (*published)->record.tags = (**record).tags;
   return std::move((*published)->record);
 }
 
@@ -299,6 +302,7 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
       auto other = registry_.version(name, std::stoll(version));
       if (!other) return internal(other.error());
       if (!*other) continue;
+      (*other)->record.reserved_concurrency = resolved.record->reserved_concurrency;
       resolved.additional = std::make_shared<const FunctionRecord>(std::move((*other)->record));
       resolved.additional_weight = weight.get<double>();
     }

@@ -93,6 +93,7 @@ class Environment {
 
   const std::string& key() const { return plan_.key; }
   const std::string& functionName() const { return plan_.function_name; }
+  const std::string& version() const { return plan_.version; }
   bool reusable() const { return reusable_; }
   logs::LogStream& log() { return log_; }
   std::chrono::steady_clock::time_point idleSince() const { return idle_since_; }

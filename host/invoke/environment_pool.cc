@@ -44,9 +44,11 @@ std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeIf(Predicate pred
 }
 
 std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeRetired(const std::string& function,
+                                                                       const std::string& version,
                                                                        const std::string& key) {
-  return takeIf(
-      [&](const Environment& env) { return env.functionName() == function && env.key() != key; });
+  return takeIf([&](const Environment& env) {
+    return env.functionName() == function && env.version() == version && env.key() != key;
+  });
 }
 
 std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeFunction(

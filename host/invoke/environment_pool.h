@@ -23,8 +23,10 @@ class EnvironmentPool {
   // The most recently used idle environment made for `key`, if any.
   std::unique_ptr<Environment> takeIdle(const std::string& function, const std::string& key);
   void putIdle(std::unique_ptr<Environment> environment);
-  // Idle environments of `function` made for another key.
+  // Idle environments of this version of `function` made for another key
+  // (older code or configuration); other versions keep theirs.
   std::vector<std::unique_ptr<Environment>> takeRetired(const std::string& function,
+                                                        const std::string& version,
                                                         const std::string& key);
   // Every idle environment of `function` (deleted functions).
   std::vector<std::unique_ptr<Environment>> takeFunction(const std::string& function);

@@ -164,7 +164,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
       }
     }
     if (!environment) {
-      co_await destroyOnWorkers(pool_.takeRetired(record.name, key));
+      co_await destroyOnWorkers(pool_.takeRetired(record.name, record.version, key));
       auto planned = co_await onWorkers([&] { return planner_.plan(record); });
       if (auto* error = std::get_if<AwsError>(&planned))
         co_return errorResponse(*error, request_id);

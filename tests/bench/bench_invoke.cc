@@ -1,11 +1,25 @@
 // Invoke latency and throughput against a running wickd: cold starts (a new
 // environment per invoke, forced by updating the function in between), warm
 // invokes (one client, keep-alive), and warm throughput with N clients.
-// Usage: bench_invoke ENDPOINT FUNCTION [WARM_RUNS] [SECONDS_PER_LEVEL]
-// (scripts/bench-invoke sets it all up and prints the floor beside it).
+// Usage: bench_invoke [--cold N] [--no-throughput] [--init-duration] [--floor-dir DIR]
+//                     ENDPOINT FUNCTION [WARM_RUNS] [SECONDS] [-- FLOOR COMMAND...]
+//   --cold N           cold samples (default 30)
+//   --no-throughput    skip the 1/8/64-client throughput levels
+//   --init-duration    ask for the log tail of each cold invoke (X-Amz-Log-Type: Tail) and
+//                      summarise its REPORT line's Init Duration; a sample without one was
+//                      not a cold start and fails the run
+//   -- FLOOR COMMAND   run this command on the host (cwd --floor-dir, stdout to /dev/null)
+//                      before each cold invoke, timed spawn to exit: the cold floor,
+//                      interleaved with the samples so drift on the machine hits both alike
+// (scripts/bench-invoke and scripts/bench-runtimes set it all up and print the floors.)
 // clang-format off
 #include <utility>
 // clang-format on
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,12 +27,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+extern char** environ;
 
 namespace http = boost::beast::http;
 using boost::asio::ip::tcp;
@@ -26,33 +45,43 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::string function_error;  // X-Amz-Function-Error
+  std::string log_tail;        // X-Amz-Log-Result, decoded
+};
+
 struct Client {
   Client(const std::string& host, const std::string& port) : stream(io) {
     tcp::resolver resolver(io);
     stream.connect(resolver.resolve(host, port));
     stream.socket().set_option(tcp::no_delay(true));
   }
-  int post(const std::string& target, const std::string& body, std::string* out = nullptr) {
-    http::request<http::string_body> request{http::verb::post, target, 11};
+  Reply send(http::verb verb, const std::string& target, const std::string& body,
+             bool tail = false) {
+    http::request<http::string_body> request{verb, target, 11};
     request.set(http::field::host, "localhost");
     request.set(http::field::content_type, "application/json");
+    if (tail) request.set("X-Amz-Log-Type", "Tail");
     request.body() = body;
     request.prepare_payload();
     http::write(stream, request);
     http::response<http::string_body> response;
     http::read(stream, buffer, response);
-    if (out) *out = response.body();
-    return static_cast<int>(response.result_int());
+    Reply reply{static_cast<int>(response.result_int()), response.body(),
+                std::string(response["X-Amz-Function-Error"]), ""};
+    const std::string encoded(response["X-Amz-Log-Result"]);
+    if (!encoded.empty()) {
+      namespace base64 = boost::beast::detail::base64;
+      reply.log_tail.resize(base64::decoded_size(encoded.size()));
+      reply.log_tail.resize(
+          base64::decode(reply.log_tail.data(), encoded.data(), encoded.size()).first);
+    }
+    return reply;
   }
-  int put(const std::string& target, const std::string& body) {
-    http::request<http::string_body> request{http::verb::put, target, 11};
-    request.set(http::field::host, "localhost");
-    request.body() = body;
-    request.prepare_payload();
-    http::write(stream, request);
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    return static_cast<int>(response.result_int());
+  int post(const std::string& target, const std::string& body) {
+    return send(http::verb::post, target, body).status;
   }
   boost::asio::io_context io;
   boost::beast::tcp_stream stream;
@@ -66,49 +95,127 @@ void printSummary(const char* name, std::vector<double> samples) {
               at(0.5), at(0.9), at(0.99));
 }
 
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "bench_invoke: %s\n", message.c_str());
+  std::exit(1);
+}
+
+// "Init Duration: 42.17 ms" of the REPORT line in a log tail, or -1.
+double initDuration(const std::string& tail) {
+  const std::string key = "Init Duration: ";
+  const size_t at = tail.find(key);
+  return at == std::string::npos ? -1 : std::atof(tail.c_str() + at + key.size());
+}
+
+// Spawn COMMAND in DIR with stdout on /dev/null and wait for it: milliseconds from
+// spawn to exit. A failure to start or a non-zero exit ends the run.
+double timeCommand(const std::vector<char*>& command, const std::string& dir) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  pid_t pid = 0;
+  const auto start = Clock::now();
+  const int spawned = posix_spawnp(&pid, command[0], &actions, nullptr, command.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) die(std::string("floor command ") + command[0] + ": " + std::strerror(spawned));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    die(std::string("floor command ") + command[0] + " failed (wait status " +
+        std::to_string(status) + ")");
+  return ms;
+}
+
+// An invoke that must have answered 200 with the function's result (not an error).
+void check(const Reply& reply, const char* what) {
+  if (reply.status != 200 || !reply.function_error.empty())
+    die(std::string(what) + " failed: HTTP " + std::to_string(reply.status) + " " +
+        reply.function_error + " " + reply.body);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
+  int cold_runs = 30;
+  bool throughput = true, want_init = false;
+  std::string floor_dir;
+  std::vector<std::string> positional;
+  std::vector<char*> floor_command;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--cold" && i + 1 < argc) {
+      cold_runs = std::atoi(argv[++i]);
+    } else if (arg == "--no-throughput") {
+      throughput = false;
+    } else if (arg == "--init-duration") {
+      want_init = true;
+    } else if (arg == "--floor-dir" && i + 1 < argc) {
+      floor_dir = argv[++i];
+    } else if (arg == "--") {
+      floor_command.assign(argv + i + 1, argv + argc);
+      break;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.size() < 2 || cold_runs < 1) {
     std::fprintf(stderr,
-                 "usage: bench_invoke ENDPOINT(host:port) FUNCTION [WARM_RUNS] [SECONDS]\n");
+                 "usage: bench_invoke [--cold N] [--no-throughput] [--init-duration] "
+                 "[--floor-dir DIR] ENDPOINT(host:port) FUNCTION [WARM_RUNS] [SECONDS] "
+                 "[-- FLOOR COMMAND...]\n");
     return 2;
   }
-  const std::string endpoint = argv[1];
+  if (!floor_command.empty()) floor_command.push_back(nullptr);
+  const std::string endpoint = positional[0];
   const std::string host = endpoint.substr(0, endpoint.rfind(':'));
   const std::string port = endpoint.substr(endpoint.rfind(':') + 1);
-  const std::string function = argv[2];
-  const int warm_runs = argc > 3 ? std::atoi(argv[3]) : 2000;
-  const double seconds = argc > 4 ? std::atof(argv[4]) : 3;
+  const std::string function = positional[1];
+  const int warm_runs = positional.size() > 2 ? std::atoi(positional[2].c_str()) : 2000;
+  const double seconds = positional.size() > 3 ? std::atof(positional[3].c_str()) : 3;
   const std::string target = "/2015-03-31/functions/" + function + "/invocations";
+  const std::string configuration = "/2015-03-31/functions/" + function + "/configuration";
   const std::string payload(1024 - 12, 'x');
   const std::string event = "{\"echo\":\"" + payload + "\"}";
 
   Client client(host, port);
-  std::string out;
-  if (client.post(target, event, &out) != 200) {
-    std::fprintf(stderr, "invoke failed: %s\n", out.c_str());
-    return 1;
-  }
+  check(client.send(http::verb::post, target, event), "first invoke");
 
   // Cold: a configuration change retires the warm environment before each invoke.
-  std::vector<double> cold;
-  for (int i = 0; i < 30; ++i) {
-    client.put("/2015-03-31/functions/" + function + "/configuration",
-               "{\"Description\":\"cold " + std::to_string(i) + "\"}");
+  std::vector<double> cold, init, floor;
+  for (int i = 0; i < cold_runs; ++i) {
+    if (!floor_command.empty()) floor.push_back(timeCommand(floor_command, floor_dir));
+    const Reply updated = client.send(http::verb::put, configuration,
+                                      "{\"Description\":\"cold " + std::to_string(i) + "\"}");
+    if (updated.status != 200)
+      die("UpdateFunctionConfiguration: HTTP " + std::to_string(updated.status) + " " +
+          updated.body);
     auto start = Clock::now();
-    client.post(target, event);
+    const Reply reply = client.send(http::verb::post, target, event, want_init);
     cold.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    check(reply, "cold invoke");
+    if (want_init) {
+      const double ms = initDuration(reply.log_tail);
+      if (ms < 0) die("cold invoke " + std::to_string(i) + " has no Init Duration in its REPORT");
+      init.push_back(ms);
+    }
   }
+  if (!floor.empty()) printSummary("host floor (cold, spawn to exit)", floor);
   printSummary("cold start invoke (1 KB)", cold);
+  if (want_init) printSummary("  its REPORT Init Duration", init);
 
   std::vector<double> warm;
   for (int i = 0; i < warm_runs; ++i) {
     auto start = Clock::now();
-    client.post(target, event);
+    const Reply reply = client.send(http::verb::post, target, event);
     warm.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (reply.status != 200 || reply.body != event)
+      die("warm invoke did not echo the event: HTTP " + std::to_string(reply.status) + " " +
+          reply.body.substr(0, 200));
   }
   printSummary("warm invoke, 1 client (1 KB)", warm);
+  if (!throughput) return 0;
 
   for (int clients : {1, 8, 64}) {
     std::atomic<long> done{0};

@@ -11,34 +11,11 @@ import shutil
 import subprocess
 import tarfile
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import WICKD
-
-WICK = os.path.join(os.path.dirname(WICKD), "wick")
-
-
-def run(*args, cwd=None):
-    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-
-
-def index_digests(layout):
-    """ref name -> manifest digest, from an OCI layout's index.json."""
-    with open(os.path.join(layout, "index.json")) as f:
-        return {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"]
-                for m in json.load(f)["manifests"]}
-
-
-def blob(layout, digest):
-    return os.path.join(layout, "blobs", "sha256", digest.split(":")[1])
-
-
-def manifest_layers(layout, manifest_digest):
-    with open(blob(layout, manifest_digest)) as f:
-        return json.load(f)["layers"]
+from image_tools import (WICK, Layout, api, blob, inspect, layer_dir, manifest_layers, run,
+                         require_tools, wick, write)
 
 
 @pytest.fixture(scope="module")
@@ -51,39 +28,20 @@ def built(tmp_path_factory):
                + L3 (opt/data opaque, with only c), and an entrypoint, cmd, env, workdir
     b:    base + one layer with /b.txt (shares L0 with a)
     """
-    for tool in ("umoci", "skopeo", "busybox"):
-        assert shutil.which(tool), f"{tool} is missing: run scripts/setup (Debian package)"
+    require_tools()
     root = str(tmp_path_factory.mktemp("images"))
-    layout = os.path.join(root, "layout")
-    image = f"{layout}:"
+    layout = Layout(root)
+    layout.busybox_base("base")
 
-    def bundle(ref, name):
-        path = os.path.join(root, name)
-        run("umoci", "unpack", "--image", image + ref, path)
-        return os.path.join(path, "rootfs")
-
-    def write(rootfs, path, content):
-        os.makedirs(os.path.dirname(os.path.join(rootfs, path)), exist_ok=True)
-        with open(os.path.join(rootfs, path), "w") as f:
-            f.write(content)
-
-    run("umoci", "init", "--layout", layout)
-    run("umoci", "new", "--image", image + "base")
-    rootfs = bundle("base", "b0")
-    os.makedirs(os.path.join(rootfs, "bin"))
-    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin/busybox"))
-    os.symlink("busybox", os.path.join(rootfs, "bin/sh"))
-    run("umoci", "repack", "--image", image + "base", os.path.dirname(rootfs))
-
-    rootfs = bundle("base", "b1")
+    rootfs = layout.unpack("base")
     for path, content in [("etc/app.conf", "conf\n"), ("etc/keep", "keep\n"),
                           ("opt/data/a", "a\n"), ("opt/data/b", "b\n"), ("var/gone/x", "x\n")]:
         write(rootfs, path, content)
-    run("umoci", "repack", "--image", image + "a", os.path.dirname(rootfs))
-    rootfs = bundle("a", "b2")
+    layout.repack("a", rootfs)
+    rootfs = layout.unpack("a")
     os.unlink(os.path.join(rootfs, "etc/app.conf"))  # a file whiteout
     shutil.rmtree(os.path.join(rootfs, "var/gone"))  # a directory whiteout
-    run("umoci", "repack", "--image", image + "a", os.path.dirname(rootfs))
+    layout.repack("a", rootfs)
     # umoci 0.4.7's `insert --opaque` writes a tar cut short after its last file's data
     # (reference/oci.md 5.3), which wick refuses; so the opaque layer is written here and
     # added verbatim.
@@ -96,46 +54,23 @@ def built(tmp_path_factory):
             info.mode = 0o755 if content is None else 0o644
             info.size = len(content or b"")
             tar.addfile(info, io.BytesIO(content or b""))
-    run("umoci", "raw", "add-layer", "--image", image + "a", opaque)
-    run("umoci", "config", "--image", image + "a", "--config.entrypoint", "/bin/sh",
-        "--config.cmd", "-c", "--config.cmd", "echo hi", "--config.env", "FOO=bar",
-        "--config.workingdir", "/opt")
+    run("umoci", "raw", "add-layer", "--image", layout.image("a"), opaque)
+    layout.config("a", "--config.entrypoint", "/bin/sh", "--config.cmd", "-c",
+                  "--config.cmd", "echo hi", "--config.env", "FOO=bar",
+                  "--config.workingdir", "/opt")
 
-    rootfs = bundle("base", "b3")
+    rootfs = layout.unpack("base")
     write(rootfs, "b.txt", "b\n")
-    run("umoci", "repack", "--image", image + "b", os.path.dirname(rootfs))
+    layout.repack("b", rootfs)
 
     oci_archive = os.path.join(root, "a-oci.tar")
     docker_archive = os.path.join(root, "a-docker.tar")
-    run("skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout}:a",
+    run("skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout.path}:a",
         f"oci-archive:{oci_archive}:wick-test/busy:1")
-    run("skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout}:a",
+    run("skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout.path}:a",
         f"docker-archive:{docker_archive}:wick-test/busy:1")
-    return {"root": root, "layout": layout, "oci-archive": oci_archive,
-            "docker-archive": docker_archive, "digests": index_digests(layout)}
-
-
-def wick(daemon, *args, expect=0):
-    """Runs the real CLI (stdout and stderr piped); checks its exit status."""
-    env = dict(os.environ, WICK_ENDPOINT=daemon.endpoint)
-    done = subprocess.run([WICK, *args], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == expect, f"wick {args}: {done.returncode}\n{done.stdout}{done.stderr}"
-    return done
-
-
-def inspect(daemon, ref):
-    return json.loads(wick(daemon, "image", "inspect", ref).stdout)
-
-
-def api(daemon, method, path, body=None):
-    """A raw call to wickd's admin API: (status, JSON body)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(daemon.endpoint + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return {"root": root, "layout": layout.path, "oci-archive": oci_archive,
+            "docker-archive": docker_archive, "digests": layout.digests()}
 
 
 def wait_import(daemon, import_id):
@@ -147,10 +82,6 @@ def wait_import(daemon, import_id):
             return reply
         time.sleep(0.05)
     raise AssertionError(f"import {import_id} still running after 60 s")
-
-
-def layer_dir(daemon, diff_id):
-    return os.path.join(daemon.state_dir, "images", "layers", "sha256", diff_id.split(":")[1])
 
 
 def merged_view(daemon, image):

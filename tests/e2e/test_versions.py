@@ -2,6 +2,7 @@
 invokes (number, alias, $LATEST), X-Amz-Executed-Version and
 AWS_LAMBDA_FUNCTION_VERSION inside the sandbox, deletes, weighted aliases."""
 import json
+import urllib.request
 
 import botocore.exceptions
 import pytest
@@ -152,7 +153,7 @@ def test_create_with_publish(lam):
     assert body["version"] == "1"
 
 
-def test_weighted_alias_split(lam):
+def test_weighted_alias_split(daemon, lam):
     # The C test runtime (about 1 ms a warm invoke); the two versions differ
     # by a file, and X-Amz-Executed-Version tells which one ran.
     lam.create_function(FunctionName="split", Runtime="provided.al2023", Role=ROLE, Handler="x",
@@ -176,3 +177,9 @@ def test_weighted_alias_split(lam):
     print(f"weighted alias: {counts} -> {share:.3f} for weight {weight}")
     # Binomial(1000, 0.3): sd 1.45 %; 4 % is 2.8 sd.
     assert abs(share - weight) < 0.04, counts
+    # Each version keeps its own warm environment: one log stream per
+    # version, not a cold start at every switch.
+    with urllib.request.urlopen(f"{daemon.endpoint}/wick/v1/functions/split/logs") as reply:
+        streams = [s["name"] for s in json.load(reply)["streams"]]
+    versions = sorted(s.split("[")[1].split("]")[0] for s in streams)
+    assert versions == ["1", "2"], streams
