@@ -4,6 +4,7 @@
 #include "common/encoding.h"
 #include "host/functions/function_name.h"
 #include "host/functions/validation.h"
+#include "host/runtimes/catalog.h"
 
 namespace wick {
 namespace {
@@ -63,6 +64,56 @@ TEST(Validation, CreateFillsLambdaDefaults) {
   EXPECT_EQ(settings["MemorySize"], 128);
   EXPECT_EQ(settings["EphemeralStorage"]["Size"], 512);
   EXPECT_EQ(settings["PackageType"], "Zip");
+}
+
+TEST(Validation, ManagedRuntimesNeedAHandlerImagesNoRuntime) {
+  const nlohmann::json role = "arn:aws:iam::123456789012:role/r";
+  nlohmann::json settings;
+  auto error =
+      functions::applyConfiguration({{"Runtime", "python3.11"}, {"Role", role}}, settings, true);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->message.find("Handler is required"), std::string::npos);
+  EXPECT_FALSE(
+      functions::applyConfiguration(
+          {{"Runtime", "nodejs20.x"}, {"Handler", "app.handler"}, {"Role", role}}, settings, true)
+          .has_value());
+  error = functions::applyConfiguration(
+      {{"PackageType", "Image"}, {"Runtime", "python3.11"}, {"Role", role}}, settings, true);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->type, "InvalidParameterValueException");
+  settings = nlohmann::json();
+  error = functions::applyConfiguration(
+      {{"PackageType", "Image"},
+       {"Role", role},
+       {"ImageConfig", {{"EntryPoint", {"/bin/sh"}}, {"Command", nlohmann::json::array()}}}},
+      settings, true);
+  ASSERT_FALSE(error.has_value()) << error->message;
+  EXPECT_EQ(settings["ImageConfig"]["Command"], nlohmann::json::array());
+  error = functions::applyConfiguration({{"ImageConfig", {{"EntryPoint", "/bin/sh"}}}}, settings,
+                                        false);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->type, "ValidationException");
+}
+
+TEST(Runtimes, AliasesShareABaseAndManagedOnesCarryTheirEnvironment) {
+  const auto* al2 = runtimes::findRuntime("provided.al2");
+  ASSERT_NE(al2, nullptr);
+  EXPECT_EQ(al2->base, "provided.al2023");
+  EXPECT_FALSE(al2->managed);
+  const auto* python = runtimes::findRuntime("python3.11");
+  ASSERT_NE(python, nullptr);
+  EXPECT_TRUE(python->managed);
+  EXPECT_EQ(python->environment.at("AWS_EXECUTION_ENV"), "AWS_Lambda_python3.11");
+  EXPECT_EQ(runtimes::findRuntime("python2.7"), nullptr);
+  EXPECT_EQ(runtimes::baseNames(),
+            (std::vector<std::string>{"python3.11", "nodejs20.x", "provided.al2023"}));
+}
+
+TEST(Encoding, HexRoundTripsAndRejectsGarbage) {
+  EXPECT_EQ(fromHex("00ff10Ab").value(), std::string("\x00\xff\x10\xab", 4));
+  EXPECT_EQ(toHex(fromHex("deadbeef").value()), "deadbeef");
+  EXPECT_FALSE(fromHex("abc").has_value());
+  EXPECT_FALSE(fromHex("zz").has_value());
 }
 
 TEST(Validation, MaximaAreEnforcedWithAwsNames) {

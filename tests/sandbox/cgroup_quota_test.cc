@@ -18,6 +18,17 @@ TEST(CpuQuota, FollowsMemoryAtLambdaRatio) {
   EXPECT_EQ(cpuQuotaFor(withMemory(1769), 8).period_us, 100'000u);
 }
 
+TEST(CpuQuota, InitBoostIsAFloorInCpus) {
+  Resources boosted = withMemory(128);
+  boosted.min_vcpus = 1.0;
+  EXPECT_EQ(cpuQuotaFor(boosted, 8).quota_us, 100'000u);
+  boosted.memory_mb = 3538;  // above the boost: the memory's share
+  EXPECT_EQ(cpuQuotaFor(boosted, 8).quota_us, 200'000u);
+  boosted.memory_mb = 128;
+  boosted.min_vcpus = 4.0;  // never above the host's cores
+  EXPECT_EQ(cpuQuotaFor(boosted, 2).quota_us, 200'000u);
+}
+
 TEST(CpuQuota, NeverAboveHostCores) {
   EXPECT_EQ(cpuQuotaFor(withMemory(10240), 2).quota_us, 200'000u);
   EXPECT_EQ(cpuQuotaFor(withMemory(10240), 8).quota_us, 578'858u);
