@@ -14,6 +14,18 @@ namespace wick::functions {
 
 namespace fs = std::filesystem;
 
+namespace {
+// Bytes of the regular files under `tree` (what unpacking it wrote).
+int64_t treeBytes(const std::string& tree) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(tree, ec), end; !ec && it != end; it.increment(ec))
+    if (it->symlink_status(ec).type() == fs::file_type::regular)
+      bytes += static_cast<int64_t>(it->file_size(ec));
+  return bytes;
+}
+}  // namespace
+
 Status CodeStore::prepare() const {
   std::error_code ec;
   fs::create_directories(root_ + "/zips", ec);
@@ -64,6 +76,9 @@ Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
       if (error != EEXIST && error != ENOTEMPTY)
         return Error("rename " + staging + " to " + tree, error);
     }
+  } else {
+    // Unpacked by an earlier put (another function or layer): it weighs as much.
+    code.unpacked_size = treeBytes(tree);
   }
   const std::string zip = zipPath(code.sha256_hex);
   if (::access(zip.c_str(), F_OK) != 0) {

@@ -14,7 +14,7 @@ struct StoredCode {
   std::string sha256_hex;
   std::string sha256_base64;  // Lambda's CodeSha256
   int64_t size = 0;           // zipped bytes (CodeSize)
-  int64_t unpacked_size = 0;  // bytes once unzipped (0 when unpacked by an earlier put)
+  int64_t unpacked_size = 0;  // bytes once unzipped
 };
 
 class CodeStore {

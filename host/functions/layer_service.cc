@@ -318,9 +318,11 @@ std::variant<json, AwsError> LayerService::resolve(const json& arns) {
     if (!*layer || (*layer)->deleted)
       return api::invalidParameter("Layer version " + arn + " does not exist.");
     for (const auto& earlier : resolved)
-      if (earlier["Arn"] == arn)
-        return api::invalidParameter("Two different versions of the same layer are not allowed: " +
-                                     arn);
+      if (parseLayerVersionArn(earlier["Arn"].get<std::string>())->name == parsed->name)
+        return api::invalidParameter(
+            "Two different versions of the same layer are not allowed to be referenced in the "
+            "same function. " +
+            earlier["Arn"].get<std::string>() + " and " + arn + " are versions of the same layer.");
     resolved.push_back({{"Arn", arn},
                         {"Sha256", (*layer)->code_sha256},
                         {"CodeSize", (*layer)->code_size},

@@ -71,6 +71,19 @@ std::string secondsText(std::chrono::milliseconds duration) {
   return text;
 }
 
+// The agent's own init errors read "Error: ..."; Lambda's name the request
+// they failed: "RequestId: <id> Error: ...". A runtime's /init/error body
+// stays as the runtime wrote it.
+std::string withRequestId(const std::string& payload, const std::string& request_id) {
+  nlohmann::json body = nlohmann::json::parse(payload, nullptr, false);
+  if (!body.is_object() || !body.value("errorMessage", nlohmann::json()).is_string())
+    return payload;
+  const std::string message = body["errorMessage"].get<std::string>();
+  if (!message.starts_with("Error: ")) return payload;
+  body["errorMessage"] = "RequestId: " + request_id + " " + message;
+  return body.dump();
+}
+
 std::string platformError(const std::string& type, const std::string& message) {
   nlohmann::json body = {{"errorType", type}, {"errorMessage", message}};
   return body.dump();
@@ -127,7 +140,8 @@ asio::awaitable<AgentEvent> Environment::nextEvent() {
   co_return co_await channel_->next();
 }
 
-asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds timeout) {
+asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds timeout,
+                                                       const std::string& request_id) {
   InvokeOutcome outcome;
   auto executor = co_await asio::this_coro::executor;
   auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
@@ -160,7 +174,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kInitFailed;
       outcome.error_type = failure->error_type;
-      outcome.payload = failure->payload;
+      outcome.payload = withRequestId(failure->payload, request_id);
       co_return outcome;
     }
     if (auto* exit = std::get_if<RuntimeExit>(&event)) {
@@ -168,9 +182,9 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kInitFailed;
       outcome.error_type = "Runtime.ExitError";
-      outcome.payload =
-          platformError("Runtime.ExitError",
-                        "RequestId:  Error: Runtime exited with error: " + exitDescription(*exit));
+      outcome.payload = platformError(
+          "Runtime.ExitError", "RequestId: " + request_id +
+                                   " Error: Runtime exited with error: " + exitDescription(*exit));
       co_return outcome;
     }
     if (std::holds_alternative<ChannelClosed>(event)) {

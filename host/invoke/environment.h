@@ -74,7 +74,9 @@ class Environment {
   ~Environment();
 
   // Starts the runtime and waits for its first `next` (the end of init).
-  boost::asio::awaitable<InvokeOutcome> initialize(std::chrono::milliseconds timeout);
+  // `request_id`: the first invocation's, named by platform init errors.
+  boost::asio::awaitable<InvokeOutcome> initialize(std::chrono::milliseconds timeout,
+                                                   const std::string& request_id);
   boost::asio::awaitable<InvokeOutcome> invoke(InvokeCommand command,
                                                std::chrono::milliseconds timeout);
   // The init duration of a new environment, once (for its first REPORT line).

@@ -178,7 +178,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
                                 request_id);
       }
       environment = std::move(*created);
-      init = co_await environment->initialize(settings_.init_timeout);
+      init = co_await environment->initialize(settings_.init_timeout, request_id);
       // Init ran with at least one vCPU; the event runs with the function's share.
       if (auto ended = co_await onWorkers([&] { return environment->endInitBoost(); }); !ended)
         spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());

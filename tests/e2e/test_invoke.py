@@ -106,7 +106,9 @@ def test_missing_bootstrap_is_invalid_entrypoint(lam):
     assert response["FunctionError"] == "Unhandled"
     error = json.loads(body)
     assert error["errorType"] == "Runtime.InvalidEntrypoint"
-    assert "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]" in error["errorMessage"]
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert error["errorMessage"] == (f"RequestId: {request_id} Error: Couldn't find valid "
+                                     "bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
 
 
 def test_payload_must_be_json_and_at_most_6mb(lam):
