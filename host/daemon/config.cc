@@ -53,6 +53,7 @@ DaemonConfig defaultConfig() {
   config.set_account_id("000000000000");
   config.set_io_threads(2);
   config.set_worker_threads(2);
+  config.set_max_image_bytes(10ull << 30);
   return config;
 }
 

@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
   // Images that functions (and their versions) run stay, with their layers.
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); },
-      images::ImportOptions{}.max_image_bytes);
+      config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
   http::Server server(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
