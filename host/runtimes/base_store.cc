@@ -105,14 +105,19 @@ Status BaseStore::prepare() {
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) return Error("create " + root_ + ": " + ec.message(), ec.value());
-  // Unfinished builds of a crashed run never become bases.
+  // Unfinished builds of a crashed run never become bases. The cache may be
+  // shared with other daemons: only builds nobody touched for a while go.
+  const auto stale = fs::file_time_type::clock::now() - std::chrono::minutes(30);
   for (const auto& base : baseNames()) {
     const std::string dir = root_ + "/" + base;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-      if (it->path().filename().string().find(".tmp-") != std::string::npos) {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code time_ec;
+      if (it->path().filename().string().find(".tmp-") != std::string::npos &&
+          it->last_write_time(time_ec) < stale && !time_ec) {
         std::error_code rm_ec;
         fs::remove_all(it->path(), rm_ec);
       }
+    }
   }
   return {};
 }
@@ -216,10 +221,12 @@ void BaseStore::runBuild(std::string base, std::string hash) {
     else if (*code != 0)
       failure = "building the " + base + " base failed (exit " + std::to_string(*code) +
                 "): " + lastLine(log_path) + " (see " + log_path + ")";
-    else if (::rename(staging.c_str(), final_path.c_str()) != 0)
+    else if (::rename(staging.c_str(), final_path.c_str()) != 0 &&
+             // Another daemon sharing the cache finished the same recipe first.
+             !((errno == EEXIST || errno == ENOTEMPTY) && ::access(final_path.c_str(), F_OK) == 0))
       failure = "rename " + staging + " to " + final_path + ": " + std::strerror(errno);
   }
-  if (!failure.empty()) fs::remove_all(staging, ec);
+  fs::remove_all(staging, ec);  // what is left of it: a failure, or a duplicate
   const uint64_t size = failure.empty() ? treeSize(final_path) : 0;
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[base];
