@@ -186,7 +186,9 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
 
     // The event.
     logs::LogStream& log = environment->log();
-    log.beginInvocation();
+    // A new environment's tail starts with its init output (an import error's
+    // trace), as Lambda's LogResult does.
+    if (warm) log.beginInvocation();
     log.append(logs::startLine(request_id, record.version));
     outcome = init;
     if (init.kind == InvokeOutcome::Kind::kSuccess) {

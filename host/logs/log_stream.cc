@@ -66,6 +66,9 @@ void LogStream::append(std::string_view line) {
   std::string text(line);
   text += '\n';
   invocation_ += text;
+  // Only the tail is ever asked for: keep a bounded window of it.
+  constexpr size_t kKept = 64 << 10;
+  if (invocation_.size() > 2 * kKept) invocation_.erase(0, invocation_.size() - kKept);
   // Logs must never take the invoke down: a full disk loses lines, not requests.
   (void)writeAll(fd_.get(), text);
 }

@@ -339,8 +339,10 @@ def test_init_errors_fail_every_invoke(lam, runtime_daemon, runtime, handler, er
         if runtime == "python3.11":
             assert error["errorMessage"] == python_message, str(result)
             assert error["requestId"] == "", str(result)
+            # A new environment's tail starts with its init output.
+            assert f"[ERROR] {error_type}: {python_message}" in result.tail, str(result)
     if runtime == "python3.11":
-        # Init output precedes START, so it is in the function's log, not the invoke's tail.
+        # Init output precedes START in the function's log.
         log = function_log(runtime_daemon, name)
         assert log.count(f"[ERROR] {error_type}: {python_message}\r") == 2, log
 
