@@ -147,6 +147,14 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
   watchdog->arm(timeout);
 
+  if (plan_.start_failure) {
+    watchdog->disarm();
+    reusable_ = false;
+    outcome.kind = InvokeOutcome::Kind::kInitFailed;
+    outcome.error_type = plan_.start_failure->error_type;
+    outcome.payload = withRequestId(plan_.start_failure->payload, request_id);
+    co_return outcome;
+  }
   StartCommand start;
   start.argv = plan_.argv;
   start.cwd = plan_.cwd;

@@ -37,6 +37,9 @@ struct EnvironmentPlan {
   std::vector<std::string> argv;
   std::string cwd = "/var/task";
   EnvPairs base_env;  // a managed runtime's defaults or an image's ENV
+  // Known before anything starts (an image with no entrypoint): init fails
+  // with it, as Lambda reports such an image at init.
+  std::optional<InitFailure> start_failure;
   std::string execution_env;
   std::string region;
   std::string logs_root;

@@ -93,14 +93,18 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::planImage(
   if (image_config.contains("WorkingDirectory"))
     override_config.working_directory = image_config["WorkingDirectory"].get<std::string>();
   auto run = images::resolveRunConfig(image->config, override_config);
-  // An image that cannot start: the agent reports it, as Lambda does, at init.
+  // An image that cannot start fails at init, as on Lambda.
   if (run) {
     plan.argv = run->argv;
     plan.cwd = run->cwd.empty() ? "/" : run->cwd;
     plan.base_env = run->env;
   } else {
-    plan.argv = {"/.wick-invalid-entrypoint"};
-    plan.cwd = "/";
+    const std::string type =
+        run.error().errNo() == EINVAL ? "Runtime.InvalidWorkingDir" : "Runtime.InvalidEntrypoint";
+    plan.start_failure = InitFailure{
+        type,
+        nlohmann::json{{"errorType", type}, {"errorMessage", "Error: " + run.error().message()}}
+            .dump()};
   }
   plan.execution_env = "AWS_Lambda_Image";
   return plan;

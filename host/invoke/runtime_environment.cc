@@ -41,6 +41,8 @@ std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
       {"LAMBDA_RUNTIME_DIR", "/var/runtime"},
   };
   if (!identity.execution_env.empty()) reserved["AWS_EXECUTION_ENV"] = identity.execution_env;
+  // Images have no handler unless one was given.
+  if (reserved["_HANDLER"].empty()) reserved.erase("_HANDLER");
   for (const auto& [key, value] : reserved)
     env[key] = value;
   std::vector<std::string> entries;

@@ -241,6 +241,8 @@ def test_missing_entrypoint_or_working_dir(daemon, lam, images):
     create_image_function(lam, "no-entry", "noentry:1")
     error = init_error(lam, "no-entry")
     assert error["errorType"] == "Runtime.InvalidEntrypoint", error
+    assert "no entrypoint" in error["errorMessage"] and \
+        error["errorMessage"].startswith("RequestId: "), error
 
     create_image_function(lam, "bad-entry", "fn:1",
                           ImageConfig={"EntryPoint": ["/no/such/bootstrap"]})
@@ -261,10 +263,6 @@ def test_missing_entrypoint_or_working_dir(daemon, lam, images):
     assert (seen["argv"], seen["cwd"]) == (["/bin/sh", "/rt/bootstrap"], "/")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="wickd bug: a relative WorkingDirectory fails init as "
-                   "Runtime.InvalidEntrypoint (fork/exec /.wick-invalid-entrypoint), not "
-                   "Runtime.InvalidWorkingDir (environment_planner.cc planImage)")
 def test_relative_working_dir_is_invalid_working_dir(daemon, lam, images):
     import_image(daemon, images, "fn", "fn:1")
     create_image_function(lam, "rel-dir", "fn:1", ImageConfig={"WorkingDirectory": "srv"})
