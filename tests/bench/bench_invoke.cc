@@ -1,9 +1,13 @@
 // Invoke latency and throughput against a running wickd: cold starts (a new
 // environment per invoke, forced by updating the function in between), warm
 // invokes (one client, keep-alive), and warm throughput with N clients.
-// Usage: bench_invoke [--cold N] [--no-throughput] [--init-duration] [--floor-dir DIR]
-//                     ENDPOINT FUNCTION [WARM_RUNS] [SECONDS] [-- FLOOR COMMAND...]
+// Usage: bench_invoke [--cold N] [--gap-ms MS] [--no-throughput] [--init-duration]
+//                     [--floor-dir DIR] ENDPOINT FUNCTION [WARM_RUNS] [SECONDS] [-- FLOOR...]
 //   --cold N           cold samples (default 30)
+//   --gap-ms MS        idle time before each cold sample (default 0: back to back), so that
+//                      every runtime's samples follow the same quiet spell, as a sporadic cold
+//                      start does (on cgroup v1 a sandbox made after a quiet spell waits for
+//                      an RCU grace period to join its cgroup; see the sandbox benchmark)
 //   --no-throughput    skip the 1/8/64-client throughput levels
 //   --init-duration    ask for the log tail of each cold invoke (X-Amz-Log-Type: Tail) and
 //                      summarise its REPORT line's Init Duration; a sample without one was
@@ -145,6 +149,7 @@ void check(const Reply& reply, const char* what) {
 
 int main(int argc, char** argv) {
   int cold_runs = 30;
+  int gap_ms = 0;
   bool throughput = true, want_init = false;
   std::string floor_dir;
   std::vector<std::string> positional;
@@ -153,6 +158,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--cold" && i + 1 < argc) {
       cold_runs = std::atoi(argv[++i]);
+    } else if (arg == "--gap-ms" && i + 1 < argc) {
+      gap_ms = std::atoi(argv[++i]);
     } else if (arg == "--no-throughput") {
       throughput = false;
     } else if (arg == "--init-duration") {
@@ -168,7 +175,7 @@ int main(int argc, char** argv) {
   }
   if (positional.size() < 2 || cold_runs < 1) {
     std::fprintf(stderr,
-                 "usage: bench_invoke [--cold N] [--no-throughput] [--init-duration] "
+                 "usage: bench_invoke [--cold N] [--gap-ms MS] [--no-throughput] [--init-duration] "
                  "[--floor-dir DIR] ENDPOINT(host:port) FUNCTION [WARM_RUNS] [SECONDS] "
                  "[-- FLOOR COMMAND...]\n");
     return 2;
@@ -192,6 +199,7 @@ int main(int argc, char** argv) {
   std::vector<double> cold, init, floor;
   for (int i = 0; i < cold_runs; ++i) {
     if (!floor_command.empty()) floor.push_back(timeCommand(floor_command, floor_dir));
+    std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
     const Reply updated = client.send(http::verb::put, configuration,
                                       "{\"Description\":\"cold " + std::to_string(i) + "\"}");
     if (updated.status != 200)
