@@ -151,8 +151,7 @@ int main(int argc, char** argv) {
                             workers, invoker.get());
   // Images that functions (and their versions) run stay, with their layers.
   api::ImageApi image_api(
-      *image_store, [&service] { return service.imageReferences(); },
-      config.max_image_bytes());
+      *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
   http::Server server(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
