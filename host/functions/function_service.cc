@@ -6,6 +6,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/functions/request.h"
 #include "host/functions/validation.h"
 #include "host/runtimes/catalog.h"
 
@@ -29,32 +30,11 @@ bool isImage(const FunctionRecord& record) {
   return record.settings.value("PackageType", "Zip") == "Image";
 }
 
-std::variant<json, AwsError> parseJsonBody(const std::string& body) {
-  if (body.empty()) return json::object();
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return api::invalidRequestContent("Could not parse request body into json");
-  return parsed;
-}
-
 Reply ok(json body, int status = 200) {
   return Reply{status, std::move(body)};
 }
 Reply noContent() {
   return Reply{204, std::nullopt};
-}
-
-AwsError internal(const Error& error) {
-  return api::serviceError(error.message());
-}
-
-// Optimistic locking: a RevisionId in the request must be the current one.
-std::optional<AwsError> checkRevision(const json& request, const FunctionRecord& record) {
-  if (!request.contains("RevisionId") || request["RevisionId"] == record.revision_id)
-    return std::nullopt;
-  return api::preconditionFailed(
-      "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-      "GetAlias API to retrieve the latest Revision Id");
 }
 
 // The update is applied before we answer; the reply shows the transition
@@ -135,7 +115,7 @@ std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& 
         "The derived qualifier from the function name does not match the "
         "specified qualifier.");
   auto record = registry_.get(parsed->name);
-  if (!record) return internal(record.error());
+  if (!record) return internalError(record.error());
   auto not_found = [&] {
     return api::resourceNotFound("Function not found: " +
                                  functionArn(settings_.scope, parsed->name, effective));
@@ -145,14 +125,14 @@ std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& 
   std::string version = effective;
   if (effective.find_first_not_of("0123456789") != std::string::npos) {
     auto alias = registry_.alias(parsed->name, effective);
-    if (!alias) return internal(alias.error());
+    if (!alias) return internalError(alias.error());
     if (!*alias) return not_found();
     version = (*alias)->function_version;
     if (version == "$LATEST") return std::move(**record);
   }
   if (version.size() > 15) return not_found();
   auto published = registry_.version(parsed->name, std::stoll(version));
-  if (!published) return internal(published.error());
+  if (!published) return internalError(published.error());
   if (!*published) return not_found();
   // Reserved concurrency and tags belong to the function, not to a version.
   (*published)->record.reserved_concurrency = (**record).reserved_concurrency;
@@ -185,7 +165,7 @@ std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
     // Every rejection of the archive itself is the caller's: name what was wrong.
     if (error.errNo() == EPERM || error.errNo() == EINVAL || error.errNo() == E2BIG)
       return api::invalidParameter("Could not unzip uploaded file. " + error.message());
-    return internal(error);
+    return internalError(error);
   }
   return std::move(*stored);
 }
@@ -294,13 +274,13 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
   if (!effective.empty() && effective.find_first_not_of("0123456789") != std::string::npos &&
       effective != "$LATEST") {
     auto alias = registry_.alias(name, effective);
-    if (!alias) return internal(alias.error());
+    if (!alias) return internalError(alias.error());
     const json weights = *alias
                              ? (*alias)->routing.value("AdditionalVersionWeights", json::object())
                              : json::object();
     for (const auto& [version, weight] : weights.items()) {
       auto other = registry_.version(name, std::stoll(version));
-      if (!other) return internal(other.error());
+      if (!other) return internalError(other.error());
       if (!*other) continue;
       (*other)->record.reserved_concurrency = resolved.record->reserved_concurrency;
       resolved.additional = std::make_shared<const FunctionRecord>(std::move((*other)->record));
@@ -308,7 +288,7 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
     }
   }
   auto reserved = registry_.reservedConcurrencyExcept("");
-  if (!reserved) return internal(reserved.error());
+  if (!reserved) return internalError(reserved.error());
   resolved.reserved_total = *reserved;
   std::lock_guard lock(cache_mutex_);
   // Cache only if no mutation happened since we started reading: a stale
@@ -338,7 +318,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
 
   std::lock_guard lock(mutex_);
   auto existing = registry_.get(record.name);
-  if (!existing) return internal(existing.error());
+  if (!existing) return internalError(existing.error());
   if (*existing) return api::resourceConflict("Function already exist: " + record.name);
   if (auto error = applyLayers(request, record)) return *error;
   if (isImage(record)) {
@@ -359,7 +339,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
   record.last_modified = lastModifiedNow();
   if (request.contains("Tags") && request["Tags"].is_object()) record.tags = request["Tags"];
   auto inserted = registry_.insert(record);
-  if (!inserted) return internal(inserted.error());
+  if (!inserted) return internalError(inserted.error());
   invalidate(record.name);
   if (!*inserted) return api::resourceConflict("Function already exist: " + record.name);
   // Publish: version 1 too, and the reply is the version's.
@@ -407,16 +387,11 @@ Outcome FunctionService::getFunctionConfiguration(const std::string& function_na
 }
 
 Outcome FunctionService::listFunctions(const std::string& marker, const std::string& max_items) {
-  int64_t limit = 50;
-  if (!max_items.empty()) {
-    char* end = nullptr;
-    limit = std::strtoll(max_items.c_str(), &end, 10);
-    if (*end != '\0' || limit < 1 || limit > 10000)
-      return api::validationError(max_items, "maxItems",
-                                  "Member must have value between 1 and 10000");
-  }
+  auto parsed_limit = parseMaxItems(max_items, 10000);
+  if (auto* error = std::get_if<AwsError>(&parsed_limit)) return *error;
+  const int64_t limit = std::get<int64_t>(parsed_limit);
   auto records = registry_.list(marker, limit + 1);
-  if (!records) return internal(records.error());
+  if (!records) return internalError(records.error());
   json functions = json::array();
   for (size_t i = 0; i < records->size() && static_cast<int64_t>(i) < limit; ++i) {
     json config = configuration((*records)[i]);
@@ -452,12 +427,12 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
     auto version = effective.size() <= 15 ? registry_.version(record.name, std::stoll(effective))
                                           : Result<std::optional<registry::VersionRecord>>(
                                                 std::optional<registry::VersionRecord>());
-    if (!version) return internal(version.error());
+    if (!version) return internalError(version.error());
     if (!*version)
       return api::resourceNotFound("Function not found: " +
                                    functionArn(settings_.scope, record.name, effective));
     auto aliases = registry_.aliases(record.name);
-    if (!aliases) return internal(aliases.error());
+    if (!aliases) return internalError(aliases.error());
     std::string users;
     for (const auto& alias : *aliases)
       if (alias.function_version == effective ||
@@ -467,17 +442,17 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
       return api::resourceConflict(
           "Unable to delete version because the following aliases reference it: [" + users + "]");
     auto removed = registry_.removeVersion(record.name, (*version)->number);
-    if (!removed) return internal(removed.error());
+    if (!removed) return internalError(removed.error());
     invalidate(record.name);
     release((*version)->record);
     return noContent();
   }
   auto versions = registry_.versions(record.name);
-  if (!versions) return internal(versions.error());
+  if (!versions) return internalError(versions.error());
   if (auto removed = registry_.removeVersionsAndAliases(record.name); !removed)
-    return internal(removed.error());
+    return internalError(removed.error());
   auto removed = registry_.remove(record.name);
-  if (!removed) return internal(removed.error());
+  if (!removed) return internalError(removed.error());
   invalidate(record.name);
   release(record);
   for (const auto& version : *versions)
@@ -494,7 +469,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
-  if (auto stale = checkRevision(request, record)) return *stale;
+  if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
   if (request.contains("Architectures")) {
     json probe = record.settings;
     if (auto error =
@@ -530,7 +505,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
     updated.settings["Architectures"] = request["Architectures"];
   updated.revision_id = newUuid();
   updated.last_modified = lastModifiedNow();
-  if (auto saved = registry_.update(updated); !saved) return internal(saved.error());
+  if (auto saved = registry_.update(updated); !saved) return internalError(saved.error());
   invalidate(updated.name);
   if (!isImage(record) && record.code_sha256 != updated.code_sha256)
     releaseCode(record.code_sha256);
@@ -551,14 +526,14 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
-  if (auto stale = checkRevision(request, record)) return *stale;
+  if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
   if (auto error = applyConfiguration(request, record.settings, false)) return *error;
   const json previous_layers = record.internal.value("Layers", json::array());
   if (auto error = applyLayers(request, record)) return *error;
   if (auto error = checkTotalSize(record)) return *error;
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
   invalidate(record.name);
   if (request.contains("Layers")) layers_.release(previous_layers);
   return ok(updateInProgress(configuration(record)));
@@ -581,14 +556,14 @@ Outcome FunctionService::putFunctionConcurrency(const std::string& function_name
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   auto others = registry_.reservedConcurrencyExcept(record.name);
-  if (!others) return internal(others.error());
+  if (!others) return internalError(others.error());
   if (settings_.account_concurrency - *others - reserved < settings_.min_unreserved_concurrency)
     return api::invalidParameter(
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [" +
         std::to_string(settings_.min_unreserved_concurrency) + "].");
   record.reserved_concurrency = reserved;
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
   invalidate(record.name);
   return ok({{"ReservedConcurrentExecutions", reserved}});
 }
@@ -607,7 +582,7 @@ Outcome FunctionService::deleteFunctionConcurrency(const std::string& function_n
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   record.reserved_concurrency.reset();
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
   invalidate(record.name);
   return noContent();
 }
@@ -616,9 +591,9 @@ Outcome FunctionService::getAccountSettings() {
   auto reserved = registry_.reservedConcurrencyExcept("");
   auto count = registry_.count();
   auto code_size = registry_.totalCodeSize();
-  if (!reserved) return internal(reserved.error());
-  if (!count) return internal(count.error());
-  if (!code_size) return internal(code_size.error());
+  if (!reserved) return internalError(reserved.error());
+  if (!count) return internalError(count.error());
+  if (!code_size) return internalError(code_size.error());
   return ok({{"AccountLimit",
               {{"TotalCodeSize", 80530636800LL},
                {"CodeSizeUnzipped", static_cast<int64_t>(settings_.max_unzipped_bytes)},
@@ -643,7 +618,7 @@ Outcome FunctionService::tagResource(const std::string& arn, const std::string& 
     record.tags[key] = value;
   }
   if (record.tags.size() > 50) return api::invalidParameter("A function can have at most 50 tags");
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
   invalidate(record.name);
   return noContent();
 }
@@ -662,7 +637,7 @@ Outcome FunctionService::untagResource(const std::string& arn,
   FunctionRecord record = std::get<FunctionRecord>(found);
   for (const auto& key : keys)
     record.tags.erase(key);
-  if (auto updated = registry_.update(record); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
   invalidate(record.name);
   return noContent();
 }

@@ -6,6 +6,7 @@
 
 #include "common/ids.h"
 #include "host/functions/function_service.h"
+#include "host/functions/request.h"
 
 namespace wick::functions {
 
@@ -15,18 +16,6 @@ using registry::AliasRecord;
 using registry::FunctionRecord;
 
 namespace {
-
-std::variant<json, AwsError> parseBody(const std::string& body) {
-  if (body.empty()) return json::object();
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return api::invalidRequestContent("Could not parse request body into json");
-  return parsed;
-}
-
-AwsError internal(const Error& error) {
-  return api::serviceError(error.message());
-}
 
 // What makes two snapshots the same version: code and configuration.
 json versionContent(const FunctionRecord& record) {
@@ -46,13 +35,6 @@ bool validAliasName(const std::string& name) {
 bool isVersionNumber(const std::string& text) {
   return !text.empty() && text.size() <= 15 &&
          text.find_first_not_of("0123456789") == std::string::npos;
-}
-
-std::variant<int64_t, AwsError> parseMaxItems(const std::string& text) {
-  if (text.empty()) return int64_t{50};
-  if (!isVersionNumber(text) || std::stoll(text) < 1 || std::stoll(text) > 10000)
-    return api::validationError(text, "maxItems", "Member must have value between 1 and 10000");
-  return std::stoll(text);
 }
 
 }  // namespace
@@ -75,7 +57,7 @@ json FunctionService::aliasDocument(const AliasRecord& alias) const {
 std::variant<FunctionRecord, AwsError> FunctionService::publish(FunctionRecord& latest,
                                                                 const std::string& description) {
   auto versions = registry_.versions(latest.name);
-  if (!versions) return internal(versions.error());
+  if (!versions) return internalError(versions.error());
   // Nothing changed since the last version: that version is the answer.
   if (!versions->empty() && versionContent(versions->back().record) == versionContent(latest))
     return versions->back().record;
@@ -92,25 +74,22 @@ std::variant<FunctionRecord, AwsError> FunctionService::publish(FunctionRecord& 
   version.record.tags = json::object();
   if (!description.empty()) version.record.settings["Description"] = description;
   if (auto inserted = registry_.insertVersion(version); !inserted)
-    return internal(inserted.error());
+    return internalError(inserted.error());
   latest.internal["LastVersion"] = version.number;
-  if (auto updated = registry_.update(latest); !updated) return internal(updated.error());
+  if (auto updated = registry_.update(latest); !updated) return internalError(updated.error());
   invalidate(latest.name);
   return version.record;
 }
 
 Outcome FunctionService::publishVersion(const std::string& function_name, const std::string& body) {
-  auto parsed = parseBody(body);
+  auto parsed = parseJsonBody(body);
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   std::lock_guard lock(mutex_);
   auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord latest = std::get<FunctionRecord>(found);
-  if (request.contains("RevisionId") && request["RevisionId"] != latest.revision_id)
-    return api::preconditionFailed(
-        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-        "GetAlias API to retrieve the latest Revision Id");
+  if (auto stale = checkRevisionId(request, latest.revision_id)) return *stale;
   if (request.contains("CodeSha256")) {
     const json current = configuration(latest)["CodeSha256"];
     if (request["CodeSha256"] != current)
@@ -132,13 +111,13 @@ Outcome FunctionService::publishVersion(const std::string& function_name, const 
 Outcome FunctionService::listVersionsByFunction(const std::string& function_name,
                                                 const std::string& marker,
                                                 const std::string& max_items) {
-  auto limit = parseMaxItems(max_items);
+  auto limit = parseMaxItems(max_items, 10000);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const FunctionRecord& latest = std::get<FunctionRecord>(found);
   auto versions = registry_.versions(latest.name);
-  if (!versions) return internal(versions.error());
+  if (!versions) return internalError(versions.error());
   // $LATEST first, then by number; the marker is the last version listed.
   std::vector<json> all;
   json latest_config = configuration(latest);
@@ -190,7 +169,7 @@ std::variant<json, AwsError> checkRouting(const json& routing, const std::string
       return api::invalidParameter("Invalid function version " + version +
                                    ". The additional version must differ from the primary one.");
     auto exists = registry.version(function, std::stoll(version));
-    if (!exists) return internal(exists.error());
+    if (!exists) return internalError(exists.error());
     if (!*exists) return api::resourceNotFound("Function not found: " + function + ":" + version);
   }
   if (weights.empty()) return json::object();
@@ -200,7 +179,7 @@ std::variant<json, AwsError> checkRouting(const json& routing, const std::string
 }  // namespace
 
 Outcome FunctionService::createAlias(const std::string& function_name, const std::string& body) {
-  auto parsed = parseBody(body);
+  auto parsed = parseJsonBody(body);
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   const json name = request.value("Name", json());
@@ -224,7 +203,7 @@ Outcome FunctionService::createAlias(const std::string& function_name, const std
   const std::string function = std::get<FunctionRecord>(found).name;
   if (version != "$LATEST") {
     auto exists = registry_.version(function, std::stoll(version.get<std::string>()));
-    if (!exists) return internal(exists.error());
+    if (!exists) return internalError(exists.error());
     if (!*exists)
       return api::resourceNotFound("Function not found: " +
                                    functionArn(settings_.scope, function, version));
@@ -239,7 +218,7 @@ Outcome FunctionService::createAlias(const std::string& function_name, const std
                     std::get<json>(routing),
                     newUuid()};
   auto inserted = registry_.insertAlias(alias);
-  if (!inserted) return internal(inserted.error());
+  if (!inserted) return internalError(inserted.error());
   if (!*inserted)
     return api::resourceConflict("Alias already exists: " + aliasArn(function, alias.name));
   invalidate(function);
@@ -251,14 +230,14 @@ Outcome FunctionService::getAlias(const std::string& function_name, const std::s
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const std::string function = std::get<FunctionRecord>(found).name;
   auto alias = registry_.alias(function, name);
-  if (!alias) return internal(alias.error());
+  if (!alias) return internalError(alias.error());
   if (!*alias) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
   return Reply{200, aliasDocument(**alias)};
 }
 
 Outcome FunctionService::updateAlias(const std::string& function_name, const std::string& name,
                                      const std::string& body) {
-  auto parsed = parseBody(body);
+  auto parsed = parseJsonBody(body);
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   std::lock_guard lock(mutex_);
@@ -266,14 +245,11 @@ Outcome FunctionService::updateAlias(const std::string& function_name, const std
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const std::string function = std::get<FunctionRecord>(found).name;
   auto existing = registry_.alias(function, name);
-  if (!existing) return internal(existing.error());
+  if (!existing) return internalError(existing.error());
   if (!*existing)
     return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
   AliasRecord alias = **existing;
-  if (request.contains("RevisionId") && request["RevisionId"] != alias.revision_id)
-    return api::preconditionFailed(
-        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-        "GetAlias API to retrieve the latest Revision Id");
+  if (auto stale = checkRevisionId(request, alias.revision_id)) return *stale;
   if (request.contains("FunctionVersion")) {
     const json& version = request["FunctionVersion"];
     if (!version.is_string() ||
@@ -283,7 +259,7 @@ Outcome FunctionService::updateAlias(const std::string& function_name, const std
                                   "(\\$LATEST|[0-9]+)");
     if (version != "$LATEST") {
       auto exists = registry_.version(function, std::stoll(version.get<std::string>()));
-      if (!exists) return internal(exists.error());
+      if (!exists) return internalError(exists.error());
       if (!*exists)
         return api::resourceNotFound("Function not found: " +
                                      functionArn(settings_.scope, function, version));
@@ -302,7 +278,7 @@ Outcome FunctionService::updateAlias(const std::string& function_name, const std
   if (auto* error = std::get_if<AwsError>(&routing)) return *error;
   alias.routing = std::get<json>(routing);
   alias.revision_id = newUuid();
-  if (auto updated = registry_.updateAlias(alias); !updated) return internal(updated.error());
+  if (auto updated = registry_.updateAlias(alias); !updated) return internalError(updated.error());
   invalidate(function);
   return Reply{200, aliasDocument(alias)};
 }
@@ -313,7 +289,7 @@ Outcome FunctionService::deleteAlias(const std::string& function_name, const std
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const std::string function = std::get<FunctionRecord>(found).name;
   auto removed = registry_.removeAlias(function, name);
-  if (!removed) return internal(removed.error());
+  if (!removed) return internalError(removed.error());
   if (!*removed) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
   invalidate(function);
   return Reply{204, std::nullopt};
@@ -322,12 +298,12 @@ Outcome FunctionService::deleteAlias(const std::string& function_name, const std
 Outcome FunctionService::listAliases(const std::string& function_name,
                                      const std::string& function_version, const std::string& marker,
                                      const std::string& max_items) {
-  auto limit = parseMaxItems(max_items);
+  auto limit = parseMaxItems(max_items, 10000);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto found = find(function_name, "$LATEST");
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   auto aliases = registry_.aliases(std::get<FunctionRecord>(found).name);  // by name
-  if (!aliases) return internal(aliases.error());
+  if (!aliases) return internalError(aliases.error());
   json list = json::array();
   std::optional<std::string> next_marker;
   for (const auto& alias : *aliases) {

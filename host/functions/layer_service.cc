@@ -5,6 +5,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/functions/request.h"
 #include "host/runtimes/catalog.h"
 
 namespace wick::functions {
@@ -51,14 +52,6 @@ std::optional<int64_t> parseVersionNumber(const std::string& text) {
   return std::stoll(text);
 }
 
-std::variant<json, AwsError> parseBody(const std::string& body) {
-  if (body.empty()) return json::object();
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return api::invalidRequestContent("Could not parse request body into json");
-  return parsed;
-}
-
 std::optional<AwsError> checkStringList(const json& request, const char* key, const char* field,
                                         size_t max, const std::vector<std::string>& allowed) {
   if (!request.contains(key)) return std::nullopt;
@@ -82,14 +75,6 @@ std::optional<AwsError> checkStringList(const json& request, const char* key, co
     }
   }
   return std::nullopt;
-}
-
-std::variant<int64_t, AwsError> parseMaxItems(const std::string& text) {
-  if (text.empty()) return int64_t{50};
-  auto number = parseVersionNumber(text);
-  if (!number || *number < 1 || *number > 50)
-    return api::validationError(text, "maxItems", "Member must have value between 1 and 50");
-  return *number;
 }
 
 bool matchesFilters(const LayerVersionRecord& layer, const std::string& runtime,
@@ -134,7 +119,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
         "Member must satisfy regular expression pattern: "
         "(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)"
         "|[a-zA-Z0-9-_]+");
-  auto parsed = parseBody(body);
+  auto parsed = parseJsonBody(body);
   if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
   const json& request = std::get<json>(parsed);
   if (!request.contains("Content") || !request["Content"].is_object())
@@ -230,7 +215,7 @@ Outcome LayerService::getLayerVersionByArn(const std::string& arn) {
 
 Outcome LayerService::listLayers(const std::string& runtime, const std::string& architecture,
                                  const std::string& marker, const std::string& max_items) {
-  auto limit = parseMaxItems(max_items);
+  auto limit = parseMaxItems(max_items, 50);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto all = registry_.allLayerVersions();  // by name, newest first
   if (!all) return api::serviceError(all.error().message());
@@ -261,7 +246,7 @@ Outcome LayerService::listLayerVersions(const std::string& layer_name, const std
   if (!name)
     return api::validationError(layer_name, "layerName",
                                 "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
-  auto limit = parseMaxItems(max_items);
+  auto limit = parseMaxItems(max_items, 50);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto versions = registry_.layerVersions(*name);  // newest first
   if (!versions) return api::serviceError(versions.error().message());

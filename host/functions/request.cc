@@ -1,0 +1,35 @@
+#include "host/functions/request.h"
+
+namespace wick::functions {
+
+std::variant<nlohmann::json, api::AwsError> parseJsonBody(const std::string& body) {
+  if (body.empty()) return nlohmann::json::object();
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return api::invalidRequestContent("Could not parse request body into json");
+  return parsed;
+}
+
+std::variant<int64_t, api::AwsError> parseMaxItems(const std::string& text, int64_t max) {
+  if (text.empty()) return int64_t{50};
+  const bool digits = text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+  const int64_t number = digits ? std::stoll(text) : 0;
+  if (number < 1 || number > max)
+    return api::validationError(text, "maxItems",
+                                "Member must have value between 1 and " + std::to_string(max));
+  return number;
+}
+
+std::optional<api::AwsError> checkRevisionId(const nlohmann::json& request,
+                                             const std::string& current) {
+  if (!request.contains("RevisionId") || request["RevisionId"] == current) return std::nullopt;
+  return api::preconditionFailed(
+      "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
+      "GetAlias API to retrieve the latest Revision Id");
+}
+
+api::AwsError internalError(const Error& error) {
+  return api::serviceError(error.message());
+}
+
+}  // namespace wick::functions
