@@ -210,6 +210,7 @@ Outcome LayerService::getLayerVersionByArn(const std::string& arn) {
                                 "Member must satisfy regular expression pattern: "
                                 "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:"
                                 "[a-zA-Z0-9-_]+:[0-9]+");
+  if (arn != layerArn(parsed->name) + ":" + std::to_string(parsed->version)) return notFound();
   return getLayerVersion(parsed->name, std::to_string(parsed->version));
 }
 
@@ -293,6 +294,9 @@ std::variant<json, AwsError> LayerService::resolve(const json& arns) {
   for (const auto& item : arns) {
     const std::string arn = item.is_string() ? item.get<std::string>() : item.dump();
     auto parsed = parseLayerVersionArn(arn);
+    // Another region's or account's layer is not ours to give.
+    if (parsed && arn != layerArn(parsed->name) + ":" + std::to_string(parsed->version))
+      return api::invalidParameter("Layer version " + arn + " does not exist.");
     if (!parsed)
       return api::validationError(arn, "layers",
                                   "Member must satisfy constraint: [Member must satisfy regular "

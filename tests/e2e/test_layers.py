@@ -219,6 +219,11 @@ def test_invalid_layer_requests_are_rejected(lam):
     for bad, expected_code, expected in [
             (LAYER_ARN + "layer0:99", "InvalidParameterValueException", "layer0:99"),
             (LAYER_ARN + "nosuchlayer:1", "InvalidParameterValueException", "nosuchlayer:1"),
+            # layer0:1 exists here, but not in another account or region.
+            (LAYER_ARN.replace("000000000000", "999999999999") + "layer0:1",
+             "InvalidParameterValueException", "999999999999"),
+            (LAYER_ARN.replace("us-east-1", "eu-west-1") + "layer0:1",
+             "InvalidParameterValueException", "eu-west-1"),
             ("arn:aws:lambda:us-east-1:1:layer:x:1", "ValidationException", "layers")]:
         with pytest.raises(lam.exceptions.ClientError) as excinfo:
             shell_function(lam, "unknown", b"", layers=[bad])
