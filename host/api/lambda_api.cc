@@ -113,7 +113,8 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
       co_return co_await onWorkers([&] { return service.createFunction(body); });
     if (method == verb::get)
       co_return co_await onWorkers([&] {
-        return service.listFunctions(request.queryValue("Marker"), request.queryValue("MaxItems"));
+        return service.listFunctions(request.queryValue("Marker"), request.queryValue("MaxItems"),
+                                     request.queryValue("FunctionVersion"));
       });
   }
   if (matches(path, {"2015-03-31", "functions", "*"})) {

@@ -386,7 +386,11 @@ Outcome FunctionService::getFunctionConfiguration(const std::string& function_na
   return ok(configuration(std::get<FunctionRecord>(found)));
 }
 
-Outcome FunctionService::listFunctions(const std::string& marker, const std::string& max_items) {
+Outcome FunctionService::listFunctions(const std::string& marker, const std::string& max_items,
+                                       const std::string& function_version) {
+  if (!function_version.empty() && function_version != "ALL")
+    return api::validationError(function_version, "functionVersion",
+                                "Member must satisfy enum value set: [ALL]");
   auto parsed_limit = parseMaxItems(max_items, 10000);
   if (auto* error = std::get_if<AwsError>(&parsed_limit)) return *error;
   const int64_t limit = std::get<int64_t>(parsed_limit);
@@ -399,6 +403,16 @@ Outcome FunctionService::listFunctions(const std::string& marker, const std::str
     for (const char* key : {"State", "StateReason", "StateReasonCode", "LastUpdateStatus"})
       config.erase(key);
     functions.push_back(std::move(config));
+    // FunctionVersion=ALL: each function's published versions after it.
+    if (function_version != "ALL") continue;
+    auto versions = registry_.versions((*records)[i].name);
+    if (!versions) return internalError(versions.error());
+    for (const auto& version : *versions) {
+      json published = configuration(version.record);
+      for (const char* key : {"State", "StateReason", "StateReasonCode", "LastUpdateStatus"})
+        published.erase(key);
+      functions.push_back(std::move(published));
+    }
   }
   json reply = {{"Functions", functions}};
   if (static_cast<int64_t>(records->size()) > limit)

@@ -48,7 +48,9 @@ class FunctionService {
   Outcome createFunction(const std::string& body);
   Outcome getFunction(const std::string& function_name, const std::string& qualifier);
   Outcome getFunctionConfiguration(const std::string& function_name, const std::string& qualifier);
-  Outcome listFunctions(const std::string& marker, const std::string& max_items);
+  // FunctionVersion "ALL" lists published versions too.
+  Outcome listFunctions(const std::string& marker, const std::string& max_items,
+                        const std::string& function_version = "");
   Outcome deleteFunction(const std::string& function_name, const std::string& qualifier);
   Outcome updateFunctionCode(const std::string& function_name, const std::string& body);
   Outcome updateFunctionConfiguration(const std::string& function_name, const std::string& body);

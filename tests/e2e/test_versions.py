@@ -91,6 +91,10 @@ def test_publish_invoke_by_number_and_alias(lam):
     response, body = call(lam, "ver:live")
     assert response["ExecutedVersion"] == "2" and body["marker"] == "two"
 
+    everything = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [(f["FunctionName"], f["Version"]) for f in everything] == \
+        [("ver", "$LATEST"), ("ver", "1"), ("ver", "2")]
+    assert [f["Version"] for f in lam.list_functions()["Functions"]] == ["$LATEST"]
     versions = lam.list_versions_by_function(FunctionName="ver")["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
     assert versions[0]["FunctionArn"].endswith(":ver:$LATEST")
