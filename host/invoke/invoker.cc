@@ -142,47 +142,16 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
 
-  // A warm environment of this code and configuration, or a new one. A warm
-  // one whose runtime died while idle never saw the event: the event runs in
-  // a new environment instead (once).
   const std::string key = environmentKey(record);
-  auto executor = co_await asio::this_coro::executor;
   const int timeout_s = record.settings.value("Timeout", 3);
   const int64_t memory_mb = record.settings.value("MemorySize", 128);
   std::unique_ptr<Environment> environment;
   InvokeOutcome outcome;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    environment = attempt == 0 ? pool_.takeIdle(record.name, key) : nullptr;
-    const bool warm = environment != nullptr;
-    InvokeOutcome init;
-    init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised already
-    if (environment) {
-      auto thawed = co_await onWorkers([&] { return environment->thaw(); });
-      if (!thawed) {
-        spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
-        co_await destroyOnWorkers(only(std::move(environment)));
-      }
-    }
-    if (!environment) {
-      co_await destroyOnWorkers(pool_.takeRetired(record.name, record.version, key));
-      auto planned = co_await onWorkers([&] { return planner_.plan(record); });
-      if (auto* error = std::get_if<AwsError>(&planned))
-        co_return errorResponse(*error, request_id);
-      const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
-      auto created = co_await onWorkers(
-          [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
-      if (!created) {
-        spdlog::error("invoke {}: {}", record.name, created.error().message());
-        co_return errorResponse(api::serviceError("could not start an execution environment: " +
-                                                  created.error().message()),
-                                request_id);
-      }
-      environment = std::move(*created);
-      init = co_await environment->initialize(settings_.init_timeout, request_id);
-      // Init ran with at least one vCPU; the event runs with the function's share.
-      if (auto ended = co_await onWorkers([&] { return environment->endInitBoost(); }); !ended)
-        spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
-    }
+  for (bool may_be_warm : {true, false}) {
+    auto acquired = co_await acquire(record, key, may_be_warm, request_id);
+    if (auto* error = std::get_if<AwsError>(&acquired)) co_return errorResponse(*error, request_id);
+    auto& [acquired_environment, init, warm] = std::get<Acquired>(acquired);
+    environment = std::move(acquired_environment);
 
     // The event.
     logs::LogStream& log = environment->log();
@@ -192,8 +161,9 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     log.append(logs::startLine(request_id, record.version));
     outcome = init;
     if (init.kind == InvokeOutcome::Kind::kSuccess) {
+      // A warm environment may have to hand the event on: keep a copy then.
       InvokeCommand command{request_id,
-                            payload,
+                            warm ? payload : std::move(payload),
                             epochMillis() + timeout_s * 1000LL,
                             cached->invoked_arn,
                             newTraceId(),
@@ -201,6 +171,8 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
                             ""};
       outcome = co_await environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
     }
+    // A warm environment whose runtime died while idle never saw the event:
+    // it runs in a new environment instead (once).
     if (!(warm && outcome.undelivered)) break;
     spdlog::debug("invoke {}: the warm environment's runtime had exited; starting a new one",
                   record.name);
@@ -240,6 +212,42 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   if (tail) response.set("X-Amz-Log-Result", log_tail);
   response.body() = std::move(outcome.payload);
   co_return response;
+}
+
+asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
+    const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
+    const std::string& request_id) {
+  Acquired acquired;
+  acquired.init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised
+  if (may_be_warm) acquired.environment = pool_.takeIdle(record.name, key);
+  if (acquired.environment) {
+    auto thawed = co_await onWorkers([&] { return acquired.environment->thaw(); });
+    if (thawed) {
+      acquired.warm = true;
+      co_return acquired;
+    }
+    spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
+    co_await destroyOnWorkers(only(std::move(acquired.environment)));
+  }
+  // A new one, for this code and configuration: older ones of this version go.
+  co_await destroyOnWorkers(pool_.takeRetired(record.name, record.version, key));
+  auto planned = co_await onWorkers([&] { return planner_.plan(record); });
+  if (auto* error = std::get_if<AwsError>(&planned)) co_return *error;
+  const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
+  auto executor = co_await asio::this_coro::executor;
+  auto created = co_await onWorkers(
+      [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
+  if (!created) {
+    spdlog::error("invoke {}: {}", record.name, created.error().message());
+    co_return api::serviceError("could not start an execution environment: " +
+                                created.error().message());
+  }
+  acquired.environment = std::move(*created);
+  acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
+  // Init ran with at least one vCPU; the event runs with the function's share.
+  if (auto ended = co_await onWorkers([&] { return acquired.environment->endInitBoost(); }); !ended)
+    spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
+  co_return acquired;
 }
 
 asio::awaitable<void> Invoker::housekeeping() {

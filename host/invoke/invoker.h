@@ -46,6 +46,16 @@ class Invoker {
   size_t inFlight() const { return in_flight_; }
 
  private:
+  // An environment for the record: a warm one (if allowed and idle), else a
+  // new one, initialised (init's outcome says whether it failed).
+  struct Acquired {
+    std::unique_ptr<Environment> environment;
+    InvokeOutcome init;
+    bool warm = false;
+  };
+  boost::asio::awaitable<std::variant<Acquired, api::AwsError>> acquire(
+      const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
+      const std::string& request_id);
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
   boost::asio::awaitable<void> destroyOnWorkers(
