@@ -266,7 +266,9 @@ functions::Outcome ImageApi::remove(const std::string& ref) {
     if (runningLocked() > 0)
       return resourceConflict("An image import is running: remove " + ref + " when it is over");
   }
-  auto report = store_.remove(ref, references_());
+  auto keep = references_();
+  if (!keep) return toAwsError(keep.error());
+  auto report = store_.remove(ref, *keep);
   if (!report) return toAwsError(report.error());
   spdlog::info("image rm {}: {} layers, {} blobs removed", ref, report->layers_removed.size(),
                report->blobs_removed.size());
@@ -279,7 +281,9 @@ functions::Outcome ImageApi::gc() {
     if (runningLocked() > 0)
       return resourceConflict("An image import is running: collect garbage when it is over");
   }
-  auto report = store_.gc(references_());
+  auto keep = references_();
+  if (!keep) return toAwsError(keep.error());
+  auto report = store_.gc(*keep);
   if (!report) return toAwsError(report.error());
   spdlog::info("image gc: {} layers, {} blobs removed", report->layers_removed.size(),
                report->blobs_removed.size());

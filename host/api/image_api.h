@@ -40,7 +40,8 @@ namespace wick::api {
 
 class ImageApi {
  public:
-  using ReferencesFn = std::function<images::References()>;
+  // What functions hold; an error stops rm and gc (nothing in use may go).
+  using ReferencesFn = std::function<Result<images::References>()>;
 
   // `references`: what functions still use (kept by rm and gc).
   ImageApi(images::ImageStore& store, ReferencesFn references, uint64_t max_image_bytes);

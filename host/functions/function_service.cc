@@ -232,12 +232,15 @@ void FunctionService::invalidate(const std::string& name) {
   ++generation_;
 }
 
-images::References FunctionService::imageReferences() {
+Result<images::References> FunctionService::imageReferences() {
   images::References references;
   auto digests = registry_.imageDigestsInUse();
-  if (!digests) return references;
-  for (const auto& text : *digests)
-    if (auto digest = images::Digest::parse(text)) references.images.insert(*digest);
+  if (!digests) return std::move(digests).error().context("images that functions use");
+  for (const auto& text : *digests) {
+    auto digest = images::Digest::parse(text);
+    if (!digest) return std::move(digest).error().context("a function's image digest");
+    references.images.insert(*digest);
+  }
   return references;
 }
 

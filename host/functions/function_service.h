@@ -94,7 +94,7 @@ class FunctionService {
   // The FunctionConfiguration document of a record (also used by the invoker).
   nlohmann::json configuration(const registry::FunctionRecord& record) const;
   // What functions and their versions hold in the image store.
-  images::References imageReferences();
+  Result<images::References> imageReferences();
   const ServiceSettings& settings() const { return settings_; }
   ServiceSettings& mutableSettings() { return settings_; }
 

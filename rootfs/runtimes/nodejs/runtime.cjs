@@ -54,13 +54,12 @@ class RuntimeApi {
     this.lastError = null;
   }
 
-  // Resolves {status, headers (lower-case names), body (Buffer)}; rejects when the connection
-  // fails. `headers` is a string of "Name: value\r\n" lines.
-  request(method, urlPath, headers, body) {
-    return new Promise((resolve, reject) => {
-      this.pending = { method, urlPath, headers, body, resolve, reject, retried: false };
-      this._send();
-    });
+  // Calls back(err, res), res = {status, headers (see Headers), body (Buffer)}, err when the
+  // connection fails. `headers` is a string of "Name: value\r\n" lines. The callback runs from
+  // the socket's data event (this is the per-event path: no promise in between).
+  request(method, urlPath, headers, body, callback) {
+    this.pending = new Pending(method, urlPath, headers, body, callback);
+    this._send();
   }
 
   _send() {
@@ -71,12 +70,22 @@ class RuntimeApi {
     p.reused = this.used;
     this.used = true;
     let head = `${p.method} ${p.urlPath} HTTP/1.1\r\nHost: ${this.address}\r\n${p.headers}`;
-    if (p.body !== undefined) head += `Content-Length: ${Buffer.byteLength(p.body)}\r\n`;
     const socket = this.socket;
     socket.ref();
+    if (p.body === undefined) {
+      socket.write(`${head}\r\n`, 'latin1');
+      return;
+    }
+    head += `Content-Length: ${Buffer.byteLength(p.body)}\r\n\r\n`;
+    if (p.body.length <= ONE_WRITE_MAX && ASCII.test(head)) {
+      // One write, one syscall (the head's bytes are the same in UTF-8 and Latin-1).
+      socket.write(head + p.body, 'utf8');
+      return;
+    }
+    // A large body is not copied into one string with the head.
     socket.cork();
-    socket.write(head + '\r\n', 'latin1');
-    if (p.body !== undefined) socket.write(p.body, 'utf8');
+    socket.write(head, 'latin1');
+    socket.write(p.body, 'utf8');
     socket.uncork();
   }
 
@@ -90,45 +99,56 @@ class RuntimeApi {
       return;
     }
     p.received = true;
+    let body;
     try {
-      this._parse(p);
+      body = this._parse(p);
     } catch (err) {
       this._drop(err);
+      return;
     }
+    if (body !== undefined) this._finish(p, body);
   }
 
+  // Returns the body once the whole response is in, else undefined.
   _parse(p) {
     if (p.status === 0) {
-      const end = this.buffer.indexOf('\r\n\r\n');
+      const end = this.buffer.indexOf(HEAD_END);
       if (end < 0) {
         if (this.buffer.length > 1 << 20) throw new Error('Runtime API response headers too large');
-        return;
+        return undefined;
       }
-      const lines = this.buffer.toString('utf8', 0, end).split('\r\n');
+      const text = this.buffer.toString('utf8', 0, end);
       this.buffer = this.buffer.subarray(end + 4);
-      const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-      if (!status) throw new Error(`malformed Runtime API status line '${lines[0]}'`);
-      const headers = {};
-      for (let i = 1; i < lines.length; i++) {
-        const colon = lines[i].indexOf(':');
-        if (colon <= 0) throw new Error(`malformed Runtime API header '${lines[i]}'`);
-        const name = lines[i].slice(0, colon).trim().toLowerCase();
-        const value = lines[i].slice(colon + 1).trim();
-        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      let eol = text.indexOf('\r\n');
+      if (eol < 0) eol = text.length;
+      const status = STATUS_LINE.exec(text);
+      if (!status) {
+        throw new Error(`malformed Runtime API status line '${text.slice(0, eol)}'`);
+      }
+      const headers = new Headers();
+      for (let start = eol + 2; start < text.length; ) {
+        let next = text.indexOf('\r\n', start);
+        if (next < 0) next = text.length;
+        const colon = text.indexOf(':', start);
+        if (colon <= start || colon > next) {
+          throw new Error(`malformed Runtime API header '${text.slice(start, next)}'`);
+        }
+        headers.add(text.slice(start, colon).trim().toLowerCase(), text.slice(colon + 1, next).trim());
+        start = next + 2;
       }
       p.status = Number(status[2]);
       p.headers = headers;
-      const connection = (headers.connection || '').toLowerCase();
+      const connection = headers.connection === undefined ? '' : headers.connection.toLowerCase();
       p.keepAlive =
         status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-      if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+      if (headers.transferEncoding !== undefined && /chunked/i.test(headers.transferEncoding)) {
         p.chunks = [];
         p.chunkLeft = -1; // -1: expecting a size line; -2: reading trailers
-      } else if (headers['content-length'] !== undefined) {
-        if (!/^\d+$/.test(headers['content-length'])) {
+      } else if (headers.contentLength !== undefined) {
+        if (!/^\d+$/.test(headers.contentLength)) {
           throw new Error('bad Content-Length from the Runtime API');
         }
-        p.length = Number(headers['content-length']);
+        p.length = Number(headers.contentLength);
       } else if (p.status === 204 || p.status === 304) {
         p.length = 0;
       } else {
@@ -136,24 +156,23 @@ class RuntimeApi {
         p.keepAlive = false;
       }
     }
-    if (p.length !== undefined) {
-      if (this.buffer.length < p.length) return;
+    if (p.length >= 0) {
+      if (this.buffer.length < p.length) return undefined;
       const body = this.buffer.subarray(0, p.length);
       // Keep no reference to a large event once it is consumed.
       this.buffer = this.buffer.length === p.length ? EMPTY : this.buffer.subarray(p.length);
-      this._finish(p, body);
-      return;
+      return body;
     }
     while (p.chunks) {
       if (p.chunkLeft >= 0) {
-        if (this.buffer.length < p.chunkLeft + 2) return;
+        if (this.buffer.length < p.chunkLeft + 2) return undefined;
         p.chunks.push(this.buffer.subarray(0, p.chunkLeft));
         this.buffer = this.buffer.subarray(p.chunkLeft + 2);
         p.chunkLeft = -1;
         continue;
       }
       const eol = this.buffer.indexOf('\r\n');
-      if (eol < 0) return;
+      if (eol < 0) return undefined;
       const line = this.buffer.toString('latin1', 0, eol);
       this.buffer = this.buffer.subarray(eol + 2);
       if (p.chunkLeft === -1) {
@@ -164,10 +183,10 @@ class RuntimeApi {
         p.chunkLeft = size === 0 ? -2 : size;
       } else if (line === '') {
         if (this.buffer.length === 0) this.buffer = EMPTY;
-        this._finish(p, Buffer.concat(p.chunks));
-        return;
+        return Buffer.concat(p.chunks);
       }
     }
+    return undefined;
   }
 
   _finish(p, body) {
@@ -177,7 +196,7 @@ class RuntimeApi {
     } else {
       this._drop(null);
     }
-    p.resolve({ status: p.status, headers: p.headers, body });
+    p.callback(null, { status: p.status, headers: p.headers, body });
   }
 
   // Forgets the current socket; a pending request fails with `err` (when given).
@@ -189,7 +208,7 @@ class RuntimeApi {
     const p = this.pending;
     if (p && err) {
       this.pending = null;
-      p.reject(err);
+      p.callback(err);
     }
   }
 
@@ -213,6 +232,69 @@ class RuntimeApi {
     this._drop(p ? new Error(`Runtime API ${p.method} ${p.urlPath} failed: ${reason}`) : null);
   }
 }
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
+const ASCII = /^[\x00-\x7f]*$/;
+const ONE_WRITE_MAX = 64 * 1024;
+
+// A request in flight (one fixed shape).
+class Pending {
+  constructor(method, urlPath, headers, body, callback) {
+    this.method = method;
+    this.urlPath = urlPath;
+    this.headers = headers;
+    this.body = body;
+    this.callback = callback;
+    this.retried = false;
+    this.reused = false;
+    this.received = false;
+    this.status = 0; // 0 until the head is parsed
+    this.keepAlive = false;
+    this.length = -1; // the body's length when known
+    this.untilClose = false;
+    this.chunks = null;
+    this.chunkLeft = -1;
+  }
+}
+
+// The response headers the runtime reads (case-insensitive names; a repeated header's values
+// joined with ", "). The others are ignored: a fixed shape is much cheaper than an object keyed
+// by every name the server sends, and this is parsed once per request.
+class Headers {
+  constructor() {
+    this.contentLength = undefined;
+    this.transferEncoding = undefined;
+    this.connection = undefined;
+    this.requestId = undefined;
+    this.deadlineMs = undefined;
+    this.invokedFunctionArn = undefined;
+    this.traceId = undefined;
+    this.clientContext = undefined;
+    this.cognitoIdentity = undefined;
+    this.tenantId = undefined;
+  }
+
+  add(name, value) {
+    const key = HEADER_KEYS[name];
+    if (typeof key !== 'string') return;
+    const previous = this[key];
+    this[key] = previous === undefined ? value : `${previous}, ${value}`;
+  }
+}
+
+const HEADER_KEYS = Object.assign(Object.create(null), {
+  'content-length': 'contentLength',
+  'transfer-encoding': 'transferEncoding',
+  connection: 'connection',
+  'lambda-runtime-aws-request-id': 'requestId',
+  'lambda-runtime-deadline-ms': 'deadlineMs',
+  'lambda-runtime-invoked-function-arn': 'invokedFunctionArn',
+  'lambda-runtime-trace-id': 'traceId',
+  'lambda-runtime-client-context': 'clientContext',
+  'lambda-runtime-cognito-identity': 'cognitoIdentity',
+  'lambda-runtime-aws-tenant-id': 'tenantId',
+});
 
 // ---------------------------------------------------------------------------------------------
 // Errors: the runtime's own types (Lambda's names) and the JSON shape the Node runtime posts.
