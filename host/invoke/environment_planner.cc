@@ -13,6 +13,18 @@ std::string environmentKey(const registry::FunctionRecord& record) {
   return record.version + "/" + record.code_sha256 + "/" + record.revision_id;
 }
 
+std::optional<AwsError> EnvironmentPlanner::addLayers(const registry::FunctionRecord& record,
+                                                      EnvironmentPlan& plan) const {
+  for (const auto& layer : record.internal.value("Layers", nlohmann::json::array())) {
+    const std::string sha256 = layer.value("Sha256", "");
+    if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return api::serviceError("function " + record.name + ": stored layer " +
+                               layer.value("Arn", "") + " has no valid content digest");
+    plan.root_layers.push_back(layer_code_.treePath(sha256));
+  }
+  return std::nullopt;
+}
+
 std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
     const registry::FunctionRecord& record) const {
   EnvironmentPlan plan;
@@ -55,8 +67,7 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
       plan.binds.push_back({client, "/var/runtime", false});
     }
   }
-  for (const auto& layer : record.internal.value("Layers", nlohmann::json::array()))
-    plan.root_layers.push_back(layer_code_.treePath(layer.value("Sha256", "")));
+  if (auto error = addLayers(record, plan)) return *error;
   plan.code_tree = code_.treePath(record.code_sha256);
   if (runtime->managed) {
     plan.argv = {"/var/runtime/bootstrap"};
@@ -80,8 +91,7 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::planImage(
                                  image->digest.str() +
                                  ") is no longer in the image store: " + layers.error().message());
   plan.root_layers = std::move(*layers);
-  for (const auto& layer : record.internal.value("Layers", nlohmann::json::array()))
-    plan.root_layers.push_back(layer_code_.treePath(layer.value("Sha256", "")));
+  if (auto error = addLayers(record, plan)) return *error;
 
   images::ImageConfigOverride override_config;
   const nlohmann::json image_config =

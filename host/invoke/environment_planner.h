@@ -42,6 +42,9 @@ class EnvironmentPlanner {
   std::variant<EnvironmentPlan, api::AwsError> plan(const registry::FunctionRecord& record) const;
 
  private:
+  // The function's layers on top of the root, in order (later ones win).
+  std::optional<api::AwsError> addLayers(const registry::FunctionRecord& record,
+                                         EnvironmentPlan& plan) const;
   std::variant<EnvironmentPlan, api::AwsError> planImage(const registry::FunctionRecord& record,
                                                          EnvironmentPlan plan) const;
 

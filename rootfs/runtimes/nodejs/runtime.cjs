@@ -494,20 +494,18 @@ function fatal(message) {
   process.exit(1);
 }
 
-// POSTs to the Runtime API; a 5xx or a broken connection ends the runtime (the platform resets
-// the sandbox), any other refusal is logged.
-async function post(urlPath, body, headers) {
-  let res;
-  try {
-    const head = `Content-Type: application/json\r\n${headers || ''}`;
-    res = await api.request('POST', API_PREFIX + urlPath, head, body);
-  } catch (err) {
-    fatal(err.message);
-  }
-  if (res.status >= 500) fatal(`POST ${urlPath} answered ${res.status}: ${res.body}`);
-  if (res.status !== 202) {
-    console.error(`Runtime API refused POST ${urlPath}: ${res.status} ${res.body}`);
-  }
+// POSTs to the Runtime API, then calls `then`; a 5xx or a broken connection ends the runtime
+// (the platform resets the sandbox), any other refusal is logged.
+function post(urlPath, body, headers, then) {
+  const head = `Content-Type: application/json\r\n${headers}`;
+  api.request('POST', API_PREFIX + urlPath, head, body, (err, res) => {
+    if (err) fatal(err.message);
+    if (res.status >= 500) fatal(`POST ${urlPath} answered ${res.status}: ${res.body}`);
+    if (res.status !== 202) {
+      console.error(`Runtime API refused POST ${urlPath}: ${res.status} ${res.body}`);
+    }
+    then();
+  });
 }
 
 function errorHeaders(response) {
@@ -516,24 +514,24 @@ function errorHeaders(response) {
   return `Lambda-Runtime-Function-Error-Type: ${type}\r\n`;
 }
 
-function postInitError(error) {
+function postInitError(error, then) {
   const response = toRapidResponse(error);
-  return post('/init/error', JSON.stringify(response), errorHeaders(response));
+  post('/init/error', JSON.stringify(response), errorHeaders(response), then);
 }
 
-function postInvocationError(id, error) {
+function postInvocationError(id, error, then) {
   const response = toRapidResponse(error);
-  return post(`/invocation/${id}/error`, JSON.stringify(response), errorHeaders(response));
+  post(`/invocation/${id}/error`, JSON.stringify(response), errorHeaders(response), then);
 }
 
 function nextInvocation() {
-  api.request('GET', `${API_PREFIX}/invocation/next`, '').then(
-    (res) => {
-      if (res.status !== 200) fatal(`GET next answered ${res.status}: ${res.body}`);
-      invoke(res);
-    },
-    (err) => fatal(err.message),
-  );
+  api.request('GET', `${API_PREFIX}/invocation/next`, '', undefined, (err, res) => {
+    if (err) fatal(err.message);
+    if (res.status !== 200) fatal(`GET next answered ${res.status}: ${res.body}`);
+    // The handler runs in a microtask, as after the `await` in AWS's runtime (so a handler's
+    // process.nextTick and promise callbacks run in the same order as there).
+    Promise.resolve(res).then(invoke);
+  });
 }
 
 function parseJsonHeader(value, name) {
@@ -547,15 +545,15 @@ function parseJsonHeader(value, name) {
 
 function invoke(res) {
   const headers = res.headers;
-  const id = headers['lambda-runtime-aws-request-id'];
+  const id = headers.requestId;
   if (!id) fatal('the next invocation has no Lambda-Runtime-Aws-Request-Id');
-  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  const deadline = Number(headers.deadlineMs);
   const invocation = { id, done: false };
   current = invocation;
   requestId = id;
-  tenantId = headers['lambda-runtime-aws-tenant-id'];
-  if (headers['lambda-runtime-trace-id']) {
-    process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+  tenantId = headers.tenantId;
+  if (headers.traceId) {
+    process.env._X_AMZN_TRACE_ID = headers.traceId;
   } else {
     delete process.env._X_AMZN_TRACE_ID;
   }
@@ -573,7 +571,7 @@ function invoke(res) {
     if (alreadyDone()) return;
     invocation.done = true;
     console.error('Invoke Error', toFormatted(err));
-    postInvocationError(id, err).then(scheduleNext);
+    postInvocationError(id, err, scheduleNext);
   };
   const complete = (result) => {
     if (alreadyDone()) return;
@@ -585,7 +583,7 @@ function invoke(res) {
       return;
     }
     invocation.done = true;
-    post(`/invocation/${id}/response`, body === undefined ? 'null' : body).then(scheduleNext);
+    post(`/invocation/${id}/response`, body === undefined ? 'null' : body, '', scheduleNext);
   };
 
   // Callback semantics of the Node runtime: an error is posted at once; a result waits for the
@@ -628,9 +626,9 @@ function invoke(res) {
       memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
       logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
       logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-      clientContext: parseJsonHeader(headers['lambda-runtime-client-context'], 'ClientContext'),
-      identity: parseJsonHeader(headers['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
-      invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+      clientContext: parseJsonHeader(headers.clientContext, 'ClientContext'),
+      identity: parseJsonHeader(headers.cognitoIdentity, 'CognitoIdentity'),
+      invokedFunctionArn: headers.invokedFunctionArn,
       awsRequestId: id,
       tenantId,
       getRemainingTimeInMillis: () => deadline - Date.now(),
@@ -654,10 +652,10 @@ async function crash(error, exitCode) {
   crashing = true;
   try {
     if (handler === null) {
-      await postInitError(error);
+      await new Promise((resolve) => postInitError(error, resolve));
     } else if (current && !current.done) {
       current.done = true;
-      await postInvocationError(current.id, error);
+      await new Promise((resolve) => postInvocationError(current.id, error, resolve));
     }
   } finally {
     process.exit(exitCode);
