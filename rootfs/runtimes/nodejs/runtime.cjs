@@ -19,6 +19,11 @@ const util = require('util');
 
 const API_PREFIX = '/2018-06-01/runtime';
 const EMPTY = Buffer.alloc(0);
+const HEAD_END = Buffer.from('\r\n\r\n');
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
+const ASCII = /^[\x00-\x7f]*$/;
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024); // every read lands here (see connect)
+const ONE_WRITE_MAX = 64 * 1024; // a request body up to this size goes out in one write
 
 // ---------------------------------------------------------------------------------------------
 // Runtime API client: one connection, one request at a time (the runtime is sequential). The
@@ -40,9 +45,17 @@ class RuntimeApi {
   }
 
   connect() {
-    const socket = net.connect({ host: this.host, port: this.port });
+    // Reads land in one reused buffer (`onread`), which skips the stream's per-read allocation
+    // and 'data' machinery; what is kept past the callback is copied.
+    const socket = net.connect({
+      host: this.host,
+      port: this.port,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n, buf) => this._onData(socket, buf.subarray(0, n)),
+      },
+    });
     socket.setNoDelay(true);
-    socket.on('data', (chunk) => this._onData(socket, chunk));
     socket.on('error', (err) => {
       this.lastError = err;
     });
@@ -56,7 +69,7 @@ class RuntimeApi {
 
   // Calls back(err, res), res = {status, headers (see Headers), body (Buffer)}, err when the
   // connection fails. `headers` is a string of "Name: value\r\n" lines. The callback runs from
-  // the socket's data event (this is the per-event path: no promise in between).
+  // the socket's read callback (this is the per-event path: no promise in between).
   request(method, urlPath, headers, body, callback) {
     this.pending = new Pending(method, urlPath, headers, body, callback);
     this._send();
@@ -91,7 +104,8 @@ class RuntimeApi {
 
   _onData(socket, chunk) {
     if (socket !== this.socket) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.buffer =
+      this.buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffer, chunk]);
     const p = this.pending;
     if (!p) {
       // Bytes nobody asked for: the stream is out of step, start afresh.
@@ -133,7 +147,8 @@ class RuntimeApi {
         if (colon <= start || colon > next) {
           throw new Error(`malformed Runtime API header '${text.slice(start, next)}'`);
         }
-        headers.add(text.slice(start, colon).trim().toLowerCase(), text.slice(colon + 1, next).trim());
+        const name = text.slice(start, colon).trim().toLowerCase();
+        headers.add(name, text.slice(colon + 1, next).trim());
         start = next + 2;
       }
       p.status = Number(status[2]);
@@ -233,11 +248,6 @@ class RuntimeApi {
   }
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
-const ASCII = /^[\x00-\x7f]*$/;
-const ONE_WRITE_MAX = 64 * 1024;
-
 // A request in flight (one fixed shape).
 class Pending {
   constructor(method, urlPath, headers, body, callback) {
@@ -276,25 +286,44 @@ class Headers {
   }
 
   add(name, value) {
-    const key = HEADER_KEYS[name];
-    if (typeof key !== 'string') return;
-    const previous = this[key];
-    this[key] = previous === undefined ? value : `${previous}, ${value}`;
+    switch (name) {
+      case 'content-length':
+        this.contentLength = join(this.contentLength, value);
+        break;
+      case 'transfer-encoding':
+        this.transferEncoding = join(this.transferEncoding, value);
+        break;
+      case 'connection':
+        this.connection = join(this.connection, value);
+        break;
+      case 'lambda-runtime-aws-request-id':
+        this.requestId = join(this.requestId, value);
+        break;
+      case 'lambda-runtime-deadline-ms':
+        this.deadlineMs = join(this.deadlineMs, value);
+        break;
+      case 'lambda-runtime-invoked-function-arn':
+        this.invokedFunctionArn = join(this.invokedFunctionArn, value);
+        break;
+      case 'lambda-runtime-trace-id':
+        this.traceId = join(this.traceId, value);
+        break;
+      case 'lambda-runtime-client-context':
+        this.clientContext = join(this.clientContext, value);
+        break;
+      case 'lambda-runtime-cognito-identity':
+        this.cognitoIdentity = join(this.cognitoIdentity, value);
+        break;
+      case 'lambda-runtime-aws-tenant-id':
+        this.tenantId = join(this.tenantId, value);
+        break;
+    }
   }
 }
 
-const HEADER_KEYS = Object.assign(Object.create(null), {
-  'content-length': 'contentLength',
-  'transfer-encoding': 'transferEncoding',
-  connection: 'connection',
-  'lambda-runtime-aws-request-id': 'requestId',
-  'lambda-runtime-deadline-ms': 'deadlineMs',
-  'lambda-runtime-invoked-function-arn': 'invokedFunctionArn',
-  'lambda-runtime-trace-id': 'traceId',
-  'lambda-runtime-client-context': 'clientContext',
-  'lambda-runtime-cognito-identity': 'cognitoIdentity',
-  'lambda-runtime-aws-tenant-id': 'tenantId',
-});
+function join(previous, value) {
+  return previous === undefined ? value : `${previous}, ${value}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors: the runtime's own types (Lambda's names) and the JSON shape the Node runtime posts.
@@ -543,12 +572,27 @@ function parseJsonHeader(value, name) {
   }
 }
 
+// context.callbackWaitsForEmptyEventLoop is an own enumerable accessor, as in AWS's runtime. Its
+// functions are shared by all contexts (an accessor made afresh per invoke is V8's slow path)
+// and find their invocation under a hidden symbol.
+const kInvocation = Symbol('invocation');
+const WAITS_ACCESSOR = {
+  get() {
+    return this[kInvocation].waitForEmptyEventLoop;
+  },
+  set(value) {
+    this[kInvocation].waitForEmptyEventLoop = value;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
 function invoke(res) {
   const headers = res.headers;
   const id = headers.requestId;
   if (!id) fatal('the next invocation has no Lambda-Runtime-Aws-Request-Id');
   const deadline = Number(headers.deadlineMs);
-  const invocation = { id, done: false };
+  const invocation = { id, done: false, waitForEmptyEventLoop: true };
   current = invocation;
   requestId = id;
   tenantId = headers.tenantId;
@@ -589,12 +633,11 @@ function invoke(res) {
   // Callback semantics of the Node runtime: an error is posted at once; a result waits for the
   // event loop to empty unless callbackWaitsForEmptyEventLoop was set to false. done/succeed/fail
   // (and a returned promise) post at once.
-  let waitForEmptyEventLoop = true;
   const callback = (err, result) => {
     beforeExit = null;
     if (err !== undefined && err !== null) {
       postError(err);
-    } else if (!waitForEmptyEventLoop) {
+    } else if (!invocation.waitForEmptyEventLoop) {
       complete(result);
     } else {
       beforeExit = () => setImmediate(() => complete(result));
@@ -611,28 +654,25 @@ function invoke(res) {
   // A handler that neither returns a promise nor calls back ends when its work does: null.
   beforeExit = () => complete(null);
   try {
-    const context = {
-      get callbackWaitsForEmptyEventLoop() {
-        return waitForEmptyEventLoop;
-      },
-      set callbackWaitsForEmptyEventLoop(value) {
-        waitForEmptyEventLoop = value;
-      },
-      succeed,
-      fail,
-      done,
-      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-      clientContext: parseJsonHeader(headers.clientContext, 'ClientContext'),
-      identity: parseJsonHeader(headers.cognitoIdentity, 'CognitoIdentity'),
-      invokedFunctionArn: headers.invokedFunctionArn,
-      awsRequestId: id,
-      tenantId,
-      getRemainingTimeInMillis: () => deadline - Date.now(),
-    };
+    // The properties in AWS's order, callbackWaitsForEmptyEventLoop first.
+    const context = {};
+    Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', WAITS_ACCESSOR);
+    Object.defineProperty(context, kInvocation, { value: invocation });
+    context.succeed = succeed;
+    context.fail = fail;
+    context.done = done;
+    context.functionVersion = process.env.AWS_LAMBDA_FUNCTION_VERSION;
+    context.functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+    context.memoryLimitInMB = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+    context.logGroupName = process.env.AWS_LAMBDA_LOG_GROUP_NAME;
+    context.logStreamName = process.env.AWS_LAMBDA_LOG_STREAM_NAME;
+    context.clientContext = parseJsonHeader(headers.clientContext, 'ClientContext');
+    context.identity = parseJsonHeader(headers.cognitoIdentity, 'CognitoIdentity');
+    context.invokedFunctionArn = headers.invokedFunctionArn;
+    context.awsRequestId = id;
+    context.tenantId = tenantId;
+    const getRemainingTimeInMillis = () => deadline - Date.now();
+    context.getRemainingTimeInMillis = getRemainingTimeInMillis;
     const event = JSON.parse(res.body.toString('utf8'));
     const result = handler(event, context, callback);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
