@@ -174,7 +174,9 @@ int main(int argc, char** argv) {
         io,
         [&]() -> boost::asio::awaitable<void> {
           boost::asio::steady_timer timer(io);
-          while (invoker && invoker->inFlight() > 0) {
+          // In-flight invocations end; housekeeping puts back what it was
+          // freezing: then every environment is in the pool for destroyIdle.
+          while (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped())) {
             timer.expires_after(std::chrono::milliseconds(20));
             co_await timer.async_wait(boost::asio::use_awaitable);
           }

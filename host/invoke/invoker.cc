@@ -270,6 +270,7 @@ asio::awaitable<void> Invoker::housekeeping() {
     for (auto& environment : to_freeze)
       pool_.putIdle(std::move(environment));
   }
+  housekeeping_stopped_ = true;
 }
 
 void Invoker::destroyIdle() {

@@ -44,6 +44,9 @@ class Invoker {
   void destroyIdle();
   void stop() { stopping_ = true; }
   size_t inFlight() const { return in_flight_; }
+  // Housekeeping has seen stop() and put back what it held: every idle
+  // environment is in the pool, for destroyIdle().
+  bool housekeepingStopped() const { return housekeeping_stopped_; }
 
  private:
   // An environment for the record: a warm one (if allowed and idle), else a
@@ -72,6 +75,7 @@ class Invoker {
   EnvironmentPool pool_;
   std::atomic<size_t> in_flight_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> housekeeping_stopped_{false};
 };
 
 }  // namespace wick::invoke

@@ -60,6 +60,11 @@ class Daemon:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             assert self.process.wait(timeout=30) == 0, open(self.log_path).read()
+            # A clean stop leaves no cgroup behind, not even the parent slice.
+            parent = f"wick-e2e-{self.port}"
+            left = [d for d in (f"/sys/fs/cgroup/memory/{parent}", f"/sys/fs/cgroup/{parent}")
+                    if os.path.isdir(d)]
+            assert not left, f"left behind after a clean stop: {left}"
         self.log.close()
 
 
