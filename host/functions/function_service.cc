@@ -149,25 +149,8 @@ std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
         "Please don't provide ImageUri when updating or creating a function with packageType Zip.");
   if (!code.contains("ZipFile") || !code["ZipFile"].is_string())
     return api::invalidParameter("Please provide a source for function code (Code.ZipFile).");
-  auto zip = base64Decode(code["ZipFile"].get<std::string>());
-  if (!zip) return api::invalidParameter("Code.ZipFile is not valid base64");
-  if (zip->size() > settings_.max_zipped_bytes)
-    return api::requestTooLarge("Zipped size must be smaller than " +
-                                std::to_string(settings_.max_zipped_bytes) + " bytes");
-  images::ExtractOptions options;
-  options.max_unpacked_bytes = settings_.max_unzipped_bytes;
-  auto stored = code_.put(*zip, options);
-  if (!stored) {
-    const Error& error = stored.error();
-    if (error.errNo() == EFBIG)
-      return api::invalidParameter("Unzipped size must be smaller than " +
-                                   std::to_string(settings_.max_unzipped_bytes) + " bytes");
-    // Every rejection of the archive itself is the caller's: name what was wrong.
-    if (error.errNo() == EPERM || error.errNo() == EINVAL || error.errNo() == E2BIG)
-      return api::invalidParameter("Could not unzip uploaded file. " + error.message());
-    return internalError(error);
-  }
-  return std::move(*stored);
+  return storeZipUpload(code_, code["ZipFile"].get<std::string>(), "Code.ZipFile",
+                        settings_.max_zipped_bytes, settings_.max_unzipped_bytes);
 }
 
 std::optional<AwsError> FunctionService::resolveImage(const json& code, FunctionRecord& record) {

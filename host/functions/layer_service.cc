@@ -142,23 +142,10 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
   if (auto error = checkStringList(request, "CompatibleArchitectures", "compatibleArchitectures", 2,
                                    {"x86_64", "arm64"}))
     return *error;
-  auto zip = base64Decode(content["ZipFile"].get<std::string>());
-  if (!zip) return api::invalidParameter("Content.ZipFile is not valid base64");
-  if (zip->size() > settings_.max_zipped_bytes)
-    return api::requestTooLarge("Zipped size must be smaller than " +
-                                std::to_string(settings_.max_zipped_bytes) + " bytes");
-  images::ExtractOptions options;
-  options.max_unpacked_bytes = settings_.max_unzipped_bytes;
-  auto stored = content_.put(*zip, options);
-  if (!stored) {
-    const Error& error = stored.error();
-    if (error.errNo() == EFBIG)
-      return api::invalidParameter("Unzipped size must be smaller than " +
-                                   std::to_string(settings_.max_unzipped_bytes) + " bytes");
-    if (error.errNo() == EPERM || error.errNo() == EINVAL || error.errNo() == E2BIG)
-      return api::invalidParameter("Could not unzip uploaded file. " + error.message());
-    return api::serviceError(error.message());
-  }
+  auto uploaded = storeZipUpload(content_, content["ZipFile"].get<std::string>(), "Content.ZipFile",
+                                 settings_.max_zipped_bytes, settings_.max_unzipped_bytes);
+  if (auto* error = std::get_if<AwsError>(&uploaded)) return *error;
+  const StoredCode& stored = std::get<StoredCode>(uploaded);
 
   std::lock_guard lock(mutex_);
   auto existing = registry_.layerVersions(*name);
@@ -171,9 +158,9 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
   layer.compatible_runtimes = request.value("CompatibleRuntimes", json::array());
   layer.compatible_architectures = request.value("CompatibleArchitectures", json::array());
   layer.license_info = request.value("LicenseInfo", "");
-  layer.code_sha256 = stored->sha256_hex;
-  layer.code_size = stored->size;
-  layer.unpacked_size = stored->unpacked_size;
+  layer.code_sha256 = stored.sha256_hex;
+  layer.code_size = stored.size;
+  layer.unpacked_size = stored.unpacked_size;
   // An earlier version with the same zip unpacked it: take its measure.
   for (const auto& earlier : *existing)
     if (earlier.code_sha256 == layer.code_sha256 && layer.unpacked_size == 0)
@@ -183,7 +170,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
     return api::serviceError(inserted.error().message());
   json reply = versionDocument(layer);
   reply["Content"] = {{"Location", settings_.content_url_base + "/" + layer.code_sha256 + ".zip"},
-                      {"CodeSha256", stored->sha256_base64},
+                      {"CodeSha256", stored.sha256_base64},
                       {"CodeSize", layer.code_size}};
   return Reply{201, reply};
 }

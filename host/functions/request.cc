@@ -1,5 +1,7 @@
 #include "host/functions/request.h"
 
+#include "common/encoding.h"
+
 namespace wick::functions {
 
 std::variant<nlohmann::json, api::AwsError> parseJsonBody(const std::string& body) {
@@ -30,6 +32,31 @@ std::optional<api::AwsError> checkRevisionId(const nlohmann::json& request,
 
 api::AwsError internalError(const Error& error) {
   return api::serviceError(error.message());
+}
+
+std::variant<StoredCode, api::AwsError> storeZipUpload(const CodeStore& store,
+                                                       const std::string& base64,
+                                                       const std::string& field,
+                                                       uint64_t max_zipped_bytes,
+                                                       uint64_t max_unzipped_bytes) {
+  auto zip = base64Decode(base64);
+  if (!zip) return api::invalidParameter(field + " is not valid base64");
+  if (zip->size() > max_zipped_bytes)
+    return api::requestTooLarge("Zipped size must be smaller than " +
+                                std::to_string(max_zipped_bytes) + " bytes");
+  images::ExtractOptions options;
+  options.max_unpacked_bytes = max_unzipped_bytes;
+  auto stored = store.put(*zip, options);
+  if (!stored) {
+    const Error& error = stored.error();
+    if (error.errNo() == EFBIG)
+      return api::invalidParameter("Unzipped size must be smaller than " +
+                                   std::to_string(max_unzipped_bytes) + " bytes");
+    if (error.errNo() == EPERM || error.errNo() == EINVAL || error.errNo() == E2BIG)
+      return api::invalidParameter("Could not unzip uploaded file. " + error.message());
+    return internalError(error);
+  }
+  return std::move(*stored);
 }
 
 }  // namespace wick::functions

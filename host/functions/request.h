@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "host/api/aws_error.h"
+#include "host/functions/code_store.h"
 
 namespace wick::functions {
 
@@ -22,5 +23,14 @@ std::optional<api::AwsError> checkRevisionId(const nlohmann::json& request,
                                              const std::string& current);
 // A failure of ours (the registry, the disk): ServiceException with its message.
 api::AwsError internalError(const Error& error);
+
+// A zip uploaded as base64 (`field`: Code.ZipFile, Content.ZipFile), checked
+// against the zipped and unzipped limits and kept in `store`; every rejection
+// of the archive itself names what was wrong.
+std::variant<StoredCode, api::AwsError> storeZipUpload(const CodeStore& store,
+                                                       const std::string& base64,
+                                                       const std::string& field,
+                                                       uint64_t max_zipped_bytes,
+                                                       uint64_t max_unzipped_bytes);
 
 }  // namespace wick::functions
