@@ -289,11 +289,9 @@ nlohmann::json runtimeDocument(const runtimes::BaseStatus& status) {
 // /wick/v1/runtimes/{name}/build (answers when the build is over).
 functions::Outcome LambdaApi::runtimes(const http::Request& request,
                                        const std::vector<std::string>& path) {
-  if (bases_ == nullptr)
-    return serviceError("this wickd runs functions on the host's userland: no base roots");
   if (path.size() == 3 && request.method == verb::get) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& status : bases_->list())
+    for (const auto& status : bases_.list())
       list.push_back(runtimeDocument(status));
     return functions::Reply{200, nlohmann::json{{"Runtimes", list}}};
   }
@@ -301,7 +299,7 @@ functions::Outcome LambdaApi::runtimes(const http::Request& request,
     const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(path[3]);
     if (runtime == nullptr)
       return resourceNotFound("No runtime named " + path[3] + " on this host");
-    runtimes::BaseStatus status = bases_->build(runtime->base);
+    runtimes::BaseStatus status = bases_.build(runtime->base);
     if (status.state == runtimes::BaseState::kFailed)
       return serviceError("building the " + runtime->base + " base failed: " + status.reason);
     return functions::Reply{200, runtimeDocument(status)};

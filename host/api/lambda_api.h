@@ -20,7 +20,7 @@ namespace wick::api {
 class LambdaApi {
  public:
   LambdaApi(functions::FunctionService& functions, functions::LayerService& layers,
-            runtimes::BaseStore* bases, const functions::CodeStore& code, std::string logs_root,
+            runtimes::BaseStore& bases, const functions::CodeStore& code, std::string logs_root,
             boost::asio::thread_pool& workers, invoke::Invoker* invoker = nullptr)
       : functions_(functions),
         layers_(layers),
@@ -48,7 +48,7 @@ class LambdaApi {
 
   functions::FunctionService& functions_;
   functions::LayerService& layers_;
-  runtimes::BaseStore* bases_;  // none: functions run on the host's userland
+  runtimes::BaseStore& bases_;
   functions::Outcome logs(const std::string& function_name, const http::Request& request);
 
   const functions::CodeStore& code_;

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -89,18 +90,13 @@ int main(int argc, char** argv) {
   // Base roots of the runtimes, built on first need by rootfs/build-base.
   const std::string rootfs_dir =
       config.rootfs_dir().empty() ? defaultRootfsDir() : config.rootfs_dir();
-  std::unique_ptr<runtimes::BaseStore> bases;
-  if (::access((rootfs_dir + "/build-base").c_str(), X_OK) == 0) {
-    bases = std::make_unique<runtimes::BaseStore>(
-        config.runtimes_dir().empty() ? config.state_dir() + "/runtimes" : config.runtimes_dir(),
-        rootfs_dir + "/build-base");
-    if (auto prepared = bases->prepare(); !prepared) return fail(prepared.error().message());
-  } else {
-    spdlog::warn(
-        "no base root builder at {}/build-base: functions run on the host's userland "
-        "(a development mode; set rootfs_dir)",
-        rootfs_dir);
-  }
+  if (::access((rootfs_dir + "/build-base").c_str(), X_OK) != 0)
+    return fail("no base root builder at " + rootfs_dir + "/build-base: " + std::strerror(errno) +
+                " (set rootfs_dir to wick's rootfs/ directory)");
+  runtimes::BaseStore bases(
+      config.runtimes_dir().empty() ? config.state_dir() + "/runtimes" : config.runtimes_dir(),
+      rootfs_dir + "/build-base");
+  if (auto prepared = bases.prepare(); !prepared) return fail(prepared.error().message());
 
   // Sandboxes: the cgroup layout is discovered, and what a crashed earlier run
   // left (slices and their processes) is reclaimed before anything starts.
@@ -120,15 +116,13 @@ int main(int argc, char** argv) {
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
   functions::LayerService layers(*registry, layer_content, layer_settings);
-  functions::FunctionService service(*registry, code, layers, bases.get(), &*image_store, settings);
+  functions::FunctionService service(*registry, code, layers, &bases, &*image_store, settings);
   invoke::PlannerSettings planner_settings;
   planner_settings.region = config.region();
   planner_settings.logs_root = config.state_dir() + "/logs";
   planner_settings.mb_per_vcpu = config.mb_per_vcpu();
   planner_settings.pids_max = config.pids_max();
-  planner_settings.host_runtimes_dir = rootfs_dir + "/runtimes";
-  invoke::EnvironmentPlanner planner(code, layer_content, bases.get(), &*image_store,
-                                     planner_settings);
+  invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
@@ -147,8 +141,8 @@ int main(int argc, char** argv) {
                                                 workers, invoker_settings);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
   }
-  api::LambdaApi lambda_api(service, layers, bases.get(), code, config.state_dir() + "/logs",
-                            workers, invoker.get());
+  api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
+                            invoker.get());
   // Images that functions (and their versions) run stay, with their layers.
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
@@ -194,7 +188,7 @@ int main(int argc, char** argv) {
     thread.join();
   workers.join();
   if (invoker) invoker->destroyIdle();
-  if (bases) bases->stop();
+  bases.stop();
   launcher->removeParentIfEmpty();
   spdlog::info("wickd stopped");
   return 0;

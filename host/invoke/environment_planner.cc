@@ -1,7 +1,5 @@
 #include "host/invoke/environment_planner.h"
 
-#include <unistd.h>
-
 #include "host/runtimes/catalog.h"
 #include "images/run_config.h"
 
@@ -45,28 +43,18 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
   if (runtime == nullptr)
     return api::invalidRuntime("The runtime parameter of " + runtime_name +
                                " is not supported by this host.");
-  if (bases_ != nullptr) {
-    runtimes::BaseStatus base = bases_->status(runtime->base, true);
-    if (base.state == runtimes::BaseState::kFailed)
-      return api::resourceConflict(
-          "The operation cannot be performed at this time. The function is currently in the "
-          "following state: Failed (the " +
-          runtime->base + " base root could not be built: " + base.reason + ")");
-    if (base.state != runtimes::BaseState::kReady)
-      return api::resourceConflict(
-          "The operation cannot be performed at this time. The function is currently in the "
-          "following state: Pending (its " +
-          runtime->base + " base root is being built)");
-    plan.root_layers.push_back(base.path);
-  } else {
-    for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"})
-      if (::access(dir, F_OK) == 0) plan.binds.push_back({dir, dir, false});
-    if (runtime->managed) {
-      const std::string client = settings_.host_runtimes_dir + "/" +
-                                 (runtime_name.starts_with("python") ? "python" : "nodejs");
-      plan.binds.push_back({client, "/var/runtime", false});
-    }
-  }
+  runtimes::BaseStatus base = bases_.status(runtime->base, true);
+  if (base.state == runtimes::BaseState::kFailed)
+    return api::resourceConflict(
+        "The operation cannot be performed at this time. The function is currently in the "
+        "following state: Failed (the " +
+        runtime->base + " base root could not be built: " + base.reason + ")");
+  if (base.state != runtimes::BaseState::kReady)
+    return api::resourceConflict(
+        "The operation cannot be performed at this time. The function is currently in the "
+        "following state: Pending (its " +
+        runtime->base + " base root is being built)");
+  plan.root_layers.push_back(base.path);
   if (auto error = addLayers(record, plan)) return *error;
   plan.code_tree = code_.treePath(record.code_sha256);
   if (runtime->managed) {

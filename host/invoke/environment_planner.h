@@ -20,15 +20,12 @@ struct PlannerSettings {
   std::string logs_root;
   uint64_t mb_per_vcpu = 1769;
   uint64_t pids_max = 1024;
-  // Without base roots (no builder): the host's userland, with the runtime
-  // clients bound at /var/runtime from here. A development mode.
-  std::string host_runtimes_dir;
 };
 
 class EnvironmentPlanner {
  public:
   EnvironmentPlanner(const functions::CodeStore& code, const functions::CodeStore& layer_code,
-                     runtimes::BaseStore* bases, images::ImageStore* images,
+                     runtimes::BaseStore& bases, images::ImageStore* images,
                      PlannerSettings settings)
       : code_(code),
         layer_code_(layer_code),
@@ -50,7 +47,7 @@ class EnvironmentPlanner {
 
   const functions::CodeStore& code_;
   const functions::CodeStore& layer_code_;
-  runtimes::BaseStore* bases_;
+  runtimes::BaseStore& bases_;
   images::ImageStore* images_;
   PlannerSettings settings_;
 };

@@ -1,5 +1,6 @@
 """Fixtures that start a real wickd on a free port with a temporary state dir,
 and real AWS clients (boto3, the awscli) pointed at it."""
+import contextlib
 import io
 import os
 import shutil
@@ -68,14 +69,23 @@ class Daemon:
         self.log.close()
 
 
-@pytest.fixture()
-def daemon():
-    root = tempfile.mkdtemp(prefix="wick-e2e-")
-    d = Daemon(os.path.join(root, "state"))
+@contextlib.contextmanager
+def running_daemon(prefix="wick-e2e-", extra_args=(), runtimes_dir=None):
+    """A started wickd on a fresh temporary state directory, stopped (cleanly,
+    leaving nothing) and removed afterwards."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    d = Daemon(os.path.join(root, "state"), extra_args, runtimes_dir)
+    d.root = root
     d.start()
     yield d
     d.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture()
+def daemon():
+    with running_daemon() as d:
+        yield d
 
 
 def client_for(daemon):

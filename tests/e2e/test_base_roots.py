@@ -5,36 +5,30 @@ lists and builds bases; a base is rebuilt only when its recipe changes."""
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, WICKD, Daemon, client_for, make_zip, runtime_zip
+from conftest import ROLE, WICKD, Daemon, client_for, make_zip, runtime_zip, running_daemon
 
 ROOTFS = os.path.join(os.path.dirname(__file__), "../../rootfs")
 WICK = os.path.join(os.path.dirname(WICKD), "wick")
 
 
 @pytest.fixture()
-def private_daemon():
+def private_daemon(tmp_path):
     """A daemon with its own copy of rootfs/ (recipes we may break) and its
     own, empty base cache."""
-    root = tempfile.mkdtemp(prefix="wick-e2e-bases-")
-    rootfs = os.path.join(root, "rootfs")
+    rootfs = str(tmp_path / "rootfs")
     shutil.copytree(ROOTFS, rootfs, symlinks=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    config = os.path.join(root, "wickd.conf")
-    with open(config, "w") as f:
-        f.write(f'rootfs_dir: "{rootfs}"\n')
-    d = Daemon(os.path.join(root, "state"), ["--config", config],
-               runtimes_dir=os.path.join(root, "runtimes"))
-    d.rootfs = rootfs
-    d.start()
-    yield d
-    d.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    config = tmp_path / "wickd.conf"
+    config.write_text(f'rootfs_dir: "{rootfs}"\n')
+    with running_daemon("wick-e2e-bases-", ["--config", str(config)],
+                        str(tmp_path / "runtimes")) as d:
+        d.rootfs = rootfs
+        yield d
 
 
 def wick(daemon, *args):
@@ -130,3 +124,14 @@ def test_unknown_runtime_is_refused_at_create(lam):
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidParameterValueException"
     assert "python2.7" in error["Message"] and "python3.11" in error["Message"]
+
+
+def test_wickd_refuses_to_start_without_the_base_builder(tmp_path):
+    # No silent fallback to the host's userland: the operator is told what is missing.
+    config = tmp_path / "wickd.conf"
+    config.write_text(f'rootfs_dir: "{tmp_path / "nowhere"}"\n')
+    daemon = Daemon(str(tmp_path / "state"), ["--config", str(config)])
+    with pytest.raises(RuntimeError) as refused:
+        daemon.start()
+    daemon.log.close()
+    assert "no base root builder at" in str(refused.value), str(refused.value)

@@ -11,8 +11,6 @@ import io
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -20,7 +18,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROLE, Daemon, client_for, wait_active
+from conftest import ROLE, client_for, running_daemon, wait_active
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CODE_DIRS = {"python3.11": os.path.join(HERE, "runtimes", "python"),
@@ -37,12 +35,8 @@ RUNTIMES = [
 @pytest.fixture(scope="module")
 def runtime_daemon():
     """One wickd for the whole module: each test creates functions of its own."""
-    root = tempfile.mkdtemp(prefix="wick-e2e-runtimes-")
-    daemon = Daemon(os.path.join(root, "state"))
-    daemon.start()
-    yield daemon
-    daemon.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with running_daemon("wick-e2e-runtimes-") as daemon:
+        yield daemon
 
 
 @pytest.fixture(scope="module")
