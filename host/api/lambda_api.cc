@@ -233,6 +233,11 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
   if (stream.empty()) {
     auto streams = logs::listStreams(logs_root_, function_name);
     if (!streams) return serviceError(streams.error().message());
+    // A deleted function's log group outlives it (as in CloudWatch); a name that
+    // never had a function or a log is an error, not an empty listing.
+    if (streams->empty() &&
+        std::holds_alternative<api::AwsError>(functions_.getFunction(function_name, "")))
+      return resourceNotFound("Function not found: " + function_name);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& info : *streams)
       list.push_back({{"name", info.name}, {"size", info.size}});
