@@ -19,6 +19,7 @@
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/daemon/config.h"
+#include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -29,6 +30,7 @@
 #include "host/registry/function_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
+#include "sandbox/cgroup_delegation.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -45,6 +47,19 @@ std::string defaultRootfsDir() {
   return (exe.parent_path().parent_path() / "share/wick/rootfs").string();
 }
 
+// Under a delegated cgroup, cgroup_parent becomes a path below the daemon's own.
+wick::Status placeSandboxesUnderOwnCgroup(wick::daemon::DaemonConfig& config) {
+  auto hierarchy = wick::sandbox::CgroupHierarchy::discover();
+  if (!hierarchy) return std::move(hierarchy).error();
+  auto own = wick::readFile("/proc/self/cgroup");
+  if (!own) return std::move(own).error();
+  auto parent = wick::sandbox::placeSandboxesUnderOwnCgroup(*hierarchy, ::getpid(), *own,
+                                                            config.cgroup_parent());
+  if (!parent) return std::move(parent).error().context("cgroup_delegated");
+  config.set_cgroup_parent(*parent);
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,10 +74,14 @@ int main(int argc, char** argv) {
   app.add_option("--cgroup-parent", cgroup_parent, "Parent cgroup of the sandboxes (default wick)");
   app.add_option("--runtimes-dir", runtimes_dir,
                  "Cache of built base roots (default <state dir>/runtimes)");
+  bool cgroup_delegated = false;
+  app.add_flag("--cgroup-delegated", cgroup_delegated,
+               "Sandboxes go under wickd's own cgroup (systemd Delegate=yes)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
+  daemon::logToJournalIfConnected();
 
   daemon::DaemonConfig config = daemon::defaultConfig();
   if (!config_file.empty())
@@ -72,6 +91,10 @@ int main(int argc, char** argv) {
   if (!state_dir.empty()) config.set_state_dir(state_dir);
   if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
+  if (cgroup_delegated) config.set_cgroup_delegated(true);
+  if (config.cgroup_delegated())
+    if (auto placed = placeSandboxesUnderOwnCgroup(config); !placed)
+      return fail(placed.error().message());
 
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir(), ec);
@@ -162,6 +185,7 @@ int main(int argc, char** argv) {
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: draining", signal);
+    daemon::notifyStopping();
     server.stopAccepting();
     if (invoker) invoker->stop();
     boost::asio::co_spawn(
@@ -179,6 +203,7 @@ int main(int argc, char** argv) {
         boost::asio::detached);
   });
   spdlog::info("wickd listening on {}:{} (state {})", host, server.port(), config.state_dir());
+  daemon::notifyReady("Lambda API on " + host + ":" + std::to_string(server.port()));
 
   std::vector<std::thread> threads;
   for (uint32_t i = 1; i < std::max<uint32_t>(config.io_threads(), 1); ++i)
