@@ -244,9 +244,10 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
     return functions::Reply{200, nlohmann::json{{"streams", list}}};
   }
   uint64_t offset = std::strtoull(request.queryValue("offset").c_str(), nullptr, 10);
-  auto data = logs::readStream(logs_root_, function_name, stream, offset, 1 << 20);
-  if (!data) return resourceNotFound(data.error().message());
-  return functions::Reply{200, nlohmann::json{{"data", *data}, {"offset", offset + data->size()}}};
+  auto chunk = logs::readMessages(logs_root_, function_name, stream, offset, 1 << 20);
+  if (!chunk) return resourceNotFound(chunk.error().message());
+  return functions::Reply{200,
+                          nlohmann::json{{"data", chunk->text}, {"offset", chunk->next_offset}}};
 }
 
 functions::Outcome LambdaApi::routeLayers(const http::Request& request,

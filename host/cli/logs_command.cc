@@ -57,10 +57,12 @@ int runLogs(const std::string& endpoint, const std::string& function, bool follo
                                                      "/logs?stream=" + encodeQuery(name) +
                                                      "&offset=" + std::to_string(offset)));
         if (!chunk) return fail(chunk.error().message());
-        const std::string data = (*chunk)["data"];
-        if (data.empty()) break;
-        printRecords(data);
-        offset += data.size();
+        // The stream's records carry their times; data is their messages, and
+        // offset is where in the stream to go on from.
+        const uint64_t next = (*chunk)["offset"];
+        if (next <= offset) break;
+        printRecords((*chunk)["data"]);
+        offset = next;
       }
     }
     std::fflush(stdout);

@@ -54,6 +54,8 @@ DaemonConfig defaultConfig() {
   config.set_io_threads(2);
   config.set_worker_threads(2);
   config.set_max_image_bytes(10ull << 30);
+  config.set_log_retention_days(30);
+  config.set_max_log_bytes(4ull << 30);
   return config;
 }
 

@@ -18,6 +18,7 @@
 
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
+#include "host/api/logs_api.h"
 #include "host/daemon/config.h"
 #include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
@@ -27,6 +28,7 @@
 #include "host/invoke/agent_wire.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
+#include "host/logs/retention.h"
 #include "host/registry/function_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
@@ -170,8 +172,19 @@ int main(int argc, char** argv) {
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
-  http::Server server(
-      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
+  // The CloudWatch Logs subset shares the listener: one --endpoint-url for both.
+  logs::LogRetention log_retention(config.state_dir() + "/logs",
+                                   {.default_days = static_cast<int>(config.log_retention_days()),
+                                    .max_bytes = config.max_log_bytes()});
+  api::LogsApi logs_api({config.state_dir() + "/logs", config.region(), config.account_id()},
+                        log_retention, workers);
+  boost::asio::co_spawn(io,
+                        logs::sweepPeriodically(log_retention, workers, std::chrono::minutes(10)),
+                        boost::asio::detached);
+  http::Server server(io, [&lambda_api, &logs_api](http::Request request) {
+    if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
+    return lambda_api.handle(std::move(request));
+  });
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   // Code.Location of GetFunction points back at us.
