@@ -48,6 +48,8 @@ class Database {
 
   Status exec(const std::string& sql);
   Result<Statement> prepare(const std::string& sql);
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  int changes() const { return sqlite3_changes(db_); }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
