@@ -23,6 +23,10 @@ std::string newRequestId() {
 
 namespace {
 
+// Event invokes take 1 MB as Lambda does now; the deprecated InvokeAsync 256 KB.
+constexpr size_t kMaxAsyncPayload = 1 << 20;
+constexpr size_t kMaxInvokeAsyncPayload = 256 << 10;
+
 // Path segments, percent-decoded one by one (a FunctionName ARN arrives with
 // its colons as %3A); empty segments (a trailing slash) are dropped.
 std::vector<std::string> splitPath(const std::string& path) {
@@ -84,7 +88,12 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
     const std::string type = request.header("X-Amz-Invocation-Type");
     if (type.empty() || type == "RequestResponse")
       co_return co_await invoker_->invoke(request, path[2], request_id);
+    if (type == "Event" && async_ != nullptr)
+      co_return co_await async_->accept(request, path[2], request_id, kMaxAsyncPayload, false);
   }
+  if (async_ != nullptr && request.method == verb::post &&
+      matches(path, {"2014-11-13", "functions", "*", "invoke-async"}))
+    co_return co_await async_->accept(request, path[2], request_id, kMaxInvokeAsyncPayload, true);
   functions::Outcome outcome;
   try {
     outcome = co_await route(request, path);
@@ -144,8 +153,8 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
         return functions::Reply{204, std::nullopt};
       });
     if (type == "Event")
-      co_return invalidParameter(
-          "InvocationType Event (asynchronous invoke) is not supported by this wick version yet");
+      co_return serviceError(
+          "wick-agent is not available: asynchronous invoke is disabled (see wickd's log)");
     if (!type.empty() && type != "RequestResponse")
       co_return validationError(
           type, "invocationType",

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   auto logs = wick::cli::addLogsCommand(app);
   auto image = wick::cli::addImageCommand(app);
   auto runtimes = wick::cli::addRuntimesCommand(app);
+  auto events = wick::cli::addEventsCommand(app);
   if (argc < 2) {  // no verb: say what there is, as git and systemctl do
     std::fputs(app.help().c_str(), stderr);
     return 2;
@@ -28,5 +29,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("logs")) return logs();
   if (app.got_subcommand("image")) return image();
   if (app.got_subcommand("runtimes")) return runtimes();
+  if (app.got_subcommand("events")) return events();
   return 2;
 }

@@ -16,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "host/api/events_api.h"
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/api/logs_api.h"
+#include "host/async/async_invocations.h"
+#include "host/async/event_store.h"
 #include "host/daemon/config.h"
 #include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
@@ -60,6 +63,20 @@ wick::Status placeSandboxesUnderOwnCgroup(wick::daemon::DaemonConfig& config) {
   if (!parent) return std::move(parent).error().context("cgroup_delegated");
   config.set_cgroup_parent(*parent);
   return {};
+}
+
+wick::async::AsyncSettings asyncSettings(const wick::daemon::DaemonConfig& config) {
+  wick::async::AsyncSettings settings;
+  if (config.async_retry_delays_ms_size() > 0) {
+    settings.delays.after_function_error.clear();
+    for (uint32_t ms : config.async_retry_delays_ms())
+      settings.delays.after_function_error.emplace_back(ms);
+  }
+  settings.delays.throttle_first =
+      std::chrono::milliseconds(config.async_throttle_backoff_first_ms());
+  settings.delays.throttle_max = std::chrono::milliseconds(config.async_throttle_backoff_max_ms());
+  settings.max_in_flight = std::max<uint32_t>(config.async_max_in_flight(), 1);
+  return settings;
 }
 
 }  // namespace
@@ -149,6 +166,12 @@ int main(int argc, char** argv) {
   planner_settings.pids_max = config.pids_max();
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
+  // The async queue: what a crashed run had in flight is due again.
+  auto event_store = async::openSqliteEventStore(config.state_dir() + "/events.db");
+  if (!event_store) return fail(event_store.error().message());
+  if (auto released = (*event_store)->releaseLeases(); !released)
+    return fail(released.error().message());
+  std::unique_ptr<async::AsyncInvocations> async_invocations;
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
   invoke::ChannelFactory channels = invoke::agentChannelFactory();
@@ -165,6 +188,9 @@ int main(int argc, char** argv) {
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
+    async_invocations = std::make_unique<async::AsyncInvocations>(
+        **event_store, service, *invoker, workers, io.get_executor(), asyncSettings(config));
+    async_invocations->start();
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
                             invoker.get());
@@ -172,6 +198,7 @@ int main(int argc, char** argv) {
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
+  lambda_api.setAsyncInvocations(async_invocations.get());
   // The CloudWatch Logs subset shares the listener: one --endpoint-url for both.
   logs::LogRetention log_retention(config.state_dir() + "/logs",
                                    {.default_days = static_cast<int>(config.log_retention_days()),
@@ -181,8 +208,10 @@ int main(int argc, char** argv) {
   boost::asio::co_spawn(io,
                         logs::sweepPeriodically(log_retention, workers, std::chrono::minutes(10)),
                         boost::asio::detached);
-  http::Server server(io, [&lambda_api, &logs_api](http::Request request) {
+  api::EventsApi events_api(**event_store, async_invocations.get(), workers);
+  http::Server server(io, [&lambda_api, &logs_api, &events_api](http::Request request) {
     if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
+    if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
     return lambda_api.handle(std::move(request));
   });
   if (auto listening = server.listen(config.listen()); !listening)
@@ -200,6 +229,7 @@ int main(int argc, char** argv) {
     spdlog::info("signal {}: draining", signal);
     daemon::notifyStopping();
     server.stopAccepting();
+    if (async_invocations) async_invocations->stop();
     if (invoker) invoker->stop();
     boost::asio::co_spawn(
         io,
@@ -207,7 +237,8 @@ int main(int argc, char** argv) {
           boost::asio::steady_timer timer(io);
           // In-flight invocations end; housekeeping puts back what it was
           // freezing: then every environment is in the pool for destroyIdle.
-          while (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped())) {
+          while ((async_invocations && !async_invocations->stopped()) ||
+                 (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped()))) {
             timer.expires_after(std::chrono::milliseconds(20));
             co_await timer.async_wait(boost::asio::use_awaitable);
           }
