@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
+#include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
 
@@ -60,6 +61,19 @@ http::Response toHttp(const functions::Reply& reply, const std::string& request_
     response.body() = reply.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return response;
+}
+
+void forgetEventInvokeConfigs(async::EventInvokeConfigs& configs, const std::string& name,
+                              const std::string& qualifier) {
+  auto parsed = functions::parseFunctionName(name);
+  if (!parsed) return;
+  const std::string version = !qualifier.empty() ? qualifier : parsed->qualifier;
+  if (version.empty()) {
+    if (Status forgotten = configs.removeFunction(parsed->name); !forgotten)
+      spdlog::error("delete the EventInvokeConfigs of {}: {}", name, forgotten.error().message());
+  } else if (auto forgotten = configs.remove(parsed->name, version); !forgotten) {
+    spdlog::error("delete the EventInvokeConfig of {}: {}", name, forgotten.error().message());
+  }
 }
 
 }  // namespace
@@ -131,7 +145,12 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
     if (method == verb::get)
       co_return co_await onWorkers([&] { return service.getFunction(name, qualifier); });
     if (method == verb::delete_)
-      co_return co_await onWorkers([&] { return service.deleteFunction(name, qualifier); });
+      co_return co_await onWorkers([&] {
+        functions::Outcome deleted = service.deleteFunction(name, qualifier);
+        if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
+          forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
+        return deleted;
+      });
   }
   if (matches(path, {"2015-03-31", "functions", "*", "configuration"})) {
     const std::string& name = path[2];

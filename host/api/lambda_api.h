@@ -36,6 +36,10 @@ class LambdaApi {
   void setImageApi(ImageApi* images) { images_ = images; }
   // Invoke with InvocationType Event and InvokeAsync; none: those are refused.
   void setAsyncInvocations(async::AsyncInvocations* async) { async_ = async; }
+  // A deleted function (or version) takes its EventInvokeConfigs with it.
+  void setEventInvokeConfigs(async::EventInvokeConfigs* configs) {
+    event_invoke_configs_ = configs;
+  }
 
  private:
   boost::asio::awaitable<functions::Outcome> route(const http::Request& request,
@@ -60,6 +64,7 @@ class LambdaApi {
   invoke::Invoker* invoker_;  // null when wick-agent is unavailable
   ImageApi* images_ = nullptr;
   async::AsyncInvocations* async_ = nullptr;
+  async::EventInvokeConfigs* event_invoke_configs_ = nullptr;
 };
 
 std::string newRequestId();

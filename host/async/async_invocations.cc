@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "host/api/aws_error.h"
 #include "host/functions/function_name.h"
 
@@ -97,10 +98,12 @@ std::string invocationRecord(const AsyncEvent& event, Condition condition,
   return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-AsyncInvocations::AsyncInvocations(EventStore& store, functions::FunctionService& functions,
-                                   invoke::Invoker& invoker, asio::thread_pool& workers,
-                                   asio::any_io_executor io, AsyncSettings settings)
+AsyncInvocations::AsyncInvocations(EventStore& store, EventInvokeConfigs& configs,
+                                   functions::FunctionService& functions, invoke::Invoker& invoker,
+                                   asio::thread_pool& workers, asio::any_io_executor io,
+                                   AsyncSettings settings)
     : store_(store),
+      configs_(configs),
       functions_(functions),
       invoker_(invoker),
       workers_(workers),
@@ -216,22 +219,26 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
 
   auto resolved =
       co_await onWorkers([&] { return functions_.resolve(event.function, event.qualifier); });
-  const functions::ArnScope scope = functions_.settings().scope;
-  const std::string arn = functions::functionArn(
-      scope, event.function, event.qualifier.empty() ? "$LATEST" : event.qualifier);
+  const std::string qualifier = event.qualifier.empty() ? "$LATEST" : event.qualifier;
+  const std::string arn =
+      functions::functionArn(functions_.settings().scope, event.function, qualifier);
+  // The qualifier's EventInvokeConfig (none: Lambda's defaults, no destinations).
+  auto found = co_await onWorkers([&] { return configs_.get(event.function, qualifier); });
+  if (!found) spdlog::error("async event {}: {}", event.id, found.error().message());
+  const EventInvokeConfig config = found && *found ? **found : EventInvokeConfig{};
   if (auto* error = std::get_if<api::AwsError>(&resolved)) {
     // The function (or its alias) is gone: nothing will ever run the event.
     event.last_error = error->type + ": " + error->message;
     if (error->status == 404) {
       (void)co_await onWorkers(
-          [&] { return finish(event, Condition::kRetriesExhausted, nullptr, arn); });
+          [&] { return finish(event, Condition::kRetriesExhausted, nullptr, arn, config); });
       co_return;
     }
   } else if (std::get<functions::FunctionService::Cached>(resolved).record->reserved_concurrency ==
              0) {
     // As Lambda: no attempt at all, straight to failure handling.
     (void)co_await onWorkers(
-        [&] { return finish(event, Condition::kZeroReservedConcurrency, nullptr, arn); });
+        [&] { return finish(event, Condition::kZeroReservedConcurrency, nullptr, arn, config); });
     co_return;
   }
 
@@ -253,10 +260,10 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
   }
   event.last_error = outcome == AttemptOutcome::kSuccess ? "" : summary(response);
   const Decision decision =
-      decide(ErrorHandling{}, settings_.delays,
+      decide(config.errorHandling(), settings_.delays,
              {event.enqueued_ms, event.function_attempts, event.throttles}, outcome, nowMillis());
   Status settled_in_store = co_await onWorkers([&]() -> Status {
-    if (decision.finished) return finish(event, decision.condition, &response, arn);
+    if (decision.finished) return finish(event, decision.condition, &response, arn, config);
     event.next_attempt_ms = decision.next_attempt_ms;
     return store_.reschedule(event);
   });
@@ -266,14 +273,43 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
 }
 
 Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
-                                const http::Response* last, const std::string& function_arn) {
-  if (condition == Condition::kSuccess) return store_.remove(event.id);
-  spdlog::warn("async event {} of {} failed ({}, {} attempts): {}", event.id, event.function,
-               toString(condition), event.function_attempts, event.last_error);
-  FailedEvent failed{event, toString(condition),
-                     invocationRecord(event, condition, function_arn, last),
-                     "no OnFailure destination or DeadLetterConfig", nowMillis()};
-  return store_.moveToFailed(failed);
+                                const http::Response* last, const std::string& function_arn,
+                                const EventInvokeConfig& config) {
+  const bool success = condition == Condition::kSuccess;
+  const std::string& destination = success ? config.on_success : config.on_failure;
+  if (success && destination.empty()) return store_.remove(event.id);
+  if (!success)
+    spdlog::warn("async event {} of {} failed ({}, {} attempts): {}", event.id, event.function,
+                 toString(condition), event.function_attempts, event.last_error);
+  const std::string record = invocationRecord(event, condition, function_arn, last);
+  std::string reason = "no OnFailure destination";
+  if (!destination.empty()) {
+    auto delivered = deliverToFunction(destination, record);
+    if (delivered && *delivered) return store_.remove(event.id);
+    reason = delivered ? "destination " + destination +
+                             " is not a function of this wickd (no endpoint for its service)"
+                       : "delivery to " + destination + " failed: " + delivered.error().message();
+    spdlog::warn("async event {}: {}", event.id, reason);
+  }
+  return store_.moveToFailed({event, toString(condition), record, reason, nowMillis()});
+}
+
+Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
+                                                 const std::string& record) {
+  const std::string ours = functions::functionArn(functions_.settings().scope, "");
+  auto named = functions::parseFunctionName(destination);
+  if (!destination.starts_with(ours) || !named) return false;
+  auto resolved = functions_.resolve(named->name, named->qualifier);
+  if (auto* error = std::get_if<api::AwsError>(&resolved)) return Error(error->message, ENOENT);
+  AsyncEvent delivery;
+  delivery.id = newUuid();
+  delivery.function = named->name;
+  delivery.qualifier = named->qualifier;
+  delivery.payload = record;
+  delivery.enqueued_ms = delivery.next_attempt_ms = nowMillis();
+  WICK_TRY(store_.enqueue(delivery), "enqueue the record for " + destination);
+  wake();
+  return true;
 }
 
 }  // namespace wick::async

@@ -19,6 +19,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "host/async/event_invoke_config.h"
 #include "host/async/event_store.h"
 #include "host/async/retry_policy.h"
 #include "host/functions/function_service.h"
@@ -38,9 +39,10 @@ struct AsyncSettings {
 
 class AsyncInvocations {
  public:
-  AsyncInvocations(EventStore& store, functions::FunctionService& functions,
-                   invoke::Invoker& invoker, boost::asio::thread_pool& workers,
-                   boost::asio::any_io_executor io, AsyncSettings settings);
+  AsyncInvocations(EventStore& store, EventInvokeConfigs& configs,
+                   functions::FunctionService& functions, invoke::Invoker& invoker,
+                   boost::asio::thread_pool& workers, boost::asio::any_io_executor io,
+                   AsyncSettings settings);
 
   // Invoke (Event) and InvokeAsync: the function must exist, the payload be
   // JSON within `max_payload`; then 202 once the event is durable.
@@ -60,14 +62,19 @@ class AsyncInvocations {
  private:
   boost::asio::awaitable<void> dispatch();  // on strand_
   boost::asio::awaitable<void> attempt(AsyncEvent event);
-  // The event's life ended: the record to its destination (for now, a failure
-  // to the failed-event store), the event out of the queue.
+  // The event's life ended: its record to the destination the config names
+  // (a function of this wickd gets it as an async event of its own), a
+  // failure with no destination (or one wick cannot reach) to the
+  // failed-event store; the event out of the queue.
   Status finish(const AsyncEvent& event, Condition condition, const http::Response* last,
-                const std::string& executed_arn);
+                const std::string& function_arn, const EventInvokeConfig& config);
+  // A destination that is a function of this wickd: the record as its event.
+  Result<bool> deliverToFunction(const std::string& destination, const std::string& record);
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
 
   EventStore& store_;
+  EventInvokeConfigs& configs_;
   functions::FunctionService& functions_;
   invoke::Invoker& invoker_;
   boost::asio::thread_pool& workers_;

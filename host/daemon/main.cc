@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/api/event_invoke_config_api.h"
 #include "host/api/events_api.h"
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
@@ -171,6 +172,9 @@ int main(int argc, char** argv) {
   if (!event_store) return fail(event_store.error().message());
   if (auto released = (*event_store)->releaseLeases(); !released)
     return fail(released.error().message());
+  auto event_invoke_configs =
+      async::openSqliteEventInvokeConfigs(config.state_dir() + "/events.db");
+  if (!event_invoke_configs) return fail(event_invoke_configs.error().message());
   std::unique_ptr<async::AsyncInvocations> async_invocations;
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
@@ -189,7 +193,8 @@ int main(int argc, char** argv) {
                                                 workers, invoker_settings);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
     async_invocations = std::make_unique<async::AsyncInvocations>(
-        **event_store, service, *invoker, workers, io.get_executor(), asyncSettings(config));
+        **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),
+        asyncSettings(config));
     async_invocations->start();
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
@@ -199,6 +204,7 @@ int main(int argc, char** argv) {
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
   lambda_api.setAsyncInvocations(async_invocations.get());
+  lambda_api.setEventInvokeConfigs(event_invoke_configs->get());
   // The CloudWatch Logs subset shares the listener: one --endpoint-url for both.
   logs::LogRetention log_retention(config.state_dir() + "/logs",
                                    {.default_days = static_cast<int>(config.log_retention_days()),
@@ -209,9 +215,12 @@ int main(int argc, char** argv) {
                         logs::sweepPeriodically(log_retention, workers, std::chrono::minutes(10)),
                         boost::asio::detached);
   api::EventsApi events_api(**event_store, async_invocations.get(), workers);
-  http::Server server(io, [&lambda_api, &logs_api, &events_api](http::Request request) {
+  api::EventInvokeConfigApi event_invoke_config_api(**event_invoke_configs, service, workers);
+  http::Server server(io, [&](http::Request request) {
     if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
     if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+    if (api::EventInvokeConfigApi::claims(request))
+      return event_invoke_config_api.handle(std::move(request));
     return lambda_api.handle(std::move(request));
   });
   if (auto listening = server.listen(config.listen()); !listening)

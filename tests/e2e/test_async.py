@@ -224,3 +224,135 @@ def test_no_accepted_event_is_lost_to_kill_9(tmp_path):
         print(f"kill -9 after {count} accepted: all ran; {duplicates} ran twice")
     finally:
         daemon.stop()
+
+
+def client_error(call, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        call(**kwargs)
+    return refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]
+
+
+def test_event_invoke_config_api_shapes_and_errors(async_daemon):
+    lam = async_daemon.lam
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:worker"
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker") == (
+        "InvalidParameterValueException",
+        "You must specify at least one of error handling or destination setting.")
+    put = lam.put_function_event_invoke_config(FunctionName="worker", MaximumRetryAttempts=0)
+    assert put["FunctionArn"] == arn + ":$LATEST"
+    assert put["MaximumRetryAttempts"] == 0 and "MaximumEventAgeInSeconds" not in put
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}
+    assert abs(put["LastModified"].timestamp() - time.time()) < 60
+    merged = lam.update_function_event_invoke_config(FunctionName="worker",
+                                                     MaximumEventAgeInSeconds=100)
+    assert (merged["MaximumRetryAttempts"], merged["MaximumEventAgeInSeconds"]) == (0, 100)
+    replaced = lam.put_function_event_invoke_config(FunctionName="worker",
+                                                    MaximumEventAgeInSeconds=120)
+    assert "MaximumRetryAttempts" not in replaced and replaced["MaximumEventAgeInSeconds"] == 120
+    got = lam.get_function_event_invoke_config(FunctionName="worker")
+    assert got["MaximumEventAgeInSeconds"] == 120 and got["FunctionArn"] == arn + ":$LATEST"
+    listed = lam.list_function_event_invoke_configs(FunctionName="worker")
+    assert [c["FunctionArn"] for c in listed["FunctionEventInvokeConfigs"]] == [arn + ":$LATEST"]
+    lam.delete_function_event_invoke_config(FunctionName="worker")
+    assert client_error(lam.get_function_event_invoke_config, FunctionName="worker") == (
+        "ResourceNotFoundException",
+        f"The function {arn}:$LATEST doesn't have an EventInvokeConfig")
+    assert client_error(lam.update_function_event_invoke_config, FunctionName="worker",
+                        MaximumRetryAttempts=1)[0] == "ResourceNotFoundException"
+
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker",
+                        MaximumRetryAttempts=3)[0] in ("ValidationException", "ParamValidation")
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="nobody",
+                        MaximumRetryAttempts=1) == ("ResourceNotFoundException",
+                                                    "The function doesn't exist.")
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker:1",
+                        Qualifier="2", MaximumRetryAttempts=1)[1] == \
+        "The derived qualifier from the function name does not match the specified qualifier."
+    self_destination = {"OnFailure": {"Destination": arn}}
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker",
+                        DestinationConfig=self_destination)[1] == \
+        "You can't specify the function as a destination for itself."
+    missing = "arn:aws:lambda:us-east-1:000000000000:function:nobody"
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker",
+                        DestinationConfig={"OnFailure": {"Destination": missing}})[1] == \
+        f"The destination ARN {missing} is invalid."
+    iam = "arn:aws:iam::000000000000:role/x"
+    assert client_error(lam.put_function_event_invoke_config, FunctionName="worker",
+                        DestinationConfig={"OnSuccess": {"Destination": iam}})[1] == \
+        f"The provided destination config DestinationConfig(onSuccess=OnSuccess(destination={iam}), onFailure=null) is invalid."
+
+
+def test_a_deleted_function_takes_its_config_with_it(async_daemon):
+    lam = async_daemon.lam
+    for _ in range(2):
+        lam.create_function(FunctionName="brief", Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()})
+        wait_active(lam, "brief")
+        assert client_error(lam.get_function_event_invoke_config,
+                            FunctionName="brief")[0] == "ResourceNotFoundException"
+        lam.put_function_event_invoke_config(FunctionName="brief", MaximumRetryAttempts=1)
+        lam.delete_function(FunctionName="brief")
+
+
+# A destination function that logs the event it gets, one line.
+SINK = b"""#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  event=$(curl -sS -D "$headers" "$api/next")
+  id=$(tr -d '\\r' < "$headers" | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p')
+  rm -f "$headers"
+  echo "RECEIVED $event"
+  curl -sS -o /dev/null -X POST "$api/$id/response" -d '{}'
+done
+"""
+
+
+def received_records(daemon, function):
+    try:
+        events = daemon.logs.filter_log_events(logGroupName=f"/aws/lambda/{function}",
+                                               filterPattern="RECEIVED")["events"]
+    except botocore.exceptions.ClientError:
+        return []
+    return [json.loads(e["message"].split(" ", 1)[1]) for e in events]
+
+
+def test_the_config_applies_and_records_reach_a_function_destination(async_daemon):
+    from conftest import make_zip
+    lam = async_daemon.lam
+    lam.create_function(FunctionName="sink", Runtime="provided.al2023", Role=ROLE, Handler="x",
+                        MemorySize=1024, Code={"ZipFile": make_zip({"bootstrap": (SINK, 0o755)})})
+    lam.create_function(FunctionName="flaky", Runtime="provided.al2023", Role=ROLE,
+                        Handler="none", Code={"ZipFile": runtime_zip()})
+    wait_active(lam, "sink")
+    wait_active(lam, "flaky")
+    sink = "arn:aws:lambda:us-east-1:000000000000:function:sink"
+    lam.put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": sink}, "OnFailure": {"Destination": sink}})
+
+    failed = lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=b'{"fail": "x"}')
+    failed_id = failed["ResponseMetadata"]["RequestId"]
+    ok = lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=b'{"echo": 5}')
+    ok_id = ok["ResponseMetadata"]["RequestId"]
+    records = wait_for(lambda: len(received_records(async_daemon, "sink")) >= 2 and
+                       received_records(async_daemon, "sink"), what="two records at the sink")
+    by_id = {r["requestContext"]["requestId"]: r for r in records}
+
+    failure = by_id[failed_id]
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 1  # MaximumRetryAttempts 0
+    assert failure["requestContext"]["functionArn"] == \
+        "arn:aws:lambda:us-east-1:000000000000:function:flaky:$LATEST"
+    assert failure["requestPayload"] == {"fail": "x"}
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    assert len(starts_of(async_daemon, "flaky", failed_id)) == 1
+
+    success = by_id[ok_id]
+    assert success["requestContext"]["condition"] == "Success"
+    assert success["requestContext"]["approximateInvokeCount"] == 1
+    assert success["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert success["responsePayload"] == {"echo": 5}
+    # Delivered: nothing kept as failed.
+    assert not [e for e in events_of(async_daemon, "flaky")[0]["Failed"]
+                if e["Id"] in (failed_id, ok_id)]
