@@ -103,6 +103,7 @@ AsyncInvocations::AsyncInvocations(EventStore& store, EventInvokeConfigs& config
                                    asio::thread_pool& workers, asio::any_io_executor io,
                                    AsyncSettings settings)
     : store_(store),
+      intake_(store),
       configs_(configs),
       functions_(functions),
       invoker_(invoker),
@@ -163,7 +164,7 @@ asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& re
   event.qualifier = qualifier.empty() && named ? named->qualifier : qualifier;
   event.enqueued_ms = event.next_attempt_ms = nowMillis();
   // The 202 promises the event outlives a crash: it is on disk first.
-  auto stored = co_await onWorkers([&] { return store_.enqueue(event); });
+  Status stored = co_await intake_.commit(event);
   if (!stored) {
     spdlog::error("async invoke of {}: {}", event.function, stored.error().message());
     co_return api::toResponse(api::serviceError("the event could not be queued"), request_id);

@@ -21,6 +21,7 @@
 
 #include "host/async/event_invoke_config.h"
 #include "host/async/event_store.h"
+#include "host/async/group_commit.h"
 #include "host/async/retry_policy.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -74,6 +75,7 @@ class AsyncInvocations {
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
 
   EventStore& store_;
+  GroupCommit intake_;
   EventInvokeConfigs& configs_;
   functions::FunctionService& functions_;
   invoke::Invoker& invoker_;

@@ -42,8 +42,10 @@ class EventStore {
  public:
   virtual ~EventStore() = default;
 
-  // Durable on disk when it returns: only then may the caller answer 202.
-  virtual Status enqueue(const AsyncEvent& event) = 0;
+  // Durable on disk (fsync'd) when it returns: only then may the caller
+  // answer 202. A batch costs one fsync (group commit, group_commit.h).
+  virtual Status enqueue(const std::vector<AsyncEvent>& events) = 0;
+  Status enqueue(const AsyncEvent& event) { return enqueue(std::vector<AsyncEvent>{event}); }
   // Up to `max` events due at `now_ms`, oldest first, leased until `lease_until_ms`.
   virtual Result<std::vector<AsyncEvent>> takeDue(int64_t now_ms, size_t max,
                                                   int64_t lease_until_ms) = 0;
@@ -68,8 +70,10 @@ class EventStore {
   virtual Result<std::optional<int64_t>> nextDue() = 0;
 };
 
-// The queue in its own SQLite file, WAL with synchronous=FULL: every commit
-// is fsync'd before it returns.
+// The queue in its own SQLite file in WAL mode: enqueue commits with
+// synchronous=FULL (fsync'd before it returns); the dispatcher's updates with
+// NORMAL (safe against a crashed process; a power loss can at worst run an
+// event again, which at-least-once delivery allows).
 Result<std::unique_ptr<EventStore>> openSqliteEventStore(const std::string& path);
 
 }  // namespace wick::async

@@ -61,13 +61,14 @@ class SqliteEventStore final : public EventStore {
  public:
   explicit SqliteEventStore(Database db) : db_(std::move(db)) {}
 
-  Status enqueue(const AsyncEvent& event) override {
+  Status enqueue(const std::vector<AsyncEvent>& events) override {
     std::lock_guard lock(mutex_);
-    auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!insert) return std::move(insert).error();
-    bindEvent(*insert, event);
-    WICK_TRY(insert->run(), "enqueue event " + event.id);
+    WICK_TRY(db_.exec("PRAGMA synchronous=FULL; BEGIN IMMEDIATE"), "enqueue events");
+    Status inserted = insertLocked(events);
+    Status ended = db_.exec(inserted ? "COMMIT" : "ROLLBACK");
+    (void)db_.exec("PRAGMA synchronous=NORMAL");
+    if (!inserted) return inserted;
+    WICK_TRY(std::move(ended), "enqueue events");
     return {};
   }
 
@@ -212,6 +213,18 @@ class SqliteEventStore final : public EventStore {
         .bind(9, event.last_error);
   }
 
+  Status insertLocked(const std::vector<AsyncEvent>& events) {
+    auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return std::move(insert).error();
+    for (const AsyncEvent& event : events) {
+      bindEvent(*insert, event);
+      WICK_TRY(insert->run(), "enqueue event " + event.id);
+      insert->reset();
+    }
+    return {};
+  }
+
   Result<std::vector<AsyncEvent>> takeDueLocked(int64_t now_ms, size_t max,
                                                 int64_t lease_until_ms) {
     auto select = prepare(std::string("SELECT ") + kEventColumns +
@@ -280,8 +293,7 @@ class SqliteEventStore final : public EventStore {
 Result<std::unique_ptr<EventStore>> openSqliteEventStore(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open event queue");
-  // The 202 promises the event survives a crash: every commit is fsync'd.
-  WICK_TRY(db->exec("PRAGMA synchronous=FULL"), "open event queue " + path);
+  WICK_TRY(db->exec("PRAGMA synchronous=NORMAL"), "open event queue " + path);
   WICK_TRY(db->exec(kSchema), "create event queue schema in " + path);
   return std::unique_ptr<EventStore>(std::make_unique<SqliteEventStore>(std::move(*db)));
 }

@@ -28,6 +28,11 @@ class Statement {
   // SQLITE_ROW -> true, SQLITE_DONE -> false.
   Result<bool> step();
   Status run();  // step to completion
+  // Ready to bind and step again (bindings cleared).
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   std::string text(int column) const;
   int64_t integer(int column) const;
