@@ -122,6 +122,36 @@ TEST(HttpRequestParser, ConnectionCloseAndHttp10) {
   EXPECT_FALSE(parser.request().keep_alive);
 }
 
+TEST(HttpRequestParser, ConnectionIsATokenList) {
+  HttpRequestParser parser(100);
+  std::string input = "GET / HTTP/1.1\r\nConnection: TE, Close\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_FALSE(parser.request().keep_alive);
+  parser.reset();
+  input = "GET / HTTP/1.0\r\nConnection: Keep-Alive, Upgrade\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_TRUE(parser.request().keep_alive);
+  EXPECT_TRUE(parser.request().http10);
+}
+
+TEST(HttpRequestParser, ExpectContinueWaitsForTheBodyOnlyOnHttp11) {
+  HttpRequestParser parser(100);
+  std::string input = "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_TRUE(parser.awaitingBody());
+  EXPECT_TRUE(parser.request().expect_continue);
+  input = "a";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_FALSE(parser.awaitingBody()) << "the body has started";
+  input = "bc";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_EQ(parser.request().body, "abc");
+  parser.reset();
+  input = "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_FALSE(parser.request().expect_continue) << "never 100 Continue to HTTP/1.0";
+}
+
 TEST(HttpRequestParser, EndlessTrailersAre431) {
   HttpRequestParser parser(100);
   std::string input = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
