@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,13 @@ class Server {
  private:
   boost::asio::awaitable<void> acceptLoop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  // Answers a request that could not be read (413, 431, 400) and ends the connection.
+  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
+                                      boost::system::error_code error);
+  static boost::asio::awaitable<void> lingeringClose(boost::asio::ip::tcp::socket& socket);
+
+  static constexpr size_t kHeaderLimit = 64 << 10;
+  static constexpr std::chrono::seconds kLingerTime{2};
 
   boost::asio::io_context& io_;
   Handler handler_;
@@ -70,5 +78,7 @@ class Server {
 };
 
 std::string percentDecode(std::string_view text);
+// An HTTP/1.1 request that waits for 100 Continue before its body.
+bool expectsContinue(const beast_http::request<beast_http::string_body>& request);
 
 }  // namespace wick::http
