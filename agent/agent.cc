@@ -181,11 +181,11 @@ int Agent::run() {
 void Agent::handleHost() {
   std::vector<HostMessage> messages;
   host_.read(messages);
-  for (const auto& message : messages)
+  for (auto& message : messages)
     handleHostMessage(message);
 }
 
-void Agent::handleHostMessage(const HostMessage& message) {
+void Agent::handleHostMessage(HostMessage& message) {
   if (message.has_start() && lifecycle_.is(RuntimeState::kAwaitingStart)) {
     start(message.start());
   } else if (message.has_invoke()) {
@@ -194,8 +194,10 @@ void Agent::handleHostMessage(const HostMessage& message) {
                       " refused: an invocation is in flight");
       return;
     }
-    const Invoke& invoke = message.invoke();
-    current_ = Invocation{invoke, false};
+    Invoke& arrived = *message.mutable_invoke();
+    auto payload = std::make_shared<const std::string>(std::move(*arrived.mutable_payload()));
+    current_ = Invocation{std::move(arrived), std::move(payload), false};  // moved, not copied
+    const Invoke& invoke = current_->invoke;
     logs_.beginInvocation(invoke.request_id());
     answerParked(extensions_.invoke(invoke.request_id(), invoke.deadline_ms(),
                                     invoke.invoked_function_arn(), invoke.trace_id()));

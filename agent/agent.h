@@ -15,6 +15,7 @@
 #include "agent/host_channel.h"
 #include "agent/http_request.h"
 #include "agent/log_capture.h"
+#include "agent/output_queue.h"
 #include "agent/protocol/agent.pb.h"
 #include "agent/runtime_state.h"
 #include "common/error.h"
@@ -38,7 +39,7 @@ class Agent {
   struct Connection {
     UniqueFd fd;
     std::string in;
-    std::string out;
+    OutputQueue out;
     HttpRequestParser parser{kMaxResponseBytes};
     bool close_after_write = false;  // the last answer ends the connection (then a lingering close)
     bool parked = false;             // a long poll (runtime or extension next) is waiting
@@ -51,7 +52,8 @@ class Agent {
     bool watching_out = false;       // EPOLLOUT is in its epoll mask
   };
   struct Invocation {
-    Invoke invoke;
+    Invoke invoke;                               // its payload moved out, into:
+    std::shared_ptr<const std::string> payload;  // shared with the writes that carry it
     bool delivered = false;
   };
   struct Child {
@@ -68,7 +70,7 @@ class Agent {
   // EPOLLOUT only while bytes wait (one epoll_ctl per change, not per request).
   void watchOutput(Connection& connection);
   void handleHost();
-  void handleHostMessage(const HostMessage& message);
+  void handleHostMessage(HostMessage& message);
   void start(const Start& start);
   void initError(const std::string& type, const std::string& message);
   bool listen(const std::string& address);
@@ -85,6 +87,11 @@ class Agent {
   void respond(Connection& connection, int status, const std::string& body,
                const std::string& extra_headers = "",
                const std::string& content_type = "application/json");
+  // The same with a body that is queued, not copied (an event).
+  void respond(Connection& connection, int status, std::shared_ptr<const std::string> body,
+               const std::string& extra_headers, const std::string& content_type);
+  void queueHead(Connection& connection, int status, size_t body_size,
+                 const std::string& extra_headers, const std::string& content_type);
   void answerParked(std::vector<ParkedAnswer> answers);
   void deliver(Connection& connection, Invocation& invocation);
   void finishInvocation(bool function_error, std::string payload, std::string error_type,

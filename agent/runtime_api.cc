@@ -87,6 +87,7 @@ std::optional<std::string> decodeBase64(std::string_view text) {
 // Unparsed bytes read from one connection at a time (the parser moves them into
 // the request, bounded on its own).
 constexpr size_t kMaxInputBytes = 1u << 20;
+constexpr size_t kReadBatchBytes = 192u << 10;
 // What a lingering close drops before it closes anyway: a refused request's
 // body (6 MB and a bit) with room to spare.
 constexpr size_t kMaxLingerBytes = 16u << 20;
@@ -136,8 +137,8 @@ void Agent::handleConnection(int fd, uint32_t events) {
   if (!flushOutput(connection, peer_gone)) return;
   // A 6 MiB request or event leaves no 6 MiB buffer behind (the sandbox's
   // memory is the function's).
-  for (std::string* buffer : {&connection.in, &connection.out})
-    if (buffer->empty() && buffer->capacity() > (256u << 10)) std::string().swap(*buffer);
+  if (connection.in.empty() && connection.in.capacity() > (256u << 10))
+    std::string().swap(connection.in);
   watchOutput(connection);
 }
 
@@ -148,7 +149,9 @@ bool Agent::readInput(Connection& connection) {
     if (n > 0) {
       connection.in.append(buffer, static_cast<size_t>(n));
       // Level-triggered: the rest waits for the next turn of the loop.
-      if (static_cast<size_t>(n) < sizeof buffer || connection.in.size() >= kMaxInputBytes)
+      // A batch at a time: the parser moves it into the request, so `in`
+      // stays small (a 6 MB body does not pass through a 6 MB buffer here).
+      if (static_cast<size_t>(n) < sizeof buffer || connection.in.size() >= kReadBatchBytes)
         return true;
       continue;
     }
@@ -173,7 +176,7 @@ void Agent::serveInput(Connection& connection) {
       // RFC 9110 10.1.1: the client waits for this before it sends the body.
       if (connection.parser.awaitingBody() && connection.parser.request().expect_continue &&
           !connection.continue_sent) {
-        connection.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        connection.out.append("HTTP/1.1 100 Continue\r\n\r\n");
         connection.continue_sent = true;
       }
       break;
@@ -191,11 +194,7 @@ void Agent::serveInput(Connection& connection) {
 
 bool Agent::flushOutput(Connection& connection, bool peer_gone) {
   const int fd = connection.fd.get();
-  if (!connection.out.empty()) {
-    ssize_t n = ::write(fd, connection.out.data(), connection.out.size());
-    if (n > 0) connection.out.erase(0, static_cast<size_t>(n));
-    if (n < 0 && errno != EAGAIN && errno != EINTR) peer_gone = true;
-  }
+  if (!connection.out.empty() && !connection.out.writeTo(fd)) peer_gone = true;
   // A parked long poll whose client went away is forgotten; one that asked
   // for Connection: close is answered first, then closed.
   if (peer_gone) {
@@ -221,24 +220,36 @@ void Agent::watchOutput(Connection& connection) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
 }
 
-void Agent::respond(Connection& connection, int status, const std::string& body,
-                    const std::string& extra_headers, const std::string& content_type) {
+void Agent::queueHead(Connection& connection, int status, size_t body_size,
+                      const std::string& extra_headers, const std::string& content_type) {
   connection.parked = false;
   connection.runtime_next = false;
-  std::string& out = connection.out;
-  out += "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
-  out += "Content-Type: " + content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  out += extra_headers;
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  head += "Content-Type: " + content_type + "\r\n";
+  head += "Content-Length: " + std::to_string(body_size) + "\r\n";
+  head += extra_headers;
   if (connection.close_after_write)
-    out += "Connection: close\r\n";
+    head += "Connection: close\r\n";
   else if (connection.http10_keep_alive)
-    out += "Connection: keep-alive\r\n";
-  out += "\r\n";
-  out += body;
+    head += "Connection: keep-alive\r\n";
+  head += "\r\n";
+  connection.out.append(head);
+}
+
+void Agent::respond(Connection& connection, int status, const std::string& body,
+                    const std::string& extra_headers, const std::string& content_type) {
+  queueHead(connection, status, body.size(), extra_headers, content_type);
+  connection.out.append(body);
   // Write now if we can; the loop finishes the rest.
-  ssize_t n = ::write(connection.fd.get(), out.data(), out.size());
-  if (n > 0) out.erase(0, static_cast<size_t>(n));
+  (void)connection.out.writeTo(connection.fd.get());
+  watchOutput(connection);
+}
+
+void Agent::respond(Connection& connection, int status, std::shared_ptr<const std::string> body,
+                    const std::string& extra_headers, const std::string& content_type) {
+  queueHead(connection, status, body ? body->size() : 0, extra_headers, content_type);
+  connection.out.append(std::move(body));
+  (void)connection.out.writeTo(connection.fd.get());
   watchOutput(connection);
 }
 
@@ -305,7 +316,7 @@ void Agent::deliver(Connection& connection, Invocation& invocation) {
   if (!invoke.tenant_id().empty())
     headers += "Lambda-Runtime-Aws-Tenant-Id: " + invoke.tenant_id() + "\r\n";
   invocation.delivered = true;
-  respond(connection, 200, invoke.payload(), headers,
+  respond(connection, 200, invocation.payload, headers,
           invoke.content_type().empty() ? "application/json" : invoke.content_type());
 }
 
