@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::invoke {
 
@@ -106,7 +107,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
             "Request must be smaller than 6291456 bytes for the InvokeFunction operation"),
         request_id);
   std::string payload = request.body.empty() ? std::string("{}") : request.body;
-  if (!nlohmann::json::accept(payload))
+  if (!isJson(payload))
     co_return errorResponse(
         api::invalidRequestContent(
             "Could not parse request body into json: Could not parse payload into json"),
