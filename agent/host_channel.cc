@@ -36,6 +36,7 @@ void HostChannel::read(std::vector<HostMessage>& messages) {
     }
     messages.push_back(std::move(message));
   }
+  reader_.releaseIfDrained();  // a 6 MB event leaves no 6 MB buffer behind
   if (reader_.oversized()) gone_ = true;
 }
 

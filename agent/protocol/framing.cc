@@ -37,14 +37,17 @@ void FrameReader::feed(std::string_view bytes) {
   commit(bytes.size());
 }
 
-std::string_view FrameReader::prepare(size_t min_bytes) {
-  if (begin_ == end_) {
-    begin_ = end_ = 0;
-    if (capacity_ > keep_bytes_) {
-      data_.reset();
-      capacity_ = 0;
-    }
+void FrameReader::releaseIfDrained() {
+  if (begin_ != end_) return;
+  begin_ = end_ = 0;
+  if (capacity_ > keep_bytes_) {
+    data_.reset();
+    capacity_ = 0;
   }
+}
+
+std::string_view FrameReader::prepare(size_t min_bytes) {
+  releaseIfDrained();
   // The whole of a frame whose length is known goes in one buffer, sized once.
   const size_t frame = std::min<size_t>(currentFrameBytes(), kMaxFrameBytes + 4);
   const size_t needed = std::max(min_bytes, frame > end_ - begin_ ? frame - (end_ - begin_) : 0);

@@ -44,6 +44,9 @@ class FrameReader {
     return view ? std::optional<std::string>(std::string(*view)) : std::nullopt;
   }
   bool oversized() const { return oversized_; }
+  // Once every frame was handed out and is done with: gives a buffer bigger
+  // than keep_bytes back now, not at the next read.
+  void releaseIfDrained();
 
  private:
   struct Free {

@@ -63,6 +63,7 @@ class WireChannel final : public AgentChannel {
         agent::AgentMessage message;
         if (!message.ParseFromArray(frame->data(), static_cast<int>(frame->size())))
           co_return ChannelClosed{"unparseable frame from the agent"};
+        reader_.releaseIfDrained();  // the frame is parsed: a 6 MB buffer need not wait
         switch (message.kind_case()) {
           case agent::AgentMessage::kLog:
             if (sink_) sink_(LogLine{message.log().request_id(), message.log().line()});
