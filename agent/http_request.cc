@@ -119,6 +119,9 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
   const std::string encoding = lower(request_.header("transfer-encoding"));
   const std::string length = request_.header("content-length");
   if (request_.count("transfer-encoding") == 1) {
+    // RFC 9112 6.1: HTTP/1.0 has no Transfer-Encoding: faulty framing, so the
+    // request is served and the connection ends.
+    if (request_.http10) request_.keep_alive = false;
     // Request smuggling: never both, and chunked is the only coding we take.
     if (request_.count("content-length") > 0) return fail(400);
     if (encoding != "chunked") return fail(501);

@@ -135,6 +135,16 @@ TEST(HttpRequestParser, ConnectionIsATokenList) {
   EXPECT_TRUE(parser.request().http10);
 }
 
+TEST(HttpRequestParser, ChunkedHttp10EndsTheConnection) {
+  HttpRequestParser parser(100);
+  std::string input =
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nok\r\n0\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_EQ(parser.request().body, "ok");
+  EXPECT_FALSE(parser.request().keep_alive) << "RFC 9112 6.1: faulty framing, close after";
+}
+
 TEST(HttpRequestParser, ExpectContinueWaitsForTheBodyOnlyOnHttp11) {
   HttpRequestParser parser(100);
   std::string input = "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
