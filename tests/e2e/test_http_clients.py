@@ -231,7 +231,8 @@ def echo_function(lam):
 
 
 @pytest.mark.parametrize("args", [[], ["-H", "Expect: 100-continue"], ["-H", "Connection: close"],
-                                  ["--http1.0"]], ids=["defaults", "expect", "close", "http1.0"])
+                                  ["--http1.0"], ["-H", "Transfer-Encoding: chunked"]],
+                         ids=["defaults", "expect", "close", "http1.0", "chunked"])
 def test_wickd_api_with_curl(http_daemon, echo_function, tmp_path, args):
     url = f"{http_daemon.endpoint}/2015-03-31/functions/{echo_function}/invocations"
     payload = tmp_path / "event.json"
