@@ -4,6 +4,7 @@
 // body never exceeds the bound, an error is one of the statuses we answer,
 // 100 Continue is owed only to HTTP/1.1 before its body (Expect, chunked,
 // Connection lists and pipelining are all in the seed-free search space).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +43,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     reader.feed(std::string_view(bytes).substr(fed, piece));
     while (auto frame = reader.next())
       if (frame->size() > wick::agent::kMaxFrameBytes) std::abort();
+  }
+
+  // The same bytes read in place (prepare/commit, as both sides read their
+  // socket), frames handed out as views; every view lies inside the input.
+  wick::agent::FrameReader in_place(64);
+  size_t seen = 0;
+  for (size_t fed = 0; fed < bytes.size();) {
+    std::string_view room = in_place.prepare(piece);
+    if (room.size() < piece) std::abort();
+    const size_t n = std::min(piece, bytes.size() - fed);
+    std::copy_n(bytes.data() + fed, n, const_cast<char*>(room.data()));
+    in_place.commit(n);
+    fed += n;
+    while (auto frame = in_place.nextView()) {
+      seen += 4 + frame->size();
+      if (seen > bytes.size()) std::abort();
+    }
+    in_place.releaseIfDrained();
   }
   return 0;
 }
