@@ -26,6 +26,7 @@
 #include "host/invoke/agent_wire.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
+#include "host/invoke/payload_limit.h"
 #include "host/registry/function_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
@@ -147,8 +148,11 @@ int main(int argc, char** argv) {
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
+  http::ServerOptions server_options;
+  server_options.refuse_head = invoke::refuseOversizedInvoke;  // before a 6 MB+ upload
   http::Server server(
-      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
+      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
+      server_options);
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   // Code.Location of GetFunction points back at us.

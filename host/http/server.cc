@@ -115,6 +115,15 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
     boost::system::error_code ec;
     co_await beast_http::async_read_header(socket, buffer, parser,
                                            asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done() && options_.refuse_head) {
+      const auto length = parser.content_length();
+      if (auto refusal =
+              options_.refuse_head(requestHead(parser.get()),
+                                   length ? std::optional<uint64_t>(*length) : std::nullopt)) {
+        co_await answerAndClose(socket, std::move(*refusal));
+        co_return;
+      }
+    }
     // RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for this
     // (curl: up to a second) before its body. A refused header never gets here.
     if (!ec && !parser.is_done() && expectsContinue(parser.get())) {
@@ -136,12 +145,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
     // Read before the fields move into the request: keep_alive() looks at Connection.
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
-    Request request;
-    request.method = message.method();
-    std::string_view target(message.target().data(), message.target().size());
-    size_t question = target.find('?');
-    request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request.query = parseQuery(target.substr(question + 1));
+    Request request = requestHead(message, false);
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
 
@@ -175,11 +179,27 @@ asio::awaitable<void> Server::refuse(tcp::socket& socket, boost::system::error_c
   response.set("x-amzn-ErrorType", type);
   response.set(beast_http::field::content_type, "application/json");
   response.body() = nlohmann::json{{"Type", "User"}, {"message", text}}.dump();
+  co_await answerAndClose(socket, std::move(response));
+}
+
+asio::awaitable<void> Server::answerAndClose(tcp::socket& socket, Response response) {
   response.keep_alive(false);
   response.prepare_payload();
   boost::system::error_code ec;
   co_await beast_http::async_write(socket, response, asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) co_await lingeringClose(socket);
+}
+
+Request requestHead(const beast_http::request<beast_http::string_body>& message,
+                    bool copy_headers) {
+  Request request;
+  request.method = message.method();
+  std::string_view target(message.target().data(), message.target().size());
+  size_t question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) request.query = parseQuery(target.substr(question + 1));
+  if (copy_headers) request.headers = static_cast<const beast_http::fields&>(message.base());
+  return request;
 }
 
 asio::awaitable<void> Server::lingeringClose(tcp::socket& socket) {

@@ -12,6 +12,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "host/invoke/payload_json.h"
+#include "host/invoke/payload_limit.h"
 
 namespace wick::invoke {
 
@@ -20,7 +21,7 @@ using api::AwsError;
 
 namespace {
 
-constexpr size_t kMaxPayload = 6'291'456;
+constexpr size_t kMaxPayload = kMaxInvokePayload;
 constexpr size_t kMaxClientContext = 3'583;
 
 int64_t epochMillis() {

@@ -274,6 +274,16 @@ def test_wickd_api_refusals_answer_then_close(http_daemon):
         answer = sock.recv(65536)
         assert answer.startswith(b"HTTP/1.1 413"), answer
         assert b"100 Continue" not in answer
+    # An Invoke over 6 MB with Expect: refused by its head, before any of the upload.
+    invoke_head = (b"POST /2015-03-31/functions/any/invocations HTTP/1.1\r\nHost: x\r\n"
+                   b"Expect: 100-continue\r\nContent-Length: 7000000\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", http_daemon.port), timeout=10) as sock:
+        sock.sendall(invoke_head)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+        assert b"RequestTooLargeException" in answer, answer
     # Malformed: 400 and the connection ends; nothing after it is served.
     received = raw_exchange(http_daemon, b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"
                             b"GET /2016-08-19/account-settings HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -1,6 +1,7 @@
 // The invoke payload's JSON check (simdjson, with the DOM parser's verdict
 // where simdjson refuses): the same answers as nlohmann::json::accept, which
-// it replaced, on valid, invalid and edge-case documents.
+// it replaced, on valid, invalid and edge-case documents; and the payload
+// limit applied to an Invoke's head.
 #include "host/invoke/payload_json.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "host/invoke/payload_limit.h"
 
 namespace wick::invoke {
 namespace {
@@ -35,6 +38,29 @@ TEST(PayloadJson, LargePayloads) {
     many += "{\"k\":" + std::to_string(i) + "},";
   many.back() = ']';
   EXPECT_TRUE(isJson(many));
+}
+
+TEST(PayloadLimit, OnlyAnInvokeOverSixMegabytesIsRefusedByItsHead) {
+  auto head = [](http::beast_http::verb method, std::string path) {
+    http::Request request;
+    request.method = method;
+    request.path = std::move(path);
+    return request;
+  };
+  using http::beast_http::verb;
+  const auto invoke = head(verb::post, "/2015-03-31/functions/my-fn/invocations");
+  auto refused = refuseOversizedInvoke(invoke, kMaxInvokePayload + 1);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->result_int(), 413);
+  EXPECT_EQ(std::string((*refused)["x-amzn-ErrorType"]), "RequestTooLargeException");
+  EXPECT_FALSE(refuseOversizedInvoke(invoke, kMaxInvokePayload).has_value());
+  EXPECT_FALSE(refuseOversizedInvoke(invoke, std::nullopt).has_value()) << "chunked: read it";
+  EXPECT_FALSE(refuseOversizedInvoke(head(verb::post, "/2015-03-31/functions"), 50u << 20))
+      << "CreateFunction has its own, larger limit";
+  EXPECT_FALSE(
+      refuseOversizedInvoke(head(verb::post, "/2015-03-31/functions/a/b/invocations"), 7u << 20));
+  EXPECT_FALSE(
+      refuseOversizedInvoke(head(verb::get, "/2015-03-31/functions/f/invocations"), 7u << 20));
 }
 
 }  // namespace
