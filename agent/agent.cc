@@ -73,20 +73,29 @@ int64_t nowEpochMs() {
 }  // namespace
 
 Agent::Agent(int host_fd)
-    : host_(host_fd), logs_([this](const AgentMessage& message) { host_.send(message); }) {
+    : host_(host_fd), logs_([this](const AgentMessage& message) { host_.send(message); }) {}
+
+wick::Result<std::unique_ptr<Agent>> Agent::create(int host_fd) {
+  std::unique_ptr<Agent> agent(new Agent(host_fd));
+  WICK_TRY(agent->init(), "start wick-agent");
+  return agent;
+}
+
+Status Agent::init() {
   // The function runs as the same uid: it must not read our memory or
   // environment, nor ptrace us (seccomp denies ptrace too).
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Orphans of the runtime come to us even where we are not PID 1 (tests).
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) return Error::fromErrno("epoll_create1");
   watch(host_.fd(), EPOLLIN, kHostTag);
 
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-    signal_pipe_.reset(pipe_fds[0]);
-    g_signal_write_fd = pipe_fds[1];
-  }
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    return Error::fromErrno("pipe2 (signal pipe)");
+  signal_pipe_.reset(pipe_fds[0]);
+  g_signal_write_fd = pipe_fds[1];
   // PID 1 gets only the signals it has handlers for: install real ones.
   struct sigaction action {};
   action.sa_handler = onSignal;
@@ -97,12 +106,10 @@ Agent::Agent(int host_fd)
   ::signal(SIGPIPE, SIG_IGN);
   watch(signal_pipe_.get(), EPOLLIN, kSignalTag);
 
-  if (auto opened = logs_.open(); !opened) {
-    (void)!::write(2, opened.error().message().data(), opened.error().message().size());
-  } else {
-    watch(logs_.stdoutReadFd(), EPOLLIN, kStdoutTag);
-    watch(logs_.stderrReadFd(), EPOLLIN, kStderrTag);
-  }
+  WICK_TRY(logs_.open(), "open the log pipes");
+  watch(logs_.stdoutReadFd(), EPOLLIN, kStdoutTag);
+  watch(logs_.stderrReadFd(), EPOLLIN, kStderrTag);
+  return {};
 }
 
 void Agent::watch(int fd, uint32_t events, uint64_t tag) {
@@ -114,7 +121,8 @@ void Agent::watch(int fd, uint32_t events, uint64_t tag) {
 }
 
 bool Agent::finished() const {
-  const bool runtime_done = runtime_exited_ || (stopping_ && runtime_pid_ <= 0);
+  const bool runtime_done = lifecycle_.is(RuntimeState::kExited) ||
+                            (lifecycle_.is(RuntimeState::kStopping) && runtime_pid_ <= 0);
   return runtime_done && extension_children_.empty() && !host_.pending();
 }
 
@@ -173,12 +181,12 @@ int Agent::run() {
 void Agent::handleHost() {
   std::vector<HostMessage> messages;
   host_.read(messages);
-  for (const auto& message : messages)
+  for (auto& message : messages)
     handleHostMessage(message);
 }
 
-void Agent::handleHostMessage(const HostMessage& message) {
-  if (message.has_start() && !started_) {
+void Agent::handleHostMessage(HostMessage& message) {
+  if (message.has_start() && lifecycle_.is(RuntimeState::kAwaitingStart)) {
     start(message.start());
   } else if (message.has_invoke()) {
     if (current_ || pending_result_) {
@@ -186,14 +194,18 @@ void Agent::handleHostMessage(const HostMessage& message) {
                       " refused: an invocation is in flight");
       return;
     }
-    const Invoke& invoke = message.invoke();
-    current_ = Invocation{invoke, false};
+    Invoke& arrived = *message.mutable_invoke();
+    auto payload = std::make_shared<const std::string>(std::move(*arrived.mutable_payload()));
+    current_ = Invocation{std::move(arrived), std::move(payload), false};  // moved, not copied
+    const Invoke& invoke = current_->invoke;
     logs_.beginInvocation(invoke.request_id());
     answerParked(extensions_.invoke(invoke.request_id(), invoke.deadline_ms(),
                                     invoke.invoked_function_arn(), invoke.trace_id()));
     for (auto& [fd, connection] : connections_)
       if (connection->runtime_next) {
         deliver(*connection, *current_);
+        // Pipelined requests behind it are served; a Connection: close one ends.
+        handleConnection(fd, 0);
         break;
       }
   } else if (message.has_shutdown()) {
@@ -205,7 +217,7 @@ void Agent::handleHostMessage(const HostMessage& message) {
 // ---------------------------------------------------------------- start
 
 void Agent::initError(const std::string& type, const std::string& message) {
-  init_failed_ = true;
+  lifecycle_.moveTo(RuntimeState::kInitFailed);
   AgentMessage error;
   error.mutable_init_error()->set_error_type(type);
   error.mutable_init_error()->set_payload(errorBody(type, message));
@@ -238,7 +250,7 @@ bool Agent::listen(const std::string& address) {
 }
 
 void Agent::start(const Start& start) {
-  started_ = true;
+  lifecycle_.moveTo(RuntimeState::kInitializing);
   logs_.setBudget(start.log_bytes_per_invocation());
   std::vector<std::string> env;
   for (const auto& entry : start.env())
@@ -291,7 +303,7 @@ void Agent::launchExtensions(const std::string& dir, const std::vector<std::stri
 }
 
 void Agent::maybeStartRuntime() {
-  if (!pending_runtime_ || init_failed_ || stopping_ || !extensions_.externalsRegistered()) return;
+  if (!pending_runtime_ || !lifecycle_.initializing() || !extensions_.externalsRegistered()) return;
   PendingRuntime runtime = std::move(*pending_runtime_);
   pending_runtime_.reset();
   SpawnFailure failure;
@@ -301,8 +313,8 @@ void Agent::maybeStartRuntime() {
 }
 
 void Agent::maybeReady() {
-  if (init_done_ || init_failed_ || !runtime_asked_ || !extensions_.allWaiting()) return;
-  init_done_ = true;
+  if (!lifecycle_.is(RuntimeState::kAwaitingExtensions) || !extensions_.allWaiting()) return;
+  lifecycle_.moveTo(RuntimeState::kReady);
   logs_.flush();
   AgentMessage ready;
   ready.mutable_ready()->set_extensions(static_cast<uint32_t>(extensions_.registered()));
@@ -339,10 +351,10 @@ void Agent::reap() {
       const std::string name = extension->name;
       extension_children_.erase(extension);
       extensions_.externalExited(name);
-      if (stopping_ || runtime_exited_) continue;  // we ended it
+      if (lifecycle_.ending()) continue;  // we ended it
       const std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
                                                   : "status " + std::to_string(WEXITSTATUS(status));
-      if (!init_done_ && !init_failed_) {
+      if (lifecycle_.initializing()) {
         pending_runtime_.reset();
         initError("Extension.Crash", "extension " + name + " exited with " + how);
       } else {
@@ -351,26 +363,27 @@ void Agent::reap() {
       continue;
     }
     if (pid != runtime_pid_) continue;
-    runtime_exited_ = true;
+    const bool stopping = lifecycle_.is(RuntimeState::kStopping);
+    const bool between_invocations = lifecycle_.wasReady() && (!current_ || !current_->delivered);
+    lifecycle_.moveTo(RuntimeState::kExited);
     logs_.flush();
     AgentMessage message;
     RuntimeExited* exited = message.mutable_runtime_exited();
     exited->set_signaled(WIFSIGNALED(status));
     exited->set_code(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
     exited->set_signal(WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    exited->set_between_invocations(init_done_ && (!current_ || !current_->delivered));
+    exited->set_between_invocations(between_invocations);
     host_.send(message);
     // Without a runtime the sandbox is over; extensions get the grace only
     // when we are shutting down.
-    if (!stopping_) killChildren(SIGKILL);
+    if (!stopping) killChildren(SIGKILL);
   }
 }
 
 void Agent::stop(uint32_t grace_ms, const std::string& reason) {
-  if (stopping_) return;
-  stopping_ = true;
+  if (!lifecycle_.moveTo(RuntimeState::kStopping)) return;
   pending_runtime_.reset();
-  if (runtime_pid_ > 0 && !runtime_exited_) ::kill(runtime_pid_, SIGTERM);
+  if (runtime_pid_ > 0) ::kill(runtime_pid_, SIGTERM);
   answerParked(extensions_.shutdown(reason, nowEpochMs() + grace_ms));
   kill_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   itimerspec when{};
@@ -384,7 +397,7 @@ void Agent::killChildren(int signal) {
   // Each child leads its own process group: what it started goes too.
   if (runtime_pid_ > 0) {
     ::kill(-runtime_pid_, signal);
-    if (!runtime_exited_) ::kill(runtime_pid_, signal);
+    if (!lifecycle_.is(RuntimeState::kExited)) ::kill(runtime_pid_, signal);
   }
   for (const auto& child : extension_children_) {
     ::kill(-child.pid, signal);

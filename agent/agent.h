@@ -15,7 +15,10 @@
 #include "agent/host_channel.h"
 #include "agent/http_request.h"
 #include "agent/log_capture.h"
+#include "agent/output_queue.h"
 #include "agent/protocol/agent.pb.h"
+#include "agent/runtime_state.h"
+#include "common/error.h"
 #include "common/unique_fd.h"
 
 namespace wick::agent {
@@ -25,7 +28,9 @@ inline constexpr uint32_t kSigtermGraceMs = 500;
 
 class Agent {
  public:
-  explicit Agent(int host_fd);
+  // The agent on the host socket `host_fd`: its epoll set, signal pipe and log
+  // pipes made, or what could not be made.
+  static wick::Result<std::unique_ptr<Agent>> create(int host_fd);
   // Runs until the runtime has exited and the host heard it, or the host went
   // away. Every child is killed and reaped before it returns.
   int run();
@@ -34,16 +39,21 @@ class Agent {
   struct Connection {
     UniqueFd fd;
     std::string in;
-    std::string out;
+    OutputQueue out;
     HttpRequestParser parser{kMaxResponseBytes};
-    bool close_after_write = false;
-    bool parked = false;        // a long poll (runtime or extension next) is waiting
-    bool runtime_next = false;  // ... and it is the runtime's
-    size_t discard_left = 0;    // body bytes of a refused request still to drop
-    bool watching_out = false;  // EPOLLOUT is in its epoll mask
+    bool close_after_write = false;  // the last answer ends the connection (then a lingering close)
+    bool parked = false;             // a long poll (runtime or extension next) is waiting
+    bool runtime_next = false;       // ... and it is the runtime's
+    bool http10_keep_alive = false;  // an HTTP/1.0 client asked for keep-alive: say we keep it
+    bool continue_sent = false;      // 100 Continue went out for the request being read
+    bool lingering = false;          // our side is shut: input is read and dropped until EOF
+    size_t lingered = 0;             // bytes dropped while lingering
+    size_t discard_left = 0;         // body bytes of a refused request still to drop
+    bool watching_out = false;       // EPOLLOUT is in its epoll mask
   };
   struct Invocation {
-    Invoke invoke;
+    Invoke invoke;                               // its payload moved out, into:
+    std::shared_ptr<const std::string> payload;  // shared with the writes that carry it
     bool delivered = false;
   };
   struct Child {
@@ -60,7 +70,7 @@ class Agent {
   // EPOLLOUT only while bytes wait (one epoll_ctl per change, not per request).
   void watchOutput(Connection& connection);
   void handleHost();
-  void handleHostMessage(const HostMessage& message);
+  void handleHostMessage(HostMessage& message);
   void start(const Start& start);
   void initError(const std::string& type, const std::string& message);
   bool listen(const std::string& address);
@@ -77,11 +87,23 @@ class Agent {
   void respond(Connection& connection, int status, const std::string& body,
                const std::string& extra_headers = "",
                const std::string& content_type = "application/json");
+  // The same with a body that is queued, not copied (an event).
+  void respond(Connection& connection, int status, std::shared_ptr<const std::string> body,
+               const std::string& extra_headers, const std::string& content_type);
+  void queueHead(Connection& connection, int status, size_t body_size,
+                 const std::string& extra_headers, const std::string& content_type);
   void answerParked(std::vector<ParkedAnswer> answers);
   void deliver(Connection& connection, Invocation& invocation);
   void finishInvocation(bool function_error, std::string payload, std::string error_type,
                         std::string content_type);
   void closeConnection(int fd);
+  // Reads what the socket has into connection.in; false when the peer is gone.
+  bool readInput(Connection& connection);
+  // Parses and serves what connection.in holds, one request at a time.
+  void serveInput(Connection& connection);
+  // Writes what is queued; then, for a connection that ends, shuts our side
+  // and lingers. Returns false when the connection was closed.
+  bool flushOutput(Connection& connection, bool peer_gone);
 
   void handleSignals();
   void reap();
@@ -89,6 +111,9 @@ class Agent {
   void killChildren(int signal);
   void killAndReapAll();
   bool finished() const;
+
+  explicit Agent(int host_fd);
+  Status init();
 
   UniqueFd epoll_;
   HostChannel host_;
@@ -103,12 +128,7 @@ class Agent {
   pid_t runtime_pid_ = -1;
   std::optional<PendingRuntime> pending_runtime_;  // waits for external extensions
   std::vector<Child> extension_children_;
-  bool started_ = false;
-  bool runtime_asked_ = false;  // the runtime called next once (Started -> Ready)
-  bool init_done_ = false;      // Ready sent
-  bool init_failed_ = false;
-  bool runtime_exited_ = false;
-  bool stopping_ = false;
+  RuntimeLifecycle lifecycle_;
   std::optional<Invocation> current_;
   std::optional<AgentMessage> pending_result_;  // waits for extensions to be back in next
   std::string last_request_id_;                 // answered already: a second answer is 403

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace wick::agent {
 
@@ -14,27 +15,39 @@ HostChannel::HostChannel(int fd) : fd_(fd) {
 }
 
 void HostChannel::read(std::vector<HostMessage>& messages) {
-  char buffer[65536];
   for (;;) {
-    ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
+    // Straight into the frame buffer: a 6 MB event is read, not copied, here.
+    std::string_view room = reader_.prepare(kReadBytes);
+    ssize_t n = ::read(fd_.get(), const_cast<char*>(room.data()), room.size());
     if (n > 0) {
-      reader_.feed(std::string_view(buffer, static_cast<size_t>(n)));
-      if (static_cast<size_t>(n) < sizeof buffer) break;
+      reader_.commit(static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < room.size()) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n == 0 || errno != EAGAIN) gone_ = true;
     break;
   }
-  while (auto frame = reader_.next()) {
+  while (auto frame = reader_.nextView()) {
     HostMessage message;
-    if (!message.ParseFromString(*frame)) {
+    if (!message.ParseFromArray(frame->data(), static_cast<int>(frame->size()))) {
       gone_ = true;  // the host never sends garbage: treat it as gone
       return;
     }
     messages.push_back(std::move(message));
   }
+  reader_.releaseIfDrained();  // a 6 MB event leaves no 6 MB buffer behind
   if (reader_.oversized()) gone_ = true;
+}
+
+void HostChannel::append(const AgentMessage& message) {
+  // Serialized in place, behind its length: no intermediate copy of a payload.
+  const size_t size = message.ByteSizeLong();
+  const size_t at = out_.size();
+  out_.resize(at + 4 + size);
+  const std::string header = frameHeader(size);
+  std::memcpy(out_.data() + at, header.data(), 4);
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_.data() + at + 4));
 }
 
 void HostChannel::send(const AgentMessage& message) {
@@ -53,10 +66,10 @@ void HostChannel::send(const AgentMessage& message) {
       notice.mutable_log()->set_line("[wick-agent] " + std::to_string(unreported_drops_) +
                                      " log lines dropped: the host did not keep up");
       unreported_drops_ = 0;
-      appendFrame(out_, notice.SerializeAsString());
+      append(notice);
     }
   }
-  appendFrame(out_, message.SerializeAsString());
+  append(message);
   flush();
 }
 

@@ -37,6 +37,9 @@ class HostChannel {
   void drain(int timeout_ms);
 
  private:
+  static constexpr size_t kReadBytes = 64u << 10;
+  void append(const AgentMessage& message);
+
   UniqueFd fd_;
   FrameReader reader_;
   std::string out_;

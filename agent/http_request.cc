@@ -34,6 +34,19 @@ bool fieldValue(std::string_view value) {
                       [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
 }
 
+bool hasToken(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view item = trim(list.substr(0, comma));
+    if (item.size() == token.size() &&
+        std::equal(item.begin(), item.end(), token.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 size_t HttpRequest::count(std::string_view name) const {
@@ -53,6 +66,7 @@ void HttpRequestParser::reset() {
   state_ = State::kHeaders;
   request_ = HttpRequest{};
   body_left_ = 0;
+  body_started_ = false;
   error_status_ = 0;
 }
 
@@ -93,13 +107,21 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
   // Request smuggling: one framing header of each kind, never both.
   if (request_.count("content-length") > 1 || request_.count("transfer-encoding") > 1)
     return fail(400);
-  const std::string connection = lower(request_.header("connection"));
-  if (connection == "close") request_.keep_alive = false;
-  if (connection == "keep-alive") request_.keep_alive = true;
+  request_.http10 = version == "HTTP/1.0";
+  // Connection is a list of tokens (RFC 9110 7.6.1): "keep-alive, TE", "close".
+  if (hasToken(request_.header("connection"), "close"))
+    request_.keep_alive = false;
+  else if (hasToken(request_.header("connection"), "keep-alive"))
+    request_.keep_alive = true;
+  // An HTTP/1.0 client never expects 100 Continue (RFC 9110 10.1.1).
+  request_.expect_continue = !request_.http10 && lower(request_.header("expect")) == "100-continue";
 
   const std::string encoding = lower(request_.header("transfer-encoding"));
   const std::string length = request_.header("content-length");
   if (request_.count("transfer-encoding") == 1) {
+    // RFC 9112 6.1: HTTP/1.0 has no Transfer-Encoding: faulty framing, so the
+    // request is served and the connection ends.
+    if (request_.http10) request_.keep_alive = false;
     // Request smuggling: never both, and chunked is the only coding we take.
     if (request_.count("content-length") > 0) return fail(400);
     if (encoding != "chunked") return fail(501);
@@ -115,6 +137,7 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
       return fail(413);
     }
     body_left_ = size;
+    request_.body.reserve(size);  // one allocation for a 6 MB body, not a dozen
   }
   state_ = State::kBody;
   return Status::kNeedMore;
@@ -141,6 +164,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
       if (status == Status::kError) break;
       continue;
     }
+    if (state_ != State::kHeaders && !view.empty()) body_started_ = true;
     if (state_ == State::kBody) {
       size_t take = std::min(body_left_, view.size());
       request_.body.append(view.substr(0, take));

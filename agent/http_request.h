@@ -17,6 +17,8 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   bool keep_alive = true;
+  bool http10 = false;           // HTTP/1.0: never sent 100 Continue, keep-alive only when asked
+  bool expect_continue = false;  // "Expect: 100-continue": the client waits before its body
   // The value of a header (names compared lower-case), or "".
   std::string header(std::string_view name) const;
   // How many times a header (lower-case name) appears.
@@ -39,6 +41,9 @@ class HttpRequestParser {
   int errorStatus() const { return error_status_; }
   // Headers were read (target known) even if the body was refused.
   bool headersDone() const { return state_ != State::kHeaders; }
+  // The headers are in and the body has not come yet (an Expect: 100-continue
+  // client waits for our answer here).
+  bool awaitingBody() const { return state_ != State::kHeaders && !body_started_; }
   void reset();
 
  private:
@@ -53,6 +58,7 @@ class HttpRequestParser {
   State state_ = State::kHeaders;
   HttpRequest request_;
   size_t body_left_ = 0;
+  bool body_started_ = false;
   int error_status_ = 0;
 };
 

@@ -46,5 +46,11 @@ int main(int argc, char** argv) {
   ::mallopt(M_MMAP_THRESHOLD, 128 << 10);
   ::mallopt(M_TRIM_THRESHOLD, 256 << 10);
   ::mallopt(M_ARENA_MAX, 1);
-  return wick::agent::Agent(host_fd).run();
+  auto agent = wick::agent::Agent::create(host_fd);
+  if (!agent) {
+    const std::string message = "wick-agent: " + agent.error().message() + "\n";
+    (void)!::write(2, message.data(), message.size());
+    return 1;
+  }
+  return (*agent)->run();
 }

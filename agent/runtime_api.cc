@@ -87,6 +87,10 @@ std::optional<std::string> decodeBase64(std::string_view text) {
 // Unparsed bytes read from one connection at a time (the parser moves them into
 // the request, bounded on its own).
 constexpr size_t kMaxInputBytes = 1u << 20;
+constexpr size_t kReadBatchBytes = 192u << 10;
+// What a lingering close drops before it closes anyway: a refused request's
+// body (6 MB and a bit) with room to spare.
+constexpr size_t kMaxLingerBytes = 16u << 20;
 
 }  // namespace
 
@@ -116,25 +120,49 @@ void Agent::handleConnection(int fd, uint32_t events) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
   Connection& connection = *it->second;
-  bool closed = false;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    char buffer[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n > 0) {
-        connection.in.append(buffer, static_cast<size_t>(n));
-        // Level-triggered: the rest waits for the next turn of the loop.
-        if (static_cast<size_t>(n) < sizeof buffer || connection.in.size() >= kMaxInputBytes) break;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      closed = n == 0 || errno != EAGAIN;
-      break;
-    }
+  bool peer_gone = false;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_gone = !readInput(connection);
+  if (connection.lingering) {
+    // Our answer is out and our side shut: drop what still comes (a refused
+    // body) so that closing never resets the answer away, until the client
+    // closes or sends more than a refused request could.
+    connection.lingered += connection.in.size();
+    connection.in.clear();
+    if (peer_gone || connection.lingered > kMaxLingerBytes) closeConnection(fd);
+    return;
   }
   // A runtime that keeps sending behind a parked long poll is hostile.
   if (connection.parked && connection.in.size() >= kMaxInputBytes) return closeConnection(fd);
-  // Requests are served one at a time: a parked long poll holds the rest.
+  serveInput(connection);
+  if (!flushOutput(connection, peer_gone)) return;
+  // A 6 MiB request or event leaves no 6 MiB buffer behind (the sandbox's
+  // memory is the function's).
+  if (connection.in.empty() && connection.in.capacity() > (256u << 10))
+    std::string().swap(connection.in);
+  watchOutput(connection);
+}
+
+bool Agent::readInput(Connection& connection) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(connection.fd.get(), buffer, sizeof buffer);
+    if (n > 0) {
+      connection.in.append(buffer, static_cast<size_t>(n));
+      // Level-triggered: the rest waits for the next turn of the loop.
+      // A batch at a time: the parser moves it into the request, so `in`
+      // stays small (a 6 MB body does not pass through a 6 MB buffer here).
+      if (static_cast<size_t>(n) < sizeof buffer || connection.in.size() >= kReadBatchBytes)
+        return true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+}
+
+void Agent::serveInput(Connection& connection) {
+  // Requests are served one at a time, in order (pipelining): a parked long
+  // poll holds the rest until it is answered.
   while (!connection.parked && !connection.close_after_write && !connection.in.empty()) {
     if (connection.discard_left > 0) {
       const size_t drop = std::min(connection.discard_left, connection.in.size());
@@ -144,28 +172,42 @@ void Agent::handleConnection(int fd, uint32_t events) {
       continue;
     }
     auto status = connection.parser.parse(connection.in);
-    if (status == HttpRequestParser::Status::kNeedMore) break;
+    if (status == HttpRequestParser::Status::kNeedMore) {
+      // RFC 9110 10.1.1: the client waits for this before it sends the body.
+      if (connection.parser.awaitingBody() && connection.parser.request().expect_continue &&
+          !connection.continue_sent) {
+        connection.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+        connection.continue_sent = true;
+      }
+      break;
+    }
+    connection.continue_sent = false;
     if (status == HttpRequestParser::Status::kError) {
       refuse(connection, connection.parser.errorStatus());
-      break;
+      continue;
     }
     HttpRequest request = std::move(connection.parser.request());
     connection.parser.reset();
     serve(connection, request);
   }
-  if (closed && connection.out.empty()) return closeConnection(fd);
-  if (!connection.out.empty()) {
-    ssize_t n = ::write(fd, connection.out.data(), connection.out.size());
-    if (n > 0) connection.out.erase(0, static_cast<size_t>(n));
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return closeConnection(fd);
+}
+
+bool Agent::flushOutput(Connection& connection, bool peer_gone) {
+  const int fd = connection.fd.get();
+  if (!connection.out.empty() && !connection.out.writeTo(fd)) peer_gone = true;
+  // A parked long poll whose client went away is forgotten; one that asked
+  // for Connection: close is answered first, then closed.
+  if (peer_gone) {
+    closeConnection(fd);
+    return false;
   }
-  if (connection.out.empty() && (connection.close_after_write || closed))
-    return closeConnection(fd);
-  // A 6 MiB request or event leaves no 6 MiB buffer behind (the sandbox's
-  // memory is the function's).
-  for (std::string* buffer : {&connection.in, &connection.out})
-    if (buffer->empty() && buffer->capacity() > (256u << 10)) std::string().swap(*buffer);
-  watchOutput(connection);
+  if (!connection.out.empty() || !connection.close_after_write || connection.parked) return true;
+  // Half-close and linger (RFC 9112 9.6): closing with unread input would
+  // reset the connection and the client could lose the answer.
+  ::shutdown(fd, SHUT_WR);
+  connection.lingering = true;
+  connection.in.clear();
+  return true;
 }
 
 void Agent::watchOutput(Connection& connection) {
@@ -178,21 +220,36 @@ void Agent::watchOutput(Connection& connection) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
 }
 
-void Agent::respond(Connection& connection, int status, const std::string& body,
-                    const std::string& extra_headers, const std::string& content_type) {
+void Agent::queueHead(Connection& connection, int status, size_t body_size,
+                      const std::string& extra_headers, const std::string& content_type) {
   connection.parked = false;
   connection.runtime_next = false;
-  std::string& out = connection.out;
-  out += "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
-  out += "Content-Type: " + content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  out += extra_headers;
-  if (connection.close_after_write) out += "Connection: close\r\n";
-  out += "\r\n";
-  out += body;
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  head += "Content-Type: " + content_type + "\r\n";
+  head += "Content-Length: " + std::to_string(body_size) + "\r\n";
+  head += extra_headers;
+  if (connection.close_after_write)
+    head += "Connection: close\r\n";
+  else if (connection.http10_keep_alive)
+    head += "Connection: keep-alive\r\n";
+  head += "\r\n";
+  connection.out.append(head);
+}
+
+void Agent::respond(Connection& connection, int status, const std::string& body,
+                    const std::string& extra_headers, const std::string& content_type) {
+  queueHead(connection, status, body.size(), extra_headers, content_type);
+  connection.out.append(body);
   // Write now if we can; the loop finishes the rest.
-  ssize_t n = ::write(connection.fd.get(), out.data(), out.size());
-  if (n > 0) out.erase(0, static_cast<size_t>(n));
+  (void)connection.out.writeTo(connection.fd.get());
+  watchOutput(connection);
+}
+
+void Agent::respond(Connection& connection, int status, std::shared_ptr<const std::string> body,
+                    const std::string& extra_headers, const std::string& content_type) {
+  queueHead(connection, status, body ? body->size() : 0, extra_headers, content_type);
+  connection.out.append(std::move(body));
+  (void)connection.out.writeTo(connection.fd.get());
   watchOutput(connection);
 }
 
@@ -201,15 +258,20 @@ void Agent::answerParked(std::vector<ParkedAnswer> answers) {
     auto it = connections_.find(parked.connection);
     if (it == connections_.end()) continue;
     respond(*it->second, parked.answer.status, parked.answer.body, parked.answer.headers);
-    // Requests pipelined behind the long poll are served now.
-    if (!it->second->in.empty()) handleConnection(parked.connection, 0);
+    // Requests pipelined behind the long poll are served now; a
+    // Connection: close one ends.
+    handleConnection(parked.connection, 0);
   }
 }
 
 void Agent::refuse(Connection& connection, int status) {
-  const std::string length = connection.parser.request().header("content-length");
-  if (status == 413 && !length.empty()) {
-    // The length is known: drop the body and keep the connection.
+  const HttpRequest& request = connection.parser.request();
+  const bool headers_done = connection.parser.headersDone();
+  const std::string length = headers_done ? request.header("content-length") : "";
+  // The body of a refused request is skipped only when its length is known,
+  // the client is sending it (not waiting for a 100 Continue it will never
+  // get) and it wants the connection kept; otherwise the answer ends it.
+  if (status == 413 && !length.empty() && request.keep_alive && !request.expect_continue) {
     connection.discard_left = std::strtoull(length.c_str(), nullptr, 10);
   } else {
     connection.close_after_write = true;
@@ -254,7 +316,7 @@ void Agent::deliver(Connection& connection, Invocation& invocation) {
   if (!invoke.tenant_id().empty())
     headers += "Lambda-Runtime-Aws-Tenant-Id: " + invoke.tenant_id() + "\r\n";
   invocation.delivered = true;
-  respond(connection, 200, invoke.payload(), headers,
+  respond(connection, 200, invocation.payload, headers,
           invoke.content_type().empty() ? "application/json" : invoke.content_type());
 }
 
@@ -275,6 +337,7 @@ void Agent::finishInvocation(bool function_error, std::string payload, std::stri
 
 void Agent::serve(Connection& connection, HttpRequest& request) {
   if (!request.keep_alive) connection.close_after_write = true;
+  connection.http10_keep_alive = request.http10 && request.keep_alive;
   const std::string& target = request.target;
   if (ExtensionsApi::owns(target)) return serveExtensions(connection, request);
   static const std::string kPrefix = "/2018-06-01/runtime/";
@@ -288,11 +351,8 @@ void Agent::serve(Connection& connection, HttpRequest& request) {
   if (target == kPrefix + "invocation/next") {
     if (request.method != "GET")
       return respond(connection, 405, errorBody("MethodNotAllowed", "use GET"));
-    if (init_failed_) return invalidState("InitError", "Ready");
-    if (!runtime_asked_) {
-      runtime_asked_ = true;
-      extensions_.closeRegistration();
-    }
+    if (lifecycle_.is(RuntimeState::kInitFailed)) return invalidState("InitError", "Ready");
+    if (lifecycle_.moveTo(RuntimeState::kAwaitingExtensions)) extensions_.closeRegistration();
     logs_.flush();
     // A repeated /next while the event is out re-serves it (as the RIE does).
     if (current_) return deliver(connection, *current_);
@@ -303,9 +363,11 @@ void Agent::serve(Connection& connection, HttpRequest& request) {
   if (target == kPrefix + "init/error") {
     if (request.method != "POST")
       return respond(connection, 405, errorBody("MethodNotAllowed", "use POST"));
-    if (runtime_asked_ || init_failed_)
-      return invalidState(init_failed_ ? "InitError" : "Ready", "InitError");
-    init_failed_ = true;
+    // Only before the first next (contract 1.7: Initializing -> InitError).
+    if (!lifecycle_.is(RuntimeState::kInitializing))
+      return invalidState(lifecycle_.is(RuntimeState::kInitFailed) ? "InitError" : "Ready",
+                          "InitError");
+    lifecycle_.moveTo(RuntimeState::kInitFailed);
     logs_.flush();
     AgentMessage message;
     std::string type = request.header("lambda-runtime-function-error-type");
@@ -367,8 +429,8 @@ void Agent::serveExtensions(Connection& connection, HttpRequest& request) {
     respond(connection, answer.status, answer.body, answer.headers);
   }
   for (auto& error : extensions_.takeErrors()) {
-    if (error.during_init && !init_done_ && !init_failed_) {
-      init_failed_ = true;
+    if (error.during_init && lifecycle_.initializing()) {
+      lifecycle_.moveTo(RuntimeState::kInitFailed);
       pending_runtime_.reset();
       AgentMessage message;
       message.mutable_init_error()->set_error_type(error.error_type);

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "host/api/aws_error.h"
 #include "host/functions/function_name.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::async {
 
@@ -149,7 +150,7 @@ asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& re
         request_id);
   AsyncEvent event;
   event.payload = request.body.empty() ? std::string("{}") : request.body;
-  if (!json::accept(event.payload))
+  if (!invoke::isJson(event.payload))
     co_return api::toResponse(
         api::invalidRequestContent(
             "Could not parse request body into json: Could not parse payload into json"),

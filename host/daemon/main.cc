@@ -32,6 +32,7 @@
 #include "host/invoke/agent_wire.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
+#include "host/invoke/payload_limit.h"
 #include "host/logs/retention.h"
 #include "host/registry/function_registry.h"
 #include "host/runtimes/base_store.h"
@@ -216,13 +217,18 @@ int main(int argc, char** argv) {
                         boost::asio::detached);
   api::EventsApi events_api(**event_store, async_invocations.get(), workers);
   api::EventInvokeConfigApi event_invoke_config_api(**event_invoke_configs, service, workers);
-  http::Server server(io, [&](http::Request request) {
-    if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
-    if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
-    if (api::EventInvokeConfigApi::claims(request))
-      return event_invoke_config_api.handle(std::move(request));
-    return lambda_api.handle(std::move(request));
-  });
+  http::ServerOptions server_options;
+  server_options.refuse_head = invoke::refuseOversizedInvoke;  // before a 6 MB+ upload
+  http::Server server(
+      io,
+      [&](http::Request request) {
+        if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
+        if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+        if (api::EventInvokeConfigApi::claims(request))
+          return event_invoke_config_api.handle(std::move(request));
+        return lambda_api.handle(std::move(request));
+      },
+      server_options);
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   // Code.Location of GetFunction points back at us.

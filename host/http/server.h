@@ -12,9 +12,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -47,6 +49,10 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
 struct ServerOptions {
   uint64_t body_limit = 80ull << 20;  // CreateFunction carries a 50 MB zip in base64
+  // A request refused by its head alone (a body over its route's own limit):
+  // answered before a 100 Continue or its body, then the connection ends.
+  std::function<std::optional<Response>(const Request& head, std::optional<uint64_t> length)>
+      refuse_head;
 };
 
 class Server {
@@ -62,6 +68,15 @@ class Server {
  private:
   boost::asio::awaitable<void> acceptLoop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  // Answers a request that could not be read (413, 431, 400) and ends the connection.
+  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
+                                      boost::system::error_code error);
+  static boost::asio::awaitable<void> answerAndClose(boost::asio::ip::tcp::socket& socket,
+                                                     Response response);
+  static boost::asio::awaitable<void> lingeringClose(boost::asio::ip::tcp::socket& socket);
+
+  static constexpr size_t kHeaderLimit = 64 << 10;
+  static constexpr std::chrono::seconds kLingerTime{2};
 
   boost::asio::io_context& io_;
   Handler handler_;
@@ -70,5 +85,10 @@ class Server {
 };
 
 std::string percentDecode(std::string_view text);
+// A request's method, path, query and (when asked) headers, without its body.
+Request requestHead(const beast_http::request<beast_http::string_body>& message,
+                    bool copy_headers = true);
+// An HTTP/1.1 request that waits for 100 Continue before its body.
+bool expectsContinue(const beast_http::request<beast_http::string_body>& request);
 
 }  // namespace wick::http

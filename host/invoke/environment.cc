@@ -140,6 +140,16 @@ asio::awaitable<AgentEvent> Environment::nextEvent() {
   co_return co_await channel_->next();
 }
 
+asio::awaitable<std::optional<RuntimeExit>> Environment::lastRuntimeExit() {
+  // The channel is closed on the agent's side: its last frames are read to
+  // the end, which comes at once.
+  for (;;) {
+    AgentEvent event = co_await nextEvent();
+    if (auto* exit = std::get_if<RuntimeExit>(&event)) co_return *exit;
+    if (std::holds_alternative<ChannelClosed>(event)) co_return std::nullopt;
+  }
+}
+
 asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds timeout,
                                                        const std::string& request_id) {
   InvokeOutcome outcome;
@@ -228,6 +238,15 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
     reusable_ = false;
     outcome.undelivered = true;
     outcome.payload = platformError("Runtime.Unknown", sent.error().message());
+    // The agent is gone (its runtime ended): what it said last says why,
+    // and that is what the caller hears, not the broken pipe.
+    if (auto exit = co_await lastRuntimeExit()) {
+      outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
+      outcome.error_type = "Runtime.ExitError";
+      outcome.payload = platformError(
+          "Runtime.ExitError", "RequestId: " + request_id +
+                                   " Error: Runtime exited with error: " + exitDescription(*exit));
+    }
     co_return outcome;
   }
   for (;;) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "host/invoke/agent_channel.h"
@@ -116,6 +117,8 @@ class Environment {
         log_(std::move(log)),
         log_stream_name_(std::move(log_stream_name)) {}
   boost::asio::awaitable<AgentEvent> nextEvent();
+  // After a failed write to a gone agent: the runtime's exit it reported, if any.
+  boost::asio::awaitable<std::optional<RuntimeExit>> lastRuntimeExit();
 
   EnvironmentPlan plan_;
   sandbox::Sandbox sandbox_;

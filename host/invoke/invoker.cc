@@ -11,6 +11,8 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/invoke/payload_json.h"
+#include "host/invoke/payload_limit.h"
 
 namespace wick::invoke {
 
@@ -19,7 +21,7 @@ using api::AwsError;
 
 namespace {
 
-constexpr size_t kMaxPayload = 6'291'456;
+constexpr size_t kMaxPayload = kMaxInvokePayload;
 constexpr size_t kMaxClientContext = 3'583;
 
 int64_t epochMillis() {
@@ -106,7 +108,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
             "Request must be smaller than 6291456 bytes for the InvokeFunction operation"),
         request_id);
   std::string payload = request.body.empty() ? std::string("{}") : request.body;
-  if (!nlohmann::json::accept(payload))
+  if (!isJson(payload))
     co_return errorResponse(
         api::invalidRequestContent(
             "Could not parse request body into json: Could not parse payload into json"),

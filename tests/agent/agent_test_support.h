@@ -206,6 +206,16 @@ class RuntimeClient {
       if (!fill(timeout_ms)) return response;
     }
   }
+  // Whether the agent closed the connection cleanly (FIN, no reset) within
+  // `timeout_ms`, with no unread bytes before it.
+  bool closedByPeer(int timeout_ms = 2000) {
+    if (!buffer_.empty()) return false;
+    pollfd fd{fd_.get(), POLLIN, 0};
+    if (::poll(&fd, 1, timeout_ms) <= 0) return false;
+    char byte;
+    return ::read(fd_.get(), &byte, 1) == 0;
+  }
+  int fd() const { return fd_.get(); }
   // Whether a response arrives within `timeout_ms` (for long polls).
   bool readable(int timeout_ms) {
     pollfd fd{fd_.get(), POLLIN, 0};

@@ -71,6 +71,49 @@ bool logged(const FakeHost& host, const std::string& needle) {
   return false;
 }
 
+// The Extensions API over the framings of issue 10: an extension whose curl
+// registers with Connection: close and polls over HTTP/1.0 (a connection per
+// request) gets its INVOKE and SHUTDOWN events on parked long polls.
+TEST(Extensions, ConnectionCloseAndHttp10LongPollsGetTheirEvents) {
+  FakeHost host;
+  const std::string dir = host.dir() + "/extensions";
+  ::mkdir(dir.c_str(), 0755);
+  std::string script = shellExtension("closer", "0");
+  for (auto [from, to] : {std::pair<std::string, std::string>{"curl -s -D - -o /dev/null -X POST",
+                                                              "curl -s -H 'Connection: close' -D - "
+                                                              "-o /dev/null -X POST"},
+                          {"curl -s -H \"Lambda-Extension-Identifier",
+                           "curl -s --http1.0 -H \"Lambda-Extension-Identifier"}}) {
+    const size_t at = script.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    script.replace(at, from.size(), to);
+  }
+  writeExecutable(dir + "/closer", script);
+  startWithExtensions(host, dir);
+  RuntimeClient runtime(host.apiPort());
+  runtime.sendRaw(std::string("GET ") + kNext + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto ready = host.next();
+  ASSERT_TRUE(ready && ready->has_ready());
+  EXPECT_EQ(ready->ready().extensions(), 1u);
+  for (const std::string id : {"close-1", "close-2"}) {
+    host.invoke(id, "{}");
+    ASSERT_EQ(runtime.read().header("lambda-runtime-aws-request-id"), id);
+    EXPECT_EQ(
+        runtime.request("POST", "/2018-06-01/runtime/invocation/" + id + "/response", "{}").status,
+        202);
+    auto result = host.next();
+    ASSERT_TRUE(result && result->has_result()) << "the extension came back to next";
+    EXPECT_TRUE(logged(host, "closer got {\"eventType\":\"INVOKE\"")) << id;
+    runtime.sendRaw(std::string("GET ") + kNext + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  HostMessage shutdown;
+  shutdown.mutable_shutdown()->set_grace_ms(2000);
+  host.send(shutdown);
+  while (host.next(500)) {
+  }
+  EXPECT_TRUE(logged(host, "closer got {\"eventType\":\"SHUTDOWN\""));
+}
+
 TEST(Extensions, ExternalExtensionsRegisterAndGetInvokeThenShutdown) {
   FakeHost host;
   const std::string dir = host.dir() + "/extensions";

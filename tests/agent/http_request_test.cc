@@ -6,6 +6,7 @@
 #include <random>
 
 #include "agent/protocol/framing.h"
+#include "agent/protocol/invoke_frame.h"
 
 namespace wick::agent {
 namespace {
@@ -122,6 +123,46 @@ TEST(HttpRequestParser, ConnectionCloseAndHttp10) {
   EXPECT_FALSE(parser.request().keep_alive);
 }
 
+TEST(HttpRequestParser, ConnectionIsATokenList) {
+  HttpRequestParser parser(100);
+  std::string input = "GET / HTTP/1.1\r\nConnection: TE, Close\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_FALSE(parser.request().keep_alive);
+  parser.reset();
+  input = "GET / HTTP/1.0\r\nConnection: Keep-Alive, Upgrade\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_TRUE(parser.request().keep_alive);
+  EXPECT_TRUE(parser.request().http10);
+}
+
+TEST(HttpRequestParser, ChunkedHttp10EndsTheConnection) {
+  HttpRequestParser parser(100);
+  std::string input =
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nok\r\n0\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_EQ(parser.request().body, "ok");
+  EXPECT_FALSE(parser.request().keep_alive) << "RFC 9112 6.1: faulty framing, close after";
+}
+
+TEST(HttpRequestParser, ExpectContinueWaitsForTheBodyOnlyOnHttp11) {
+  HttpRequestParser parser(100);
+  std::string input = "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_TRUE(parser.awaitingBody());
+  EXPECT_TRUE(parser.request().expect_continue);
+  input = "a";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_FALSE(parser.awaitingBody()) << "the body has started";
+  input = "bc";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kComplete);
+  EXPECT_EQ(parser.request().body, "abc");
+  parser.reset();
+  input = "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  ASSERT_EQ(parser.parse(input), HttpRequestParser::Status::kNeedMore);
+  EXPECT_FALSE(parser.request().expect_continue) << "never 100 Continue to HTTP/1.0";
+}
+
 TEST(HttpRequestParser, EndlessTrailersAre431) {
   HttpRequestParser parser(100);
   std::string input = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
@@ -189,6 +230,51 @@ TEST(Framing, RoundTripsWholeAndSplitFrames) {
   EXPECT_EQ(reader.next()->size(), 100000u);
   EXPECT_EQ(*reader.next(), "");
   EXPECT_FALSE(reader.next().has_value());
+}
+
+TEST(Framing, DirectReadsAndViewsAcrossInterleavedFrames) {
+  std::string stream;
+  for (size_t size : {3u, 300000u, 0u, 70000u})
+    appendFrame(stream, std::string(size, static_cast<char>('a' + size % 26)));
+  FrameReader reader(4096);  // gives big buffers back once drained
+  std::vector<size_t> sizes;
+  for (size_t at = 0; at < stream.size();) {
+    std::string_view room = reader.prepare(1000);
+    ASSERT_GE(room.size(), 1000u);
+    const size_t n = std::min<size_t>({room.size(), stream.size() - at, 12345});
+    std::copy_n(stream.data() + at, n, const_cast<char*>(room.data()));
+    reader.commit(n);
+    at += n;
+    while (auto frame = reader.nextView()) {
+      sizes.push_back(frame->size());
+      EXPECT_EQ(frame->find_first_not_of(static_cast<char>('a' + frame->size() % 26)),
+                std::string_view::npos);
+    }
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 300000, 0, 70000}));
+}
+
+TEST(Framing, InvokeFrameInTwoPiecesIsTheSerializedMessage) {
+  for (size_t payload_size : {0u, 1u, 127u, 128u, 16383u, 16384u, 6u << 20}) {
+    Invoke invoke;
+    invoke.set_request_id("req");
+    invoke.set_deadline_ms(1700000000123);
+    invoke.set_trace_id("Root=1");
+    const std::string payload(payload_size, 'p');
+    std::string frame = invokeFrameHead(invoke, payload.size()) + payload;
+    FrameReader reader;
+    reader.feed(frame);
+    auto body = reader.next();
+    ASSERT_TRUE(body.has_value()) << payload_size;
+    HostMessage parsed;
+    ASSERT_TRUE(parsed.ParseFromString(*body)) << payload_size;
+    ASSERT_TRUE(parsed.has_invoke());
+    EXPECT_EQ(parsed.invoke().payload(), payload);
+    EXPECT_EQ(parsed.invoke().request_id(), "req");
+    EXPECT_EQ(parsed.invoke().deadline_ms(), 1700000000123);
+    EXPECT_EQ(parsed.invoke().trace_id(), "Root=1");
+    EXPECT_FALSE(reader.next().has_value());
+  }
 }
 
 TEST(Framing, OversizedLengthBreaksTheStream) {

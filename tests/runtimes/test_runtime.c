@@ -7,6 +7,7 @@
  *   {"sleep": SECONDS}      sleeps, then answers (timeouts)
  *   {"alloc": MB}           touches MB of memory, then answers (OOM)
  *   {"print": "text"}       writes text to stdout and stderr, then answers
+ *   {"bytes": N}            answers with a JSON string of N bytes (payload benchmarks)
  * Any other event is echoed. The first line it prints is "test runtime ready". */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -135,6 +136,13 @@ int main(void) {
     if (strstr(event, "\"print\"")) {
       printf("stdout line for %s\n", request_id);
       fprintf(stderr, "stderr line for %s\n", request_id);
+    }
+    if ((value = number_after(event, "\"bytes\":")) >= 2 && value <= (7 << 20)) {
+      static char answer[7 << 20];
+      memset(answer, 'x', (size_t)value);
+      answer[0] = answer[value - 1] = '"';
+      post(path, answer, (size_t)value, "");
+      continue;
     }
     post(path, event, size, "");
   }
