@@ -1,9 +1,9 @@
 // The cloned child: PID 1 of its new namespaces, still root, still on the
 // host's filesystem. It walks the plan the parent prepared and execs, touching
 // only system calls (no allocation, no glibc set*id broadcast). Order follows
-// the OCI runtimes (../shared/reference/isolation.md): join the cgroup, build
-// and pivot into the root, name the host, bring up lo, place the fds, limits,
-// drop capabilities and identity, no_new_privs, seccomp last, exec.
+// the OCI runtimes (../shared/reference/isolation.md): a new session, join the
+// cgroup, build and pivot into the root, name the host, bring up lo, place the
+// fds, limits, drop capabilities and identity, no_new_privs, seccomp last, exec.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -43,6 +43,11 @@ class Child {
   }
 
   [[noreturn]] void run() {
+    // A session of its own, with no controlling terminal: a sandbox must not
+    // reach the terminal it was started from (CVE-2017-5226: TIOCSTI typed
+    // commands into the caller's shell; the seccomp profile refuses it too).
+    if (::setsid() < 0) fail(ChildStep::kSession);
+    mark(ChildStep::kSession);
     joinCgroup();
     mark(ChildStep::kJoinCgroup);
     ::umask(0);

@@ -19,6 +19,8 @@ namespace wick::sandbox {
 
 const char* toString(ChildStep step) {
   switch (step) {
+    case ChildStep::kSession:
+      return "session";
     case ChildStep::kJoinCgroup:
       return "join cgroup";
     case ChildStep::kMounts:

@@ -38,6 +38,7 @@ struct FsOp {
 // Steps of create, in the order the child runs them. Names appear in errors and
 // in the timings.
 enum class ChildStep : uint8_t {
+  kSession,
   kJoinCgroup,
   kMounts,
   kPivotRoot,

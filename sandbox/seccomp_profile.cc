@@ -3,6 +3,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,6 +82,12 @@ Result<std::vector<uint8_t>> compileDefaultSeccompProfile() {
   for (uint64_t flag : kPersonalityFlags)
     WICK_TRY(addRule(ctx.get(), eperm, "personality", 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
              "seccomp profile");
+  // CVE-2017-5226: no typing into a terminal the sandbox shares. The kernel
+  // reads the request as 32 bits: compare only those.
+  for (uint64_t request : {TIOCSTI, TIOCLINUX})
+    WICK_TRY(
+        addRule(ctx.get(), eperm, "ioctl", 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request)),
+        "seccomp profile");
   WICK_TRY(addRule(ctx.get(), eperm, "socket", 1, SCMP_A0(SCMP_CMP_EQ, AF_PACKET)),
            "seccomp profile");
   WICK_TRY(addRule(ctx.get(), eperm, "socket", 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),

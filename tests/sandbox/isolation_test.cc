@@ -90,6 +90,15 @@ TEST(Isolation, DeniedSystemCallsFailWithEperm) {
   EXPECT_NE(result.out.find("fork: ok\n"), std::string::npos) << result.out;
 }
 
+TEST(Isolation, TerminalInjectionIoctlsAreRefusedBySeccomp) {
+  // stdin is /dev/null: without the filter the kernel would answer ENOTTY.
+  auto result = runToEnd(hostSpec({"/probe/sandbox_probe", "tty"}));
+  for (const char* call : {"tiocsti_stdin", "tiocsti_high_bits", "tioclinux"})
+    EXPECT_NE(result.out.find(std::string(call) + ": EPERM\n"), std::string::npos)
+        << call << " in:\n"
+        << result.out;
+}
+
 TEST(Isolation, ForeignAbiSyscallsKillTheProcess) {
   auto result = runToEnd(hostSpec({"/probe/sandbox_probe", "x32"}));
   EXPECT_TRUE(result.status.signaled) << result.out;

@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -81,6 +82,28 @@ int x32() {
   return 0;
 }
 
+// CVE-2017-5226: push bytes into the input queue of the terminal this process
+// came from, so that the shell that started it would read them as typed.
+int tty() {
+  const char* line = "echo INJECTED-BY-SANDBOX\n";
+  auto inject = [line](const char* what, int fd, unsigned long request) {
+    long rc = 0;
+    for (const char* c = line; *c != 0 && rc == 0; ++c)
+      rc = ::syscall(SYS_ioctl, fd, request, c);
+    report(what, rc);
+  };
+  int tty_fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  report("open_dev_tty", tty_fd);
+  if (tty_fd >= 0) inject("tiocsti_dev_tty", tty_fd, TIOCSTI);
+  inject("tiocsti_stdin", 0, TIOCSTI);
+  // The kernel reads the request as 32 bits: bits above them must not slip by
+  // the filter.
+  inject("tiocsti_high_bits", 0, (1ul << 32) | TIOCSTI);
+  char subcode = 2;  // TIOCL_SETSEL: copy and paste on a virtual console
+  report("tioclinux", ::ioctl(0, TIOCLINUX, &subcode));
+  return 0;
+}
+
 int fds() {
   DIR* dir = ::opendir("/proc/self/fd");
   int own = ::dirfd(dir);
@@ -148,10 +171,12 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (verb == "denied") return denied();
   if (verb == "fds") return fds();
+  if (verb == "tty") return tty();
   if (verb == "x32") return x32();
   if (verb == "alloc" && argc > 2) return alloc(std::strtoul(argv[2], nullptr, 10));
   if (verb == "spin" && argc > 3) return spin(std::atof(argv[2]), std::atoi(argv[3]));
   if (verb == "forkbomb") return forkbomb();
-  std::fprintf(stderr, "usage: sandbox_probe denied|fds|alloc MB|spin SECONDS THREADS|forkbomb\n");
+  std::fprintf(stderr,
+               "usage: sandbox_probe denied|fds|tty|alloc MB|spin SECONDS THREADS|forkbomb\n");
   return 2;
 }
