@@ -95,7 +95,7 @@ Result<Launcher> Launcher::open(const LauncherOptions& options) {
   auto hierarchy = CgroupHierarchy::discover(options.cgroup_root);
   if (!hierarchy) return std::move(hierarchy).error().context("open sandbox launcher");
   launcher.hierarchy_ = std::make_shared<const CgroupHierarchy>(std::move(*hierarchy));
-  auto program = compileDefaultSeccompProfile();
+  auto program = loadSeccompProfile(options.seccomp_profile);
   if (!program) return std::move(program).error().context("open sandbox launcher");
   launcher.seccomp_program_ = std::make_shared<const std::vector<uint8_t>>(std::move(*program));
   WICK_TRY(makeDirs(options.runtime_dir + "/stage", 0700), "open sandbox launcher");

@@ -83,12 +83,16 @@ struct LauncherOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "wick";     // slices are <parent>/wick-<id>
   std::string runtime_dir = "/run/wick";  // host directory for staging mounts
+  // A seccomp profile file (sandbox/seccomp/profile.proto, text); empty: the
+  // embedded default (sandbox/seccomp/default.textproto).
+  std::string seccomp_profile = {};
 };
 
 class Launcher {
  public:
   // Discovers the cgroup layout (v1, hybrid or v2), compiles the seccomp
-  // profile once, prepares the runtime directory.
+  // profile once (a bad profile is an error here, not at create), prepares the
+  // runtime directory.
   static Result<Launcher> open(const LauncherOptions& options = {});
 
   Result<Sandbox> create(const SandboxSpec& spec) const;
