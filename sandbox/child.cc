@@ -121,6 +121,9 @@ class Child {
         case FsOp::Kind::kSymlink:
           rc = ::symlink(op.source, op.target);
           break;
+        case FsOp::Kind::kChdir:
+          rc = ::chdir(op.target);
+          break;
         case FsOp::Kind::kRejectSymlinks:
           rc = rejectSymlinks(op.source, op.target);
           break;

@@ -58,10 +58,15 @@ const char* ChildPlan::keep(std::string text) {
 
 namespace {
 
-// Paths from /proc that OCI runtimes hide (masked) or make read-only.
-constexpr const char* kMaskedProcFiles[] = {"kcore",       "keys",          "timer_list",
-                                            "sched_debug", "latency_stats", "sysrq-trigger"};
-constexpr const char* kMaskedProcDirs[] = {"acpi", "scsi"};
+// Paths from /proc that OCI runtimes hide (masked) or make read-only: Docker's
+// and runc's defaults (what Kubernetes' Default procMount applies), with
+// /proc/interrupts (per-CPU interrupt counts: a side channel on other tenants'
+// activity). Paths this kernel lacks are skipped. There is no /sys at all, so
+// its masks (/sys/firmware, /sys/devices/virtual/powercap) have nothing to hide.
+constexpr const char* kMaskedProcFiles[] = {"interrupts",    "kcore",        "keys",
+                                            "latency_stats", "sched_debug",  "timer_list",
+                                            "timer_stats",   "sysrq-trigger"};
+constexpr const char* kMaskedProcDirs[] = {"acpi", "asound", "scsi"};
 constexpr const char* kReadOnlyProcPaths[] = {"sys", "irq", "bus", "fs"};
 
 struct DeviceNode {
@@ -205,9 +210,20 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
   } else {
     mkdir(scaffold, 0755);
     createMountPoints(scaffold);
-    std::string lower = scaffold;
-    for (auto layer = spec.layers.rbegin(); layer != spec.layers.rend(); ++layer)
-      lower += ":" + *layer;
+    // Each layer is bound at a short name in the staging tmpfs and the overlay
+    // is given names relative to it: mountinfo shows the lowerdir string as
+    // given, and the host's paths (the state directory) stay out of it. The
+    // binds go with the old root at pivot_root; the overlay keeps its layers.
+    mkdir(stage + "/l", 0700);
+    std::string lower = "scaffold";
+    for (size_t i = spec.layers.size(); i-- > 0;) {
+      const std::string name = "l/" + std::to_string(i);
+      mkdir(stage + "/" + name, 0755);
+      mount(spec.layers[i], stage + "/" + name, nullptr, MS_BIND, "",
+            "bind layer " + spec.layers[i] + " on " + stage + "/" + name);
+      lower += ":" + name;
+    }
+    add({.kind = FsOp::Kind::kChdir, .target = plan.keep(stage), .description = "chdir " + stage});
     if (lower.size() > 4000)
       return Error("spec: " + std::to_string(spec.layers.size()) +
                        " layers make an overlay lowerdir string of " +

@@ -22,7 +22,7 @@ namespace wick::sandbox {
 
 // A filesystem operation run by the child before pivot_root.
 struct FsOp {
-  enum class Kind : uint8_t { kMount, kMkdir, kMknod, kSymlink, kRejectSymlinks };
+  enum class Kind : uint8_t { kMount, kMkdir, kMknod, kSymlink, kChdir, kRejectSymlinks };
   Kind kind;
   const char* source = nullptr;  // mount source, symlink target
   const char* target = nullptr;  // absolute host path (under the staging root)

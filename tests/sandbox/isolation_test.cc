@@ -72,10 +72,37 @@ TEST(Isolation, EverythingButTmpIsReadOnly) {
 }
 
 TEST(Isolation, KernelSensitiveProcPathsAreMasked) {
-  auto result =
-      runToEnd(shellSpec("wc -c < /proc/keys; wc -c < /proc/timer_list; ls /proc/acpi | wc -l; "
-                         "echo h > /proc/sysrq-trigger 2>&1; echo rc=$?"));
-  EXPECT_TRUE(result.out.starts_with("0\n0\n0\n")) << result.out;
+  auto result = runToEnd(
+      shellSpec("wc -c < /proc/keys; wc -c < /proc/timer_list; ls /proc/acpi | wc -l; "
+                "wc -c < /proc/interrupts; echo h > /proc/sysrq-trigger 2>&1; echo rc=$?"));
+  EXPECT_TRUE(result.out.starts_with("0\n0\n0\n0\n")) << result.out;
+  // The host's is not empty: the zero is the mask's doing.
+  std::ifstream host("/proc/interrupts");
+  std::string first_line;
+  EXPECT_TRUE(std::getline(host, first_line) && !first_line.empty());
+}
+
+TEST(Isolation, MountinfoShowsNoHostPathOfTheLayers) {
+  namespace fs = std::filesystem;
+  char lower[] = "/tmp/wick-hostpath-lower-XXXXXX";
+  char upper[] = "/tmp/wick-hostpath-upper-XXXXXX";
+  ASSERT_NE(::mkdtemp(lower), nullptr);
+  ASSERT_NE(::mkdtemp(upper), nullptr);
+  ::chmod(lower, 0755);
+  ::chmod(upper, 0755);
+  // A merged-/usr root whose /usr is the host's, bound.
+  fs::create_directory(fs::path(lower) / "usr");
+  for (const char* dir : {"bin", "lib", "lib64"})
+    fs::create_directory_symlink(std::string("usr/") + dir, fs::path(lower) / dir);
+  SandboxSpec spec = shellSpec("cat /proc/self/mountinfo");
+  spec.binds = {{"/usr", "/usr", false}};
+  spec.layers = {lower, upper};
+  auto result = runToEnd(spec);
+  EXPECT_NE(result.out.find(" / / "), std::string::npos) << result.out;  // it ran
+  EXPECT_EQ(result.out.find("wick-hostpath"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("/run/wick"), std::string::npos) << result.out;
+  fs::remove_all(lower);
+  fs::remove_all(upper);
 }
 
 TEST(Isolation, DeniedSystemCallsFailWithEperm) {
