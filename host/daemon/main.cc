@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
 
   // Sandboxes: the cgroup layout is discovered, and what a crashed earlier run
   // left (slices and their processes) is reclaimed before anything starts.
-  auto launcher = sandbox::Launcher::open({.cgroup_parent = config.cgroup_parent()});
+  auto launcher = sandbox::Launcher::open(
+      {.cgroup_parent = config.cgroup_parent(), .seccomp_profile = config.seccomp_profile()});
   if (!launcher) return fail(launcher.error().message());
   auto reclaimed = launcher->reclaimLeftovers();
   if (!reclaimed) return fail(reclaimed.error().message());
