@@ -43,6 +43,8 @@ class Child {
   }
 
   [[noreturn]] void run() {
+    if (plan_.userns_ready_fd >= 0) becomeNamespaceRoot();
+    mark(ChildStep::kUserNamespace);
     // A session of its own, with no controlling terminal: a sandbox must not
     // reach the terminal it was started from (CVE-2017-5226: TIOCSTI typed
     // commands into the caller's shell; the seccomp profile refuses it too).
@@ -90,6 +92,17 @@ class Child {
     report_.op_index = op_index;
     (void)!::write(sync_fd_, &report_, sizeof report_);
     ::_exit(127);
+  }
+
+  // The parent writes our uid and gid maps, then a byte; until then we are
+  // nobody here. Root of the namespace (the slot's first host id) builds the
+  // sandbox; its capabilities reach only what this namespace owns.
+  void becomeNamespaceRoot() {
+    char ready = 0;
+    if (::read(plan_.userns_ready_fd, &ready, 1) != 1) fail(ChildStep::kUserNamespace, ECHILD);
+    ::close(plan_.userns_ready_fd);
+    if (::syscall(SYS_setresgid, 0, 0, 0) != 0) fail(ChildStep::kUserNamespace);
+    if (::syscall(SYS_setresuid, 0, 0, 0) != 0) fail(ChildStep::kUserNamespace);
   }
 
   void joinCgroup() {

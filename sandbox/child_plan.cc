@@ -19,6 +19,8 @@ namespace wick::sandbox {
 
 const char* toString(ChildStep step) {
   switch (step) {
+    case ChildStep::kUserNamespace:
+      return "user namespace";
     case ChildStep::kSession:
       return "session";
     case ChildStep::kJoinCgroup:
@@ -259,12 +261,24 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
   guard(dev);
   mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755",
         "mount tmpfs on /dev");
-  for (const auto& device : kDevices)
+  for (const auto& device : kDevices) {
+    const std::string node = dev + "/" + device.name;
+    if (!spec.own_host_identity) {
+      add({.kind = FsOp::Kind::kMknod,
+           .target = plan.keep(node),
+           .mode = S_IFCHR | 0666,
+           .dev = makedev(device.major, device.minor),
+           .description = std::string("mknod /dev/") + device.name});
+      continue;
+    }
+    // mknod is refused in a user namespace: the host's node, bound.
     add({.kind = FsOp::Kind::kMknod,
-         .target = plan.keep(dev + "/" + device.name),
-         .mode = S_IFCHR | 0666,
-         .dev = makedev(device.major, device.minor),
-         .description = std::string("mknod /dev/") + device.name});
+         .target = plan.keep(node),
+         .mode = S_IFREG | 0644,
+         .description = "create file " + node});
+    mount(std::string("/dev/") + device.name, node, nullptr, MS_BIND, "",
+          std::string("bind /dev/") + device.name);
+  }
   const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                        {"/proc/self/fd/0", "stdin"},
                                                        {"/proc/self/fd/1", "stdout"},

@@ -38,6 +38,7 @@ struct FsOp {
 // Steps of create, in the order the child runs them. Names appear in errors and
 // in the timings.
 enum class ChildStep : uint8_t {
+  kUserNamespace,
   kSession,
   kJoinCgroup,
   kMounts,
@@ -83,6 +84,9 @@ class ChildPlan {
 
   // Filled by the parent right before clone.
   std::vector<int> cgroup_procs_fds;  // v1: the child writes "0" to each
+  // With a user namespace: the child waits for a byte here (its uid and gid
+  // maps are written), then becomes the namespace's root.
+  int userns_ready_fd = -1;
 
   std::vector<FsOp> ops;
   const char* new_root = nullptr;
