@@ -6,6 +6,7 @@
 // fds, limits, drop capabilities and identity, no_new_privs, seccomp last, exec.
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -133,6 +134,10 @@ class Child {
           break;
         case FsOp::Kind::kSymlink:
           rc = ::symlink(op.source, op.target);
+          break;
+        case FsOp::Kind::kMoveMount:
+          rc = static_cast<int>(
+              ::syscall(SYS_move_mount, op.fd, "", AT_FDCWD, op.target, MOVE_MOUNT_F_EMPTY_PATH));
           break;
         case FsOp::Kind::kChdir:
           rc = ::chdir(op.target);

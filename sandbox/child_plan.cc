@@ -3,6 +3,7 @@
 #include "sandbox/child_plan.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -163,6 +164,19 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
          .optional = optional,
          .description = std::move(what)});
   };
+  // A read-only-to-be bind of a host path, as a detached tree opened now.
+  auto attachTree = [&](const std::string& source, const std::string& target,
+                        std::string what) -> Status {
+    UniqueFd tree(static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    if (!tree) return Error::fromErrno("open_tree " + source);
+    add({.kind = FsOp::Kind::kMoveMount,
+         .target = plan.keep(target),
+         .fd = tree.get(),
+         .description = std::move(what)});
+    plan.trees_.push_back(std::move(tree));
+    return {};
+  };
   auto mkdir = [&](const std::string& path, mode_t mode) {
     add({.kind = FsOp::Kind::kMkdir,
          .target = plan.keep(path),
@@ -207,8 +221,8 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
           "mount root tmpfs on " + root);
     createMountPoints(root);
   } else if (single_layer_has_points) {
-    mount(spec.layers[0], root, nullptr, MS_BIND, "",
-          "bind layer " + spec.layers[0] + " on " + root);
+    WICK_TRY(attachTree(spec.layers[0], root, "bind layer " + spec.layers[0] + " on " + root),
+             "spec");
   } else {
     mkdir(scaffold, 0755);
     createMountPoints(scaffold);
@@ -221,8 +235,9 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
     for (size_t i = spec.layers.size(); i-- > 0;) {
       const std::string name = "l/" + std::to_string(i);
       mkdir(stage + "/" + name, 0755);
-      mount(spec.layers[i], stage + "/" + name, nullptr, MS_BIND, "",
-            "bind layer " + spec.layers[i] + " on " + stage + "/" + name);
+      WICK_TRY(attachTree(spec.layers[i], stage + "/" + name,
+                          "bind layer " + spec.layers[i] + " on " + stage + "/" + name),
+               "spec");
       lower += ":" + name;
     }
     add({.kind = FsOp::Kind::kChdir, .target = plan.keep(stage), .description = "chdir " + stage});
@@ -248,7 +263,7 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
   for (const auto& bind : spec.binds) {
     const std::string target = root + bind.destination;
     guard(target);
-    mount(bind.source, target, nullptr, MS_BIND, "", "bind " + bind.source + " on " + target);
+    WICK_TRY(attachTree(bind.source, target, "bind " + bind.source + " on " + target), "spec");
     unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
     if (!bind.writable) flags |= MS_RDONLY;
     mount("", target, nullptr, flags, "", "remount bind " + target);

@@ -16,13 +16,22 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "sandbox/spec.h"
 
 namespace wick::sandbox {
 
 // A filesystem operation run by the child before pivot_root.
 struct FsOp {
-  enum class Kind : uint8_t { kMount, kMkdir, kMknod, kSymlink, kChdir, kRejectSymlinks };
+  enum class Kind : uint8_t {
+    kMount,
+    kMoveMount,  // attach `fd`, a detached copy of a host path, at `target`
+    kMkdir,
+    kMknod,
+    kSymlink,
+    kChdir,
+    kRejectSymlinks
+  };
   Kind kind;
   const char* source = nullptr;  // mount source, symlink target
   const char* target = nullptr;  // absolute host path (under the staging root)
@@ -31,6 +40,7 @@ struct FsOp {
   const char* data = nullptr;
   mode_t mode = 0;
   dev_t dev = 0;
+  int fd = -1;
   bool optional = false;    // a missing target (ENOENT) is skipped, not an error
   std::string description;  // for the error message (read by the parent only)
 };
@@ -113,6 +123,11 @@ class ChildPlan {
  private:
   const char* keep(std::string text);
   std::deque<std::string> strings_;
+  // Detached copies of the host paths the root is made of (open_tree), made
+  // here with the parent's rights; the child inherits the fds and attaches
+  // them, so it needs no right to reach the paths (a sandbox in its own user
+  // namespace has none over the daemon's 0700 state directory).
+  std::vector<UniqueFd> trees_;
 };
 
 // Runs in the cloned child: applies the plan and execs, or reports the failing
