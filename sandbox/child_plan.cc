@@ -278,7 +278,7 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
         "mount tmpfs on /dev");
   for (const auto& device : kDevices) {
     const std::string node = dev + "/" + device.name;
-    if (!spec.own_host_identity) {
+    if (!inputs.user_namespace) {
       add({.kind = FsOp::Kind::kMknod,
            .target = plan.keep(node),
            .mode = S_IFCHR | 0666,

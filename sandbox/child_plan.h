@@ -85,6 +85,7 @@ class ChildPlan {
     const SandboxSpec* spec;
     std::string stage_dir;  // host directory the child mounts its staging tmpfs on
     const std::vector<uint8_t>* seccomp_program;  // may be null
+    bool user_namespace = false;                  // its own (own_host_identity)
   };
   static Result<ChildPlan> build(const Inputs& inputs);
 

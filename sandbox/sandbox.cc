@@ -180,7 +180,9 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
     return now;
   };
 
-  auto plan = ChildPlan::build({&spec, options_.runtime_dir + "/stage", seccomp_program_.get()});
+  const bool own_identity = spec.own_host_identity || options_.every_sandbox_own_identity;
+  auto plan = ChildPlan::build(
+      {&spec, options_.runtime_dir + "/stage", seccomp_program_.get(), own_identity});
   if (!plan) return std::move(plan).error().context(what);
   step("plan");
 
@@ -195,7 +197,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
 
   UniqueFd userns_ready_write;
   UniqueFd userns_ready_read;
-  if (spec.own_host_identity) {
+  if (own_identity) {
     auto ids = takeHostIds(spec);
     if (!ids) return std::move(ids).error().context(what);
     sandbox.host_ids_ = std::move(*ids);
@@ -205,11 +207,11 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
     userns_ready_write.reset(ready[1]);
     plan->userns_ready_fd = userns_ready_read.get();
   }
-  sandbox.host_uid_ = spec.own_host_identity ? sandbox.host_ids_.userId() : spec.uid;
+  sandbox.host_uid_ = own_identity ? sandbox.host_ids_.userId() : spec.uid;
 
   clone_args args{};
   args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
-  if (spec.own_host_identity) args.flags |= CLONE_NEWUSER;
+  if (own_identity) args.flags |= CLONE_NEWUSER;
   if (spec.isolate_network) args.flags |= CLONE_NEWNET;
   UniqueFd cgroup_dir;
   if (hierarchy_->version() == CgroupVersion::kV2) {
@@ -235,7 +237,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   sandbox.pid_ = static_cast<pid_t>(pid);
   sandbox.pidfd_.reset(pidfd);
   sync_write.reset();
-  if (spec.own_host_identity) {
+  if (own_identity) {
     userns_ready_read.reset();
     if (auto mapped = writeIdMaps(sandbox.pid_, spec, sandbox.host_ids_); !mapped) {
       (void)sandbox.destroy();

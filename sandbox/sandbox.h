@@ -95,6 +95,9 @@ struct LauncherOptions {
   // at once, slot k owning ids host_id_first+2k and +2k+1. 0 slots: none.
   uint32_t host_id_first = 0;
   uint32_t host_id_slots = 0;
+  // Every sandbox gets its own identity, whatever its spec says (the daemon's
+  // choice when it is given a range).
+  bool every_sandbox_own_identity = false;
 };
 
 class Launcher {
