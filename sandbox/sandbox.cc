@@ -244,7 +244,11 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
       return std::move(mapped).error().context(what);
     }
     char ready = 1;
-    (void)!::write(userns_ready_write.get(), &ready, 1);
+    if (::write(userns_ready_write.get(), &ready, 1) != 1) {
+      int err = errno;
+      (void)sandbox.destroy();
+      return Error::fromErrno(what + ": release the child into its user namespace", err);
+    }
     userns_ready_write.reset();
   }
   const uint64_t cloned = step("clone");

@@ -99,13 +99,16 @@ TEST(HostIdentity, RunsAsHostIdsOfItsOwnAndSeesItsMaps) {
 
 // One sandbox holds 40 processes under RLIMIT_NPROC 48; another then starts 20
 // (dash gives up at the first fork that fails: no "failed=0" line then).
-// Sharing host uid 993 they share the count and the second one fails; with
+// Sharing a host uid they share the count and the second one fails; with
 // identities of their own, it does not.
 std::string secondSandboxForks(const Launcher& launcher, bool own_identity) {
   auto limited = [own_identity](const std::string& script) {
     SandboxSpec spec = shellSpec(script);
     spec.rlimits = {{6 /*RLIMIT_NPROC*/, 48, 48}};
     spec.own_host_identity = own_identity;
+    // Shared: a uid of this test's alone, not 993, which other sandboxes on
+    // the machine (other test runs) count against the same limit.
+    if (!own_identity) spec.uid = spec.gid = 2'999'999;
     return spec;
   };
   auto holder =
