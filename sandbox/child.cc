@@ -1,11 +1,12 @@
 // The cloned child: PID 1 of its new namespaces, still root, still on the
 // host's filesystem. It walks the plan the parent prepared and execs, touching
 // only system calls (no allocation, no glibc set*id broadcast). Order follows
-// the OCI runtimes (../shared/reference/isolation.md): join the cgroup, build
-// and pivot into the root, name the host, bring up lo, place the fds, limits,
-// drop capabilities and identity, no_new_privs, seccomp last, exec.
+// the OCI runtimes (../shared/reference/isolation.md): a new session, join the
+// cgroup, build and pivot into the root, name the host, bring up lo, place the
+// fds, limits, drop capabilities and identity, no_new_privs, seccomp last, exec.
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -43,6 +44,13 @@ class Child {
   }
 
   [[noreturn]] void run() {
+    if (plan_.userns_ready_fd >= 0) becomeNamespaceRoot();
+    mark(ChildStep::kUserNamespace);
+    // A session of its own, with no controlling terminal: a sandbox must not
+    // reach the terminal it was started from (CVE-2017-5226: TIOCSTI typed
+    // commands into the caller's shell; the seccomp profile refuses it too).
+    if (::setsid() < 0) fail(ChildStep::kSession);
+    mark(ChildStep::kSession);
     joinCgroup();
     mark(ChildStep::kJoinCgroup);
     ::umask(0);
@@ -87,6 +95,17 @@ class Child {
     ::_exit(127);
   }
 
+  // The parent writes our uid and gid maps, then a byte; until then we are
+  // nobody here. Root of the namespace (the slot's first host id) builds the
+  // sandbox; its capabilities reach only what this namespace owns.
+  void becomeNamespaceRoot() {
+    char ready = 0;
+    if (::read(plan_.userns_ready_fd, &ready, 1) != 1) fail(ChildStep::kUserNamespace, ECHILD);
+    ::close(plan_.userns_ready_fd);
+    if (::syscall(SYS_setresgid, 0, 0, 0) != 0) fail(ChildStep::kUserNamespace);
+    if (::syscall(SYS_setresuid, 0, 0, 0) != 0) fail(ChildStep::kUserNamespace);
+  }
+
   void joinCgroup() {
     for (int fd : plan_.cgroup_procs_fds)
       if (::write(fd, "0", 1) != 1) fail(ChildStep::kJoinCgroup);
@@ -115,6 +134,13 @@ class Child {
           break;
         case FsOp::Kind::kSymlink:
           rc = ::symlink(op.source, op.target);
+          break;
+        case FsOp::Kind::kMoveMount:
+          rc = static_cast<int>(
+              ::syscall(SYS_move_mount, op.fd, "", AT_FDCWD, op.target, MOVE_MOUNT_F_EMPTY_PATH));
+          break;
+        case FsOp::Kind::kChdir:
+          rc = ::chdir(op.target);
           break;
         case FsOp::Kind::kRejectSymlinks:
           rc = rejectSymlinks(op.source, op.target);

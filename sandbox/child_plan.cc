@@ -3,6 +3,7 @@
 #include "sandbox/child_plan.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -19,6 +20,10 @@ namespace wick::sandbox {
 
 const char* toString(ChildStep step) {
   switch (step) {
+    case ChildStep::kUserNamespace:
+      return "user namespace";
+    case ChildStep::kSession:
+      return "session";
     case ChildStep::kJoinCgroup:
       return "join cgroup";
     case ChildStep::kMounts:
@@ -56,10 +61,15 @@ const char* ChildPlan::keep(std::string text) {
 
 namespace {
 
-// Paths from /proc that OCI runtimes hide (masked) or make read-only.
-constexpr const char* kMaskedProcFiles[] = {"kcore",       "keys",          "timer_list",
-                                            "sched_debug", "latency_stats", "sysrq-trigger"};
-constexpr const char* kMaskedProcDirs[] = {"acpi", "scsi"};
+// Paths from /proc that OCI runtimes hide (masked) or make read-only: Docker's
+// and runc's defaults (what Kubernetes' Default procMount applies), with
+// /proc/interrupts (per-CPU interrupt counts: a side channel on other tenants'
+// activity). Paths this kernel lacks are skipped. There is no /sys at all, so
+// its masks (/sys/firmware, /sys/devices/virtual/powercap) have nothing to hide.
+constexpr const char* kMaskedProcFiles[] = {"interrupts",    "kcore",        "keys",
+                                            "latency_stats", "sched_debug",  "timer_list",
+                                            "timer_stats",   "sysrq-trigger"};
+constexpr const char* kMaskedProcDirs[] = {"acpi", "asound", "scsi"};
 constexpr const char* kReadOnlyProcPaths[] = {"sys", "irq", "bus", "fs"};
 
 struct DeviceNode {
@@ -154,6 +164,19 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
          .optional = optional,
          .description = std::move(what)});
   };
+  // A read-only-to-be bind of a host path, as a detached tree opened now.
+  auto attachTree = [&](const std::string& source, const std::string& target,
+                        std::string what) -> Status {
+    UniqueFd tree(static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    if (!tree) return Error::fromErrno("open_tree " + source);
+    add({.kind = FsOp::Kind::kMoveMount,
+         .target = plan.keep(target),
+         .fd = tree.get(),
+         .description = std::move(what)});
+    plan.trees_.push_back(std::move(tree));
+    return {};
+  };
   auto mkdir = [&](const std::string& path, mode_t mode) {
     add({.kind = FsOp::Kind::kMkdir,
          .target = plan.keep(path),
@@ -198,14 +221,26 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
           "mount root tmpfs on " + root);
     createMountPoints(root);
   } else if (single_layer_has_points) {
-    mount(spec.layers[0], root, nullptr, MS_BIND, "",
-          "bind layer " + spec.layers[0] + " on " + root);
+    WICK_TRY(attachTree(spec.layers[0], root, "bind layer " + spec.layers[0] + " on " + root),
+             "spec");
   } else {
     mkdir(scaffold, 0755);
     createMountPoints(scaffold);
-    std::string lower = scaffold;
-    for (auto layer = spec.layers.rbegin(); layer != spec.layers.rend(); ++layer)
-      lower += ":" + *layer;
+    // Each layer is bound at a short name in the staging tmpfs and the overlay
+    // is given names relative to it: mountinfo shows the lowerdir string as
+    // given, and the host's paths (the state directory) stay out of it. The
+    // binds go with the old root at pivot_root; the overlay keeps its layers.
+    mkdir(stage + "/l", 0700);
+    std::string lower = "scaffold";
+    for (size_t i = spec.layers.size(); i-- > 0;) {
+      const std::string name = "l/" + std::to_string(i);
+      mkdir(stage + "/" + name, 0755);
+      WICK_TRY(attachTree(spec.layers[i], stage + "/" + name,
+                          "bind layer " + spec.layers[i] + " on " + stage + "/" + name),
+               "spec");
+      lower += ":" + name;
+    }
+    add({.kind = FsOp::Kind::kChdir, .target = plan.keep(stage), .description = "chdir " + stage});
     if (lower.size() > 4000)
       return Error("spec: " + std::to_string(spec.layers.size()) +
                        " layers make an overlay lowerdir string of " +
@@ -228,7 +263,7 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
   for (const auto& bind : spec.binds) {
     const std::string target = root + bind.destination;
     guard(target);
-    mount(bind.source, target, nullptr, MS_BIND, "", "bind " + bind.source + " on " + target);
+    WICK_TRY(attachTree(bind.source, target, "bind " + bind.source + " on " + target), "spec");
     unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
     if (!bind.writable) flags |= MS_RDONLY;
     mount("", target, nullptr, flags, "", "remount bind " + target);
@@ -241,12 +276,24 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
   guard(dev);
   mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755",
         "mount tmpfs on /dev");
-  for (const auto& device : kDevices)
+  for (const auto& device : kDevices) {
+    const std::string node = dev + "/" + device.name;
+    if (!inputs.user_namespace) {
+      add({.kind = FsOp::Kind::kMknod,
+           .target = plan.keep(node),
+           .mode = S_IFCHR | 0666,
+           .dev = makedev(device.major, device.minor),
+           .description = std::string("mknod /dev/") + device.name});
+      continue;
+    }
+    // mknod is refused in a user namespace: the host's node, bound.
     add({.kind = FsOp::Kind::kMknod,
-         .target = plan.keep(dev + "/" + device.name),
-         .mode = S_IFCHR | 0666,
-         .dev = makedev(device.major, device.minor),
-         .description = std::string("mknod /dev/") + device.name});
+         .target = plan.keep(node),
+         .mode = S_IFREG | 0644,
+         .description = "create file " + node});
+    mount(std::string("/dev/") + device.name, node, nullptr, MS_BIND, "",
+          std::string("bind /dev/") + device.name);
+  }
   const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
                                                        {"/proc/self/fd/0", "stdin"},
                                                        {"/proc/self/fd/1", "stdout"},

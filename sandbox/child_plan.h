@@ -16,13 +16,22 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "sandbox/spec.h"
 
 namespace wick::sandbox {
 
 // A filesystem operation run by the child before pivot_root.
 struct FsOp {
-  enum class Kind : uint8_t { kMount, kMkdir, kMknod, kSymlink, kRejectSymlinks };
+  enum class Kind : uint8_t {
+    kMount,
+    kMoveMount,  // attach `fd`, a detached copy of a host path, at `target`
+    kMkdir,
+    kMknod,
+    kSymlink,
+    kChdir,
+    kRejectSymlinks
+  };
   Kind kind;
   const char* source = nullptr;  // mount source, symlink target
   const char* target = nullptr;  // absolute host path (under the staging root)
@@ -31,6 +40,7 @@ struct FsOp {
   const char* data = nullptr;
   mode_t mode = 0;
   dev_t dev = 0;
+  int fd = -1;
   bool optional = false;    // a missing target (ENOENT) is skipped, not an error
   std::string description;  // for the error message (read by the parent only)
 };
@@ -38,6 +48,8 @@ struct FsOp {
 // Steps of create, in the order the child runs them. Names appear in errors and
 // in the timings.
 enum class ChildStep : uint8_t {
+  kUserNamespace,
+  kSession,
   kJoinCgroup,
   kMounts,
   kPivotRoot,
@@ -73,6 +85,7 @@ class ChildPlan {
     const SandboxSpec* spec;
     std::string stage_dir;  // host directory the child mounts its staging tmpfs on
     const std::vector<uint8_t>* seccomp_program;  // may be null
+    bool user_namespace = false;                  // its own (own_host_identity)
   };
   static Result<ChildPlan> build(const Inputs& inputs);
 
@@ -82,6 +95,9 @@ class ChildPlan {
 
   // Filled by the parent right before clone.
   std::vector<int> cgroup_procs_fds;  // v1: the child writes "0" to each
+  // With a user namespace: the child waits for a byte here (its uid and gid
+  // maps are written), then becomes the namespace's root.
+  int userns_ready_fd = -1;
 
   std::vector<FsOp> ops;
   const char* new_root = nullptr;
@@ -108,6 +124,11 @@ class ChildPlan {
  private:
   const char* keep(std::string text);
   std::deque<std::string> strings_;
+  // Detached copies of the host paths the root is made of (open_tree), made
+  // here with the parent's rights; the child inherits the fds and attaches
+  // them, so it needs no right to reach the paths (a sandbox in its own user
+  // namespace has none over the daemon's 0700 state directory).
+  std::vector<UniqueFd> trees_;
 };
 
 // Runs in the cloned child: applies the plan and execs, or reports the failing

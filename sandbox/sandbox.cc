@@ -85,7 +85,35 @@ ExitStatus toExitStatus(const siginfo_t& info) {
   return status;
 }
 
+Status writeFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return Error::fromErrno("open " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return Error::fromErrno("write " + path + " '" + text + "'");
+  return {};
+}
+
+// The namespace's root and the spec's uid/gid, each onto a host id of the slot.
+Status writeIdMaps(pid_t pid, const SandboxSpec& spec, const HostIdRange::Lease& ids) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  auto map = [&ids](uint32_t inside) {
+    return "0 " + std::to_string(ids.rootId()) + " 1\n" + std::to_string(inside) + " " +
+           std::to_string(ids.userId()) + " 1\n";
+  };
+  WICK_TRY(writeFile(proc + "/uid_map", map(spec.uid)), "user namespace");
+  WICK_TRY(writeFile(proc + "/gid_map", map(spec.gid)), "user namespace");
+  return {};
+}
+
 }  // namespace
+
+Result<HostIdRange::Lease> Launcher::takeHostIds(const SandboxSpec& spec) const {
+  if (!host_ids_)
+    return Error("spec: own_host_identity without a host id range in the launcher", EINVAL);
+  if (spec.uid == 0 || spec.gid == 0)
+    return Error("spec: own_host_identity needs a uid and gid other than 0", EINVAL);
+  return host_ids_->take();
+}
 
 // ---------------------------------------------------------------- Launcher
 
@@ -95,11 +123,23 @@ Result<Launcher> Launcher::open(const LauncherOptions& options) {
   auto hierarchy = CgroupHierarchy::discover(options.cgroup_root);
   if (!hierarchy) return std::move(hierarchy).error().context("open sandbox launcher");
   launcher.hierarchy_ = std::make_shared<const CgroupHierarchy>(std::move(*hierarchy));
-  auto program = compileDefaultSeccompProfile();
+  auto program = loadSeccompProfile(options.seccomp_profile);
   if (!program) return std::move(program).error().context("open sandbox launcher");
   launcher.seccomp_program_ = std::make_shared<const std::vector<uint8_t>>(std::move(*program));
   WICK_TRY(makeDirs(options.runtime_dir + "/stage", 0700), "open sandbox launcher");
+  if (options.host_id_slots > 0) {
+    // A sandbox's root in its own user namespace is a host id with no rights
+    // here: it must be able to reach the staging mount point. (The directory
+    // holds nothing on the host's side: every mount on it is in a sandbox's
+    // own mount namespace.)
+    for (const auto& dir : {options.runtime_dir, options.runtime_dir + "/stage"})
+      if (::chmod(dir.c_str(), 0711) != 0)
+        return Error::fromErrno("open sandbox launcher: chmod " + dir);
+  }
   launcher.host_cpus_ = hostCpus();
+  if (options.host_id_slots > 0)
+    launcher.host_ids_ =
+        std::make_shared<HostIdRange>(options.host_id_first, options.host_id_slots);
   return launcher;
 }
 
@@ -140,7 +180,9 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
     return now;
   };
 
-  auto plan = ChildPlan::build({&spec, options_.runtime_dir + "/stage", seccomp_program_.get()});
+  const bool own_identity = spec.own_host_identity || options_.every_sandbox_own_identity;
+  auto plan = ChildPlan::build(
+      {&spec, options_.runtime_dir + "/stage", seccomp_program_.get(), own_identity});
   if (!plan) return std::move(plan).error().context(what);
   step("plan");
 
@@ -153,8 +195,23 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   for (const auto& fd : *procs_fds)
     plan->cgroup_procs_fds.push_back(fd.get());
 
+  UniqueFd userns_ready_write;
+  UniqueFd userns_ready_read;
+  if (own_identity) {
+    auto ids = takeHostIds(spec);
+    if (!ids) return std::move(ids).error().context(what);
+    sandbox.host_ids_ = std::move(*ids);
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return Error::fromErrno(what + ": user namespace pipe");
+    userns_ready_read.reset(ready[0]);
+    userns_ready_write.reset(ready[1]);
+    plan->userns_ready_fd = userns_ready_read.get();
+  }
+  sandbox.host_uid_ = own_identity ? sandbox.host_ids_.userId() : spec.uid;
+
   clone_args args{};
   args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+  if (own_identity) args.flags |= CLONE_NEWUSER;
   if (spec.isolate_network) args.flags |= CLONE_NEWNET;
   UniqueFd cgroup_dir;
   if (hierarchy_->version() == CgroupVersion::kV2) {
@@ -180,6 +237,20 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   sandbox.pid_ = static_cast<pid_t>(pid);
   sandbox.pidfd_.reset(pidfd);
   sync_write.reset();
+  if (own_identity) {
+    userns_ready_read.reset();
+    if (auto mapped = writeIdMaps(sandbox.pid_, spec, sandbox.host_ids_); !mapped) {
+      (void)sandbox.destroy();
+      return std::move(mapped).error().context(what);
+    }
+    char ready = 1;
+    if (::write(userns_ready_write.get(), &ready, 1) != 1) {
+      int err = errno;
+      (void)sandbox.destroy();
+      return Error::fromErrno(what + ": release the child into its user namespace", err);
+    }
+    userns_ready_write.reset();
+  }
   const uint64_t cloned = step("clone");
 
   // The child writes its timings just before exec, or the step that failed;
@@ -241,6 +312,8 @@ Sandbox& Sandbox::operator=(Sandbox&& other) noexcept {
     timings_ = std::move(other.timings_);
     frozen_ = other.frozen_;
     host_cpus_ = other.host_cpus_;
+    host_uid_ = other.host_uid_;
+    host_ids_ = std::move(other.host_ids_);
   }
   return *this;
 }
@@ -327,6 +400,9 @@ Status Sandbox::destroy() {
     else
       slice_.reset();
   }
+  // No process of it is left (its slice is gone): its host ids may serve
+  // another sandbox.
+  if (!slice_) host_ids_ = {};
   return result;
 }
 

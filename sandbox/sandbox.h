@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/host_ids.h"
 #include "sandbox/spec.h"
 
 namespace wick::sandbox {
@@ -51,6 +52,8 @@ class Sandbox {
   pid_t pid() const { return pid_; }          // host pid of the sandbox's PID 1
   int pidfd() const { return pidfd_.get(); }  // pollable: readable once it exits
   const CreateTimings& timings() const { return timings_; }
+  // The host uid (and gid) its user runs as: its own with own_host_identity.
+  uid_t hostUid() const { return host_uid_; }
 
   // Wait for PID 1 to exit. With a timeout, returns nullopt when it passed.
   Result<std::optional<ExitStatus>> wait(
@@ -77,18 +80,31 @@ class Sandbox {
   CreateTimings timings_;
   bool frozen_ = false;
   int host_cpus_ = 1;
+  uid_t host_uid_ = 0;
+  HostIdRange::Lease host_ids_;  // given back once every process is gone
 };
 
 struct LauncherOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "wick";     // slices are <parent>/wick-<id>
   std::string runtime_dir = "/run/wick";  // host directory for staging mounts
+  // A seccomp profile file (sandbox/seccomp/profile.proto, text); empty: the
+  // embedded default (sandbox/seccomp/default.textproto).
+  std::string seccomp_profile = {};
+  // Host ids for sandboxes with own_host_identity: `host_id_slots` sandboxes
+  // at once, slot k owning ids host_id_first+2k and +2k+1. 0 slots: none.
+  uint32_t host_id_first = 0;
+  uint32_t host_id_slots = 0;
+  // Every sandbox gets its own identity, whatever its spec says (the daemon's
+  // choice when it is given a range).
+  bool every_sandbox_own_identity = false;
 };
 
 class Launcher {
  public:
   // Discovers the cgroup layout (v1, hybrid or v2), compiles the seccomp
-  // profile once, prepares the runtime directory.
+  // profile once (a bad profile is an error here, not at create), prepares the
+  // runtime directory.
   static Result<Launcher> open(const LauncherOptions& options = {});
 
   Result<Sandbox> create(const SandboxSpec& spec) const;
@@ -102,13 +118,17 @@ class Launcher {
   void removeParentIfEmpty() const;
 
   CgroupVersion cgroupVersion() const { return hierarchy_->version(); }
+  // Sandboxes holding host ids now (own_host_identity).
+  uint32_t hostIdSlotsInUse() const { return host_ids_ ? host_ids_->slotsInUse() : 0; }
   const LauncherOptions& options() const { return options_; }
 
  private:
   Launcher() = default;
+  Result<HostIdRange::Lease> takeHostIds(const SandboxSpec& spec) const;
   LauncherOptions options_;
   std::shared_ptr<const CgroupHierarchy> hierarchy_;
   std::shared_ptr<const std::vector<uint8_t>> seccomp_program_;  // raw BPF
+  std::shared_ptr<HostIdRange> host_ids_;                        // null: none configured
   int host_cpus_ = 1;
 };
 

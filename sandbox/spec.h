@@ -63,7 +63,11 @@ struct SandboxSpec {
   gid_t gid = 990;
   std::vector<Rlimit> rlimits = {{7 /*RLIMIT_NOFILE*/, 1024, 1024},
                                  {6 /*RLIMIT_NPROC*/, 1024, 1024}};
-  bool seccomp = true;  // the default deny-list profile (seccomp_profile.h)
+  // A user namespace of its own, mapping its root and `uid`/`gid` to two host
+  // ids of its own from the launcher's range (LauncherOptions::host_ids_*):
+  // nothing per-user on the host is shared with another sandbox.
+  bool own_host_identity = false;
+  bool seccomp = true;  // the launcher's seccomp profile (default-deny; seccomp_profile.h)
 
   // If >= 0, exec this fd (execveat AT_EMPTY_PATH) instead of argv[0]'s path:
   // a binary opened on the host before pivot_root (e.g. the sealed agent).

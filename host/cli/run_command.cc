@@ -1,7 +1,7 @@
 // `wick run`: the sandbox library's front door, like bwrap or nsjail.
 //
 //   wick run --memory 256 --layer DIR --bind SRC:DST[:rw] --tmp-size 512
-//            --timeout 10 --env K=V --cwd /tmp --stats -- /bin/sh -c '...'
+//            --timeout 10 --env K=V --cwd /tmp --seccomp-profile FILE --stats -- CMD
 //
 // Exit status: the command's (128+signal when killed); 124 on --timeout; 137
 // with a message on an OOM kill; 2 for bad flags (checked before anything is
@@ -20,6 +20,7 @@
 
 #include "host/cli/commands.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_profile.h"
 
 namespace wick::cli {
 
@@ -46,6 +47,7 @@ struct RunOptions {
   uint64_t pids_max = 1024;
   uint64_t mb_per_vcpu = 1769;
   std::string cgroup_parent = "wick";
+  std::string seccomp_profile;  // empty: the default profile
   uint32_t uid = 993;
   uint32_t gid = 990;
   std::vector<std::string> command;
@@ -173,7 +175,12 @@ int run(const RunOptions& options) {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
 
-  auto launcher = sandbox::Launcher::open({.cgroup_parent = options.cgroup_parent});
+  // A profile that does not compile is a bad flag: exit 2 before anything exists.
+  if (!options.seccomp_profile.empty())
+    if (auto profile = sandbox::loadSeccompProfile(options.seccomp_profile); !profile)
+      usageError("--seccomp-profile: " + profile.error().message());
+  auto launcher = sandbox::Launcher::open(
+      {.cgroup_parent = options.cgroup_parent, .seccomp_profile = options.seccomp_profile});
   if (!launcher) {
     std::fprintf(stderr, "wick run: %s\n", launcher.error().message().c_str());
     return kExitCreateFailed;
@@ -272,6 +279,9 @@ std::function<int()> addRunCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--cgroup-parent", options->cgroup_parent, "Parent of the cgroup slice")
       ->capture_default_str();
+  cmd->add_option("--seccomp-profile", options->seccomp_profile,
+                  "Seccomp profile file (protobuf text; default: the built-in profile, "
+                  "share/wick/seccomp/default.textproto)");
   cmd->add_flag("--share-net", options->share_network, "Stay in the host's network namespace");
   cmd->add_flag("--stats", options->stats,
                 "Print a JSON line of usage and create timings on stderr");

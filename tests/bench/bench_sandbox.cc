@@ -100,14 +100,18 @@ std::vector<std::string> split(const std::string& line) {
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
-  auto launcher = Launcher::open({.cgroup_parent = "wick-bench", .runtime_dir = "/run/wick-bench"});
+  // A few host-id slots for the variant with its own user namespace.
+  auto launcher = Launcher::open({.cgroup_parent = "wick-bench",
+                                  .runtime_dir = "/run/wick-bench",
+                                  .host_id_first = 3'300'000,
+                                  .host_id_slots = 4});
   if (!launcher) {
     std::fprintf(stderr, "%s\n", launcher.error().message().c_str());
     return 1;
   }
 
   std::map<std::string, std::vector<double>> step_ms;
-  std::vector<double> fork_exec, sandbox_net, sandbox_nonet, destroy_net;
+  std::vector<double> fork_exec, sandbox_net, sandbox_nonet, sandbox_userns, destroy_net;
   std::vector<std::vector<double>> whole(static_cast<size_t>(std::max(argc - 2, 0)));
   std::vector<std::string> step_order;
   // Interleave the variants so drift on the machine hits each alike.
@@ -115,8 +119,10 @@ int main(int argc, char** argv) {
     const bool warmup = i < 5;
     double t = timeMs(forkExecTrue);
     if (!warmup) fork_exec.push_back(t);
-    for (bool network : {true, false}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      const bool network = variant != 1;
       SandboxSpec spec = trueSpec(network);
+      spec.own_host_identity = variant == 2;
       std::optional<wick::Result<wick::sandbox::Sandbox>> box;
       double ms = timeMs([&] {
         box.emplace(launcher->create(spec));
@@ -127,13 +133,14 @@ int main(int argc, char** argv) {
         (void)(*box)->wait();
       });
       double destroy_ms = timeMs([&] { (void)(*box)->destroy(); });
-      if (network && !warmup)
+      if (variant == 0 && !warmup)
         for (const auto& step : (*box)->timings().steps) {
           if (!step_ms.count(step.name)) step_order.push_back(step.name);
           step_ms[step.name].push_back(step.ns / 1e6);
         }
-      if (!warmup) (network ? sandbox_net : sandbox_nonet).push_back(ms);
-      if (!warmup && network) destroy_net.push_back(destroy_ms);
+      if (!warmup)
+        (variant == 0 ? sandbox_net : variant == 1 ? sandbox_nonet : sandbox_userns).push_back(ms);
+      if (!warmup && variant == 0) destroy_net.push_back(destroy_ms);
     }
     for (int b = 2; b < argc; ++b) {
       double ms = timeMs([&] { spawnAndWait(split(argv[b])); });
@@ -147,6 +154,7 @@ int main(int argc, char** argv) {
   printRow("fork+exec /bin/true (baseline)", base, base.median);
   printRow("sandbox create+exec+exit", summarize(sandbox_net), base.median);
   printRow("  same without a network namespace", summarize(sandbox_nonet), base.median);
+  printRow("  same with its own host identity", summarize(sandbox_userns), base.median);
   printRow("sandbox destroy (after exit)", summarize(destroy_net), base.median);
   std::printf(
       "\ncreate steps (with network namespace), median ms and share of the summed medians:\n");

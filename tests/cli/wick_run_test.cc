@@ -62,7 +62,9 @@ TEST(WickRun, KilledBySignalExits128PlusSignal) {
 TEST(WickRun, BadFlagsFailWithOneLineAndExit2) {
   for (const char* args : {"--memory 64 -- /bin/true", "--memory 20000 -- /bin/true",
                            "--layer /nonexistent -- /bin/true", "--bind /etc:relative -- /bin/true",
-                           "--bind /nonexistent:/x -- /bin/true", "--nonsense -- /bin/true", ""}) {
+                           "--bind /nonexistent:/x -- /bin/true", "--nonsense -- /bin/true",
+                           "--seccomp-profile /nonexistent -- /bin/true",
+                           "--seccomp-profile /etc/hostname -- /bin/true", ""}) {
     auto outcome = wickRun(std::string(kTestParent) + args);
     EXPECT_EQ(outcome.exit_code, 2) << args << ": " << outcome.output;
     EXPECT_EQ(std::count(outcome.output.begin(), outcome.output.end(), '\n'), 1)

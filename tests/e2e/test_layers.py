@@ -447,16 +447,20 @@ def test_a_deleted_version_keeps_serving_its_functions_and_is_shared(lam, daemon
     publish_again = lam.publish_layer_version(LayerName="alias", Content={"ZipFile": layer_zip})
     assert layer_trees(daemon) == [tree]
 
-    # What the function sees of its root: the lower layers of its overlay.
-    script = b"echo data=$(cat /opt/data.txt)\ngrep -o 'lowerdir=[^,]*' /proc/self/mountinfo\n"
+    # What the function sees of its root: the shared tree's own file (same
+    # inode) under /opt; and the overlay's lowerdir names no host path (issue 15).
+    script = (b"echo data=$(cat /opt/data.txt)\necho ino=$(stat -c %i /opt/data.txt)\n"
+              b"grep -o 'lowerdir=[^,]*' /proc/self/mountinfo\n")
     shell_function(lam, "user1", script, layers=[arn])
     shell_function(lam, "user2", script, layers=[arn])
     tree_path = os.path.join(daemon.state_dir, "layers", "trees", tree)
+    tree_ino = os.stat(os.path.join(tree_path, "opt", "data.txt")).st_ino
     for name in ("user1", "user2"):
         seen = run_probe(lam, name)
         assert seen["data"] == "kept", seen
-        assert tree_path in seen["lowerdir"].split(":"), \
+        assert seen["ino"] == str(tree_ino), \
             f"{name}'s root stacks the one shared tree {tree_path}: {seen}"
+        assert daemon.state_dir not in seen["lowerdir"], seen
     assert layer_trees(daemon) == [tree]
 
     assert lam.publish_version(FunctionName="user2")["Version"] == "1"

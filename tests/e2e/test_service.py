@@ -52,6 +52,7 @@ def test_the_installed_unit_verifies(installed):
     assert verified.stderr == "", verified.stderr
     assert os.access(installed / "share/wick/rootfs/build-base", os.X_OK)
     assert os.access(installed / "bin/wick-agent", os.X_OK)
+    assert (installed / "share/wick/seccomp/default.textproto").is_file()
 
 
 def test_installed_wickd_notifies_and_keeps_sandboxes_in_its_own_cgroup(installed, tmp_path):

@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/netlink.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +59,7 @@ int denied() {
   report("setns", ::syscall(SYS_setns, 0, 0));
   report("chroot", ::chroot("/tmp"));
   report("personality_norandom", ::syscall(SYS_personality, 0x0040000));
+  report("personality_query", ::syscall(SYS_personality, 0xffffffff));
   // ptrace of another process of the sandbox.
   pid_t victim = ::fork();
   if (victim == 0) {
@@ -78,6 +82,93 @@ int denied() {
 int x32() {
   long rc = ::syscall(0x40000000 | SYS_getpid);
   std::printf("x32 getpid returned %ld (%s)\n", rc, rc < 0 ? strerrorname_np(errno) : "ok");
+  return 0;
+}
+
+// CVE-2017-5226: push bytes into the input queue of the terminal this process
+// came from, so that the shell that started it would read them as typed.
+int tty() {
+  const char* line = "echo INJECTED-BY-SANDBOX\n";
+  auto inject = [line](const char* what, int fd, unsigned long request) {
+    long rc = 0;
+    for (const char* c = line; *c != 0 && rc == 0; ++c)
+      rc = ::syscall(SYS_ioctl, fd, request, c);
+    report(what, rc);
+  };
+  int tty_fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  report("open_dev_tty", tty_fd);
+  if (tty_fd >= 0) inject("tiocsti_dev_tty", tty_fd, TIOCSTI);
+  inject("tiocsti_stdin", 0, TIOCSTI);
+  // The kernel reads the request as 32 bits: bits above them must not slip by
+  // the filter.
+  inject("tiocsti_high_bits", 0, (1ul << 32) | TIOCSTI);
+  char subcode = 2;  // TIOCL_SETSEL: copy and paste on a virtual console
+  report("tioclinux", ::ioctl(0, TIOCLINUX, &subcode));
+  return 0;
+}
+
+// socket() of each family: which ones the sandbox may open.
+int sockets() {
+  struct Family {
+    const char* name;
+    unsigned long domain;
+    int type;
+    int protocol;
+  };
+  const Family families[] = {{"unix", AF_UNIX, SOCK_STREAM, 0},
+                             {"inet", AF_INET, SOCK_DGRAM, 0},
+                             {"inet6", AF_INET6, SOCK_DGRAM, 0},
+                             {"netlink_route", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE},
+                             {"netlink_audit", AF_NETLINK, SOCK_RAW, NETLINK_AUDIT},
+                             {"vsock", AF_VSOCK, SOCK_STREAM, 0},
+                             {"packet", AF_PACKET, SOCK_RAW, 0},
+                             {"alg", AF_ALG, SOCK_SEQPACKET, 0},
+                             {"key", AF_KEY, SOCK_RAW, 2},
+                             // The kernel reads the family as an int.
+                             {"vsock_high_bits", (1ul << 32) | AF_VSOCK, SOCK_STREAM, 0}};
+  for (const auto& family : families) {
+    long fd = ::syscall(SYS_socket, family.domain, family.type, family.protocol);
+    report(family.name, fd);
+    if (fd >= 0) ::close(static_cast<int>(fd));
+  }
+  return 0;
+}
+
+// Every syscall number from 0 to `last`, each in a child of its own with every
+// argument -1 (a bad fd, a bad pointer, an invalid flag: the kernel refuses
+// nearly all of them without doing anything). Prints "NR ERRNO" or "NR ok", or
+// "NR gone" when the call ended or blocked the child (it reached the
+// kernel). A seccomp refusal is an errno only.
+int syscalls(long last) {
+  for (long nr = 0; nr <= last; ++nr) {
+    int out[2];
+    if (::pipe(out) != 0) return 1;
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::close(out[0]);
+      itimerval stop{{0, 0}, {0, 200'000}};
+      ::setitimer(ITIMER_REAL, &stop, nullptr);  // pause() and friends
+      const pid_t self = ::getpid();
+      const long all_ones = -1;
+      long rc = ::syscall(nr, all_ones, all_ones, all_ones, all_ones, all_ones, all_ones);
+      int err = errno;
+      if (::getpid() != self) ::_exit(0);  // fork, vfork: the new process leaves
+      char line[64];
+      int n =
+          std::snprintf(line, sizeof line, "%ld %s\n", nr, rc < 0 ? strerrorname_np(err) : "ok");
+      (void)!::write(out[1], line, static_cast<size_t>(n));
+      ::_exit(0);
+    }
+    ::close(out[1]);
+    char line[64];
+    ssize_t n = ::read(out[0], line, sizeof line - 1);
+    ::close(out[0]);
+    ::waitpid(child, nullptr, 0);
+    if (n > 0)
+      std::fwrite(line, 1, static_cast<size_t>(n), stdout);
+    else
+      std::printf("%ld gone\n", nr);
+  }
   return 0;
 }
 
@@ -148,10 +239,15 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (verb == "denied") return denied();
   if (verb == "fds") return fds();
+  if (verb == "tty") return tty();
+  if (verb == "sockets") return sockets();
+  if (verb == "syscalls" && argc > 2) return syscalls(std::atol(argv[2]));
   if (verb == "x32") return x32();
   if (verb == "alloc" && argc > 2) return alloc(std::strtoul(argv[2], nullptr, 10));
   if (verb == "spin" && argc > 3) return spin(std::atof(argv[2]), std::atoi(argv[3]));
   if (verb == "forkbomb") return forkbomb();
-  std::fprintf(stderr, "usage: sandbox_probe denied|fds|alloc MB|spin SECONDS THREADS|forkbomb\n");
+  std::fprintf(stderr,
+               "usage: sandbox_probe denied|fds|tty|sockets|syscalls LAST|alloc MB|spin SECONDS "
+               "THREADS|forkbomb\n");
   return 2;
 }

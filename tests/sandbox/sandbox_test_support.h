@@ -58,14 +58,15 @@ struct RunResult {
 };
 
 // Create, wait (bounded), read stats, destroy.
-inline RunResult runToEnd(SandboxSpec spec, int timeout_ms = 20000) {
+inline RunResult runToEnd(SandboxSpec spec, int timeout_ms = 20000,
+                          const Launcher& launcher = testLauncher()) {
   int pipe_fds[2];
   EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
   spec.stdout_fd = pipe_fds[1];
   spec.stderr_fd = pipe_fds[1];
   spec.stdin_fd = -1;
   RunResult result;
-  auto box = testLauncher().create(spec);
+  auto box = launcher.create(spec);
   ::close(pipe_fds[1]);
   if (!box) {
     ::close(pipe_fds[0]);
