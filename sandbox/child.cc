@@ -1,9 +1,10 @@
 // The cloned child: PID 1 of its new namespaces, still root, still on the
 // host's filesystem. It walks the plan the parent prepared and execs, touching
 // only system calls (no allocation, no glibc set*id broadcast). Order follows
-// the OCI runtimes (../shared/reference/isolation.md): join the cgroup, build
-// and pivot into the root, name the host, bring up lo, place the fds, limits,
-// drop capabilities and identity, no_new_privs, seccomp last, exec.
+// the OCI runtimes (../shared/reference/isolation.md): join the cgroup (and a
+// network namespace made ahead of time, if given), build and pivot into the
+// root, name the host, bring up lo, place the fds, limits, drop capabilities
+// and identity, no_new_privs, seccomp last, exec.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -45,6 +46,9 @@ class Child {
   [[noreturn]] void run() {
     joinCgroup();
     mark(ChildStep::kJoinCgroup);
+    if (plan_.netns_fd >= 0 && ::setns(plan_.netns_fd, CLONE_NEWNET) != 0)
+      fail(ChildStep::kJoinNetwork);
+    mark(ChildStep::kJoinNetwork);
     ::umask(0);
     buildRoot();
     mark(ChildStep::kMounts);

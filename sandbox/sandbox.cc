@@ -155,7 +155,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
 
   clone_args args{};
   args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
-  if (spec.isolate_network) args.flags |= CLONE_NEWNET;
+  if (spec.isolate_network && spec.netns_fd < 0) args.flags |= CLONE_NEWNET;
   UniqueFd cgroup_dir;
   if (hierarchy_->version() == CgroupVersion::kV2) {
     auto dir = sandbox.slice_->openDirFd();

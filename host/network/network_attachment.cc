@@ -1,0 +1,70 @@
+#include "host/network/network_attachment.h"
+
+#include "host/network/conntrack.h"
+
+namespace wick::network {
+
+Result<NetworkAttachment> NetworkAttachment::attach(std::shared_ptr<const CniRunner> runner,
+                                                    std::string container_id,
+                                                    const std::string& pin_dir) {
+  auto netns = sandbox::NetNamespace::create(pin_dir + "/" + container_id);
+  if (!netns) return std::move(netns).error().context("attach " + container_id);
+  auto result = runner->add({.container_id = container_id, .netns_path = netns->path()});
+  if (!result) return std::move(result).error();  // the pin goes with `netns`
+  NetworkAttachment attachment;
+  attachment.runner_ = std::move(runner);
+  attachment.netns_ = std::move(*netns);
+  attachment.container_id_ = std::move(container_id);
+  attachment.result_ = std::move(*result);
+  return attachment;
+}
+
+Result<int> NetworkAttachment::reclaim(const CniRunner& runner, const std::string& pin_dir,
+                                       const std::string& prefix,
+                                       const std::function<bool(const std::string&)>& is_stale) {
+  auto names = sandbox::NetNamespace::listPinned(pin_dir, prefix);
+  if (!names) return std::move(names).error().context("reclaim network attachments");
+  Status first;
+  int reclaimed = 0;
+  for (const auto& name : *names) {
+    if (!is_stale(name)) continue;
+    ++reclaimed;
+    auto netns = sandbox::NetNamespace::adoptPinned(pin_dir + "/" + name);
+    // No namespace (a crash before the pin was bound): DEL still frees the lease.
+    Status deleted = runner.del({.container_id = name, .netns_path = netns ? netns->path() : ""},
+                                nlohmann::json());
+    if (!deleted && first.ok()) first = std::move(deleted).error();
+  }
+  if (!first) return std::move(first).error().context("reclaim network attachments");
+  return reclaimed;
+}
+
+NetworkAttachment& NetworkAttachment::operator=(NetworkAttachment&& other) noexcept {
+  if (this != &other) {
+    (void)detach();
+    runner_ = std::move(other.runner_);
+    netns_ = std::move(other.netns_);
+    other.netns_.reset();  // a moved-from optional stays engaged
+    container_id_ = std::move(other.container_id_);
+    result_ = std::move(other.result_);
+  }
+  return *this;
+}
+
+NetworkAttachment::~NetworkAttachment() {
+  (void)detach();
+}
+
+Status NetworkAttachment::detach() {
+  if (!netns_) return {};
+  Status result =
+      runner_->del({.container_id = container_id_, .netns_path = netns_->path()}, result_.raw);
+  // The namespace goes with the fd, and its veth with it, whatever DEL said.
+  netns_.reset();
+  if (const std::string address = result_.ipv4(); !address.empty())
+    if (auto flushed = flushConntrack(address); !flushed && result.ok())
+      result = std::move(flushed).error();
+  return result;
+}
+
+}  // namespace wick::network
