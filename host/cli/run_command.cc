@@ -293,6 +293,14 @@ std::function<int()> addRunCommand(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_option("--dns", options->network.dns, "Nameserver for /etc/resolv.conf (repeat)")
       ->allow_extra_args(false);
+  cmd->add_option("--allow", options->network.allow,
+                  "Egress allowed to CIDR[:PORT] despite the deny list (repeat)")
+      ->allow_extra_args(false);
+  cmd->add_option("--deny", options->network.deny,
+                  "Egress denied to CIDR (repeat; replaces the default private ranges)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--no-internet", options->network.no_internet,
+                "Egress only to --allow destinations and the resolvers");
   cmd->add_flag("--stats", options->stats,
                 "Print a JSON line of usage and create timings on stderr");
   cmd->prefix_command();

@@ -61,13 +61,36 @@ network::DnsSettings dnsFor(const RunNetworkOptions& options, const network::Cni
   return dns;
 }
 
+network::EgressRules egressRules(const RunNetworkOptions& options,
+                                 const network::CniNetwork& network,
+                                 const network::DnsSettings& dns) {
+  network::EgressRules rules;
+  rules.network = network.name;
+  rules.bridge = network.bridgeName();
+  rules.internet = !options.no_internet;
+  for (const auto& allowed : options.allow)
+    rules.allow.push_back(*network::parseDestination(allowed));
+  rules.deny_cidrs = options.deny;
+  for (const auto& server : dns.nameservers)
+    if (server.find(':') == std::string::npos) rules.nameservers.push_back(server);
+  return rules;
+}
+
 }  // namespace
 
 std::optional<std::string> checkRunNetworkOptions(const RunNetworkOptions& options) {
   if (options.mode != "none" && options.mode != "host" && options.mode != "default")
     return "--net " + options.mode + ": must be default, none or host";
-  if (options.mode != "default" && (!options.config_path.empty() || !options.dns.empty()))
-    return "--net-config and --dns need --net default";
+  if (options.mode != "default" &&
+      (!options.config_path.empty() || !options.dns.empty() || !options.allow.empty() ||
+       !options.deny.empty() || options.no_internet))
+    return "--net-config, --dns, --allow, --deny and --no-internet need --net default";
+  for (const auto& allowed : options.allow)
+    if (auto parsed = network::parseDestination(allowed); !parsed)
+      return "--allow: " + parsed.error().message();
+  for (const auto& denied : options.deny)
+    if (auto parsed = network::parseDestination(denied); !parsed || parsed->port)
+      return "--deny " + denied + ": not a CIDR";
   for (const auto& server : options.dns)
     if (!validAddress(server)) return "--dns " + server + ": not an IP address";
   if (options.mode == "default")
@@ -109,6 +132,11 @@ Result<std::unique_ptr<RunNetwork>> RunNetwork::setUp(const RunNetworkOptions& o
   const auto dns = dnsFor(options, run_network->attachment_->result());
   WICK_TRY(writeAll(file->get(), network::renderResolvConf(dns)),
            "network: write " + run_network->resolv_conf_path_);
+  if (!run_network->bridge_.empty()) {
+    auto policy = network::EgressPolicy::install(egressRules(options, *network, dns));
+    if (!policy) return std::move(policy).error().context("network");
+    run_network->policy_ = std::move(*policy);
+  }
   spec.netns_fd = run_network->attachment_->netnsFd();
   spec.binds.push_back({run_network->resolv_conf_path_, "/etc/resolv.conf", false});
   return run_network;
@@ -137,6 +165,14 @@ Status RunNetwork::tearDown() {
   if (!bridge_.empty()) {
     auto deleted = network::deleteBridgeIfUnused(bridge_);
     if (!deleted && result.ok()) result = std::move(deleted).error();
+    // The last run of the network takes its policy with it; others leave it.
+    if (policy_ && deleted && *deleted) {
+      if (auto removed = policy_->remove(); !removed && result.ok())
+        result = std::move(removed).error();
+    } else if (policy_) {
+      policy_->release();
+    }
+    policy_.reset();
     // The bridge's own traffic (IGMP joins of the gateway address) is tracked too.
     if (deleted && *deleted && !gateway.empty())
       if (auto flushed = network::flushConntrack(gateway); !flushed && result.ok())

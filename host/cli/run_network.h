@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "host/network/egress_policy.h"
 #include "host/network/network_attachment.h"
 #include "sandbox/spec.h"
 
@@ -21,6 +22,10 @@ struct RunNetworkOptions {
   std::string config_path;    // a CNI conflist; empty: wick's default network
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> dns;  // nameservers; empty: CNI's, else the host's reachable ones
+  // The egress policy (networks with a bridge): see host/network/egress_policy.h.
+  std::vector<std::string> allow;  // CIDR[:PORT]
+  std::vector<std::string> deny;   // CIDR; empty: the default private ranges
+  bool no_internet = false;
   std::string runtime_dir = "/run/wick";
 };
 
@@ -42,6 +47,7 @@ class RunNetwork {
 
  private:
   std::optional<network::NetworkAttachment> attachment_;
+  std::optional<network::EgressPolicy> policy_;
   std::string resolv_conf_path_;
   std::string bridge_;
   std::string dir_;  // <runtime>/net/<network>: pins and resolv.conf files

@@ -1,6 +1,7 @@
 #include "host/network/network_attachment.h"
 
 #include "host/network/conntrack.h"
+#include "host/network/host_links.h"
 
 namespace wick::network {
 
@@ -12,11 +13,24 @@ Result<NetworkAttachment> NetworkAttachment::attach(std::shared_ptr<const CniRun
   auto result = runner->add({.container_id = container_id, .netns_path = netns->path()});
   if (!result) return std::move(result).error();  // the pin goes with `netns`
   NetworkAttachment attachment;
-  attachment.runner_ = std::move(runner);
+  attachment.runner_ = runner;
   attachment.netns_ = std::move(*netns);
   attachment.container_id_ = std::move(container_id);
   attachment.result_ = std::move(*result);
+  WICK_TRY(attachment.isolateFromOtherSandboxes(), "attach " + attachment.container_id_);
   return attachment;
+}
+
+Status NetworkAttachment::isolateFromOtherSandboxes() const {
+  const std::string bridge = runner_->network().bridgeName();
+  if (bridge.empty() || !result_.raw.contains("interfaces")) return {};
+  // The host end of the veth: the interface outside the sandbox that is not the bridge.
+  for (const auto& interface : result_.raw["interfaces"]) {
+    const std::string name = interface.value("name", "");
+    if (name.empty() || name == bridge || interface.contains("sandbox")) continue;
+    WICK_TRY(isolateBridgePort(name), "isolate from other sandboxes");
+  }
+  return {};
 }
 
 Result<int> NetworkAttachment::reclaim(const CniRunner& runner, const std::string& pin_dir,

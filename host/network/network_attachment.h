@@ -45,6 +45,7 @@ class NetworkAttachment {
 
  private:
   NetworkAttachment() = default;
+  Status isolateFromOtherSandboxes() const;
   std::shared_ptr<const CniRunner> runner_;
   std::optional<sandbox::NetNamespace> netns_;
   std::string container_id_;
