@@ -19,6 +19,7 @@
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/daemon/config.h"
+#include "host/daemon/network_config.h"
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -108,11 +109,21 @@ int main(int argc, char** argv) {
   spdlog::info("cgroup {} under '{}'", sandbox::toString(launcher->cgroupVersion()),
                config.cgroup_parent());
 
+  // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
+  auto networks = network::Networks::open(networkSettings(config), config.state_dir());
+  if (!networks) return fail(networks.error().message());
+
   boost::asio::io_context io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
   functions::ServiceSettings settings;
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
+  if (!config.networks().empty())
+    settings.vpc_check = [&networks](const nlohmann::json& function) -> std::optional<std::string> {
+      auto selected = (*networks)->select(function);
+      if (selected) return std::nullopt;
+      return selected.error().message();
+    };
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
   functions::LayerService layers(*registry, layer_content, layer_settings);
@@ -139,6 +150,7 @@ int main(int argc, char** argv) {
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
+    invoker->setNetworks(networks->get());
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
@@ -188,6 +200,7 @@ int main(int argc, char** argv) {
     thread.join();
   workers.join();
   if (invoker) invoker->destroyIdle();
+  (*networks)->stop();
   bases.stop();
   launcher->removeParentIfEmpty();
   spdlog::info("wickd stopped");

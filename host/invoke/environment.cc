@@ -91,10 +91,10 @@ std::string platformError(const std::string& type, const std::string& message) {
 
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher& launcher,
-                                                         int agent_fd, const EnvironmentPlan& plan,
-                                                         asio::any_io_executor executor,
-                                                         const ChannelFactory& channels) {
+Result<std::unique_ptr<Environment>> Environment::create(
+    const sandbox::Launcher& launcher, int agent_fd, const EnvironmentPlan& plan,
+    asio::any_io_executor executor, const ChannelFactory& channels,
+    std::optional<network::NetworkGrant> network) {
   const auto started = std::chrono::steady_clock::now();
   const std::string id = randomHex(16);
   const std::string stream_name = logs::logStreamName(plan.version, id);
@@ -118,12 +118,17 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.log_fd = STDERR_FILENO;
   sandbox::SandboxSpec spec = sandboxSpec(plan.settings, inputs, id);
   spec.resources.min_vcpus = plan.init_vcpus;
+  if (network) {
+    spec.netns_fd = network->lease->netnsFd();
+    spec.binds.push_back({network->resolv_conf_path, "/etc/resolv.conf", false});
+  }
   auto box = launcher.create(spec);
   if (!box) return std::move(box).error().context("create environment for " + plan.function_name);
   agent_end.reset();
 
   std::unique_ptr<Environment> environment(
       new Environment(plan, std::move(*box), std::move(*log), stream_name));
+  environment->network_ = std::move(network);
   environment->created_ = started;
   environment->boosted_ = plan.init_vcpus > 0;
   logs::LogStream* stream = &environment->log_;
@@ -310,7 +315,9 @@ Status Environment::thaw() {
   return {};
 }
 Status Environment::destroy() {
-  return sandbox_.destroy();
+  Status destroyed = sandbox_.destroy();
+  network_.reset();  // given back to its pool once nothing runs in it
+  return destroyed;
 }
 
 uint64_t Environment::maxMemoryUsedMb() const {

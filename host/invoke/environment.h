@@ -18,6 +18,7 @@
 #include "host/invoke/agent_channel.h"
 #include "host/invoke/runtime_environment.h"
 #include "host/logs/log_stream.h"
+#include "host/network/networks.h"
 #include "sandbox/sandbox.h"
 
 namespace wick::invoke {
@@ -70,10 +71,11 @@ struct InvokeOutcome {
 class Environment {
  public:
   // Blocking (clone, mounts): call on the worker pool.
-  static Result<std::unique_ptr<Environment>> create(const sandbox::Launcher& launcher,
-                                                     int agent_fd, const EnvironmentPlan& plan,
-                                                     boost::asio::any_io_executor executor,
-                                                     const ChannelFactory& channels);
+  // `network`: a namespace to join (and its resolv.conf), held until destroy.
+  static Result<std::unique_ptr<Environment>> create(
+      const sandbox::Launcher& launcher, int agent_fd, const EnvironmentPlan& plan,
+      boost::asio::any_io_executor executor, const ChannelFactory& channels,
+      std::optional<network::NetworkGrant> network = std::nullopt);
   ~Environment();
 
   // Starts the runtime and waits for its first `next` (the end of init).
@@ -119,6 +121,7 @@ class Environment {
 
   EnvironmentPlan plan_;
   sandbox::Sandbox sandbox_;
+  std::optional<network::NetworkGrant> network_;  // released after the sandbox
   logs::LogStream log_;
   std::string log_stream_name_;
   std::unique_ptr<AgentChannel> channel_;

@@ -57,6 +57,8 @@ def test_network(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def fake_internet(test_network):
-    with FakeInternet(TAG, test_network["subnet"], str(test_network["root"] / "www")) as net:
+def fake_internet(tmp_path_factory):
+    """One per session: every test subnet lies in 10.132.0.0/16."""
+    root = tmp_path_factory.mktemp("www")
+    with FakeInternet(TAG, "10.132.0.0/16", str(root)) as net:
         yield net

@@ -35,6 +35,14 @@ class FakeInternet:
         self.payload = b"hello from the fake internet\n"
 
     def __enter__(self):
+        try:
+            self._make()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _make(self):
         sh("ip", "netns", "add", self.ns)
         sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
         sh("ip", "link", "set", self.ns_if, "netns", self.ns)
@@ -61,7 +69,6 @@ class FakeInternet:
                       "--directory", self.root_dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_for_server()
-        return self
 
     def _wait_for_server(self):
         deadline = time.time() + 10

@@ -1,0 +1,25 @@
+#include "host/daemon/network_config.h"
+
+namespace wick::daemon {
+
+std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config) {
+  std::vector<network::NetworkSettings> all;
+  for (const auto& entry : config.networks()) {
+    network::NetworkSettings settings;
+    settings.name = entry.name();
+    settings.cni_config_path = entry.cni_config();
+    settings.cni_path = {entry.cni_path().begin(), entry.cni_path().end()};
+    settings.pool_size = entry.pool_size() ? entry.pool_size() : 4;
+    settings.dns = {entry.dns().begin(), entry.dns().end()};
+    settings.allow = {entry.allow().begin(), entry.allow().end()};
+    settings.deny = {entry.deny().begin(), entry.deny().end()};
+    settings.internet = !entry.no_internet();
+    settings.subnet_ids = {entry.subnet_ids().begin(), entry.subnet_ids().end()};
+    settings.security_group_ids = {entry.security_group_ids().begin(),
+                                   entry.security_group_ids().end()};
+    all.push_back(std::move(settings));
+  }
+  return all;
+}
+
+}  // namespace wick::daemon

@@ -1,0 +1,18 @@
+// The network a new execution environment joins: the daemon's network that
+// the function's VpcConfig selects (the default one without it), taken from
+// that network's pool (blocking until one is ready). None when the daemon has
+// no such network: the sandbox has only loopback.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/error.h"
+#include "host/network/networks.h"
+
+namespace wick::invoke {
+
+Result<std::optional<network::NetworkGrant>> grantNetwork(network::Networks* networks,
+                                                          const nlohmann::json& settings);
+
+}  // namespace wick::invoke

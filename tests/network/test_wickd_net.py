@@ -1,0 +1,240 @@
+"""Functions on a network, through a real wickd with networks in its config:
+Python (urllib) and Node.js (fetch) functions fetch from the fake internet,
+see the resolver they were given, cannot reach the host, the metadata service
+or a private service; a VpcConfig selects a restricted network and unknown ids
+are refused; SIGTERM leaves nothing behind and a killed daemon's namespaces
+are reclaimed at the next start."""
+import io
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+
+import pytest
+
+import importlib.util
+
+from conftest import TAG, leftovers
+from fake_internet import INTERNET, METADATA, PORT, PRIVATE, RESOLVER
+
+# The e2e suite's daemon helpers (a module of its own name: both folders have a conftest).
+_spec = importlib.util.spec_from_file_location(
+    "e2e_conftest", os.path.join(os.path.dirname(__file__), "..", "e2e", "conftest.py"))
+e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(e2e)
+
+N = os.getpid() % 250
+DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
+
+PYTHON = """
+import json, urllib.request
+def handler(event, context):
+    if event.get("file"):
+        return open(event["file"]).read()
+    try:
+        with urllib.request.urlopen(event["url"], timeout=2) as r:
+            return {"ok": True, "body": r.read().decode()}
+    except Exception as e:
+        return {"ok": False, "error": repr(e)}
+"""
+NODE = """
+exports.handler = async (event) => {
+  try {
+    const r = await fetch(event.url, { signal: AbortSignal.timeout(2000) });
+    return { ok: true, body: await r.text() };
+  } catch (e) {
+    return { ok: false, error: String(e) };
+  }
+};
+"""
+
+
+def conflist(path, name, bridge, subnet, lease_dir):
+    with open(path, "w") as f:
+        json.dump({"cniVersion": "1.0.0", "name": name, "plugins": [{
+            "type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": True,
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": subnet}]],
+                     "routes": [{"dst": "0.0.0.0/0"}], "dataDir": lease_dir}}]}, f)
+
+
+def write_config(root, suffix=""):
+    """Two networks of the test's own: "default" and a restricted one."""
+    lease_dir = str(root / "leases")
+    shift = 2 if suffix else 0  # a second daemon's bridges need subnets of their own
+    default_subnet = f"10.132.{(N + 1 + shift) % 250}.0/24"
+    restricted_subnet = f"10.132.{(N + 2 + shift) % 250}.0/24"
+    conflist(root / f"default{suffix}.conflist", f"wickdnet{TAG}{suffix}", f"wkd{TAG}{suffix}",
+             default_subnet, lease_dir)
+    conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
+             restricted_subnet, lease_dir)
+    config = root / f"wickd{suffix}.conf"
+    config.write_text(f"""
+networks {{ name: "default" cni_config: "{root}/default{suffix}.conflist" pool_size: 2
+           dns: "{RESOLVER}" }}
+networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" pool_size: 1
+           dns: "{RESOLVER}" no_internet: true allow: "{PRIVATE}/32:{PORT}"
+           subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted" }}
+""")
+    return str(config)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, fake_internet):
+    root = tmp_path_factory.mktemp("wickd-net")
+    config = write_config(root)
+    return {"root": root, "config": str(config), "lease_dir": str(root / "leases"),
+            "net": fake_internet}
+
+
+def zip_of(name, text):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo(name)
+        entry.external_attr = 0o644 << 16  # readable by the function's user
+        archive.writestr(entry, text)
+    return buffer.getvalue()
+
+
+def deploy(lam, name, runtime, **settings):
+    code = zip_of("index.py", PYTHON) if runtime == "python3.11" else zip_of("index.js", NODE)
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=e2e.ROLE, Handler="index.handler",
+                        Code={"ZipFile": code}, Timeout=10, **settings)
+    e2e.wait_active(lam, name)
+
+
+def call(lam, name, event):
+    reply = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    body = json.loads(reply["Payload"].read())
+    assert "FunctionError" not in reply, body
+    return body
+
+
+@pytest.fixture(scope="module")
+def daemon(setup):
+    with e2e.running_daemon("wick-e2e-net-", ["--config", setup["config"]]) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def lam(daemon):
+    return e2e.client_for(daemon)
+
+
+@pytest.fixture(scope="module")
+def functions(lam):
+    deploy(lam, "py-net", "python3.11")
+    deploy(lam, "node-net", "nodejs20.x")
+    return lam
+
+
+@pytest.mark.parametrize("name", ["py-net", "node-net"])
+def test_a_function_fetches_from_the_internet(functions, setup, name):
+    result = call(functions, name, {"url": f"http://{INTERNET}:{PORT}/hello.txt"})
+    assert result == {"ok": True, "body": setup["net"].payload.decode()}
+
+
+def test_the_function_has_the_resolver_it_was_given(functions):
+    text = call(functions, "py-net", {"file": "/etc/resolv.conf"})
+    assert f"nameserver {RESOLVER}\n" in text
+
+
+@pytest.mark.parametrize("name", ["py-net", "node-net"])
+def test_metadata_and_private_services_are_unreachable(functions, name):
+    for address in (METADATA, PRIVATE):
+        result = call(functions, name, {"url": f"http://{address}:{PORT}/hello.txt"})
+        assert result["ok"] is False, (address, result)
+
+
+def test_the_host_and_wickd_are_unreachable(functions, daemon):
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    server = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", "18791", "--bind", "0.0.0.0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        for url in (f"http://{gateway}:18791/", f"http://{gateway}:{daemon.port}/",
+                    f"http://127.0.0.1:{daemon.port}/", "http://192.0.2.2:18791/"):
+            result = call(functions, "py-net", {"url": url})
+            assert result["ok"] is False, (url, result)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_vpc_config_selects_the_restricted_network(functions):
+    vpc = {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-restricted"]}
+    deploy(functions, "py-vpc", "python3.11", VpcConfig=vpc)
+    shown = functions.get_function_configuration(FunctionName="py-vpc")["VpcConfig"]
+    assert shown["SubnetIds"] == vpc["SubnetIds"]
+    assert call(functions, "py-vpc", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"] is False
+    allowed = call(functions, "py-vpc", {"url": f"http://{PRIVATE}:{PORT}/hello.txt"})
+    assert allowed["ok"] is True, allowed
+
+
+def test_unknown_vpc_ids_are_a_validation_error(functions):
+    for vpc in ({"SubnetIds": ["subnet-nope"]},
+                {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-nope"]}):
+        with pytest.raises(functions.exceptions.InvalidParameterValueException) as raised:
+            deploy(functions, "py-bad-vpc", "python3.11", VpcConfig=vpc)
+        assert "no configured network" in str(raised.value)
+
+
+def network_leftovers(setup, suffix):
+    """What the daemon of networks <...>{suffix} could leave: bridges, veths,
+    leases, NAT rules, nft tables."""
+    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}")
+    found = []
+    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}"):
+        found += [item for item in leftovers(bridge, setup["lease_dir"], "/nonexistent")
+                  if not item.startswith(("lease", "-A", "-N"))]
+    for name in names:
+        directory = os.path.join(setup["lease_dir"], name)
+        if os.path.isdir(directory):
+            found += [f"lease {name}/{lease}" for lease in os.listdir(directory)
+                      if lease[0].isdigit()]
+    nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    found += [line for line in nat.splitlines() if any(f'\\"{name}\\"' in line for name in names)]
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    found += [line for line in tables.splitlines() if f"{TAG}{suffix}" in line]
+    return found
+
+
+def pins(state_dir):
+    found = []
+    for network in ("default", "restricted"):
+        directory = os.path.join(state_dir, "net", network, "pins")
+        if os.path.isdir(directory):
+            found += os.listdir(directory)
+    return found
+
+
+def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(setup):
+    # Networks of its own: the module's daemon still runs on the others.
+    config = write_config(setup["root"], "b")
+    with e2e.running_daemon("wick-e2e-net2-", ["--config", config]) as d:
+        lam = e2e.client_for(d)
+        deploy(lam, "py-net", "python3.11")
+        assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
+        state_dir = d.state_dir
+    assert network_leftovers(setup, "b") == []
+    assert pins(state_dir) == []
+
+    root = tempfile.mkdtemp(prefix="wick-e2e-net3-")
+    d = e2e.Daemon(os.path.join(root, "state"), ["--config", config])
+    d.start()
+    lam = e2e.client_for(d)
+    deploy(lam, "py-net", "python3.11")
+    assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
+    d.process.send_signal(signal.SIGKILL)
+    d.process.wait()
+    d.log.close()
+    assert pins(d.state_dir) != []  # a crash leaves its pinned namespaces
+    # The killed daemon's sandboxes: its cgroup slices hold them; reclaimed too.
+    d2 = e2e.Daemon(d.state_dir, ["--config", config])
+    d2.port = d.port
+    d2.start()
+    d2.stop()
+    assert network_leftovers(setup, "b") == []
+    assert pins(d.state_dir) == []
