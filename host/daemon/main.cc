@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
   // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
   auto networks = network::Networks::open(networkSettings(config), config.state_dir());
   if (!networks) return fail(networks.error().message());
+  invoke::RoleCredentials roles(roleMappings(config));
 
   boost::asio::io_context io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
     invoker->setNetworks(networks->get());
+    invoker->setRoleCredentials(&roles);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,

@@ -22,4 +22,18 @@ std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config
   return all;
 }
 
+std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config) {
+  std::vector<invoke::RoleMapping> all;
+  for (const auto& entry : config.roles()) {
+    invoke::RoleMapping mapping;
+    mapping.role_arn = entry.role_arn();
+    mapping.keys.access_key_id = entry.access_key_id();
+    mapping.keys.secret_access_key = entry.secret_access_key();
+    mapping.keys.session_token = entry.session_token();
+    mapping.credential_process = entry.credential_process();
+    all.push_back(std::move(mapping));
+  }
+  return all;
+}
+
 }  // namespace wick::daemon

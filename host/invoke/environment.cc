@@ -84,6 +84,16 @@ std::string withRequestId(const std::string& payload, const std::string& request
   return body.dump();
 }
 
+// The role's credentials in place of the placeholder ones (none for an unmapped role).
+void replaceCredentials(std::vector<std::string>& env, const EnvPairs& credentials) {
+  std::erase_if(env, [](const std::string& entry) {
+    return entry.starts_with("AWS_ACCESS_KEY_ID=") || entry.starts_with("AWS_SECRET_ACCESS_KEY=") ||
+           entry.starts_with("AWS_SESSION_TOKEN=");
+  });
+  for (const auto& [key, value] : credentials)
+    env.push_back(key + "=" + value);
+}
+
 std::string platformError(const std::string& type, const std::string& message) {
   nlohmann::json body = {{"errorType", type}, {"errorMessage", message}};
   return body.dump();
@@ -91,10 +101,12 @@ std::string platformError(const std::string& type, const std::string& message) {
 
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::create(
-    const sandbox::Launcher& launcher, int agent_fd, const EnvironmentPlan& plan,
-    asio::any_io_executor executor, const ChannelFactory& channels,
-    std::optional<network::NetworkGrant> network) {
+Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher& launcher,
+                                                         int agent_fd, const EnvironmentPlan& plan,
+                                                         asio::any_io_executor executor,
+                                                         const ChannelFactory& channels,
+                                                         EnvironmentExtras extras) {
+  auto& network = extras.network;
   const auto started = std::chrono::steady_clock::now();
   const std::string id = randomHex(16);
   const std::string stream_name = logs::logStreamName(plan.version, id);
@@ -129,6 +141,7 @@ Result<std::unique_ptr<Environment>> Environment::create(
   std::unique_ptr<Environment> environment(
       new Environment(plan, std::move(*box), std::move(*log), stream_name));
   environment->network_ = std::move(network);
+  environment->credentials_ = std::move(extras.credentials);
   environment->created_ = started;
   environment->boosted_ = plan.init_vcpus > 0;
   logs::LogStream* stream = &environment->log_;
@@ -167,6 +180,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       plan_.settings,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
       plan_.base_env);
+  if (credentials_) replaceCredentials(start.env, *credentials_);
   if (auto sent = co_await channel_->start(start); !sent) {
     watchdog->disarm();
     reusable_ = false;

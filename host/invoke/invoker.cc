@@ -239,8 +239,10 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
     auto network = grantNetwork(networks_, record.settings);
     if (!network) return std::move(network).error();
+    auto credentials = roleEnvironment(roles_, record.settings);
+    if (!credentials) return std::move(credentials).error();
     return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
-                               std::move(*network));
+                               {std::move(*network), std::move(*credentials)});
   });
   if (!created) {
     spdlog::error("invoke {}: {}", record.name, created.error().message());

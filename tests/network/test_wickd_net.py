@@ -27,11 +27,17 @@ e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
 
 N = os.getpid() % 250
+STATIC_ROLE = "arn:aws:iam::123456789012:role/static-role"
+STATIC_SECRET = "static-secret-never-shown-0123456789"
+PROCESS_ROLE = "arn:aws:iam::123456789012:role/process-role"
+CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
 DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
 
 PYTHON = """
-import json, urllib.request
+import json, os, urllib.request
 def handler(event, context):
+    if event.get("env"):
+        return {k: os.environ.get(k) for k in event["env"]}
     if event.get("file"):
         return open(event["file"]).read()
     try:
@@ -70,8 +76,21 @@ def write_config(root, suffix=""):
              default_subnet, lease_dir)
     conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
              restricted_subnet, lease_dir)
+    # A credential_process that counts its runs and expires within the refresh margin.
+    counter = root / "process-runs"
+    process = root / "credential-process"
+    process.write_text(f"""#!/bin/sh
+n=$(($(cat {counter} 2>/dev/null || echo 0) + 1)); echo $n > {counter}
+expires=$(date -u -d '+4 minutes' +%Y-%m-%dT%H:%M:%SZ)
+printf '{{"Version": 1, "AccessKeyId": "ASIAPROCESS%04d", "SecretAccessKey": "process-secret-%d",
+  "SessionToken": "process-token-%d", "Expiration": "%s"}}' $n $n $n $expires
+""")
+    process.chmod(0o755)
     config = root / f"wickd{suffix}.conf"
     config.write_text(f"""
+roles {{ role_arn: "{STATIC_ROLE}" access_key_id: "AKIASTATICKEY0000001"
+        secret_access_key: "{STATIC_SECRET}" session_token: "static-token" }}
+roles {{ role_arn: "{PROCESS_ROLE}" credential_process: "{process}" }}
 networks {{ name: "default" cni_config: "{root}/default{suffix}.conflist" pool_size: 2
            dns: "{RESOLVER}" }}
 networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" pool_size: 1
@@ -98,9 +117,9 @@ def zip_of(name, text):
     return buffer.getvalue()
 
 
-def deploy(lam, name, runtime, **settings):
+def deploy(lam, name, runtime, role=e2e.ROLE, **settings):
     code = zip_of("index.py", PYTHON) if runtime == "python3.11" else zip_of("index.js", NODE)
-    lam.create_function(FunctionName=name, Runtime=runtime, Role=e2e.ROLE, Handler="index.handler",
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="index.handler",
                         Code={"ZipFile": code}, Timeout=10, **settings)
     e2e.wait_active(lam, name)
 
@@ -179,6 +198,33 @@ def test_unknown_vpc_ids_are_a_validation_error(functions):
         with pytest.raises(functions.exceptions.InvalidParameterValueException) as raised:
             deploy(functions, "py-bad-vpc", "python3.11", VpcConfig=vpc)
         assert "no configured network" in str(raised.value)
+
+
+def test_a_mapped_roles_static_keys_arrive_and_an_unmapped_role_gets_none(functions, daemon):
+    deploy(functions, "py-static", "python3.11", role=STATIC_ROLE)
+    assert call(functions, "py-static", {"env": CREDENTIALS}) == {
+        "AWS_ACCESS_KEY_ID": "AKIASTATICKEY0000001", "AWS_SECRET_ACCESS_KEY": STATIC_SECRET,
+        "AWS_SESSION_TOKEN": "static-token"}
+    assert call(functions, "py-net", {"env": CREDENTIALS}) == {k: None for k in CREDENTIALS}
+    # Never shown: not by GetFunction, not in the daemon's log.
+    assert STATIC_SECRET not in json.dumps(functions.get_function(FunctionName="py-static"),
+                                           default=str)
+    with open(daemon.log_path) as log:
+        assert STATIC_SECRET not in log.read()
+
+
+def test_credential_process_keys_arrive_and_are_refreshed_before_expiry(functions):
+    deploy(functions, "py-process", "python3.11", role=PROCESS_ROLE)
+    first = call(functions, "py-process", {"env": CREDENTIALS})
+    assert first["AWS_ACCESS_KEY_ID"].startswith("ASIAPROCESS"), first
+    n = int(first["AWS_ACCESS_KEY_ID"][-4:])
+    assert first["AWS_SECRET_ACCESS_KEY"] == f"process-secret-{n}"
+    # A new environment: what the process gave expires in 4 minutes (< 5), so it runs again.
+    functions.update_function_configuration(FunctionName="py-process",
+                                            Environment={"Variables": {"COLD": "1"}})
+    e2e.wait_active(functions, "py-process")
+    second = call(functions, "py-process", {"env": CREDENTIALS})
+    assert second["AWS_ACCESS_KEY_ID"] == f"ASIAPROCESS{n + 1:04d}", second
 
 
 def network_leftovers(setup, suffix):
