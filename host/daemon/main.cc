@@ -165,6 +165,10 @@ int main(int argc, char** argv) {
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
+  auto gateway_servers = daemon::listenOnGateways(
+      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
+      **networks, server.port());
+  if (!gateway_servers) return fail(gateway_servers.error().message());
   // Code.Location of GetFunction points back at us.
   const std::string host = config.listen().substr(0, config.listen().rfind(':'));
   const std::string base_url = "http://" + host + ":" + std::to_string(server.port());
@@ -177,6 +181,8 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: draining", signal);
     server.stopAccepting();
+    for (auto& gateway_server : *gateway_servers)
+      gateway_server->stopAccepting();
     if (invoker) invoker->stop();
     boost::asio::co_spawn(
         io,

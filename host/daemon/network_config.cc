@@ -14,6 +14,7 @@ std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config
     settings.allow = {entry.allow().begin(), entry.allow().end()};
     settings.deny = {entry.deny().begin(), entry.deny().end()};
     settings.internet = !entry.no_internet();
+    settings.lambda_api = !entry.no_lambda_api();
     settings.subnet_ids = {entry.subnet_ids().begin(), entry.subnet_ids().end()};
     settings.security_group_ids = {entry.security_group_ids().begin(),
                                    entry.security_group_ids().end()};
@@ -34,6 +35,22 @@ std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config) {
     all.push_back(std::move(mapping));
   }
   return all;
+}
+
+Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(boost::asio::io_context& io,
+                                                                    const http::Handler& handler,
+                                                                    network::Networks& networks,
+                                                                    uint16_t port) {
+  auto gateways = networks.openLambdaApi(port);
+  if (!gateways) return std::move(gateways).error();
+  std::vector<std::unique_ptr<http::Server>> servers;
+  for (const auto& gateway : *gateways) {
+    auto server = std::make_unique<http::Server>(io, handler);
+    WICK_TRY(server->listen(gateway + ":" + std::to_string(port)),
+             "Lambda API for functions on " + gateway);
+    servers.push_back(std::move(server));
+  }
+  return servers;
 }
 
 }  // namespace wick::daemon

@@ -181,6 +181,13 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
       plan_.base_env);
   if (credentials_) replaceCredentials(start.env, *credentials_);
+  // The SDKs send Lambda calls here (function to function through wickd).
+  // (A function's own AWS_ENDPOINT_URL_LAMBDA wins.)
+  const bool has_endpoint = std::any_of(start.env.begin(), start.env.end(), [](const auto& entry) {
+    return entry.starts_with("AWS_ENDPOINT_URL_LAMBDA=");
+  });
+  if (network_ && !network_->lambda_endpoint.empty() && !has_endpoint)
+    start.env.push_back("AWS_ENDPOINT_URL_LAMBDA=" + network_->lambda_endpoint);
   if (auto sent = co_await channel_->start(start); !sent) {
     watchdog->disarm();
     reusable_ = false;

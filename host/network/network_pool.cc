@@ -100,6 +100,7 @@ void NetworkPool::run() {
       lock.lock();
       if (attached) {
         ++stats_.attached;
+        if (gateway_.empty()) gateway_ = attached->result().gateway;
         stats_.attach_ms_total += msSince(started);
         ready_.push_back(std::move(*attached));
         failures_in_a_row = 0;
@@ -147,6 +148,18 @@ void NetworkPool::stop() {
   for (auto& attachment : held)
     if (auto detached = attachment.detach(); !detached)
       spdlog::warn("network {}: {}", name(), detached.error().message());
+}
+
+Result<std::string> NetworkPool::gateway() {
+  std::unique_lock lock(mutex_);
+  ++waiting_;  // a pool of size 0 attaches one for us
+  changed_.notify_all();
+  bool known = changed_.wait_for(lock, options_.take_timeout,
+                                 [this] { return !gateway_.empty() || stopping_; });
+  --waiting_;
+  if (!known || gateway_.empty())
+    return Error("network " + name() + ": no gateway known (no namespace attached yet)", EAGAIN);
+  return gateway_;
 }
 
 NetworkPoolStats NetworkPool::stats() const {

@@ -68,6 +68,9 @@ class NetworkPool : public std::enable_shared_from_this<NetworkPool> {
   // are detached when dropped. Safe to call twice.
   void stop();
   NetworkPoolStats stats() const;
+  // The gateway address CNI gives this network's sandboxes, known once the
+  // first namespace is attached (waits for it, up to the take timeout).
+  Result<std::string> gateway();
   const std::string& name() const { return runner_->network().name; }
 
  private:
@@ -89,6 +92,7 @@ class NetworkPool : public std::enable_shared_from_this<NetworkPool> {
   bool stopping_ = false;
   uint64_t next_id_ = 0;
   NetworkPoolStats stats_;
+  std::string gateway_;
   std::thread thread_;
 };
 

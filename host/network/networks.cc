@@ -64,12 +64,17 @@ Status Networks::start(Network& network, const std::string& dir) {
     auto policy = EgressPolicy::install(rules);
     if (!policy) return std::move(policy).error();
     network.policy = std::move(*policy);
+    network.rules = rules;
   }
   auto runner = std::make_shared<const CniRunner>(
       std::move(*cni), settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path);
   auto pool = NetworkPool::start(runner, {.pin_dir = dir + "/pins", .size = settings.pool_size});
   if (!pool) return std::move(pool).error();
   network.pool = std::move(*pool);
+  // Known before wickd listens (openLambdaApi then needs no wait, and a SIGTERM
+  // right after the listen finds the signal handler installed).
+  if (settings.lambda_api && network.policy)
+    if (auto gateway = network.pool->gateway(); !gateway) return std::move(gateway).error();
   return {};
 }
 
@@ -128,7 +133,28 @@ Result<NetworkGrant> Networks::take(const std::string& name) {
   if (found == networks_.end()) return Error("no network named '" + name + "'", ENOENT);
   auto lease = found->second.pool->take();
   if (!lease) return std::move(lease).error();
-  return NetworkGrant{std::move(*lease), found->second.resolv_conf_path};
+  return NetworkGrant{std::move(*lease), found->second.resolv_conf_path,
+                      found->second.lambda_endpoint};
+}
+
+Result<std::vector<std::string>> Networks::openLambdaApi(uint16_t port) {
+  std::vector<std::string> gateways;
+  for (auto& [name, network] : networks_) {
+    if (!network.settings.lambda_api || !network.policy) continue;
+    auto gateway = network.pool->gateway();
+    if (!gateway) return std::move(gateway).error().context("open the Lambda API to " + name);
+    EgressRules rules = network.rules;
+    rules.gateway = *gateway;
+    rules.lambda_port = port;
+    // The same table, replaced in one transaction: the old owner must not delete it.
+    network.policy->release();
+    auto policy = EgressPolicy::install(rules);
+    if (!policy) return std::move(policy).error().context("open the Lambda API to " + name);
+    network.policy = std::move(*policy);
+    network.lambda_endpoint = "http://" + *gateway + ":" + std::to_string(port);
+    gateways.push_back(*gateway);
+  }
+  return gateways;
 }
 
 void Networks::stop() {

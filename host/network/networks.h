@@ -26,6 +26,7 @@ struct NetworkSettings {
   size_t pool_size = 4;
   std::vector<std::string> dns;  // empty: CNI's, else the host's reachable resolvers
   bool internet = true;
+  bool lambda_api = true;          // functions may call wickd's Lambda API on the gateway
   std::vector<std::string> allow;  // CIDR[:PORT]
   std::vector<std::string> deny;   // CIDR; empty: kDefaultDeny
   std::vector<std::string> subnet_ids;
@@ -37,6 +38,7 @@ struct NetworkSettings {
 struct NetworkGrant {
   std::unique_ptr<NetworkLease> lease;
   std::string resolv_conf_path;
+  std::string lambda_endpoint;  // AWS_ENDPOINT_URL_LAMBDA, if the network allows it
 };
 
 class Networks {
@@ -52,6 +54,10 @@ class Networks {
   Result<std::string> select(const nlohmann::json& function_settings) const;
   // Blocks until a namespace of `network` is ready.
   Result<NetworkGrant> take(const std::string& network);
+  // Lets each network's sandboxes reach wickd's Lambda API on their gateway at
+  // `port` (the policy gains that one exception); returns the gateway
+  // addresses wickd must also listen on.
+  Result<std::vector<std::string>> openLambdaApi(uint16_t port);
   // Pools stopped (their namespaces detached), policies and bridges removed.
   void stop();
   std::map<std::string, NetworkPoolStats> stats() const;
@@ -61,6 +67,8 @@ class Networks {
     NetworkSettings settings;
     std::shared_ptr<NetworkPool> pool;
     std::optional<EgressPolicy> policy;
+    EgressRules rules;
+    std::string lambda_endpoint;
     std::string resolv_conf_path;
     std::string bridge;
   };

@@ -58,6 +58,9 @@ class FakeInternet:
         sh("ip", "route", "add", "198.18.0.0/24", "via", "198.18.255.2")
         # Everything the sandboxes send off the host goes into the namespace.
         sh("ip", "rule", "add", "from", self.subnet, "lookup", self.table, "priority", "1000")
+        # ...but not what the host itself sends from a gateway address (wickd's replies).
+        sh("ip", "rule", "add", "from", self.subnet, "iif", "lo", "lookup", "main",
+           "priority", "999")
         sh("ip", "route", "add", "default", "via", "198.18.255.2", "table", self.table)
         os.makedirs(self.root_dir, exist_ok=True)
         with open(os.path.join(self.root_dir, "hello.txt"), "wb") as f:
@@ -86,6 +89,7 @@ class FakeInternet:
             self.server.kill()
             self.server.wait()
         sh("ip", "rule", "del", "from", self.subnet, "lookup", self.table, check=False)
+        sh("ip", "rule", "del", "from", self.subnet, "iif", "lo", "lookup", "main", check=False)
         sh("ip", "route", "flush", "table", self.table, check=False)
         sh("ip", "route", "del", "198.18.0.0/24", check=False)
         sh("ip", "link", "del", self.host_if, check=False)

@@ -38,6 +38,16 @@ import json, os, urllib.request
 def handler(event, context):
     if event.get("env"):
         return {k: os.environ.get(k) for k in event["env"]}
+    if event.get("call"):  # another function, through the Lambda API (unsigned: wick does not check)
+        call = event["call"]
+        endpoint = call.get("endpoint") or os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
+        url = f"{endpoint}/2015-03-31/functions/{call['function']}/invocations"
+        try:
+            request = urllib.request.Request(url, data=json.dumps(call["payload"]).encode())
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return {"ok": True, "endpoint": endpoint, "reply": json.loads(r.read())}
+        except Exception as e:
+            return {"ok": False, "endpoint": endpoint, "error": repr(e)}
     if event.get("file"):
         return open(event["file"]).read()
     try:
@@ -95,7 +105,8 @@ networks {{ name: "default" cni_config: "{root}/default{suffix}.conflist" pool_s
            dns: "{RESOLVER}" }}
 networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" pool_size: 1
            dns: "{RESOLVER}" no_internet: true allow: "{PRIVATE}/32:{PORT}"
-           subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted" }}
+           subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted"
+           no_lambda_api: true }}
 """)
     return str(config)
 
@@ -173,8 +184,8 @@ def test_the_host_and_wickd_are_unreachable(functions, daemon):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        for url in (f"http://{gateway}:18791/", f"http://{gateway}:{daemon.port}/",
-                    f"http://127.0.0.1:{daemon.port}/", "http://192.0.2.2:18791/"):
+        for url in (f"http://{gateway}:18791/", f"http://127.0.0.1:{daemon.port}/",
+                    f"http://127.0.0.1:18791/", "http://192.0.2.2:18791/"):
             result = call(functions, "py-net", {"url": url})
             assert result["ok"] is False, (url, result)
     finally:
@@ -182,7 +193,16 @@ def test_the_host_and_wickd_are_unreachable(functions, daemon):
         server.wait()
 
 
-def test_a_vpc_config_selects_the_restricted_network(functions):
+def test_a_function_calls_another_through_the_lambda_endpoint(functions, daemon):
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    result = call(functions, "py-net", {"call": {
+        "function": "node-net", "payload": {"url": f"http://{INTERNET}:{PORT}/hello.txt"}}})
+    assert result["endpoint"] == f"http://{gateway}:{daemon.port}", result
+    assert result["ok"] is True, result
+    assert result["reply"]["ok"] is True and "fake internet" in result["reply"]["body"], result
+
+
+def test_a_vpc_config_selects_the_restricted_network(functions, daemon):
     vpc = {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-restricted"]}
     deploy(functions, "py-vpc", "python3.11", VpcConfig=vpc)
     shown = functions.get_function_configuration(FunctionName="py-vpc")["VpcConfig"]
@@ -190,6 +210,14 @@ def test_a_vpc_config_selects_the_restricted_network(functions):
     assert call(functions, "py-vpc", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"] is False
     allowed = call(functions, "py-vpc", {"url": f"http://{PRIVATE}:{PORT}/hello.txt"})
     assert allowed["ok"] is True, allowed
+    # No Lambda API for this network: no endpoint, and the default network's is a host address.
+    assert call(functions, "py-vpc", {"env": ["AWS_ENDPOINT_URL_LAMBDA"]}) == {
+        "AWS_ENDPOINT_URL_LAMBDA": None}
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    blocked = call(functions, "py-vpc", {"call": {
+        "endpoint": f"http://{gateway}:{daemon.port}", "function": "py-net",
+        "payload": {"env": ["HOME"]}}})
+    assert blocked["ok"] is False, blocked
 
 
 def test_unknown_vpc_ids_are_a_validation_error(functions):
@@ -281,6 +309,8 @@ def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(se
     d2 = e2e.Daemon(d.state_dir, ["--config", config])
     d2.port = d.port
     d2.start()
+    # Serving (not just bound): SIGTERM before wickd installs its handler would kill it.
+    e2e.client_for(d2).list_functions()
     d2.stop()
     assert network_leftovers(setup, "b") == []
     assert pins(d.state_dir) == []
