@@ -78,6 +78,9 @@ Result<ProgramOutput> runProgram(const ProgramRun& run) {
   posix_spawn_file_actions_adddup2(&actions, in->get(), 0);
   posix_spawn_file_actions_adddup2(&actions, out->get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err->get(), 2);
+  // Nothing else of ours: asio's sockets are not close-on-exec, and a helper
+  // that outlived a crashed wickd would hold its listening port.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
