@@ -1,9 +1,41 @@
 #include "host/network/network_attachment.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sched.h>
+
+#include <thread>
+
 #include "host/network/conntrack.h"
 #include "host/network/host_links.h"
 
 namespace wick::network {
+
+namespace {
+
+// The IPv4 addresses inside a network namespace (but loopback's), read from a
+// short-lived thread that joins it.
+std::vector<std::string> ipv4Addresses(int netns_fd) {
+  std::vector<std::string> addresses;
+  std::thread([&addresses, netns_fd] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) return;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return;
+    for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+      if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET) continue;
+      char text[INET_ADDRSTRLEN];
+      auto* address = reinterpret_cast<sockaddr_in*>(entry->ifa_addr);
+      if (::inet_ntop(AF_INET, &address->sin_addr, text, sizeof text) == nullptr) continue;
+      if (std::string(text).starts_with("127.")) continue;
+      addresses.push_back(text);
+    }
+    ::freeifaddrs(list);
+  }).join();
+  return addresses;
+}
+
+}  // namespace
 
 Result<NetworkAttachment> NetworkAttachment::attach(std::shared_ptr<const CniRunner> runner,
                                                     std::string container_id,
@@ -44,10 +76,15 @@ Result<int> NetworkAttachment::reclaim(const CniRunner& runner, const std::strin
     if (!is_stale(name)) continue;
     ++reclaimed;
     auto netns = sandbox::NetNamespace::adoptPinned(pin_dir + "/" + name);
+    // Its addresses, read before DEL takes them: their NAT state goes too.
+    const auto addresses = netns ? ipv4Addresses(netns->fd()) : std::vector<std::string>();
     // No namespace (a crash before the pin was bound): DEL still frees the lease.
     Status deleted = runner.del({.container_id = name, .netns_path = netns ? netns->path() : ""},
                                 nlohmann::json());
     if (!deleted && first.ok()) first = std::move(deleted).error();
+    for (const auto& address : addresses)
+      if (auto flushed = flushConntrack(address); !flushed && first.ok())
+        first = std::move(flushed).error();
   }
   if (!first) return std::move(first).error().context("reclaim network attachments");
   return reclaimed;

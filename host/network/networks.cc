@@ -167,6 +167,11 @@ void Networks::stop() {
     if (!network.bridge.empty()) {
       auto deleted = deleteBridgeIfUnused(network.bridge);
       if (!deleted) spdlog::warn("network {}: {}", name, deleted.error().message());
+      // The bridge's own traffic (IGMP joins of the gateway address) is tracked too.
+      auto gateway = network.pool ? network.pool->gateway() : Result<std::string>(Error("none"));
+      if (deleted && *deleted && gateway)
+        if (auto flushed = flushConntrack(*gateway); !flushed)
+          spdlog::warn("network {}: {}", name, flushed.error().message());
     }
     ::unlink(network.resolv_conf_path.c_str());
   }

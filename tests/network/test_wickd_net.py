@@ -31,6 +31,7 @@ STATIC_ROLE = "arn:aws:iam::123456789012:role/static-role"
 STATIC_SECRET = "static-secret-never-shown-0123456789"
 PROCESS_ROLE = "arn:aws:iam::123456789012:role/process-role"
 CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+SUBNETS = {}  # suffix -> the subnets of that config's networks
 DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
 
 PYTHON = """
@@ -82,6 +83,7 @@ def write_config(root, suffix=""):
     shift = 2 if suffix else 0  # a second daemon's bridges need subnets of their own
     default_subnet = f"10.132.{(N + 1 + shift) % 250}.0/24"
     restricted_subnet = f"10.132.{(N + 2 + shift) % 250}.0/24"
+    SUBNETS[suffix] = [default_subnet, restricted_subnet]
     conflist(root / f"default{suffix}.conflist", f"wickdnet{TAG}{suffix}", f"wkd{TAG}{suffix}",
              default_subnet, lease_dir)
     conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
@@ -257,7 +259,7 @@ def test_credential_process_keys_arrive_and_are_refreshed_before_expiry(function
 
 def network_leftovers(setup, suffix):
     """What the daemon of networks <...>{suffix} could leave: bridges, veths,
-    leases, NAT rules, nft tables."""
+    leases, NAT rules, nft tables, conntrack entries of its sandboxes' addresses."""
     names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}")
     found = []
     for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}"):
@@ -272,6 +274,10 @@ def network_leftovers(setup, suffix):
     found += [line for line in nat.splitlines() if any(f'\\"{name}\\"' in line for name in names)]
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     found += [line for line in tables.splitlines() if f"{TAG}{suffix}" in line]
+    for subnet in SUBNETS.get(suffix, []):
+        conntrack = subprocess.run(["conntrack", "-L", "-s", subnet], capture_output=True,
+                                   text=True).stdout
+        found += [f"conntrack {line}" for line in conntrack.splitlines()]
     return found
 
 
