@@ -204,6 +204,53 @@ def test_a_function_calls_another_through_the_lambda_endpoint(functions, daemon)
     assert result["reply"]["ok"] is True and "fake internet" in result["reply"]["body"], result
 
 
+BOTO_CALLER = """
+import json, os, boto3
+def handler(event, context):
+    # Debian's botocore (1.29) predates AWS_ENDPOINT_URL_<SERVICE>: hand it over as SDKs of
+    # 2023 on do by themselves.
+    lam = boto3.client("lambda", endpoint_url=os.environ["AWS_ENDPOINT_URL_LAMBDA"])
+    reply = lam.invoke(FunctionName=event["function"], Payload=json.dumps(event["payload"]))
+    return json.loads(reply["Payload"].read())
+"""
+
+
+def boto3_zip():
+    """The caller with Debian's boto3 beside it (botocore with only the Lambda model)."""
+    site = "/usr/lib/python3/dist-packages"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        entry = zipfile.ZipInfo("index.py")
+        entry.external_attr = 0o644 << 16
+        archive.writestr(entry, BOTO_CALLER)
+        for package in ("boto3", "botocore", "jmespath", "dateutil", "urllib3", "s3transfer",
+                        "six.py", "requests", "idna", "chardet", "charset_normalizer", "certifi"):
+            top = os.path.join(site, package)
+            paths = [top] if os.path.isfile(top) else [
+                os.path.join(directory, name) for directory, _, names in os.walk(top)
+                for name in names]
+            for path in paths:
+                relative = os.path.relpath(path, site)
+                data_dir = os.path.join("botocore", "data") + os.sep
+                if relative.startswith(data_dir) and os.sep in relative[len(data_dir):] and \
+                        not relative.startswith(data_dir + "lambda" + os.sep):
+                    continue
+                if "__pycache__" in relative:
+                    continue
+                archive.write(path, relative)
+    return buffer.getvalue()
+
+
+def test_a_function_calls_another_with_boto3_through_the_endpoint(functions):
+    functions.create_function(FunctionName="py-boto", Runtime="python3.11", Role=STATIC_ROLE,
+                              Handler="index.handler", Code={"ZipFile": boto3_zip()},
+                              Timeout=15, MemorySize=512)
+    e2e.wait_active(functions, "py-boto")
+    result = call(functions, "py-boto", {"function": "node-net", "payload": {
+        "url": f"http://{INTERNET}:{PORT}/hello.txt"}})
+    assert result["ok"] is True and "fake internet" in result["body"], result
+
+
 def test_a_vpc_config_selects_the_restricted_network(functions, daemon):
     vpc = {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-restricted"]}
     deploy(functions, "py-vpc", "python3.11", VpcConfig=vpc)
