@@ -7,6 +7,7 @@ are reclaimed at the next start."""
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -350,20 +351,29 @@ def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(se
 
     root = tempfile.mkdtemp(prefix="wick-e2e-net3-")
     d = e2e.Daemon(os.path.join(root, "state"), ["--config", config])
-    d.start()
-    lam = e2e.client_for(d)
-    deploy(lam, "py-net", "python3.11")
-    assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
-    d.process.send_signal(signal.SIGKILL)
-    d.process.wait()
-    d.log.close()
-    assert pins(d.state_dir) != []  # a crash leaves its pinned namespaces
-    # The killed daemon's sandboxes: its cgroup slices hold them; reclaimed too.
     d2 = e2e.Daemon(d.state_dir, ["--config", config])
-    d2.port = d.port
-    d2.start()
-    # Serving (not just bound): SIGTERM before wickd installs its handler would kill it.
-    e2e.client_for(d2).list_functions()
-    d2.stop()
+    try:
+        d.start()
+        lam = e2e.client_for(d)
+        deploy(lam, "py-net", "python3.11")
+        assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
+        d.process.send_signal(signal.SIGKILL)
+        d.process.wait()
+        assert pins(d.state_dir) != []  # a crash leaves its pinned namespaces
+        # The killed daemon's sandboxes: its cgroup slices hold them; reclaimed too.
+        d2.port = d.port
+        d2.start()
+        # Serving (not just bound): SIGTERM before wickd installs its handler would kill it.
+        e2e.client_for(d2).list_functions()
+        d2.stop()  # exits 0 and leaves no cgroup (the killed daemon's included)
+    finally:
+        # Whatever failed above, no daemon outlives the test.
+        for daemon in (d, d2):
+            if daemon.process and daemon.process.poll() is None:
+                daemon.process.terminate()
+                daemon.process.wait(timeout=30)
+        if hasattr(d, "log"):
+            d.log.close()
     assert network_leftovers(setup, "b") == []
     assert pins(d.state_dir) == []
+    shutil.rmtree(root, ignore_errors=True)
