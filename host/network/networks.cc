@@ -159,7 +159,16 @@ Result<std::vector<std::string>> Networks::openLambdaApi(uint16_t port) {
 
 void Networks::stop() {
   for (auto& [name, network] : networks_) {
-    if (network.pool) network.pool->stop();
+    if (network.pool) {
+      const NetworkPoolStats stats = network.pool->stats();
+      if (stats.attached > 0)
+        spdlog::info(
+            "network {}: {} namespaces attached ({:.1f} ms each), {} taken, {} takes waited "
+            "({:.1f} ms in all), {} attach failures",
+            name, stats.attached, stats.attach_ms_total / static_cast<double>(stats.attached),
+            stats.taken, stats.waited, stats.wait_ms_total, stats.attach_failures);
+      network.pool->stop();
+    }
     if (network.policy)
       if (auto removed = network.policy->remove(); !removed)
         spdlog::warn("network {}: {}", name, removed.error().message());
