@@ -11,7 +11,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
-#include "host/invoke/environment_network.h"
+#include "host/invoke/environment_extras.h"
 
 namespace wick::invoke {
 

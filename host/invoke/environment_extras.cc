@@ -1,4 +1,4 @@
-#include "host/invoke/environment_network.h"
+#include "host/invoke/environment_extras.h"
 
 namespace wick::invoke {
 

@@ -1,7 +1,8 @@
-// The network a new execution environment joins: the daemon's network that
-// the function's VpcConfig selects (the default one without it), taken from
-// that network's pool (blocking until one is ready). None when the daemon has
-// no such network: the sandbox has only loopback.
+// What the platform adds to a new execution environment (EnvironmentExtras):
+// the network it joins, the daemon's network that the function's VpcConfig
+// selects (the default one without it), taken from that network's pool
+// (blocking until one is ready), none when the daemon has no such network (the
+// sandbox has only loopback); and its role's credentials.
 #pragma once
 
 #include <nlohmann/json.hpp>
