@@ -2,8 +2,9 @@
 // host's filesystem. It walks the plan the parent prepared and execs, touching
 // only system calls (no allocation, no glibc set*id broadcast). Order follows
 // the OCI runtimes (../shared/reference/isolation.md): a new session, join the
-// cgroup, build and pivot into the root, name the host, bring up lo, place the
-// fds, limits, drop capabilities and identity, no_new_privs, seccomp last, exec.
+// cgroup (and a network namespace made ahead of time, if given), build and
+// pivot into the root, name the host, bring up lo, place the fds, limits, drop
+// capabilities and identity, no_new_privs, seccomp last, exec.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -53,6 +54,9 @@ class Child {
     mark(ChildStep::kSession);
     joinCgroup();
     mark(ChildStep::kJoinCgroup);
+    if (plan_.netns_fd >= 0 && ::setns(plan_.netns_fd, CLONE_NEWNET) != 0)
+      fail(ChildStep::kJoinNetwork);
+    mark(ChildStep::kJoinNetwork);
     ::umask(0);
     buildRoot();
     mark(ChildStep::kMounts);

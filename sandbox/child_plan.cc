@@ -26,6 +26,8 @@ const char* toString(ChildStep step) {
       return "session";
     case ChildStep::kJoinCgroup:
       return "join cgroup";
+    case ChildStep::kJoinNetwork:
+      return "join network";
     case ChildStep::kMounts:
       return "mounts";
     case ChildStep::kPivotRoot:
@@ -332,7 +334,8 @@ Result<ChildPlan> ChildPlan::build(const Inputs& inputs) {
 
   // The process.
   plan.hostname = plan.keep(spec.hostname);
-  plan.loopback_up = spec.isolate_network;
+  plan.netns_fd = spec.netns_fd;
+  plan.loopback_up = spec.isolate_network && spec.netns_fd < 0;
   for (const auto& arg : spec.argv)
     plan.argv.push_back(plan.keep(arg));
   plan.argv.push_back(nullptr);

@@ -51,6 +51,7 @@ enum class ChildStep : uint8_t {
   kUserNamespace,
   kSession,
   kJoinCgroup,
+  kJoinNetwork,
   kMounts,
   kPivotRoot,
   kHostname,
@@ -103,6 +104,7 @@ class ChildPlan {
   const char* new_root = nullptr;
   const char* hostname = nullptr;
   bool loopback_up = false;
+  int netns_fd = -1;               // setns into it when >= 0
   std::vector<const char*> argv;   // null-terminated
   std::vector<const char*> envp;   // null-terminated
   const char* path_env = nullptr;  // PATH used to find argv[0] when it has no '/'

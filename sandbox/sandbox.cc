@@ -181,6 +181,12 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   };
 
   const bool own_identity = spec.own_host_identity || options_.every_sandbox_own_identity;
+  // setns(2) into a network namespace of the host's user namespace needs
+  // CAP_SYS_ADMIN there, which a child in a user namespace of its own lacks.
+  if (own_identity && spec.netns_fd >= 0)
+    return Error("a sandbox with a host identity of its own cannot join a network namespace yet",
+                 EINVAL)
+        .context(what);
   auto plan = ChildPlan::build(
       {&spec, options_.runtime_dir + "/stage", seccomp_program_.get(), own_identity});
   if (!plan) return std::move(plan).error().context(what);
@@ -212,7 +218,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   clone_args args{};
   args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
   if (own_identity) args.flags |= CLONE_NEWUSER;
-  if (spec.isolate_network) args.flags |= CLONE_NEWNET;
+  if (spec.isolate_network && spec.netns_fd < 0) args.flags |= CLONE_NEWNET;
   UniqueFd cgroup_dir;
   if (hierarchy_->version() == CgroupVersion::kV2) {
     auto dir = sandbox.slice_->openDirFd();

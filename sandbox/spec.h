@@ -54,6 +54,10 @@ struct SandboxSpec {
   uint64_t shm_size_bytes = 64ull << 20;   // tmpfs /dev/shm
   std::string hostname = "wick";
   bool isolate_network = true;  // own net namespace with only loopback, up
+  // If >= 0, join this network namespace (setns) instead of making one: a
+  // namespace networked ahead of time (see net_namespace.h). The caller keeps
+  // it open until create() returns.
+  int netns_fd = -1;
 
   // The process. env is exact: nothing is inherited from the caller.
   std::vector<std::string> argv;

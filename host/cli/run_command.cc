@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "host/cli/commands.h"
+#include "host/cli/run_network.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp_profile.h"
 
@@ -43,7 +44,8 @@ struct RunOptions {
   std::string cwd = "/";
   std::string hostname = "wick";
   bool stats = false;
-  bool share_network = false;
+  bool share_network = false;  // --share-net, the same as --net host
+  RunNetworkOptions network;
   uint64_t pids_max = 1024;
   uint64_t mb_per_vcpu = 1769;
   std::string cgroup_parent = "wick";
@@ -98,6 +100,7 @@ sandbox::SandboxSpec buildSpec(const RunOptions& options) {
     usageError("unknown flag " + options.command.front());
   if (options.cwd.empty() || options.cwd[0] != '/')
     usageError("--cwd " + options.cwd + ": must be an absolute path");
+  if (auto problem = checkRunNetworkOptions(options.network)) usageError(*problem);
 
   sandbox::SandboxSpec spec;
   for (const auto& layer : options.layers) {
@@ -123,7 +126,6 @@ sandbox::SandboxSpec buildSpec(const RunOptions& options) {
   spec.uid = options.uid;
   spec.gid = options.gid;
   spec.tmp_size_bytes = options.tmp_size_mb << 20;
-  spec.isolate_network = !options.share_network;
   spec.resources.memory_mb = options.memory_mb;
   spec.resources.mb_per_vcpu = options.mb_per_vcpu;
   spec.resources.pids_max = options.pids_max;
@@ -185,6 +187,11 @@ int run(const RunOptions& options) {
     std::fprintf(stderr, "wick run: %s\n", launcher.error().message().c_str());
     return kExitCreateFailed;
   }
+  auto network = RunNetwork::setUp(options.network, spec);
+  if (!network) {
+    std::fprintf(stderr, "wick run: %s\n", network.error().message().c_str());
+    return kExitCreateFailed;
+  }
   const auto started = std::chrono::steady_clock::now();
   auto box = launcher->create(spec);
   if (!box) {
@@ -231,6 +238,8 @@ int run(const RunOptions& options) {
   if (auto destroyed = box->destroy(); !destroyed)
     std::fprintf(stderr, "wick run: %s\n", destroyed.error().message().c_str());
   launcher->removeParentIfEmpty();
+  if (auto torn_down = (*network)->tearDown(); !torn_down)
+    std::fprintf(stderr, "wick run: %s\n", torn_down.error().message().c_str());
 
   if (!status) {
     std::fprintf(stderr, "wick run: %s\n", status.error().message().c_str());
@@ -283,11 +292,31 @@ std::function<int()> addRunCommand(CLI::App& app) {
                   "Seccomp profile file (protobuf text; default: the built-in profile, "
                   "share/wick/seccomp/default.textproto)");
   cmd->add_flag("--share-net", options->share_network, "Stay in the host's network namespace");
+  cmd->add_option("--net", options->network.mode,
+                  "default: a CNI-attached namespace; none: only lo; host: the host's")
+      ->capture_default_str();
+  cmd->add_option("--net-config", options->network.config_path,
+                  "CNI network configuration (conflist) for --net default")
+      ->allow_extra_args(false);
+  cmd->add_option("--cni-path", options->network.plugin_dirs,
+                  "Directory of CNI plugins (repeat; default /usr/lib/cni, /opt/cni/bin)")
+      ->allow_extra_args(false);
+  cmd->add_option("--dns", options->network.dns, "Nameserver for /etc/resolv.conf (repeat)")
+      ->allow_extra_args(false);
+  cmd->add_option("--allow", options->network.allow,
+                  "Egress allowed to CIDR[:PORT] despite the deny list (repeat)")
+      ->allow_extra_args(false);
+  cmd->add_option("--deny", options->network.deny,
+                  "Egress denied to CIDR (repeat; replaces the default private ranges)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--no-internet", options->network.no_internet,
+                "Egress only to --allow destinations and the resolvers");
   cmd->add_flag("--stats", options->stats,
                 "Print a JSON line of usage and create timings on stderr");
   cmd->prefix_command();
   return [&app, cmd, options]() {
     // Before `--` CLI11 leaves the command to the subcommand, after it to the app.
+    if (options->share_network) options->network.mode = "host";
     options->command = cmd->remaining();
     for (const auto& arg : app.remaining())
       options->command.push_back(arg);

@@ -24,6 +24,7 @@
 #include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
 #include "host/daemon/config.h"
+#include "host/daemon/network_config.h"
 #include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
@@ -157,11 +158,22 @@ int main(int argc, char** argv) {
   spdlog::info("cgroup {} under '{}'", sandbox::toString(launcher->cgroupVersion()),
                config.cgroup_parent());
 
+  // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
+  auto networks = network::Networks::open(networkSettings(config), config.state_dir());
+  if (!networks) return fail(networks.error().message());
+  invoke::RoleCredentials roles(roleMappings(config));
+
   boost::asio::io_context io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
   functions::ServiceSettings settings;
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
+  if (!config.networks().empty())
+    settings.vpc_check = [&networks](const nlohmann::json& function) -> std::optional<std::string> {
+      auto selected = (*networks)->select(function);
+      if (selected) return std::nullopt;
+      return selected.error().message();
+    };
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
   functions::LayerService layers(*registry, layer_content, layer_settings);
@@ -197,6 +209,8 @@ int main(int argc, char** argv) {
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
+    invoker->setNetworks(networks->get());
+    invoker->setRoleCredentials(&roles);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
     async_invocations = std::make_unique<async::AsyncInvocations>(
         **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),
@@ -236,6 +250,10 @@ int main(int argc, char** argv) {
       server_options);
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
+  auto gateway_servers = daemon::listenOnGateways(
+      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
+      **networks, server.port());
+  if (!gateway_servers) return fail(gateway_servers.error().message());
   // Code.Location of GetFunction points back at us.
   const std::string host = config.listen().substr(0, config.listen().rfind(':'));
   const std::string base_url = "http://" + host + ":" + std::to_string(server.port());
@@ -250,6 +268,8 @@ int main(int argc, char** argv) {
     daemon::notifyStopping();
     server.stopAccepting();
     if (async_invocations) async_invocations->stop();
+    for (auto& gateway_server : *gateway_servers)
+      gateway_server->stopAccepting();
     if (invoker) invoker->stop();
     boost::asio::co_spawn(
         io,
@@ -277,6 +297,7 @@ int main(int argc, char** argv) {
     thread.join();
   workers.join();
   if (invoker) invoker->destroyIdle();
+  (*networks)->stop();
   bases.stop();
   launcher->removeParentIfEmpty();
   spdlog::info("wickd stopped");

@@ -48,6 +48,14 @@ json updateInProgress(json config) {
 
 }  // namespace
 
+std::optional<AwsError> FunctionService::checkVpcConfig(const json& function_settings) const {
+  if (!function_settings.contains("VpcConfig")) return std::nullopt;
+  if (!settings_.vpc_check)
+    return api::invalidParameter("VpcConfig is not supported: this host has no network for it");
+  if (auto problem = settings_.vpc_check(function_settings)) return api::invalidParameter(*problem);
+  return std::nullopt;
+}
+
 json FunctionService::configuration(const FunctionRecord& record) const {
   json config = record.settings;
   config["FunctionName"] = record.name;
@@ -299,6 +307,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
   FunctionRecord record;
   record.name = name->name;
   if (auto error = applyConfiguration(request, record.settings, true)) return *error;
+  if (auto error = checkVpcConfig(record.settings)) return *error;
   if (!request.contains("Code"))
     return api::validationError("null", "code", "Member must not be null");
 
@@ -528,6 +537,7 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   FunctionRecord record = std::get<FunctionRecord>(found);
   if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
   if (auto error = applyConfiguration(request, record.settings, false)) return *error;
+  if (auto error = checkVpcConfig(record.settings)) return *error;
   const json previous_layers = record.internal.value("Layers", json::array());
   if (auto error = applyLayers(request, record)) return *error;
   if (auto error = checkTotalSize(record)) return *error;

@@ -3,6 +3,7 @@
 // extraction): callers run it on the worker pool, never on the I/O threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,9 @@ struct ServiceSettings {
   uint64_t max_zipped_bytes = 52'428'800;
   uint64_t max_unzipped_bytes = 262'144'000;
   std::string code_url_base;  // GetFunction's Code.Location: <base>/<sha256>.zip
+  // Whether a function's VpcConfig names a network of this host: an error
+  // message if not. Unset: no VpcConfig is accepted.
+  std::function<std::optional<std::string>(const nlohmann::json& settings)> vpc_check;
 };
 
 class FunctionService {
@@ -93,6 +97,7 @@ class FunctionService {
 
   // The FunctionConfiguration document of a record (also used by the invoker).
   nlohmann::json configuration(const registry::FunctionRecord& record) const;
+  std::optional<api::AwsError> checkVpcConfig(const nlohmann::json& function_settings) const;
   // What functions and their versions hold in the image store.
   Result<images::References> imageReferences();
   const ServiceSettings& settings() const { return settings_; }

@@ -138,6 +138,31 @@ bool supportedRuntime(const std::string& runtime) {
   return runtimes::findRuntime(runtime) != nullptr;
 }
 
+// VpcConfig selects one of the operator's networks; empty lists detach, as on Lambda.
+std::optional<AwsError> applyVpcConfig(const json& vpc, json& settings) {
+  if (!vpc.is_object()) return invalidParameter("VpcConfig must be an object");
+  json kept = json::object();
+  for (const auto& [key, most] : {std::pair<const char*, size_t>{"SubnetIds", 16},
+                                  std::pair<const char*, size_t>{"SecurityGroupIds", 5}}) {
+    const json ids = vpc.value(key, json::array());
+    if (!ids.is_array() || ids.size() > most)
+      return invalidParameter(std::string("VpcConfig.") + key + " must be a list of at most " +
+                              std::to_string(most) + " ids");
+    for (const auto& id : ids)
+      if (!id.is_string() || id.get<std::string>().empty() || id.get<std::string>().size() > 1024)
+        return invalidParameter(std::string("VpcConfig.") + key + " holds an invalid id");
+    kept[key] = ids;
+  }
+  if (kept["SubnetIds"].empty() && kept["SecurityGroupIds"].empty()) {
+    settings.erase("VpcConfig");
+    return std::nullopt;
+  }
+  if (kept["SubnetIds"].empty())
+    return invalidParameter("VpcConfig.SubnetIds must name at least one subnet");
+  settings["VpcConfig"] = kept;
+  return std::nullopt;
+}
+
 std::optional<AwsError> applyConfiguration(const json& request, json& settings, bool creating) {
   if (creating) {
     settings = {{"Description", ""},
@@ -209,9 +234,9 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
     settings["ImageConfig"] = request["ImageConfig"];
     if (settings["ImageConfig"].empty()) settings.erase("ImageConfig");
   }
-  if (request.contains("VpcConfig") &&
-      !request["VpcConfig"].value("SubnetIds", json::array()).empty())
-    return invalidParameter("VpcConfig is not supported: sandboxes have their own network");
+  // Which network the ids select is the service's to check (vpc_check).
+  if (request.contains("VpcConfig"))
+    if (auto error = applyVpcConfig(request["VpcConfig"], settings)) return error;
   if (request.contains("DeadLetterConfig"))
     settings["DeadLetterConfig"] = request["DeadLetterConfig"];
   if (request.contains("KMSKeyArn")) settings["KMSKeyArn"] = request["KMSKeyArn"];

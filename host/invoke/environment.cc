@@ -84,6 +84,16 @@ std::string withRequestId(const std::string& payload, const std::string& request
   return body.dump();
 }
 
+// The role's credentials in place of the placeholder ones (none for an unmapped role).
+void replaceCredentials(std::vector<std::string>& env, const EnvPairs& credentials) {
+  std::erase_if(env, [](const std::string& entry) {
+    return entry.starts_with("AWS_ACCESS_KEY_ID=") || entry.starts_with("AWS_SECRET_ACCESS_KEY=") ||
+           entry.starts_with("AWS_SESSION_TOKEN=");
+  });
+  for (const auto& [key, value] : credentials)
+    env.push_back(key + "=" + value);
+}
+
 std::string platformError(const std::string& type, const std::string& message) {
   nlohmann::json body = {{"errorType", type}, {"errorMessage", message}};
   return body.dump();
@@ -94,7 +104,9 @@ std::string platformError(const std::string& type, const std::string& message) {
 Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher& launcher,
                                                          int agent_fd, const EnvironmentPlan& plan,
                                                          asio::any_io_executor executor,
-                                                         const ChannelFactory& channels) {
+                                                         const ChannelFactory& channels,
+                                                         EnvironmentExtras extras) {
+  auto& network = extras.network;
   const auto started = std::chrono::steady_clock::now();
   const std::string id = randomHex(16);
   const std::string stream_name = logs::logStreamName(plan.version, id);
@@ -118,12 +130,18 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.log_fd = STDERR_FILENO;
   sandbox::SandboxSpec spec = sandboxSpec(plan.settings, inputs, id);
   spec.resources.min_vcpus = plan.init_vcpus;
+  if (network) {
+    spec.netns_fd = network->lease->netnsFd();
+    spec.binds.push_back({network->resolv_conf_path, "/etc/resolv.conf", false});
+  }
   auto box = launcher.create(spec);
   if (!box) return std::move(box).error().context("create environment for " + plan.function_name);
   agent_end.reset();
 
   std::unique_ptr<Environment> environment(
       new Environment(plan, std::move(*box), std::move(*log), stream_name));
+  environment->network_ = std::move(network);
+  environment->credentials_ = std::move(extras.credentials);
   environment->created_ = started;
   environment->boosted_ = plan.init_vcpus > 0;
   logs::LogStream* stream = &environment->log_;
@@ -172,6 +190,14 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       plan_.settings,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
       plan_.base_env);
+  if (credentials_) replaceCredentials(start.env, *credentials_);
+  // The SDKs send Lambda calls here (function to function through wickd).
+  // (A function's own AWS_ENDPOINT_URL_LAMBDA wins.)
+  const bool has_endpoint = std::any_of(start.env.begin(), start.env.end(), [](const auto& entry) {
+    return entry.starts_with("AWS_ENDPOINT_URL_LAMBDA=");
+  });
+  if (network_ && !network_->lambda_endpoint.empty() && !has_endpoint)
+    start.env.push_back("AWS_ENDPOINT_URL_LAMBDA=" + network_->lambda_endpoint);
   if (auto sent = co_await channel_->start(start); !sent) {
     watchdog->disarm();
     reusable_ = false;
@@ -329,7 +355,9 @@ Status Environment::thaw() {
   return {};
 }
 Status Environment::destroy() {
-  return sandbox_.destroy();
+  Status destroyed = sandbox_.destroy();
+  network_.reset();  // given back to its pool once nothing runs in it
+  return destroyed;
 }
 
 uint64_t Environment::maxMemoryUsedMb() const {

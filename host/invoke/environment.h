@@ -19,6 +19,7 @@
 #include "host/invoke/agent_channel.h"
 #include "host/invoke/runtime_environment.h"
 #include "host/logs/log_stream.h"
+#include "host/network/networks.h"
 #include "sandbox/sandbox.h"
 
 namespace wick::invoke {
@@ -49,6 +50,15 @@ struct EnvironmentPlan {
   double init_vcpus = 1.0;  // CPU floor during init
 };
 
+// What the platform adds to an environment beyond its plan.
+struct EnvironmentExtras {
+  std::optional<network::NetworkGrant> network;  // a namespace to join, held until destroy
+  // Set when the operator maps roles: the role's AWS_ACCESS_KEY_ID,
+  // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN replace the placeholder ones
+  // (empty: an unmapped role, none at all).
+  std::optional<EnvPairs> credentials;
+};
+
 struct InvokeOutcome {
   enum class Kind {
     kSuccess,
@@ -74,7 +84,8 @@ class Environment {
   static Result<std::unique_ptr<Environment>> create(const sandbox::Launcher& launcher,
                                                      int agent_fd, const EnvironmentPlan& plan,
                                                      boost::asio::any_io_executor executor,
-                                                     const ChannelFactory& channels);
+                                                     const ChannelFactory& channels,
+                                                     EnvironmentExtras extras = {});
   ~Environment();
 
   // Starts the runtime and waits for its first `next` (the end of init).
@@ -122,6 +133,8 @@ class Environment {
 
   EnvironmentPlan plan_;
   sandbox::Sandbox sandbox_;
+  std::optional<network::NetworkGrant> network_;  // released after the sandbox
+  std::optional<EnvPairs> credentials_;
   logs::LogStream log_;
   std::string log_stream_name_;
   std::unique_ptr<AgentChannel> channel_;

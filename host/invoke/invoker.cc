@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/invoke/environment_extras.h"
 #include "host/invoke/payload_json.h"
 #include "host/invoke/payload_limit.h"
 
@@ -237,8 +238,14 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   if (auto* error = std::get_if<AwsError>(&planned)) co_return *error;
   const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
   auto executor = co_await asio::this_coro::executor;
-  auto created = co_await onWorkers(
-      [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
+  auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
+    auto network = grantNetwork(networks_, record.settings);
+    if (!network) return std::move(network).error();
+    auto credentials = roleEnvironment(roles_, record.settings);
+    if (!credentials) return std::move(credentials).error();
+    return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
+                               {std::move(*network), std::move(*credentials)});
+  });
   if (!created) {
     spdlog::error("invoke {}: {}", record.name, created.error().message());
     co_return api::serviceError("could not start an execution environment: " +

@@ -17,6 +17,8 @@
 #include "host/invoke/concurrency.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/environment_pool.h"
+#include "host/invoke/role_credentials.h"
+#include "host/network/networks.h"
 
 namespace wick::invoke {
 
@@ -43,6 +45,10 @@ class Invoker {
   // Destroys every idle environment (blocking; at shutdown).
   void destroyIdle();
   void stop() { stopping_ = true; }
+  // Functions get a network of these (none set: loopback only).
+  void setNetworks(network::Networks* networks) { networks_ = networks; }
+  // Roles' credentials for their functions (none set: the placeholder keys).
+  void setRoleCredentials(RoleCredentials* roles) { roles_ = roles; }
   size_t inFlight() const { return in_flight_; }
   // Housekeeping has seen stop() and put back what it held: every idle
   // environment is in the pool, for destroyIdle().
@@ -71,6 +77,8 @@ class Invoker {
   ChannelFactory channels_;
   boost::asio::thread_pool& workers_;
   InvokerSettings settings_;
+  network::Networks* networks_ = nullptr;
+  RoleCredentials* roles_ = nullptr;
   ConcurrencyLimiter limiter_;
   EnvironmentPool pool_;
   std::atomic<size_t> in_flight_{0};

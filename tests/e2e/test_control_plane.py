@@ -187,13 +187,19 @@ def test_tags(lam):
     assert lam.list_tags(Resource=arn)["Tags"] == {}
 
 
-def test_dry_run_invoke_and_event_is_a_clear_error(lam):
+def test_dry_run_invoke_and_an_unknown_invocation_type(lam):
     create(lam, "dry")
     assert lam.invoke(FunctionName="dry", InvocationType="DryRun")["StatusCode"] == 204
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke(FunctionName="nope", InvocationType="DryRun")
-    with pytest.raises(lam.exceptions.InvalidParameterValueException):
-        lam.invoke(FunctionName="dry", InvocationType="Event")
+    # Event is served (tests/e2e/test_async.py); anything else is refused by name.
+    request = urllib.request.Request(lam.meta.endpoint_url +
+                                     "/2015-03-31/functions/dry/invocations", data=b"{}",
+                                     method="POST", headers={"X-Amz-Invocation-Type": "Later"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 400
+    assert refused.value.headers["x-amzn-ErrorType"] == "ValidationException"
 
 
 def test_unknown_route_is_a_json_error(daemon):

@@ -1,0 +1,24 @@
+// The daemon config's networks and role credentials as host/ takes them.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "host/http/server.h"
+#include "host/invoke/role_credentials.h"
+#include "host/network/networks.h"
+#include "wickd_config.pb.h"
+
+namespace wick::daemon {
+
+std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config);
+std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config);
+
+// The Lambda API also on each network's gateway at `port`, for calls from
+// function to function (the networks' policies let exactly that port through).
+Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(boost::asio::io_context& io,
+                                                                    const http::Handler& handler,
+                                                                    network::Networks& networks,
+                                                                    uint16_t port);
+
+}  // namespace wick::daemon

@@ -1,0 +1,196 @@
+#include "host/network/networks.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "common/unique_fd.h"
+#include "host/network/conntrack.h"
+#include "host/network/default_network.h"
+#include "host/network/host_links.h"
+#include "host/network/resolv_conf.h"
+
+namespace wick::network {
+
+namespace {
+
+Status makeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Error::fromErrno("mkdir " + path);
+  return {};
+}
+
+Result<CniNetwork> loadNetwork(const NetworkSettings& settings) {
+  if (!settings.cni_config_path.empty()) return loadCniNetwork(settings.cni_config_path);
+  return parseCniNetwork(defaultConflist(), "(wick's default network)");
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+Status Networks::start(Network& network, const std::string& dir) {
+  const NetworkSettings& settings = network.settings;
+  auto cni = loadNetwork(settings);
+  if (!cni) return std::move(cni).error();
+  network.bridge = cni->bridgeName();
+  WICK_TRY(makeDir(dir), "network " + settings.name);
+  DnsSettings dns;
+  dns.nameservers = settings.dns;
+  if (dns.nameservers.empty()) dns = reachableHostDns();
+  network.resolv_conf_path = dir + "/resolv.conf";
+  auto file = openFile(network.resolv_conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!file) return std::move(file).error();
+  WICK_TRY(writeAll(file->get(), renderResolvConf(dns)), "write " + network.resolv_conf_path);
+
+  if (!network.bridge.empty()) {
+    // Named for the CNI network (its bridge), not the daemon's name for it:
+    // two daemons on one host name their networks "default" alike.
+    EgressRules rules;
+    rules.network = cni->name;
+    rules.bridge = network.bridge;
+    rules.internet = settings.internet;
+    for (const auto& allowed : settings.allow) {
+      auto destination = parseDestination(allowed);
+      if (!destination) return std::move(destination).error();
+      rules.allow.push_back(*destination);
+    }
+    rules.deny_cidrs = settings.deny;
+    for (const auto& server : dns.nameservers)
+      if (server.find(':') == std::string::npos) rules.nameservers.push_back(server);
+    auto policy = EgressPolicy::install(rules);
+    if (!policy) return std::move(policy).error();
+    network.policy = std::move(*policy);
+    network.rules = rules;
+  }
+  auto runner = std::make_shared<const CniRunner>(
+      std::move(*cni), settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path);
+  auto pool = NetworkPool::start(runner, {.pin_dir = dir + "/pins", .size = settings.pool_size});
+  if (!pool) return std::move(pool).error();
+  network.pool = std::move(*pool);
+  // Known before wickd listens (openLambdaApi then needs no wait, and a SIGTERM
+  // right after the listen finds the signal handler installed).
+  if (settings.lambda_api && network.policy)
+    if (auto gateway = network.pool->gateway(); !gateway) return std::move(gateway).error();
+  return {};
+}
+
+Result<std::unique_ptr<Networks>> Networks::open(const std::vector<NetworkSettings>& settings,
+                                                 const std::string& state_dir) {
+  std::unique_ptr<Networks> networks(new Networks);
+  WICK_TRY(makeDir(state_dir + "/net"), "open networks");
+  for (const auto& one : settings) {
+    if (networks->networks_.count(one.name))
+      return Error("network " + one.name + " is configured twice", EINVAL);
+    Network& network = networks->networks_[one.name];
+    network.settings = one;
+    WICK_TRY(start(network, state_dir + "/net/" + one.name), "start network " + one.name);
+    spdlog::info("network {}: bridge {}, pool of {}, policy {}", one.name,
+                 network.bridge.empty() ? "-" : network.bridge, one.pool_size,
+                 network.policy ? network.policy->table() : "none");
+  }
+  return networks;
+}
+
+Networks::~Networks() {
+  stop();
+}
+
+Result<std::string> Networks::select(const nlohmann::json& function_settings) const {
+  std::vector<std::string> subnets, groups;
+  if (function_settings.contains("VpcConfig")) {
+    const auto& vpc = function_settings["VpcConfig"];
+    for (const auto& id : vpc.value("SubnetIds", nlohmann::json::array()))
+      if (id.is_string()) subnets.push_back(id);
+    for (const auto& id : vpc.value("SecurityGroupIds", nlohmann::json::array()))
+      if (id.is_string()) groups.push_back(id);
+  }
+  if (subnets.empty() && groups.empty())
+    return networks_.count(kDefaultNetworkName) ? std::string(kDefaultNetworkName) : "";
+  for (const auto& [name, network] : networks_) {
+    bool all = std::all_of(subnets.begin(), subnets.end(), [&](const std::string& id) {
+      return contains(network.settings.subnet_ids, id);
+    });
+    all = all && std::all_of(groups.begin(), groups.end(), [&](const std::string& id) {
+            return contains(network.settings.security_group_ids, id);
+          });
+    if (all && !subnets.empty()) return name;
+  }
+  std::string ids;
+  for (const auto& id : subnets)
+    ids += (ids.empty() ? "" : ", ") + id;
+  for (const auto& id : groups)
+    ids += (ids.empty() ? "" : ", ") + id;
+  return Error("VpcConfig: no configured network has subnets and security groups [" + ids + "]",
+               EINVAL);
+}
+
+Result<NetworkGrant> Networks::take(const std::string& name) {
+  auto found = networks_.find(name);
+  if (found == networks_.end()) return Error("no network named '" + name + "'", ENOENT);
+  auto lease = found->second.pool->take();
+  if (!lease) return std::move(lease).error();
+  return NetworkGrant{std::move(*lease), found->second.resolv_conf_path,
+                      found->second.lambda_endpoint};
+}
+
+Result<std::vector<std::string>> Networks::openLambdaApi(uint16_t port) {
+  std::vector<std::string> gateways;
+  for (auto& [name, network] : networks_) {
+    if (!network.settings.lambda_api || !network.policy) continue;
+    auto gateway = network.pool->gateway();
+    if (!gateway) return std::move(gateway).error().context("open the Lambda API to " + name);
+    EgressRules rules = network.rules;
+    rules.gateway = *gateway;
+    rules.lambda_port = port;
+    // The same table, replaced in one transaction: the old owner must not delete it.
+    network.policy->release();
+    auto policy = EgressPolicy::install(rules);
+    if (!policy) return std::move(policy).error().context("open the Lambda API to " + name);
+    network.policy = std::move(*policy);
+    network.lambda_endpoint = "http://" + *gateway + ":" + std::to_string(port);
+    gateways.push_back(*gateway);
+  }
+  return gateways;
+}
+
+void Networks::stop() {
+  for (auto& [name, network] : networks_) {
+    if (network.pool) {
+      const NetworkPoolStats stats = network.pool->stats();
+      if (stats.attached > 0)
+        spdlog::info(
+            "network {}: {} namespaces attached ({:.1f} ms each), {} taken, {} takes waited "
+            "({:.1f} ms in all), {} attach failures",
+            name, stats.attached, stats.attach_ms_total / static_cast<double>(stats.attached),
+            stats.taken, stats.waited, stats.wait_ms_total, stats.attach_failures);
+      network.pool->stop();
+    }
+    if (network.policy)
+      if (auto removed = network.policy->remove(); !removed)
+        spdlog::warn("network {}: {}", name, removed.error().message());
+    network.policy.reset();
+    if (!network.bridge.empty()) {
+      auto deleted = deleteBridgeIfUnused(network.bridge);
+      if (!deleted) spdlog::warn("network {}: {}", name, deleted.error().message());
+      // The bridge's own traffic (IGMP joins of the gateway address) is tracked too.
+      auto gateway = network.pool ? network.pool->gateway() : Result<std::string>(Error("none"));
+      if (deleted && *deleted && gateway)
+        if (auto flushed = flushConntrack(*gateway); !flushed)
+          spdlog::warn("network {}: {}", name, flushed.error().message());
+    }
+    ::unlink(network.resolv_conf_path.c_str());
+  }
+}
+
+std::map<std::string, NetworkPoolStats> Networks::stats() const {
+  std::map<std::string, NetworkPoolStats> all;
+  for (const auto& [name, network] : networks_)
+    if (network.pool) all[name] = network.pool->stats();
+  return all;
+}
+
+}  // namespace wick::network

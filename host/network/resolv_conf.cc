@@ -1,0 +1,57 @@
+#include "host/network/resolv_conf.h"
+
+#include <sstream>
+
+#include "common/unique_fd.h"
+
+namespace wick::network {
+
+std::string renderResolvConf(const DnsSettings& dns) {
+  std::string text = "# written by wick for this sandbox\n";
+  for (const auto& server : dns.nameservers)
+    text += "nameserver " + server + "\n";
+  if (!dns.search.empty()) {
+    text += "search";
+    for (const auto& domain : dns.search)
+      text += " " + domain;
+    text += "\n";
+  }
+  if (!dns.options.empty()) {
+    text += "options";
+    for (const auto& option : dns.options)
+      text += " " + option;
+    text += "\n";
+  }
+  return text;
+}
+
+DnsSettings parseResolvConf(const std::string& text) {
+  DnsSettings dns;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key;
+    words >> key;
+    std::string value;
+    if (key == "nameserver" && words >> value) dns.nameservers.push_back(value);
+    if (key == "search" || key == "domain")
+      while (words >> value)
+        dns.search.push_back(value);
+    if (key == "options")
+      while (words >> value)
+        dns.options.push_back(value);
+  }
+  return dns;
+}
+
+DnsSettings reachableHostDns(const std::string& path) {
+  auto text = readFile(path);
+  DnsSettings dns = parseResolvConf(text ? *text : "");
+  std::erase_if(dns.nameservers, [](const std::string& server) {
+    return server.starts_with("127.") || server == "::1";
+  });
+  return dns;
+}
+
+}  // namespace wick::network

@@ -1,0 +1,136 @@
+// The pool of attached namespaces with Debian's bridge + host-local plugins:
+// it fills to its size in the background, a take joins in microseconds, a
+// namespace given back is cleaned (CNI DEL: lease and veth gone), an empty
+// pool makes a take wait and counts it, stop() and a crashed run's reclaim
+// leave nothing behind.
+#include "host/network/network_pool.h"
+
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "host/network/default_network.h"
+#include "host/network/host_links.h"
+
+namespace wick::network {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NetworkPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string tag = std::to_string(::getpid() % 100000);
+    root_ = "/run/wick-test-pool-" + tag;
+    fs::create_directories(root_);
+    bridge_ = "wkp" + tag;
+    DefaultNetworkOptions options{.name = "wickpool" + tag,
+                                  .bridge = bridge_,
+                                  .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+                                  .lease_dir = root_ + "/leases"};
+    auto network = parseCniNetwork(defaultConflist(options), "test");
+    ASSERT_TRUE(network.ok()) << network.error().message();
+    lease_dir_ = root_ + "/leases/" + network->name;
+    runner_ = std::make_shared<const CniRunner>(*network, defaultPluginDirs());
+  }
+  void TearDown() override {
+    (void)deleteBridgeIfUnused(bridge_);
+    fs::remove_all(root_);
+  }
+
+  int leases() const {
+    int count = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(lease_dir_, ec))
+      count +=
+          std::isdigit(static_cast<unsigned char>(entry.path().filename().string()[0])) ? 1 : 0;
+    return count;
+  }
+  int pins() const {
+    int count = 0;
+    std::error_code ec;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(root_ + "/pins", ec))
+      ++count;
+    return count;
+  }
+  std::shared_ptr<NetworkPool> start(size_t size) {
+    auto pool = NetworkPool::start(runner_, {.pin_dir = root_ + "/pins", .size = size});
+    EXPECT_TRUE(pool.ok()) << pool.error().message();
+    return pool.ok() ? *pool : nullptr;
+  }
+  static bool waitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 200 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
+  }
+
+  std::string root_, bridge_, lease_dir_;
+  std::shared_ptr<const CniRunner> runner_;
+};
+
+TEST_F(NetworkPoolTest, FillsTakesAndCleansWhatIsGivenBack) {
+  auto pool = start(2);
+  ASSERT_TRUE(pool);
+  ASSERT_TRUE(waitFor([&] { return pool->stats().ready == 2; }));
+  EXPECT_EQ(leases(), 2);
+  {
+    const auto started = std::chrono::steady_clock::now();
+    auto lease = pool->take();
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_TRUE(lease.ok()) << lease.error().message();
+    EXPECT_LT(took, std::chrono::milliseconds(5));
+    EXPECT_GE((*lease)->netnsFd(), 0);
+    EXPECT_FALSE((*lease)->result().ipv4().empty());
+    EXPECT_EQ(pool->stats().waited, 0u);
+    // The pool refills behind the take.
+    ASSERT_TRUE(waitFor([&] { return pool->stats().ready == 2; }));
+    EXPECT_EQ(leases(), 3);
+  }
+  // Given back: cleaned (its lease released), never handed out again.
+  ASSERT_TRUE(waitFor([&] { return leases() == 2; }));
+  pool->stop();
+  EXPECT_EQ(leases(), 0);
+  EXPECT_EQ(pins(), 0);
+}
+
+TEST_F(NetworkPoolTest, AnEmptyPoolMakesATakeWaitAndCountsIt) {
+  auto pool = start(0);
+  ASSERT_TRUE(pool);
+  auto lease = pool->take();
+  ASSERT_TRUE(lease.ok()) << lease.error().message();
+  auto stats = pool->stats();
+  EXPECT_EQ(stats.waited, 1u);
+  EXPECT_GT(stats.wait_ms_total, 0.0);
+  EXPECT_EQ(stats.attached, 1u);
+  lease->reset();
+  pool->stop();
+  EXPECT_EQ(leases(), 0);
+}
+
+TEST_F(NetworkPoolTest, ACrashedPoolsNamespacesAreReclaimedAtTheNextStart) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto pool = NetworkPool::start(runner_, {.pin_dir = root_ + "/pins", .size = 2});
+    for (int i = 0; i < 200 && pool.ok() && (*pool)->stats().ready < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ::_exit(pool.ok() && (*pool)->stats().ready == 2 ? 0 : 1);  // no destructor runs
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(leases(), 2);
+  EXPECT_EQ(pins(), 2);
+  auto pool = start(0);
+  ASSERT_TRUE(pool);
+  EXPECT_EQ(leases(), 0);
+  EXPECT_EQ(pins(), 0);
+  pool->stop();
+}
+
+}  // namespace
+}  // namespace wick::network

@@ -1,0 +1,379 @@
+"""Functions on a network, through a real wickd with networks in its config:
+Python (urllib) and Node.js (fetch) functions fetch from the fake internet,
+see the resolver they were given, cannot reach the host, the metadata service
+or a private service; a VpcConfig selects a restricted network and unknown ids
+are refused; SIGTERM leaves nothing behind and a killed daemon's namespaces
+are reclaimed at the next start."""
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+
+import pytest
+
+import importlib.util
+
+from conftest import TAG, leftovers
+from fake_internet import INTERNET, METADATA, PORT, PRIVATE, RESOLVER
+
+# The e2e suite's daemon helpers (a module of its own name: both folders have a conftest).
+_spec = importlib.util.spec_from_file_location(
+    "e2e_conftest", os.path.join(os.path.dirname(__file__), "..", "e2e", "conftest.py"))
+e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(e2e)
+
+N = os.getpid() % 250
+STATIC_ROLE = "arn:aws:iam::123456789012:role/static-role"
+STATIC_SECRET = "static-secret-never-shown-0123456789"
+PROCESS_ROLE = "arn:aws:iam::123456789012:role/process-role"
+CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+SUBNETS = {}  # suffix -> the subnets of that config's networks
+DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
+
+PYTHON = """
+import json, os, urllib.request
+def handler(event, context):
+    if event.get("env"):
+        return {k: os.environ.get(k) for k in event["env"]}
+    if event.get("call"):  # another function, through the Lambda API (unsigned: wick does not check)
+        call = event["call"]
+        endpoint = call.get("endpoint") or os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
+        url = f"{endpoint}/2015-03-31/functions/{call['function']}/invocations"
+        try:
+            request = urllib.request.Request(url, data=json.dumps(call["payload"]).encode())
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return {"ok": True, "endpoint": endpoint, "reply": json.loads(r.read())}
+        except Exception as e:
+            return {"ok": False, "endpoint": endpoint, "error": repr(e)}
+    if event.get("file"):
+        return open(event["file"]).read()
+    try:
+        with urllib.request.urlopen(event["url"], timeout=2) as r:
+            return {"ok": True, "body": r.read().decode()}
+    except Exception as e:
+        return {"ok": False, "error": repr(e)}
+"""
+NODE = """
+exports.handler = async (event) => {
+  try {
+    const r = await fetch(event.url, { signal: AbortSignal.timeout(2000) });
+    return { ok: true, body: await r.text() };
+  } catch (e) {
+    return { ok: false, error: String(e) };
+  }
+};
+"""
+
+
+def conflist(path, name, bridge, subnet, lease_dir):
+    with open(path, "w") as f:
+        json.dump({"cniVersion": "1.0.0", "name": name, "plugins": [{
+            "type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": True,
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": subnet}]],
+                     "routes": [{"dst": "0.0.0.0/0"}], "dataDir": lease_dir}}]}, f)
+
+
+def write_config(root, suffix=""):
+    """Two networks of the test's own: "default" and a restricted one."""
+    lease_dir = str(root / "leases")
+    shift = 2 if suffix else 0  # a second daemon's bridges need subnets of their own
+    default_subnet = f"10.132.{(N + 1 + shift) % 250}.0/24"
+    restricted_subnet = f"10.132.{(N + 2 + shift) % 250}.0/24"
+    SUBNETS[suffix] = [default_subnet, restricted_subnet]
+    conflist(root / f"default{suffix}.conflist", f"wickdnet{TAG}{suffix}", f"wkd{TAG}{suffix}",
+             default_subnet, lease_dir)
+    conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
+             restricted_subnet, lease_dir)
+    # A credential_process that counts its runs and expires within the refresh margin.
+    counter = root / "process-runs"
+    process = root / "credential-process"
+    process.write_text(f"""#!/bin/sh
+n=$(($(cat {counter} 2>/dev/null || echo 0) + 1)); echo $n > {counter}
+expires=$(date -u -d '+4 minutes' +%Y-%m-%dT%H:%M:%SZ)
+printf '{{"Version": 1, "AccessKeyId": "ASIAPROCESS%04d", "SecretAccessKey": "process-secret-%d",
+  "SessionToken": "process-token-%d", "Expiration": "%s"}}' $n $n $n $expires
+""")
+    process.chmod(0o755)
+    config = root / f"wickd{suffix}.conf"
+    config.write_text(f"""
+roles {{ role_arn: "{STATIC_ROLE}" access_key_id: "AKIASTATICKEY0000001"
+        secret_access_key: "{STATIC_SECRET}" session_token: "static-token" }}
+roles {{ role_arn: "{PROCESS_ROLE}" credential_process: "{process}" }}
+networks {{ name: "default" cni_config: "{root}/default{suffix}.conflist" pool_size: 2
+           dns: "{RESOLVER}" }}
+networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" pool_size: 1
+           dns: "{RESOLVER}" no_internet: true allow: "{PRIVATE}/32:{PORT}"
+           subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted"
+           no_lambda_api: true }}
+""")
+    return str(config)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, fake_internet):
+    root = tmp_path_factory.mktemp("wickd-net")
+    config = write_config(root)
+    return {"root": root, "config": str(config), "lease_dir": str(root / "leases"),
+            "net": fake_internet}
+
+
+def zip_of(name, text):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo(name)
+        entry.external_attr = 0o644 << 16  # readable by the function's user
+        archive.writestr(entry, text)
+    return buffer.getvalue()
+
+
+def deploy(lam, name, runtime, role=e2e.ROLE, **settings):
+    code = zip_of("index.py", PYTHON) if runtime == "python3.11" else zip_of("index.js", NODE)
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="index.handler",
+                        Code={"ZipFile": code}, Timeout=10, **settings)
+    e2e.wait_active(lam, name)
+
+
+def call(lam, name, event):
+    reply = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    body = json.loads(reply["Payload"].read())
+    assert "FunctionError" not in reply, body
+    return body
+
+
+@pytest.fixture(scope="module")
+def daemon(setup):
+    with e2e.running_daemon("wick-e2e-net-", ["--config", setup["config"]]) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def lam(daemon):
+    return e2e.client_for(daemon)
+
+
+@pytest.fixture(scope="module")
+def functions(lam):
+    deploy(lam, "py-net", "python3.11")
+    deploy(lam, "node-net", "nodejs20.x")
+    return lam
+
+
+@pytest.mark.parametrize("name", ["py-net", "node-net"])
+def test_a_function_fetches_from_the_internet(functions, setup, name):
+    result = call(functions, name, {"url": f"http://{INTERNET}:{PORT}/hello.txt"})
+    assert result == {"ok": True, "body": setup["net"].payload.decode()}
+
+
+def test_the_function_has_the_resolver_it_was_given(functions):
+    text = call(functions, "py-net", {"file": "/etc/resolv.conf"})
+    assert f"nameserver {RESOLVER}\n" in text
+
+
+@pytest.mark.parametrize("name", ["py-net", "node-net"])
+def test_metadata_and_private_services_are_unreachable(functions, name):
+    for address in (METADATA, PRIVATE):
+        result = call(functions, name, {"url": f"http://{address}:{PORT}/hello.txt"})
+        assert result["ok"] is False, (address, result)
+
+
+def test_the_host_and_wickd_are_unreachable(functions, daemon):
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    server = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", "18791", "--bind", "0.0.0.0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        for url in (f"http://{gateway}:18791/", f"http://127.0.0.1:{daemon.port}/",
+                    f"http://127.0.0.1:18791/", "http://192.0.2.2:18791/"):
+            result = call(functions, "py-net", {"url": url})
+            assert result["ok"] is False, (url, result)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_function_calls_another_through_the_lambda_endpoint(functions, daemon):
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    result = call(functions, "py-net", {"call": {
+        "function": "node-net", "payload": {"url": f"http://{INTERNET}:{PORT}/hello.txt"}}})
+    assert result["endpoint"] == f"http://{gateway}:{daemon.port}", result
+    assert result["ok"] is True, result
+    assert result["reply"]["ok"] is True and "fake internet" in result["reply"]["body"], result
+
+
+BOTO_CALLER = """
+import json, os, boto3
+def handler(event, context):
+    # Debian's botocore (1.29) predates AWS_ENDPOINT_URL_<SERVICE>: hand it over as SDKs of
+    # 2023 on do by themselves.
+    lam = boto3.client("lambda", endpoint_url=os.environ["AWS_ENDPOINT_URL_LAMBDA"])
+    reply = lam.invoke(FunctionName=event["function"], Payload=json.dumps(event["payload"]))
+    return json.loads(reply["Payload"].read())
+"""
+
+
+def boto3_zip():
+    """The caller with Debian's boto3 beside it (botocore with only the Lambda model)."""
+    site = "/usr/lib/python3/dist-packages"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        entry = zipfile.ZipInfo("index.py")
+        entry.external_attr = 0o644 << 16
+        archive.writestr(entry, BOTO_CALLER)
+        for package in ("boto3", "botocore", "jmespath", "dateutil", "urllib3", "s3transfer",
+                        "six.py", "requests", "idna", "chardet", "charset_normalizer", "certifi"):
+            top = os.path.join(site, package)
+            paths = [top] if os.path.isfile(top) else [
+                os.path.join(directory, name) for directory, _, names in os.walk(top)
+                for name in names]
+            for path in paths:
+                relative = os.path.relpath(path, site)
+                data_dir = os.path.join("botocore", "data") + os.sep
+                if relative.startswith(data_dir) and os.sep in relative[len(data_dir):] and \
+                        not relative.startswith(data_dir + "lambda" + os.sep):
+                    continue
+                if "__pycache__" in relative:
+                    continue
+                archive.write(path, relative)
+    return buffer.getvalue()
+
+
+def test_a_function_calls_another_with_boto3_through_the_endpoint(functions):
+    functions.create_function(FunctionName="py-boto", Runtime="python3.11", Role=STATIC_ROLE,
+                              Handler="index.handler", Code={"ZipFile": boto3_zip()},
+                              Timeout=15, MemorySize=512)
+    e2e.wait_active(functions, "py-boto")
+    result = call(functions, "py-boto", {"function": "node-net", "payload": {
+        "url": f"http://{INTERNET}:{PORT}/hello.txt"}})
+    assert result["ok"] is True and "fake internet" in result["body"], result
+
+
+def test_a_vpc_config_selects_the_restricted_network(functions, daemon):
+    vpc = {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-restricted"]}
+    deploy(functions, "py-vpc", "python3.11", VpcConfig=vpc)
+    shown = functions.get_function_configuration(FunctionName="py-vpc")["VpcConfig"]
+    assert shown["SubnetIds"] == vpc["SubnetIds"]
+    assert call(functions, "py-vpc", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"] is False
+    allowed = call(functions, "py-vpc", {"url": f"http://{PRIVATE}:{PORT}/hello.txt"})
+    assert allowed["ok"] is True, allowed
+    # No Lambda API for this network: no endpoint, and the default network's is a host address.
+    assert call(functions, "py-vpc", {"env": ["AWS_ENDPOINT_URL_LAMBDA"]}) == {
+        "AWS_ENDPOINT_URL_LAMBDA": None}
+    gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
+    blocked = call(functions, "py-vpc", {"call": {
+        "endpoint": f"http://{gateway}:{daemon.port}", "function": "py-net",
+        "payload": {"env": ["HOME"]}}})
+    assert blocked["ok"] is False, blocked
+
+
+def test_unknown_vpc_ids_are_a_validation_error(functions):
+    for vpc in ({"SubnetIds": ["subnet-nope"]},
+                {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-nope"]}):
+        with pytest.raises(functions.exceptions.InvalidParameterValueException) as raised:
+            deploy(functions, "py-bad-vpc", "python3.11", VpcConfig=vpc)
+        assert "no configured network" in str(raised.value)
+
+
+def test_a_mapped_roles_static_keys_arrive_and_an_unmapped_role_gets_none(functions, daemon):
+    deploy(functions, "py-static", "python3.11", role=STATIC_ROLE)
+    assert call(functions, "py-static", {"env": CREDENTIALS}) == {
+        "AWS_ACCESS_KEY_ID": "AKIASTATICKEY0000001", "AWS_SECRET_ACCESS_KEY": STATIC_SECRET,
+        "AWS_SESSION_TOKEN": "static-token"}
+    assert call(functions, "py-net", {"env": CREDENTIALS}) == {k: None for k in CREDENTIALS}
+    # Never shown: not by GetFunction, not in the daemon's log.
+    assert STATIC_SECRET not in json.dumps(functions.get_function(FunctionName="py-static"),
+                                           default=str)
+    with open(daemon.log_path) as log:
+        assert STATIC_SECRET not in log.read()
+
+
+def test_credential_process_keys_arrive_and_are_refreshed_before_expiry(functions):
+    deploy(functions, "py-process", "python3.11", role=PROCESS_ROLE)
+    first = call(functions, "py-process", {"env": CREDENTIALS})
+    assert first["AWS_ACCESS_KEY_ID"].startswith("ASIAPROCESS"), first
+    n = int(first["AWS_ACCESS_KEY_ID"][-4:])
+    assert first["AWS_SECRET_ACCESS_KEY"] == f"process-secret-{n}"
+    # A new environment: what the process gave expires in 4 minutes (< 5), so it runs again.
+    functions.update_function_configuration(FunctionName="py-process",
+                                            Environment={"Variables": {"COLD": "1"}})
+    e2e.wait_active(functions, "py-process")
+    second = call(functions, "py-process", {"env": CREDENTIALS})
+    assert second["AWS_ACCESS_KEY_ID"] == f"ASIAPROCESS{n + 1:04d}", second
+
+
+def network_leftovers(setup, suffix):
+    """What the daemon of networks <...>{suffix} could leave: bridges, veths,
+    leases, NAT rules, nft tables, conntrack entries of its sandboxes' addresses."""
+    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}")
+    found = []
+    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}"):
+        found += [item for item in leftovers(bridge, setup["lease_dir"], "/nonexistent")
+                  if not item.startswith(("lease", "-A", "-N"))]
+    for name in names:
+        directory = os.path.join(setup["lease_dir"], name)
+        if os.path.isdir(directory):
+            found += [f"lease {name}/{lease}" for lease in os.listdir(directory)
+                      if lease[0].isdigit()]
+    nat = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    found += [line for line in nat.splitlines() if any(f'\\"{name}\\"' in line for name in names)]
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    found += [line for line in tables.splitlines() if f"{TAG}{suffix}" in line]
+    for subnet in SUBNETS.get(suffix, []):
+        conntrack = subprocess.run(["conntrack", "-L", "-s", subnet], capture_output=True,
+                                   text=True).stdout
+        found += [f"conntrack {line}" for line in conntrack.splitlines()]
+    return found
+
+
+def pins(state_dir):
+    found = []
+    for network in ("default", "restricted"):
+        directory = os.path.join(state_dir, "net", network, "pins")
+        if os.path.isdir(directory):
+            found += os.listdir(directory)
+    return found
+
+
+def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(setup):
+    # Networks of its own: the module's daemon still runs on the others.
+    config = write_config(setup["root"], "b")
+    with e2e.running_daemon("wick-e2e-net2-", ["--config", config]) as d:
+        lam = e2e.client_for(d)
+        deploy(lam, "py-net", "python3.11")
+        assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
+        state_dir = d.state_dir
+    assert network_leftovers(setup, "b") == []
+    assert pins(state_dir) == []
+
+    root = tempfile.mkdtemp(prefix="wick-e2e-net3-")
+    d = e2e.Daemon(os.path.join(root, "state"), ["--config", config])
+    d2 = e2e.Daemon(d.state_dir, ["--config", config])
+    try:
+        d.start()
+        lam = e2e.client_for(d)
+        deploy(lam, "py-net", "python3.11")
+        assert call(lam, "py-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})["ok"]
+        d.process.send_signal(signal.SIGKILL)
+        d.process.wait()
+        assert pins(d.state_dir) != []  # a crash leaves its pinned namespaces
+        # The killed daemon's sandboxes: its cgroup slices hold them; reclaimed too.
+        d2.port = d.port
+        d2.start()
+        # Serving (not just bound): SIGTERM before wickd installs its handler would kill it.
+        e2e.client_for(d2).list_functions()
+        d2.stop()  # exits 0 and leaves no cgroup (the killed daemon's included)
+    finally:
+        # Whatever failed above, no daemon outlives the test.
+        for daemon in (d, d2):
+            if daemon.process and daemon.process.poll() is None:
+                daemon.process.terminate()
+                daemon.process.wait(timeout=30)
+        if hasattr(d, "log"):
+            d.log.close()
+    assert network_leftovers(setup, "b") == []
+    assert pins(d.state_dir) == []
+    shutil.rmtree(root, ignore_errors=True)
