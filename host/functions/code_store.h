@@ -34,6 +34,10 @@ class CodeStore {
   Status remove(const std::string& sha256_hex) const;
 
  private:
+  // Unpacks into `tree` (staged, renamed in); the bytes of file content.
+  Result<int64_t> unpackTree(const std::string& zip_bytes, const std::string& tree,
+                             const images::ExtractOptions& options) const;
+
   std::string root_;
   std::string tree_subdir_;
 };
