@@ -332,16 +332,6 @@ Result<ExtractStats> extractTarStream(const ChunkReader& read, const std::string
   return stats;
 }
 
-Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
-                                    const ExtractOptions& options) {
-  ArchivePtr reader = newReader();
-  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 << 10) != ARCHIVE_OK)
-    return Error(
-        std::string("open archive ") + archive_path + ": " + archive_error_string(reader.get()),
-        EINVAL);
-  return extractWith(reader.get(), destination, options);
-}
-
 Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,
                                               const std::string& destination,
                                               const ExtractOptions& options) {

@@ -43,8 +43,8 @@ struct RunOptions {
   std::string hostname = "wick";
   bool stats = false;
   bool share_network = false;
-  uint64_t pids_max = 1024;
-  uint64_t mb_per_vcpu = 1769;
+  uint64_t pids_max = sandbox::kPidsMax;
+  uint64_t mb_per_vcpu = sandbox::kMbPerVcpu;
   std::string cgroup_parent = "wick";
   uint32_t uid = 993;
   uint32_t gid = 990;

@@ -120,8 +120,7 @@ int main(int argc, char** argv) {
   invoke::PlannerSettings planner_settings;
   planner_settings.region = config.region();
   planner_settings.logs_root = config.state_dir() + "/logs";
-  planner_settings.mb_per_vcpu = config.mb_per_vcpu();
-  planner_settings.pids_max = config.pids_max();
+  planner_settings.resources = {.mb_per_vcpu = config.mb_per_vcpu(), .pids_max = config.pids_max()};
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
   std::unique_ptr<invoke::Invoker> invoker;
@@ -133,9 +132,6 @@ int main(int argc, char** argv) {
     spdlog::error("synchronous invoke disabled: this build has no agent channel");
   } else {
     invoke::InvokerSettings invoker_settings;
-    invoker_settings.logs_root = config.state_dir() + "/logs";
-    invoker_settings.mb_per_vcpu = config.mb_per_vcpu();
-    invoker_settings.pids_max = config.pids_max();
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);

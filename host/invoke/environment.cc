@@ -111,8 +111,7 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.root_layers = plan.root_layers;
   inputs.code_tree = plan.code_tree;
   inputs.binds = plan.binds;
-  inputs.mb_per_vcpu = plan.mb_per_vcpu;
-  inputs.pids_max = plan.pids_max;
+  inputs.resources = plan.resources;
   inputs.agent_fd = agent_fd;
   inputs.agent_socket = agent_end.get();
   inputs.log_fd = STDERR_FILENO;
@@ -289,8 +288,7 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
 Status Environment::endInitBoost() {
   if (!boosted_) return {};
   SandboxInputs inputs;
-  inputs.mb_per_vcpu = plan_.mb_per_vcpu;
-  inputs.pids_max = plan_.pids_max;
+  inputs.resources = plan_.resources;
   WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.settings, inputs, "").resources),
            "end the init CPU boost");
   boosted_ = false;

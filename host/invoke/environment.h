@@ -43,8 +43,7 @@ struct EnvironmentPlan {
   std::string execution_env;
   std::string region;
   std::string logs_root;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
+  ResourcePolicy resources;
   double init_vcpus = 1.0;  // CPU floor during init
 };
 

@@ -32,8 +32,7 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
   plan.settings = record.settings;
   plan.region = settings_.region;
   plan.logs_root = settings_.logs_root;
-  plan.mb_per_vcpu = settings_.mb_per_vcpu;
-  plan.pids_max = settings_.pids_max;
+  plan.resources = settings_.resources;
 
   if (record.settings.value("PackageType", "Zip") == "Image")
     return planImage(record, std::move(plan));

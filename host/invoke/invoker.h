@@ -21,9 +21,6 @@
 namespace wick::invoke {
 
 struct InvokerSettings {
-  std::string logs_root;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
   std::chrono::milliseconds init_timeout{10'000};
   std::chrono::milliseconds freeze_after{50};  // idle this long: frozen
   std::chrono::milliseconds keep_alive{600'000};

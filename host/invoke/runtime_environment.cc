@@ -71,8 +71,8 @@ sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxIn
   spec.stderr_fd = inputs.log_fd;
   spec.passed_fds = {{inputs.agent_socket, inputs.agent_socket_number}};
   spec.resources.memory_mb = static_cast<uint64_t>(settings.value("MemorySize", 128));
-  spec.resources.mb_per_vcpu = inputs.mb_per_vcpu;
-  spec.resources.pids_max = inputs.pids_max;
+  spec.resources.mb_per_vcpu = inputs.resources.mb_per_vcpu;
+  spec.resources.pids_max = inputs.resources.pids_max;
   return spec;
 }
 

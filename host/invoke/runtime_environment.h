@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "host/invoke/resource_policy.h"
 #include "sandbox/spec.h"
 
 namespace wick::invoke {
@@ -35,8 +36,7 @@ struct SandboxInputs {
   std::vector<std::string> root_layers;
   std::string code_tree;  // bound read-only at /var/task (none for images)
   std::vector<sandbox::BindMount> binds;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
+  ResourcePolicy resources;
   int agent_fd = -1;      // sealed wick-agent
   int agent_socket = -1;  // the agent's end of the host channel
   int agent_socket_number = 3;

@@ -489,14 +489,6 @@ Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_
   return {};
 }
 
-Status FunctionRegistry::removeLayerVersion(const std::string& name, int64_t version) {
-  auto statement = db_.prepare("DELETE FROM layer_versions WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
-  statement->bind(1, name).bind(2, version);
-  WICK_TRY(statement->run(), "remove layer " + name + " version " + std::to_string(version));
-  return {};
-}
-
 Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
   return scalar(db_,
                 "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "

@@ -101,7 +101,6 @@ class FunctionRegistry {
   Result<std::optional<LayerVersionRecord>> layerVersion(const std::string& name, int64_t version);
   Status insertLayerVersion(const LayerVersionRecord& layer);
   Status markLayerVersionDeleted(const std::string& name, int64_t version);
-  Status removeLayerVersion(const std::string& name, int64_t version);
   // Functions and versions whose Layers name this layer version ARN.
   Result<int64_t> functionsUsingLayer(const std::string& layer_version_arn);
   // Functions and versions whose image is this manifest digest ("sha256:...").
