@@ -115,7 +115,7 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.agent_fd = agent_fd;
   inputs.agent_socket = agent_end.get();
   inputs.log_fd = STDERR_FILENO;
-  sandbox::SandboxSpec spec = sandboxSpec(plan.settings, inputs, id);
+  sandbox::SandboxSpec spec = sandboxSpec(plan.config, inputs, id);
   spec.resources.min_vcpus = plan.init_vcpus;
   auto box = launcher.create(spec);
   if (!box) return std::move(box).error().context("create environment for " + plan.function_name);
@@ -158,7 +158,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   start.argv = plan_.argv;
   start.cwd = plan_.cwd;
   start.env = runtimeEnvironment(
-      plan_.settings,
+      plan_.config,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
       plan_.base_env);
   if (auto sent = co_await channel_->start(start); !sent) {
@@ -289,7 +289,7 @@ Status Environment::endInitBoost() {
   if (!boosted_) return {};
   SandboxInputs inputs;
   inputs.resources = plan_.resources;
-  WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.settings, inputs, "").resources),
+  WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.config, inputs, "").resources),
            "end the init CPU boost");
   boosted_ = false;
   return {};

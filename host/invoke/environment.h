@@ -29,7 +29,7 @@ struct EnvironmentPlan {
   std::string function_name;
   std::string version = "$LATEST";  // the version it runs ($LATEST or N)
   std::string key;                  // code + configuration this environment was made for
-  nlohmann::json settings;
+  registry::FunctionConfig config;
   std::vector<std::string> root_layers;  // bottom first (see SandboxInputs)
   std::string code_tree;                 // /var/task; none for images
   std::vector<sandbox::BindMount> binds;

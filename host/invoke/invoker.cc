@@ -143,8 +143,8 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
 
   const std::string key = environmentKey(record);
-  const int timeout_s = record.settings.value("Timeout", 3);
-  const int64_t memory_mb = record.settings.value("MemorySize", 128);
+  const int64_t timeout_s = record.config.timeout_s;
+  const int64_t memory_mb = record.config.memory_mb;
   std::unique_ptr<Environment> environment;
   InvokeOutcome outcome;
   for (bool may_be_warm : {true, false}) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host/invoke/resource_policy.h"
+#include "host/registry/function_config.h"
 #include "sandbox/spec.h"
 
 namespace wick::invoke {
@@ -26,7 +27,7 @@ using EnvPairs = std::vector<std::pair<std::string, std::string>>;
 // The runtime's environment: Lambda's defaults, then `base` (a managed
 // runtime's defaults, or an image's ENV), then the function's variables, the
 // reserved ones last (they cannot be overridden).
-std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
+std::vector<std::string> runtimeEnvironment(const registry::FunctionConfig& config,
                                             const EnvironmentIdentity& identity,
                                             const EnvPairs& base = {});
 
@@ -44,7 +45,7 @@ struct SandboxInputs {
 };
 
 // The sandbox of one execution environment.
-sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxInputs& inputs,
-                                 const std::string& id);
+sandbox::SandboxSpec sandboxSpec(const registry::FunctionConfig& config,
+                                 const SandboxInputs& inputs, const std::string& id);
 
 }  // namespace wick::invoke

@@ -56,7 +56,7 @@ constexpr const char* kColumns =
 
 void bindRecord(Statement& statement, const FunctionRecord& record) {
   statement.bind(1, record.name)
-      .bind(2, record.settings.dump())
+      .bind(2, record.config.toJson().dump())
       .bind(3, record.code_sha256)
       .bind(4, record.code_size)
       .bind(5, record.revision_id)
@@ -73,7 +73,7 @@ void bindRecord(Statement& statement, const FunctionRecord& record) {
 // A published version's snapshot: the whole record as JSON.
 nlohmann::json toJson(const FunctionRecord& record) {
   nlohmann::json json = {{"name", record.name},
-                         {"settings", record.settings},
+                         {"settings", record.config.toJson()},
                          {"code_sha256", record.code_sha256},
                          {"code_size", record.code_size},
                          {"revision_id", record.revision_id},
@@ -89,7 +89,9 @@ std::optional<FunctionRecord> fromJson(const nlohmann::json& json) {
   try {
     FunctionRecord record;
     record.name = json.at("name").get<std::string>();
-    record.settings = json.at("settings");
+    auto config = FunctionConfig::fromJson(json.at("settings"));
+    if (!config) return std::nullopt;
+    record.config = std::move(*config);
     record.code_sha256 = json.at("code_sha256").get<std::string>();
     record.code_size = json.at("code_size").get<int64_t>();
     record.revision_id = json.at("revision_id").get<std::string>();
@@ -141,7 +143,7 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
     if (!*row) break;
     FunctionRecord record;
     record.name = statement.text(0);
-    record.settings = nlohmann::json::parse(statement.text(1), nullptr, false);
+    const auto settings = nlohmann::json::parse(statement.text(1), nullptr, false);
     record.code_sha256 = statement.text(2);
     record.code_size = statement.integer(3);
     record.revision_id = statement.text(4);
@@ -153,9 +155,11 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
     record.state_reason_code = statement.text(10);
     record.last_update_status = statement.text(11);
     record.internal = nlohmann::json::parse(statement.text(12), nullptr, false);
-    if (record.settings.is_discarded() || record.tags.is_discarded() ||
-        record.internal.is_discarded())
+    if (settings.is_discarded() || record.tags.is_discarded() || record.internal.is_discarded())
       return Error("function " + record.name + ": stored JSON is corrupt", EIO);
+    auto config = FunctionConfig::fromJson(settings);
+    if (!config) return std::move(config).error().context("function " + record.name);
+    record.config = std::move(*config);
     records.push_back(std::move(record));
   }
   return records;

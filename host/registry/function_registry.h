@@ -7,15 +7,15 @@
 #include <vector>
 
 #include "common/error.h"
+#include "host/registry/function_config.h"
 #include "host/registry/sqlite.h"
 
 namespace wick::registry {
 
 struct FunctionRecord {
   std::string name;
-  // What the user set: Runtime, Role, Handler, Description, Timeout, MemorySize,
-  // Environment, EphemeralStorage, Architectures, PackageType, TracingConfig, ...
-  nlohmann::json settings = nlohmann::json::object();
+  // What the user set (Runtime, Role, Handler, Timeout, MemorySize, ...).
+  FunctionConfig config;
   std::string code_sha256;  // hex of the zip's sha256
   int64_t code_size = 0;
   std::string revision_id;
