@@ -79,7 +79,7 @@ json FunctionService::configuration(const FunctionRecord& record) const {
     }
     return config;
   }
-  const std::string runtime = config.value("Runtime", std::string());
+  const std::string runtime = record.config.runtime.value_or("");
   config["RuntimeVersionConfig"] = {
       {"RuntimeVersionArn",
        "arn:aws:lambda:" + settings_.scope.region + "::runtime:wick-" + runtime}};

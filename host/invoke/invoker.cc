@@ -50,6 +50,7 @@ std::vector<std::unique_ptr<Environment>> only(std::unique_ptr<Environment> envi
 }
 
 http::Response errorResponse(const AwsError& error, const std::string& request_id) {
+  api::logFailure(error, "invoke", request_id);
   return api::toResponse(error, request_id);
 }
 
@@ -237,11 +238,9 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   auto executor = co_await asio::this_coro::executor;
   auto created = co_await onWorkers(
       [&] { return Environment::create(launcher_, agent_fd_, plan, executor, channels_); });
-  if (!created) {
-    spdlog::error("invoke {}: {}", record.name, created.error().message());
-    co_return api::serviceError("could not start an execution environment: " +
-                                created.error().message());
-  }
+  if (!created)
+    co_return api::internalError("invoke " + record.name +
+                                 ": start an execution environment: " + created.error().message());
   acquired.environment = std::move(*created);
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.

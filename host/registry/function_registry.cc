@@ -116,11 +116,11 @@ Result<bool> changedOneRow(Database& db) {
 
 Result<FunctionRegistry> FunctionRegistry::open(const std::string& path) {
   auto db = Database::open(path);
-  if (!db) return std::move(db).error();
+  if (!db) return std::move(db).error().context("open registry");
   auto version_query = db->prepare("PRAGMA user_version");
-  if (!version_query) return std::move(version_query).error();
+  if (!version_query) return std::move(version_query).error().context("open registry");
   auto has_row = version_query->step();
-  if (!has_row) return std::move(has_row).error();
+  if (!has_row) return std::move(has_row).error().context("open registry");
   int64_t version = version_query->integer(0);
   const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
   if (version > latest)
@@ -139,7 +139,7 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
   std::vector<FunctionRecord> records;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read functions");
     if (!*row) break;
     FunctionRecord record;
     record.name = statement.text(0);
@@ -168,10 +168,10 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
 Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& name) {
   auto statement =
       db_.prepare(std::string("SELECT ") + kColumns + " FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get function");
   statement->bind(1, name);
   auto records = query(std::move(*statement));
-  if (!records) return std::move(records).error();
+  if (!records) return std::move(records).error().context("get function");
   if (records->empty()) return std::optional<FunctionRecord>();
   return std::optional<FunctionRecord>(std::move(records->front()));
 }
@@ -179,11 +179,11 @@ Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& n
 Result<bool> FunctionRegistry::insert(const FunctionRecord& record) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO functions (") + kColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert function");
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "insert function " + record.name);
   auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error();
+  if (!changes) return std::move(changes).error().context("insert function");
   (void)changes->step();
   return changes->integer(0) == 1;
 }
@@ -193,7 +193,7 @@ Status FunctionRegistry::update(const FunctionRecord& record) {
       "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, revision_id=?5, "
       "last_modified=?6, reserved_concurrency=?7, tags=?8, state=?9, state_reason=?10, "
       "state_reason_code=?11, last_update_status=?12, internal=?13 WHERE name=?1");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("update function");
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "update function " + record.name);
   return {};
@@ -201,11 +201,11 @@ Status FunctionRegistry::update(const FunctionRecord& record) {
 
 Result<bool> FunctionRegistry::remove(const std::string& name) {
   auto statement = db_.prepare("DELETE FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete function");
   statement->bind(1, name);
   WICK_TRY(statement->run(), "delete function " + name);
   auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error();
+  if (!changes) return std::move(changes).error().context("delete function");
   (void)changes->step();
   return changes->integer(0) == 1;
 }
@@ -214,7 +214,7 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::list(const std::string& ma
                                                            int64_t limit) {
   auto statement = db_.prepare(std::string("SELECT ") + kColumns +
                                " FROM functions WHERE name > ? ORDER BY name LIMIT ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list functions");
   statement->bind(1, marker).bind(2, limit);
   return query(std::move(*statement));
 }
@@ -256,7 +256,7 @@ Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
   std::vector<VersionRecord> versions;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read versions");
     if (!*row) break;
     VersionRecord version;
     version.number = statement.integer(0);
@@ -274,7 +274,7 @@ Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
 Result<std::vector<VersionRecord>> FunctionRegistry::versions(const std::string& function) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? ORDER BY version");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list versions");
   statement->bind(1, function);
   return queryVersions(std::move(*statement));
 }
@@ -283,10 +283,10 @@ Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string
                                                                int64_t number) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get version");
   statement->bind(1, function).bind(2, number);
   auto versions = queryVersions(std::move(*statement));
-  if (!versions) return std::move(versions).error();
+  if (!versions) return std::move(versions).error().context("get version");
   if (versions->empty()) return std::optional<VersionRecord>();
   return std::optional<VersionRecord>(std::move(versions->front()));
 }
@@ -294,7 +294,7 @@ Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string
 Status FunctionRegistry::insertVersion(const VersionRecord& version) {
   auto statement =
       db_.prepare("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert version");
   statement->bind(1, version.record.name)
       .bind(2, version.number)
       .bind(3, toJson(version.record).dump());
@@ -305,7 +305,7 @@ Status FunctionRegistry::insertVersion(const VersionRecord& version) {
 
 Result<bool> FunctionRegistry::removeVersion(const std::string& function, int64_t number) {
   auto statement = db_.prepare("DELETE FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete version");
   statement->bind(1, function).bind(2, number);
   WICK_TRY(statement->run(), "delete version " + std::to_string(number) + " of " + function);
   return changedOneRow(db_);
@@ -315,7 +315,7 @@ Status FunctionRegistry::removeVersionsAndAliases(const std::string& function) {
   for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
                           "DELETE FROM aliases WHERE function = ?"}) {
     auto statement = db_.prepare(sql);
-    if (!statement) return std::move(statement).error();
+    if (!statement) return std::move(statement).error().context("delete versions and aliases");
     statement->bind(1, function);
     WICK_TRY(statement->run(), "delete versions and aliases of " + function);
   }
@@ -329,7 +329,7 @@ Result<std::vector<AliasRecord>> queryAliases(Statement statement) {
   std::vector<AliasRecord> aliases;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read aliases");
     if (!*row) break;
     AliasRecord alias{statement.text(0),
                       statement.text(1),
@@ -350,7 +350,7 @@ constexpr const char* kAliasColumns =
 Result<std::vector<AliasRecord>> FunctionRegistry::aliases(const std::string& function) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? ORDER BY name");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list aliases");
   statement->bind(1, function);
   return queryAliases(std::move(*statement));
 }
@@ -359,10 +359,10 @@ Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& fu
                                                            const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get alias");
   statement->bind(1, function).bind(2, name);
   auto aliases = queryAliases(std::move(*statement));
-  if (!aliases) return std::move(aliases).error();
+  if (!aliases) return std::move(aliases).error().context("get alias");
   if (aliases->empty()) return std::optional<AliasRecord>();
   return std::optional<AliasRecord>(std::move(aliases->front()));
 }
@@ -370,7 +370,7 @@ Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& fu
 Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
                                ") VALUES (?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert alias");
   statement->bind(1, alias.function)
       .bind(2, alias.name)
       .bind(3, alias.function_version)
@@ -385,7 +385,7 @@ Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(
       "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
       "revision_id = ?6 WHERE function = ?1 AND name = ?2");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("update alias");
   statement->bind(1, alias.function)
       .bind(2, alias.name)
       .bind(3, alias.function_version)
@@ -398,7 +398,7 @@ Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
 
 Result<bool> FunctionRegistry::removeAlias(const std::string& function, const std::string& name) {
   auto statement = db_.prepare("DELETE FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete alias");
   statement->bind(1, function).bind(2, name);
   WICK_TRY(statement->run(), "delete alias " + name + " of " + function);
   return changedOneRow(db_);
@@ -415,7 +415,7 @@ Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
   std::vector<LayerVersionRecord> layers;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read layer versions");
     if (!*row) break;
     LayerVersionRecord layer;
     layer.name = statement.text(0);
@@ -440,7 +440,7 @@ Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
 Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? ORDER BY version DESC");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list layer versions");
   statement->bind(1, name);
   return queryLayers(std::move(*statement));
 }
@@ -448,7 +448,7 @@ Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const st
 Result<std::vector<LayerVersionRecord>> FunctionRegistry::allLayerVersions() {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions ORDER BY name, version DESC");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list all layer versions");
   return queryLayers(std::move(*statement));
 }
 
@@ -456,10 +456,10 @@ Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const s
                                                                          int64_t version) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get layer version");
   statement->bind(1, name).bind(2, version);
   auto layers = queryLayers(std::move(*statement));
-  if (!layers) return std::move(layers).error();
+  if (!layers) return std::move(layers).error().context("get layer version");
   if (layers->empty()) return std::optional<LayerVersionRecord>();
   return std::optional<LayerVersionRecord>(std::move(layers->front()));
 }
@@ -467,7 +467,7 @@ Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const s
 Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   auto statement = db_.prepare(std::string("INSERT INTO layer_versions (") + kLayerColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert layer version");
   statement->bind(1, layer.name)
       .bind(2, layer.version)
       .bind(3, layer.description)
@@ -487,7 +487,7 @@ Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
 Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
   auto statement =
       db_.prepare("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete layer version");
   statement->bind(1, name).bind(2, version);
   WICK_TRY(statement->run(), "delete layer " + name + " version " + std::to_string(version));
   return {};
@@ -508,11 +508,11 @@ Result<std::vector<std::string>> FunctionRegistry::imageDigestsInUse() {
       "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
       "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
       "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list image digests in use");
   std::vector<std::string> digests;
   for (;;) {
     auto row = statement->step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("list image digests in use");
     if (!*row) break;
     digests.push_back(statement->text(0));
   }
