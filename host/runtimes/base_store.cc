@@ -123,15 +123,18 @@ Status BaseStore::prepare() {
 }
 
 Result<std::string> BaseStore::recipeHash(const std::string& base) {
-  const std::string output = root_ + "/" + base + ".hash";
-  auto out = openFile(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A name of its own: daemons sharing the cache hash the same base at once,
+  // and one builder's output must not truncate another's. Never committed:
+  // the file goes when `output` does.
+  StagedPath output_file = StagedPath::beside(root_ + "/" + base + ".hash");
+  const std::string& output = output_file.path();
+  auto out = openFile(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (!out) return std::move(out).error().context("recipe hash of " + base);
   auto pid = spawn({builder_, "hash", base}, out->get());
   if (!pid) return std::move(pid).error().context("recipe hash of " + base);
   auto code = waitExit(*pid);
   if (!code) return std::move(code).error();
   std::string line = lastLine(output);
-  ::unlink(output.c_str());
   if (*code != 0)
     return Error(builder_ + " hash " + base + " exited " + std::to_string(*code) + ": " + line);
   if (line.size() != 64 || line.find_first_not_of("0123456789abcdef") != std::string::npos)
