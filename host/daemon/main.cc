@@ -26,7 +26,7 @@
 #include "host/invoke/agent_wire.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
-#include "host/registry/function_registry.h"
+#include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
 #include "sandbox/sandbox.h"
@@ -78,13 +78,13 @@ int main(int argc, char** argv) {
   if (ec) return fail("create state dir " + config.state_dir() + ": " + ec.message());
   ::chmod(config.state_dir().c_str(), 0700);
 
-  auto registry = registry::FunctionRegistry::open(config.state_dir() + "/wick.db");
+  auto registry = registry::SqliteRegistry::open(config.state_dir() + "/wick.db");
   if (!registry) return fail(registry.error().message());
-  functions::CodeStore code(config.state_dir() + "/code");
+  functions::LocalCodeStore code(config.state_dir() + "/code");
   if (auto prepared = code.prepare(); !prepared) return fail(prepared.error().message());
   auto image_store = images::ImageStore::open(config.state_dir() + "/images");
   if (!image_store) return fail("image store: " + image_store.error().message());
-  functions::CodeStore layer_content(config.state_dir() + "/layers", "opt");
+  functions::LocalCodeStore layer_content(config.state_dir() + "/layers", "opt");
   if (auto prepared = layer_content.prepare(); !prepared) return fail(prepared.error().message());
 
   // Base roots of the runtimes, built on first need by rootfs/build-base.
@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
   settings.account_concurrency = config.account_concurrency();
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
-  functions::LayerService layers(*registry, layer_content, layer_settings);
-  functions::FunctionService service(*registry, code, layers, &bases, &*image_store, settings);
+  functions::LayerService layers(**registry, layer_content, layer_settings);
+  functions::FunctionService service(**registry, code, layers, &bases, &*image_store, settings);
   invoke::PlannerSettings planner_settings;
   planner_settings.region = config.region();
   planner_settings.logs_root = config.state_dir() + "/logs";

@@ -26,7 +26,7 @@ int64_t treeBytes(const std::string& tree) {
 }
 }  // namespace
 
-Status CodeStore::prepare() const {
+Status LocalCodeStore::prepare() const {
   std::error_code ec;
   fs::create_directories(root_ + "/zips", ec);
   if (!ec) fs::create_directories(root_ + "/trees", ec);
@@ -38,15 +38,15 @@ Status CodeStore::prepare() const {
   return {};
 }
 
-std::string CodeStore::zipPath(const std::string& hex) const {
+std::string LocalCodeStore::zipPath(const std::string& hex) const {
   return root_ + "/zips/" + hex + ".zip";
 }
-std::string CodeStore::treePath(const std::string& hex) const {
+std::string LocalCodeStore::treePath(const std::string& hex) const {
   return root_ + "/trees/" + hex;
 }
 
-Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
-                                  const images::ExtractOptions& options) const {
+Result<StoredCode> LocalCodeStore::put(const std::string& zip_bytes,
+                                       const images::ExtractOptions& options) const {
   StoredCode code;
   const std::string digest = sha256(zip_bytes);
   code.sha256_hex = toHex(digest);
@@ -71,8 +71,8 @@ Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
   return code;
 }
 
-Result<int64_t> CodeStore::unpackTree(const std::string& zip_bytes, const std::string& tree,
-                                      const images::ExtractOptions& options) const {
+Result<int64_t> LocalCodeStore::unpackTree(const std::string& zip_bytes, const std::string& tree,
+                                           const images::ExtractOptions& options) const {
   // Unpacked beside the tree, then renamed in: all or nothing.
   StagedPath staged = StagedPath::beside(tree);
   std::error_code ec;
@@ -89,7 +89,7 @@ Result<int64_t> CodeStore::unpackTree(const std::string& zip_bytes, const std::s
   return static_cast<int64_t>(extracted->bytes);
 }
 
-Status CodeStore::remove(const std::string& hex) const {
+Status LocalCodeStore::remove(const std::string& hex) const {
   std::error_code ec;
   fs::remove(zipPath(hex), ec);
   fs::remove_all(treePath(hex), ec);

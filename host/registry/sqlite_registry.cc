@@ -1,4 +1,4 @@
-#include "host/registry/function_registry.h"
+#include "host/registry/sqlite_registry.h"
 
 namespace wick::registry {
 
@@ -114,7 +114,7 @@ Result<bool> changedOneRow(Database& db) {
 
 }  // namespace
 
-Result<FunctionRegistry> FunctionRegistry::open(const std::string& path) {
+Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open registry");
   auto version_query = db->prepare("PRAGMA user_version");
@@ -132,10 +132,10 @@ Result<FunctionRegistry> FunctionRegistry::open(const std::string& path) {
                       "; PRAGMA user_version = " + std::to_string(version + 1) + "; COMMIT;"),
              "migrate " + path + " to schema " + std::to_string(version + 1));
   }
-  return FunctionRegistry(std::move(*db));
+  return std::unique_ptr<SqliteRegistry>(new SqliteRegistry(std::move(*db)));
 }
 
-Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement) {
+Result<std::vector<FunctionRecord>> SqliteRegistry::query(Statement statement) {
   std::vector<FunctionRecord> records;
   for (;;) {
     auto row = statement.step();
@@ -165,7 +165,7 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
   return records;
 }
 
-Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& name) {
+Result<std::optional<FunctionRecord>> SqliteRegistry::get(const std::string& name) {
   auto statement =
       db_.prepare(std::string("SELECT ") + kColumns + " FROM functions WHERE name = ?");
   if (!statement) return std::move(statement).error().context("get function");
@@ -176,7 +176,7 @@ Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& n
   return std::optional<FunctionRecord>(std::move(records->front()));
 }
 
-Result<bool> FunctionRegistry::insert(const FunctionRecord& record) {
+Result<bool> SqliteRegistry::insert(const FunctionRecord& record) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO functions (") + kColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!statement) return std::move(statement).error().context("insert function");
@@ -188,7 +188,7 @@ Result<bool> FunctionRegistry::insert(const FunctionRecord& record) {
   return changes->integer(0) == 1;
 }
 
-Status FunctionRegistry::update(const FunctionRecord& record) {
+Status SqliteRegistry::update(const FunctionRecord& record) {
   auto statement = db_.prepare(
       "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, revision_id=?5, "
       "last_modified=?6, reserved_concurrency=?7, tags=?8, state=?9, state_reason=?10, "
@@ -199,7 +199,7 @@ Status FunctionRegistry::update(const FunctionRecord& record) {
   return {};
 }
 
-Result<bool> FunctionRegistry::remove(const std::string& name) {
+Result<bool> SqliteRegistry::remove(const std::string& name) {
   auto statement = db_.prepare("DELETE FROM functions WHERE name = ?");
   if (!statement) return std::move(statement).error().context("delete function");
   statement->bind(1, name);
@@ -210,8 +210,7 @@ Result<bool> FunctionRegistry::remove(const std::string& name) {
   return changes->integer(0) == 1;
 }
 
-Result<std::vector<FunctionRecord>> FunctionRegistry::list(const std::string& marker,
-                                                           int64_t limit) {
+Result<std::vector<FunctionRecord>> SqliteRegistry::list(const std::string& marker, int64_t limit) {
   auto statement = db_.prepare(std::string("SELECT ") + kColumns +
                                " FROM functions WHERE name > ? ORDER BY name LIMIT ?");
   if (!statement) return std::move(statement).error().context("list functions");
@@ -231,17 +230,17 @@ Result<int64_t> scalar(Database& db, const std::string& sql, const std::string& 
 }
 }  // namespace
 
-Result<int64_t> FunctionRegistry::count() {
+Result<int64_t> SqliteRegistry::count() {
   return scalar(db_, "SELECT COUNT(*) FROM functions");
 }
-Result<int64_t> FunctionRegistry::totalCodeSize() {
+Result<int64_t> SqliteRegistry::totalCodeSize() {
   return scalar(db_, "SELECT COALESCE(SUM(code_size), 0) FROM functions");
 }
-Result<int64_t> FunctionRegistry::reservedConcurrencyExcept(const std::string& name) {
+Result<int64_t> SqliteRegistry::reservedConcurrencyExcept(const std::string& name) {
   return scalar(db_, "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?",
                 name, true);
 }
-Result<int64_t> FunctionRegistry::functionsUsingCode(const std::string& code_sha256) {
+Result<int64_t> SqliteRegistry::functionsUsingCode(const std::string& code_sha256) {
   return scalar(db_,
                 "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
                 "(SELECT COUNT(*) FROM function_versions "
@@ -271,7 +270,7 @@ Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
 }
 }  // namespace
 
-Result<std::vector<VersionRecord>> FunctionRegistry::versions(const std::string& function) {
+Result<std::vector<VersionRecord>> SqliteRegistry::versions(const std::string& function) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? ORDER BY version");
   if (!statement) return std::move(statement).error().context("list versions");
@@ -279,8 +278,8 @@ Result<std::vector<VersionRecord>> FunctionRegistry::versions(const std::string&
   return queryVersions(std::move(*statement));
 }
 
-Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string& function,
-                                                               int64_t number) {
+Result<std::optional<VersionRecord>> SqliteRegistry::version(const std::string& function,
+                                                             int64_t number) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? AND version = ?");
   if (!statement) return std::move(statement).error().context("get version");
@@ -291,7 +290,7 @@ Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string
   return std::optional<VersionRecord>(std::move(versions->front()));
 }
 
-Status FunctionRegistry::insertVersion(const VersionRecord& version) {
+Status SqliteRegistry::insertVersion(const VersionRecord& version) {
   auto statement =
       db_.prepare("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)");
   if (!statement) return std::move(statement).error().context("insert version");
@@ -303,7 +302,7 @@ Status FunctionRegistry::insertVersion(const VersionRecord& version) {
   return {};
 }
 
-Result<bool> FunctionRegistry::removeVersion(const std::string& function, int64_t number) {
+Result<bool> SqliteRegistry::removeVersion(const std::string& function, int64_t number) {
   auto statement = db_.prepare("DELETE FROM function_versions WHERE function = ? AND version = ?");
   if (!statement) return std::move(statement).error().context("delete version");
   statement->bind(1, function).bind(2, number);
@@ -311,7 +310,7 @@ Result<bool> FunctionRegistry::removeVersion(const std::string& function, int64_
   return changedOneRow(db_);
 }
 
-Status FunctionRegistry::removeVersionsAndAliases(const std::string& function) {
+Status SqliteRegistry::removeVersionsAndAliases(const std::string& function) {
   for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
                           "DELETE FROM aliases WHERE function = ?"}) {
     auto statement = db_.prepare(sql);
@@ -347,7 +346,7 @@ constexpr const char* kAliasColumns =
     "function, name, function_version, description, routing, revision_id";
 }  // namespace
 
-Result<std::vector<AliasRecord>> FunctionRegistry::aliases(const std::string& function) {
+Result<std::vector<AliasRecord>> SqliteRegistry::aliases(const std::string& function) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? ORDER BY name");
   if (!statement) return std::move(statement).error().context("list aliases");
@@ -355,8 +354,8 @@ Result<std::vector<AliasRecord>> FunctionRegistry::aliases(const std::string& fu
   return queryAliases(std::move(*statement));
 }
 
-Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& function,
-                                                           const std::string& name) {
+Result<std::optional<AliasRecord>> SqliteRegistry::alias(const std::string& function,
+                                                         const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? AND name = ?");
   if (!statement) return std::move(statement).error().context("get alias");
@@ -367,7 +366,7 @@ Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& fu
   return std::optional<AliasRecord>(std::move(aliases->front()));
 }
 
-Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
+Result<bool> SqliteRegistry::insertAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
                                ") VALUES (?,?,?,?,?,?)");
   if (!statement) return std::move(statement).error().context("insert alias");
@@ -381,7 +380,7 @@ Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
   return changedOneRow(db_);
 }
 
-Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
+Status SqliteRegistry::updateAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(
       "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
       "revision_id = ?6 WHERE function = ?1 AND name = ?2");
@@ -396,7 +395,7 @@ Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
   return {};
 }
 
-Result<bool> FunctionRegistry::removeAlias(const std::string& function, const std::string& name) {
+Result<bool> SqliteRegistry::removeAlias(const std::string& function, const std::string& name) {
   auto statement = db_.prepare("DELETE FROM aliases WHERE function = ? AND name = ?");
   if (!statement) return std::move(statement).error().context("delete alias");
   statement->bind(1, function).bind(2, name);
@@ -437,7 +436,7 @@ Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
 }
 }  // namespace
 
-Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const std::string& name) {
+Result<std::vector<LayerVersionRecord>> SqliteRegistry::layerVersions(const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? ORDER BY version DESC");
   if (!statement) return std::move(statement).error().context("list layer versions");
@@ -445,15 +444,15 @@ Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const st
   return queryLayers(std::move(*statement));
 }
 
-Result<std::vector<LayerVersionRecord>> FunctionRegistry::allLayerVersions() {
+Result<std::vector<LayerVersionRecord>> SqliteRegistry::allLayerVersions() {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions ORDER BY name, version DESC");
   if (!statement) return std::move(statement).error().context("list all layer versions");
   return queryLayers(std::move(*statement));
 }
 
-Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const std::string& name,
-                                                                         int64_t version) {
+Result<std::optional<LayerVersionRecord>> SqliteRegistry::layerVersion(const std::string& name,
+                                                                       int64_t version) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? AND version = ?");
   if (!statement) return std::move(statement).error().context("get layer version");
@@ -464,7 +463,7 @@ Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const s
   return std::optional<LayerVersionRecord>(std::move(layers->front()));
 }
 
-Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
+Status SqliteRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   auto statement = db_.prepare(std::string("INSERT INTO layer_versions (") + kLayerColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   if (!statement) return std::move(statement).error().context("insert layer version");
@@ -484,7 +483,7 @@ Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   return {};
 }
 
-Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
+Status SqliteRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
   auto statement =
       db_.prepare("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?");
   if (!statement) return std::move(statement).error().context("delete layer version");
@@ -493,7 +492,7 @@ Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_
   return {};
 }
 
-Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
+Result<int64_t> SqliteRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
   return scalar(db_,
                 "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
                 "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
@@ -502,7 +501,7 @@ Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_v
                 layer_version_arn, true);
 }
 
-Result<std::vector<std::string>> FunctionRegistry::imageDigestsInUse() {
+Result<std::vector<std::string>> SqliteRegistry::imageDigestsInUse() {
   auto statement = db_.prepare(
       "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
       "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
