@@ -9,6 +9,8 @@ namespace wick {
 
 // Raw 32-byte digest.
 std::string sha256(std::string_view data);
+// Raw 32-byte HMAC-SHA256 of data under key (SigV4's signing chain).
+std::string hmacSha256(std::string_view key, std::string_view data);
 std::string toHex(std::string_view bytes);
 // The bytes of lower- or upper-case hex; nullopt for anything else.
 std::optional<std::string> fromHex(std::string_view hex);

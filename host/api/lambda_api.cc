@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
+#include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
 
@@ -22,6 +23,10 @@ std::string newRequestId() {
 }
 
 namespace {
+
+// Event invokes take 1 MB as Lambda does now; the deprecated InvokeAsync 256 KB.
+constexpr size_t kMaxAsyncPayload = 1 << 20;
+constexpr size_t kMaxInvokeAsyncPayload = 256 << 10;
 
 // Path segments, percent-decoded one by one (a FunctionName ARN arrives with
 // its colons as %3A); empty segments (a trailing slash) are dropped.
@@ -58,6 +63,19 @@ http::Response toHttp(const functions::Reply& reply, const std::string& request_
   return response;
 }
 
+void forgetEventInvokeConfigs(async::EventInvokeConfigs& configs, const std::string& name,
+                              const std::string& qualifier) {
+  auto parsed = functions::parseFunctionName(name);
+  if (!parsed) return;
+  const std::string version = !qualifier.empty() ? qualifier : parsed->qualifier;
+  if (version.empty()) {
+    if (Status forgotten = configs.removeFunction(parsed->name); !forgotten)
+      spdlog::error("delete the EventInvokeConfigs of {}: {}", name, forgotten.error().message());
+  } else if (auto forgotten = configs.remove(parsed->name, version); !forgotten) {
+    spdlog::error("delete the EventInvokeConfig of {}: {}", name, forgotten.error().message());
+  }
+}
+
 }  // namespace
 
 template <typename Operation>
@@ -84,7 +102,12 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
     const std::string type = request.header("X-Amz-Invocation-Type");
     if (type.empty() || type == "RequestResponse")
       co_return co_await invoker_->invoke(request, path[2], request_id);
+    if (type == "Event" && async_ != nullptr)
+      co_return co_await async_->accept(request, path[2], request_id, kMaxAsyncPayload, false);
   }
+  if (async_ != nullptr && request.method == verb::post &&
+      matches(path, {"2014-11-13", "functions", "*", "invoke-async"}))
+    co_return co_await async_->accept(request, path[2], request_id, kMaxInvokeAsyncPayload, true);
   functions::Outcome outcome;
   try {
     outcome = co_await route(request, path);
@@ -119,7 +142,12 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
     if (method == verb::get)
       co_return co_await onWorkers([&] { return service.getFunction(name, qualifier); });
     if (method == verb::delete_)
-      co_return co_await onWorkers([&] { return service.deleteFunction(name, qualifier); });
+      co_return co_await onWorkers([&] {
+        functions::Outcome deleted = service.deleteFunction(name, qualifier);
+        if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
+          forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
+        return deleted;
+      });
   }
   if (matches(path, {"2015-03-31", "functions", "*", "configuration"})) {
     const std::string& name = path[2];
@@ -141,8 +169,8 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
         return functions::Reply{204, std::nullopt};
       });
     if (type == "Event")
-      co_return invalidParameter(
-          "InvocationType Event (asynchronous invoke) is not supported by this wick version yet");
+      co_return serviceError(
+          "wick-agent is not available: asynchronous invoke is disabled (see wickd's log)");
     if (!type.empty() && type != "RequestResponse")
       co_return validationError(
           type, "invocationType",
@@ -230,15 +258,21 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
   if (stream.empty()) {
     auto streams = logs::listStreams(logs_root_, function_name);
     if (!streams) return api::internalError(streams.error().message());
+    // A deleted function's log group outlives it (as in CloudWatch); a name that
+    // never had a function or a log is an error, not an empty listing.
+    if (streams->empty() &&
+        std::holds_alternative<api::AwsError>(functions_.getFunction(function_name, "")))
+      return resourceNotFound("Function not found: " + function_name);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& info : *streams)
       list.push_back({{"name", info.name}, {"size", info.size}});
     return functions::Reply{200, nlohmann::json{{"streams", list}}};
   }
   uint64_t offset = std::strtoull(request.queryValue("offset").c_str(), nullptr, 10);
-  auto data = logs::readStream(logs_root_, function_name, stream, offset, 1 << 20);
-  if (!data) return resourceNotFound(data.error().message());
-  return functions::Reply{200, nlohmann::json{{"data", *data}, {"offset", offset + data->size()}}};
+  auto chunk = logs::readMessages(logs_root_, function_name, stream, offset, 1 << 20);
+  if (!chunk) return resourceNotFound(chunk.error().message());
+  return functions::Reply{200,
+                          nlohmann::json{{"data", chunk->text}, {"offset", chunk->next_offset}}};
 }
 
 functions::Outcome LambdaApi::routeLayers(const http::Request& request,

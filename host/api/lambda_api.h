@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "host/api/image_api.h"
+#include "host/async/async_invocations.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/invoker.h"
@@ -33,6 +34,12 @@ class LambdaApi {
   boost::asio::awaitable<http::Response> handle(http::Request request);
   // wick's admin API for images (/wick/v1/images...); none: those answer 404.
   void setImageApi(ImageApi* images) { images_ = images; }
+  // Invoke with InvocationType Event and InvokeAsync; none: those are refused.
+  void setAsyncInvocations(async::AsyncInvocations* async) { async_ = async; }
+  // A deleted function (or version) takes its EventInvokeConfigs with it.
+  void setEventInvokeConfigs(async::EventInvokeConfigs* configs) {
+    event_invoke_configs_ = configs;
+  }
 
  private:
   boost::asio::awaitable<functions::Outcome> route(const http::Request& request,
@@ -56,6 +63,8 @@ class LambdaApi {
   boost::asio::thread_pool& workers_;
   invoke::Invoker* invoker_;  // null when wick-agent is unavailable
   ImageApi* images_ = nullptr;
+  async::AsyncInvocations* async_ = nullptr;
+  async::EventInvokeConfigs* event_invoke_configs_ = nullptr;
 };
 
 std::string newRequestId();

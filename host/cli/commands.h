@@ -12,5 +12,6 @@ std::function<int()> addRunCommand(CLI::App& app);
 std::function<int()> addLogsCommand(CLI::App& app);
 std::function<int()> addImageCommand(CLI::App& app);
 std::function<int()> addRuntimesCommand(CLI::App& app);
+std::function<int()> addEventsCommand(CLI::App& app);
 
 }  // namespace wick::cli

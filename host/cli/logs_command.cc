@@ -26,6 +26,19 @@ std::string encodeQuery(const std::string& text) {
   return out;
 }
 
+// A record of several lines (a Python traceback) arrives as one line whose
+// lines the runtime joined with \r, so the stream stays one record a line;
+// shown on several lines, as the Lambda console shows them.
+void printRecords(const std::string& data) {
+  std::string shown;
+  shown.reserve(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    const bool joined = data[i] == '\r' && (i + 1 == data.size() || data[i + 1] != '\n');
+    shown += joined ? '\n' : data[i];
+  }
+  std::fwrite(shown.data(), 1, shown.size(), stdout);
+}
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "wick logs: %s\n", message.c_str());
   return 1;
@@ -34,24 +47,22 @@ int fail(const std::string& message) {
 int runLogs(const std::string& endpoint, const std::string& function, bool follow) {
   std::map<std::string, uint64_t> offsets;  // stream -> bytes printed
   for (;;) {
-    auto listed = httpGet(endpoint, "/wick/v1/functions/" + function + "/logs");
-    if (!listed) return fail(listed.error().message());
-    auto list = nlohmann::json::parse(listed->body, nullptr, false);
-    if (listed->status != 200 || list.is_discarded())
-      return fail("wickd answered " + std::to_string(listed->status) + ": " + listed->body);
-    for (const auto& stream : list["streams"]) {
+    auto list = jsonReply(httpGet(endpoint, "/wick/v1/functions/" + function + "/logs"));
+    if (!list) return fail(list.error().message());
+    for (const auto& stream : (*list)["streams"]) {
       const std::string name = stream["name"];
       uint64_t& offset = offsets[name];
       while (offset < stream["size"].get<uint64_t>()) {
-        auto read = httpGet(endpoint, "/wick/v1/functions/" + function + "/logs?stream=" +
-                                          encodeQuery(name) + "&offset=" + std::to_string(offset));
-        if (!read) return fail(read.error().message());
-        auto chunk = nlohmann::json::parse(read->body, nullptr, false);
-        if (read->status != 200 || chunk.is_discarded()) return fail(read->body);
-        const std::string data = chunk["data"];
-        if (data.empty()) break;
-        std::fwrite(data.data(), 1, data.size(), stdout);
-        offset += data.size();
+        auto chunk = jsonReply(httpGet(endpoint, "/wick/v1/functions/" + function +
+                                                     "/logs?stream=" + encodeQuery(name) +
+                                                     "&offset=" + std::to_string(offset)));
+        if (!chunk) return fail(chunk.error().message());
+        // The stream's records carry their times; data is their messages, and
+        // offset is where in the stream to go on from.
+        const uint64_t next = (*chunk)["offset"];
+        if (next <= offset) break;
+        printRecords((*chunk)["data"]);
+        offset = next;
       }
     }
     std::fflush(stdout);

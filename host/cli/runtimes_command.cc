@@ -24,20 +24,27 @@ int fail(const std::string& message) {
   return 1;
 }
 
-std::vector<std::string> row(const json& runtime) {
-  const uint64_t size = runtime.value("SizeBytes", uint64_t{0});
-  return {runtime.at("Name").get<std::string>(), runtime.at("State").get<std::string>(),
-          size == 0 ? "-" : formatSize(size), runtime.value("Reason", std::string())};
+// One row for each runtime name a base serves: the base's own, then its
+// aliases (provided.al2 and provided run on provided.al2023's base).
+void addRows(const json& base, std::vector<std::vector<std::string>>& rows) {
+  const std::string name = base.at("Name").get<std::string>();
+  const uint64_t size = base.value("SizeBytes", uint64_t{0});
+  std::vector<std::string> names = {name};
+  for (const auto& alias : base.value("Aliases", json::array()))
+    names.push_back(alias.get<std::string>());
+  for (const auto& runtime : names)
+    rows.push_back({runtime, name, base.at("State").get<std::string>(),
+                    size == 0 ? "-" : formatSize(size), base.value("Reason", std::string())});
 }
 
-const std::vector<std::string> kHeader = {"NAME", "STATE", "SIZE", "REASON"};
+const std::vector<std::string> kHeader = {"RUNTIME", "BASE", "STATE", "SIZE", "REASON"};
 
 int runList(const std::string& endpoint) {
   auto listed = jsonReply(httpGet(endpoint, "/wick/v1/runtimes"));
   if (!listed) return fail(listed.error().message());
   std::vector<std::vector<std::string>> rows = {kHeader};
-  for (const auto& runtime : listed->at("Runtimes"))
-    rows.push_back(row(runtime));
+  for (const auto& base : listed->at("Runtimes"))
+    addRows(base, rows);
   printTable(rows);
   return 0;
 }
@@ -47,7 +54,9 @@ int runBuild(const std::string& endpoint, const std::string& name) {
   auto built =
       jsonReply(httpPost(endpoint, "/wick/v1/runtimes/" + encodeSegment(name) + "/build", "{}"));
   if (!built) return fail("build " + name + " failed: " + built.error().message());
-  printTable({kHeader, row(*built)});
+  std::vector<std::vector<std::string>> rows = {kHeader};
+  addRows(*built, rows);
+  printTable(rows);
   const std::string state = built->at("State").get<std::string>();
   if (state != "Ready")
     return fail("build " + name + " failed: " + state +

@@ -55,6 +55,11 @@ DaemonConfig defaultConfig() {
   config.set_io_threads(2);
   config.set_worker_threads(2);
   config.set_max_image_bytes(10ull << 30);
+  config.set_log_retention_days(30);
+  config.set_max_log_bytes(4ull << 30);
+  config.set_async_throttle_backoff_first_ms(1000);
+  config.set_async_throttle_backoff_max_ms(300'000);
+  config.set_async_max_in_flight(64);
   return config;
 }
 

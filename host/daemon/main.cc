@@ -16,9 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "host/api/event_invoke_config_api.h"
+#include "host/api/events_api.h"
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
+#include "host/api/logs_api.h"
+#include "host/async/async_invocations.h"
+#include "host/async/event_store.h"
 #include "host/daemon/config.h"
+#include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -26,9 +32,11 @@
 #include "host/invoke/agent_wire.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/invoker.h"
+#include "host/logs/retention.h"
 #include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
+#include "sandbox/cgroup_delegation.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -45,6 +53,33 @@ std::string defaultRootfsDir() {
   return (exe.parent_path().parent_path() / "share/wick/rootfs").string();
 }
 
+// Under a delegated cgroup, cgroup_parent becomes a path below the daemon's own.
+wick::Status placeSandboxesUnderOwnCgroup(wick::daemon::DaemonConfig& config) {
+  auto hierarchy = wick::sandbox::CgroupHierarchy::discover();
+  if (!hierarchy) return std::move(hierarchy).error();
+  auto own = wick::readFile("/proc/self/cgroup");
+  if (!own) return std::move(own).error();
+  auto parent = wick::sandbox::placeSandboxesUnderOwnCgroup(*hierarchy, ::getpid(), *own,
+                                                            config.cgroup_parent());
+  if (!parent) return std::move(parent).error().context("cgroup_delegated");
+  config.set_cgroup_parent(*parent);
+  return {};
+}
+
+wick::async::AsyncSettings asyncSettings(const wick::daemon::DaemonConfig& config) {
+  wick::async::AsyncSettings settings;
+  if (config.async_retry_delays_ms_size() > 0) {
+    settings.delays.after_function_error.clear();
+    for (uint32_t ms : config.async_retry_delays_ms())
+      settings.delays.after_function_error.emplace_back(ms);
+  }
+  settings.delays.throttle_first =
+      std::chrono::milliseconds(config.async_throttle_backoff_first_ms());
+  settings.delays.throttle_max = std::chrono::milliseconds(config.async_throttle_backoff_max_ms());
+  settings.max_in_flight = std::max<uint32_t>(config.async_max_in_flight(), 1);
+  return settings;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,10 +94,14 @@ int main(int argc, char** argv) {
   app.add_option("--cgroup-parent", cgroup_parent, "Parent cgroup of the sandboxes (default wick)");
   app.add_option("--runtimes-dir", runtimes_dir,
                  "Cache of built base roots (default <state dir>/runtimes)");
+  bool cgroup_delegated = false;
+  app.add_flag("--cgroup-delegated", cgroup_delegated,
+               "Sandboxes go under wickd's own cgroup (systemd Delegate=yes)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
+  daemon::logToJournalIfConnected();
 
   daemon::DaemonConfig config = daemon::defaultConfig();
   if (!config_file.empty())
@@ -72,6 +111,10 @@ int main(int argc, char** argv) {
   if (!state_dir.empty()) config.set_state_dir(state_dir);
   if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
+  if (cgroup_delegated) config.set_cgroup_delegated(true);
+  if (config.cgroup_delegated())
+    if (auto placed = placeSandboxesUnderOwnCgroup(config); !placed)
+      return fail(placed.error().message());
 
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir(), ec);
@@ -123,6 +166,15 @@ int main(int argc, char** argv) {
   planner_settings.resources = {.mb_per_vcpu = config.mb_per_vcpu(), .pids_max = config.pids_max()};
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
+  // The async queue: what a crashed run had in flight is due again.
+  auto event_store = async::openSqliteEventStore(config.state_dir() + "/events.db");
+  if (!event_store) return fail(event_store.error().message());
+  if (auto released = (*event_store)->releaseLeases(); !released)
+    return fail(released.error().message());
+  auto event_invoke_configs =
+      async::openSqliteEventInvokeConfigs(config.state_dir() + "/events.db");
+  if (!event_invoke_configs) return fail(event_invoke_configs.error().message());
+  std::unique_ptr<async::AsyncInvocations> async_invocations;
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
   invoke::ChannelFactory channels = invoke::agentChannelFactory();
@@ -136,6 +188,10 @@ int main(int argc, char** argv) {
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
+    async_invocations = std::make_unique<async::AsyncInvocations>(
+        **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),
+        asyncSettings(config));
+    async_invocations->start();
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
                             invoker.get());
@@ -143,8 +199,26 @@ int main(int argc, char** argv) {
   api::ImageApi image_api(
       *image_store, [&service] { return service.imageReferences(); }, config.max_image_bytes());
   lambda_api.setImageApi(&image_api);
-  http::Server server(
-      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); });
+  lambda_api.setAsyncInvocations(async_invocations.get());
+  lambda_api.setEventInvokeConfigs(event_invoke_configs->get());
+  // The CloudWatch Logs subset shares the listener: one --endpoint-url for both.
+  logs::LogRetention log_retention(config.state_dir() + "/logs",
+                                   {.default_days = static_cast<int>(config.log_retention_days()),
+                                    .max_bytes = config.max_log_bytes()});
+  api::LogsApi logs_api({config.state_dir() + "/logs", config.region(), config.account_id()},
+                        log_retention, workers);
+  boost::asio::co_spawn(io,
+                        logs::sweepPeriodically(log_retention, workers, std::chrono::minutes(10)),
+                        boost::asio::detached);
+  api::EventsApi events_api(**event_store, async_invocations.get(), workers);
+  api::EventInvokeConfigApi event_invoke_config_api(**event_invoke_configs, service, workers);
+  http::Server server(io, [&](http::Request request) {
+    if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
+    if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+    if (api::EventInvokeConfigApi::claims(request))
+      return event_invoke_config_api.handle(std::move(request));
+    return lambda_api.handle(std::move(request));
+  });
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   // Code.Location of GetFunction points back at us.
@@ -158,7 +232,9 @@ int main(int argc, char** argv) {
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: draining", signal);
+    daemon::notifyStopping();
     server.stopAccepting();
+    if (async_invocations) async_invocations->stop();
     if (invoker) invoker->stop();
     boost::asio::co_spawn(
         io,
@@ -166,7 +242,8 @@ int main(int argc, char** argv) {
           boost::asio::steady_timer timer(io);
           // In-flight invocations end; housekeeping puts back what it was
           // freezing: then every environment is in the pool for destroyIdle.
-          while (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped())) {
+          while ((async_invocations && !async_invocations->stopped()) ||
+                 (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped()))) {
             timer.expires_after(std::chrono::milliseconds(20));
             co_await timer.async_wait(boost::asio::use_awaitable);
           }
@@ -175,6 +252,7 @@ int main(int argc, char** argv) {
         boost::asio::detached);
   });
   spdlog::info("wickd listening on {}:{} (state {})", host, server.port(), config.state_dir());
+  daemon::notifyReady("Lambda API on " + host + ":" + std::to_string(server.port()));
 
   std::vector<std::thread> threads;
   for (uint32_t i = 1; i < std::max<uint32_t>(config.io_threads(), 1); ++i)

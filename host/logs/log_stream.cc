@@ -9,6 +9,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "host/logs/log_records.h"
+
 namespace wick::logs {
 
 std::string logStreamName(const std::string& version, const std::string& environment_id) {
@@ -63,14 +65,13 @@ void LogStream::beginInvocation() {
 }
 
 void LogStream::append(std::string_view line) {
-  std::string text(line);
-  text += '\n';
-  invocation_ += text;
+  invocation_ += line;
+  invocation_ += '\n';
   // Only the tail is ever asked for: keep a bounded window of it.
   constexpr size_t kKept = 64 << 10;
   if (invocation_.size() > 2 * kKept) invocation_.erase(0, invocation_.size() - kKept);
   // Logs must never take the invoke down: a full disk loses lines, not requests.
-  (void)writeAll(fd_.get(), text);
+  (void)writeAll(fd_.get(), formatRecord(nowMillis(), line));
 }
 
 std::string LogStream::invocationTail(size_t bytes) const {

@@ -28,6 +28,11 @@ class Statement {
   // SQLITE_ROW -> true, SQLITE_DONE -> false.
   Result<bool> step();
   Status run();  // step to completion
+  // Ready to bind and step again (bindings cleared).
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   std::string text(int column) const;
   int64_t integer(int column) const;
@@ -48,6 +53,8 @@ class Database {
 
   Status exec(const std::string& sql);
   Result<Statement> prepare(const std::string& sql);
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  int changes() const { return sqlite3_changes(db_); }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}

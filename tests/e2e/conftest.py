@@ -16,8 +16,11 @@ import pytest
 
 WICKD = os.environ.get("WICKD", os.path.join(os.path.dirname(__file__), "../../build/bin/wickd"))
 # Base roots depend only on their recipe: every test daemon shares one cache,
-# so each base is built once per machine (and again when its recipe changes).
-RUNTIMES_DIR = os.environ.get("WICK_TEST_RUNTIMES_DIR", "/var/tmp/wick-test-runtimes")
+# so each base is built once per build tree (and again when its recipe
+# changes). It lives in the build tree, so removing that leaves nothing behind.
+RUNTIMES_DIR = os.environ.get(
+    "WICK_TEST_RUNTIMES_DIR", os.path.join(os.path.dirname(os.path.abspath(WICKD)), "..",
+                                           "test-runtimes"))
 
 
 def free_port():

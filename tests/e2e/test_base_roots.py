@@ -63,6 +63,10 @@ def test_pending_until_the_base_is_built_then_active(private_daemon):
     assert listed.returncode == 0, listed.stderr
     line = next(l for l in listed.stdout.splitlines() if l.startswith("provided.al2023"))
     assert "Ready" in line
+    # Every runtime name the API takes is listed, aliases beside their base.
+    for alias in ("provided.al2 ", "provided "):
+        line = next(l for l in listed.stdout.splitlines() if l.startswith(alias))
+        assert line.split()[1:3] == ["provided.al2023", "Ready"], line
     bases = os.path.join(private_daemon.runtimes_dir, "provided.al2023")
     (built,) = [e for e in os.listdir(bases) if len(e) == 64]
     mtime = os.stat(os.path.join(bases, built)).st_mtime_ns

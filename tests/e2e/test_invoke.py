@@ -182,6 +182,50 @@ def test_wick_logs_prints_the_streams(lam, daemon):
     assert "START RequestId:" in out.stdout and "REPORT RequestId:" in out.stdout
 
 
+# A runtime logs one record of several lines (as the Python runtime logs a
+# traceback: lines joined by \r, so the record stays one line of the stream).
+TRACEBACK_RUNTIME = b"""#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  id=$(curl -s -D - -o /dev/null "$api/next" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: //p')
+  printf '[ERROR] Boom: it broke\\rTraceback (most recent call last):\\r  File "app.py", line 1\\n'
+  curl -s -o /dev/null -X POST "$api/$id/response" -d '{}'
+done
+"""
+
+
+def test_wick_logs_shows_a_multi_line_record_on_several_lines(lam, daemon):
+    lam.create_function(FunctionName="traceback", Runtime="provided.al2023", Role=ROLE,
+                        Handler="x", MemorySize=1024,
+                        Code={"ZipFile": make_zip({"bootstrap": (TRACEBACK_RUNTIME, 0o755)})})
+    wait_active(lam, "traceback")
+    invoke(lam, "traceback", {})
+    wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
+    out = subprocess.run([wick, "logs", "traceback", "--endpoint", daemon.endpoint],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    at = lines.index("[ERROR] Boom: it broke")
+    assert lines[at + 1:at + 3] == ["Traceback (most recent call last):", '  File "app.py", line 1']
+    assert "\r" not in out.stdout
+
+
+def test_wick_logs_of_an_unknown_function_fails(daemon):
+    wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
+    out = subprocess.run([wick, "logs", "never-created", "--endpoint", daemon.endpoint],
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "Function not found: never-created" in out.stderr
+    assert out.stdout == ""
+
+
+def test_wick_without_a_verb_prints_its_usage():
+    wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
+    out = subprocess.run([wick], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Usage: wick" in out.stderr and "runtimes" in out.stderr
+
+
 SHELL_RUNTIME = b"""#!/bin/sh
 # A runtime client in shell with curl: the function reports what it can see of PID 1.
 api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"

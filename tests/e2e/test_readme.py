@@ -5,6 +5,8 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 ROOT = os.path.join(os.path.dirname(__file__), "../..")
 
 
@@ -17,7 +19,18 @@ def readme_commands():
     return [line.strip() for line in joined if line.strip()]
 
 
-def test_the_readme_sample_works(daemon, tmp_path):
+def awscli_directories():
+    """Debian's awscli (v2), and any other `aws` a user's PATH finds first (a pip or
+    pyenv awscli v1, say): the sample must work with whichever they type."""
+    found = ["/usr/bin"]
+    other = shutil.which("aws")
+    if other and os.path.realpath(other) != os.path.realpath("/usr/bin/aws"):
+        found.append(os.path.dirname(other))
+    return found
+
+
+@pytest.mark.parametrize("aws_dir", awscli_directories())
+def test_the_readme_sample_works(daemon, tmp_path, aws_dir):
     commands = readme_commands()
     assert any("create-function" in c for c in commands)
     work = tmp_path / "checkout"
@@ -25,7 +38,7 @@ def test_the_readme_sample_works(daemon, tmp_path):
     (work / "build" / "bin").mkdir(parents=True)
     os.symlink(os.path.join(os.path.dirname(os.environ.get("WICKD", os.path.join(
         ROOT, "build/bin/wickd"))), "wick"), work / "build" / "bin" / "wick")
-    script = "set -e\nexport PATH=/usr/bin:/bin:$PATH\n" + "\n".join(commands) + "\n"
+    script = f"set -e\nexport PATH={aws_dir}:/usr/bin:/bin:$PATH\n" + "\n".join(commands) + "\n"
     script = script.replace("http://127.0.0.1:3001", daemon.endpoint)
     script = script.replace("build/bin/wick logs hello",
                             f"build/bin/wick logs hello --endpoint {daemon.endpoint}")

@@ -115,11 +115,11 @@ def function_log(daemon, name):
         offset = 0
         while offset < stream["size"]:
             stream_name = urllib.parse.quote(stream["name"], safe="")
-            data = get(f"?stream={stream_name}&offset={offset}")["data"]
-            if not data:
+            chunk = get(f"?stream={stream_name}&offset={offset}")
+            if chunk["offset"] <= offset:
                 break
-            text += data
-            offset += len(data.encode())
+            text += chunk["data"]
+            offset = chunk["offset"]
     return text
 
 

@@ -183,6 +183,7 @@ TEST(Concurrency, AccountPoolLessReservedIsSharedByTheRest) {
 #include <filesystem>
 
 #include "common/unique_fd.h"
+#include "host/logs/log_records.h"
 #include "host/logs/log_stream.h"
 
 namespace wick::logs {
@@ -223,7 +224,14 @@ TEST(LogStreamFile, AppendsAndKeepsTheInvocationTail) {
   stream->beginInvocation();
   stream->append("two");
   EXPECT_EQ(stream->invocationTail(), "two\n");
-  EXPECT_EQ(readFile(stream->path())->substr(0, 11), "before\none\n");
+  // On disk, each line is a record with the time it was taken in.
+  const std::string kept = *readFile(stream->path());
+  auto records = parseRecords(kept, 0, 0);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].message, "before");
+  EXPECT_EQ(records[1].message, "one");
+  EXPECT_EQ(records[3].message, "two");
+  EXPECT_LE(std::abs(records[0].timestamp_ms - nowMillis()), 10'000);
   std::filesystem::remove_all(root);
 }
 

@@ -1,0 +1,316 @@
+#include "host/async/async_invocations.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/ids.h"
+#include "host/api/aws_error.h"
+#include "host/functions/function_name.h"
+
+namespace wick::async {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string isoMillis(int64_t ms) {
+  const std::time_t seconds = ms / 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return text;
+}
+
+// JSON kept as JSON in the record; anything else as a string.
+json embedded(const std::string& bytes) {
+  json parsed = json::parse(bytes, nullptr, false);
+  return parsed.is_discarded() ? json(bytes) : parsed;
+}
+
+http::Response accepted(const std::string& request_id, bool invoke_async) {
+  http::Response response{http::beast_http::status::accepted, 11};
+  response.set("x-amzn-RequestId", request_id);
+  if (invoke_async) {  // InvokeAsync's Status is bound to the status code; the CLI prints it
+    response.set(http::beast_http::field::content_type, "application/json");
+    response.body() = R"({"Status":202})";
+  }
+  return response;
+}
+
+// What one attempt came to, from the answer of the synchronous invoke path.
+AttemptOutcome outcomeOf(const http::Response& response) {
+  const unsigned status = response.result_int();
+  if (status == 200)
+    return response.find("X-Amz-Function-Error") == response.end() ? AttemptOutcome::kSuccess
+                                                                   : AttemptOutcome::kFunctionError;
+  if (status == 429) return AttemptOutcome::kThrottled;
+  return AttemptOutcome::kSystemError;
+}
+
+std::string summary(const http::Response& response) {
+  std::string text = std::to_string(response.result_int());
+  if (auto error = response.find("X-Amz-Function-Error"); error != response.end())
+    text += " " + std::string(error->value());
+  else if (auto type = response.find("x-amzn-ErrorType"); type != response.end())
+    text += " " + std::string(type->value());
+  std::string body = response.body().substr(0, 200);
+  return body.empty() ? text : text + ": " + body;
+}
+
+}  // namespace
+
+std::string invocationRecord(const AsyncEvent& event, Condition condition,
+                             const std::string& function_arn, const http::Response* last) {
+  json record = {{"version", "1.0"},
+                 {"timestamp", isoMillis(nowMillis())},
+                 {"requestContext",
+                  {{"requestId", event.id},
+                   {"functionArn", function_arn},
+                   {"condition", toString(condition)},
+                   {"approximateInvokeCount", event.function_attempts}}},
+                 {"requestPayload", embedded(event.payload)}};
+  // Only what ran has a response (never a ZeroReservedConcurrency record).
+  if (last != nullptr && event.function_attempts > 0) {
+    json context = {{"statusCode", last->result_int()}};
+    if (auto version = last->find("X-Amz-Executed-Version"); version != last->end())
+      context["executedVersion"] = std::string(version->value());
+    if (auto error = last->find("X-Amz-Function-Error"); error != last->end())
+      context["functionError"] = std::string(error->value());
+    record["responseContext"] = context;
+    record["responsePayload"] = embedded(last->body());
+  }
+  return record.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+AsyncInvocations::AsyncInvocations(EventStore& store, EventInvokeConfigs& configs,
+                                   functions::FunctionService& functions, invoke::Invoker& invoker,
+                                   asio::thread_pool& workers, asio::any_io_executor io,
+                                   AsyncSettings settings)
+    : store_(store),
+      intake_(store),
+      configs_(configs),
+      functions_(functions),
+      invoker_(invoker),
+      workers_(workers),
+      io_(io),
+      strand_(asio::make_strand(io)),
+      wake_(strand_),
+      settings_(std::move(settings)) {}
+
+template <typename Work>
+asio::awaitable<std::invoke_result_t<Work>> AsyncInvocations::onWorkers(Work work) {
+  auto home = co_await asio::this_coro::executor;
+  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
+  auto result = work();
+  co_await asio::post(home, asio::use_awaitable);
+  co_return result;
+}
+
+void AsyncInvocations::wake() {
+  asio::post(strand_, [this] {
+    woken_ = true;
+    wake_.cancel();
+  });
+}
+
+void AsyncInvocations::start() {
+  asio::co_spawn(strand_, dispatch(), asio::detached);
+}
+
+void AsyncInvocations::stop() {
+  stopping_ = true;
+  wake();
+}
+
+asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& request,
+                                                         const std::string& function_name,
+                                                         const std::string& request_id,
+                                                         size_t max_payload, bool invoke_async) {
+  if (request.body.size() > max_payload)
+    co_return api::toResponse(
+        api::requestTooLarge("Request must be smaller than " + std::to_string(max_payload) +
+                             " bytes for the InvokeFunction operation"),
+        request_id);
+  AsyncEvent event;
+  event.payload = request.body.empty() ? std::string("{}") : request.body;
+  if (!json::accept(event.payload))
+    co_return api::toResponse(
+        api::invalidRequestContent(
+            "Could not parse request body into json: Could not parse payload into json"),
+        request_id);
+  const std::string qualifier = request.queryValue("Qualifier");
+  auto resolved = co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); });
+  if (auto* error = std::get_if<api::AwsError>(&resolved))
+    co_return api::toResponse(*error, request_id);
+  auto named = functions::parseFunctionName(function_name);
+  event.id = request_id;
+  event.function = std::get<functions::FunctionService::Cached>(resolved).record->name;
+  event.qualifier = qualifier.empty() && named ? named->qualifier : qualifier;
+  event.enqueued_ms = event.next_attempt_ms = nowMillis();
+  // The 202 promises the event outlives a crash: it is on disk first.
+  Status stored = co_await intake_.commit(event);
+  if (!stored) {
+    spdlog::error("async invoke of {}: {}", event.function, stored.error().message());
+    co_return api::toResponse(api::serviceError("the event could not be queued"), request_id);
+  }
+  wake();
+  co_return accepted(request_id, invoke_async);
+}
+
+asio::awaitable<void> AsyncInvocations::dispatch() {
+  while (!stopping_) {
+    const size_t room =
+        settings_.max_in_flight - std::min(settings_.max_in_flight, attempts_.load());
+    if (room > 0) {
+      const int64_t now = nowMillis();
+      auto due = co_await onWorkers([&] {
+        return store_.takeDue(now, room, now + std::chrono::milliseconds(settings_.lease).count());
+      });
+      if (!due) spdlog::error("async dispatch: {}", due.error().message());
+      for (AsyncEvent& event : due ? *due : std::vector<AsyncEvent>()) {
+        ++attempts_;
+        asio::co_spawn(io_, attempt(std::move(event)), asio::detached);
+      }
+      if (due && due->size() == room) continue;  // more may be due
+    }
+    if (woken_) {
+      woken_ = false;
+      continue;
+    }
+    // Until the next event is due (at most a second: a wake may come from
+    // another daemon's queue in a shared store), or until woken.
+    auto next = co_await onWorkers([&] { return store_.nextDue(); });
+    int64_t wait_ms = 1000;
+    if (next && *next) wait_ms = std::clamp<int64_t>(**next - nowMillis(), 0, 1000);
+    if (woken_ || wait_ms == 0) {
+      woken_ = false;
+      continue;
+    }
+    wake_.expires_after(std::chrono::milliseconds(wait_ms));
+    boost::system::error_code cancelled;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
+  }
+  dispatch_stopped_ = true;
+}
+
+asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
+  struct Settled {
+    AsyncInvocations& self;
+    ~Settled() {
+      --self.attempts_;
+      self.wake();
+    }
+  } settled{*this};
+
+  auto resolved =
+      co_await onWorkers([&] { return functions_.resolve(event.function, event.qualifier); });
+  const std::string qualifier = event.qualifier.empty() ? "$LATEST" : event.qualifier;
+  const std::string arn =
+      functions::functionArn(functions_.settings().scope, event.function, qualifier);
+  // The qualifier's EventInvokeConfig (none: Lambda's defaults, no destinations).
+  auto found = co_await onWorkers([&] { return configs_.get(event.function, qualifier); });
+  if (!found) spdlog::error("async event {}: {}", event.id, found.error().message());
+  const EventInvokeConfig config = found && *found ? **found : EventInvokeConfig{};
+  if (auto* error = std::get_if<api::AwsError>(&resolved)) {
+    // The function (or its alias) is gone: nothing will ever run the event.
+    event.last_error = error->type + ": " + error->message;
+    if (error->status == 404) {
+      (void)co_await onWorkers(
+          [&] { return finish(event, Condition::kRetriesExhausted, nullptr, arn, config); });
+      co_return;
+    }
+  } else if (std::get<functions::FunctionService::Cached>(resolved).record->reserved_concurrency ==
+             0) {
+    // As Lambda: no attempt at all, straight to failure handling.
+    (void)co_await onWorkers(
+        [&] { return finish(event, Condition::kZeroReservedConcurrency, nullptr, arn, config); });
+    co_return;
+  }
+
+  http::Response response{http::beast_http::status::service_unavailable, 11};
+  if (std::holds_alternative<functions::FunctionService::Cached>(resolved)) {
+    http::Request request;
+    request.method = http::beast_http::verb::post;
+    request.path = "/2015-03-31/functions/" + event.function + "/invocations";
+    if (!event.qualifier.empty()) request.query.emplace("Qualifier", event.qualifier);
+    request.body = event.payload;
+    response = co_await invoker_.invoke(request, event.function, event.id);
+  }
+  const AttemptOutcome outcome = outcomeOf(response);
+  if (outcome == AttemptOutcome::kSuccess || outcome == AttemptOutcome::kFunctionError) {
+    ++event.function_attempts;
+    event.throttles = 0;
+  } else {
+    ++event.throttles;
+  }
+  event.last_error = outcome == AttemptOutcome::kSuccess ? "" : summary(response);
+  const Decision decision =
+      decide(config.errorHandling(), settings_.delays,
+             {event.enqueued_ms, event.function_attempts, event.throttles}, outcome, nowMillis());
+  Status settled_in_store = co_await onWorkers([&]() -> Status {
+    if (decision.finished) return finish(event, decision.condition, &response, arn, config);
+    event.next_attempt_ms = decision.next_attempt_ms;
+    return store_.reschedule(event);
+  });
+  if (!settled_in_store)
+    spdlog::error("async event {} of {}: {}", event.id, event.function,
+                  settled_in_store.error().message());
+}
+
+Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
+                                const http::Response* last, const std::string& function_arn,
+                                const EventInvokeConfig& config) {
+  const bool success = condition == Condition::kSuccess;
+  const std::string& destination = success ? config.on_success : config.on_failure;
+  if (success && destination.empty()) return store_.remove(event.id);
+  if (!success)
+    spdlog::warn("async event {} of {} failed ({}, {} attempts): {}", event.id, event.function,
+                 toString(condition), event.function_attempts, event.last_error);
+  const std::string record = invocationRecord(event, condition, function_arn, last);
+  std::string reason = "no OnFailure destination";
+  if (!destination.empty()) {
+    auto delivered = deliverToFunction(destination, record);
+    if (delivered && *delivered) return store_.remove(event.id);
+    reason = delivered ? "destination " + destination +
+                             " is not a function of this wickd (no endpoint for its service)"
+                       : "delivery to " + destination + " failed: " + delivered.error().message();
+    spdlog::warn("async event {}: {}", event.id, reason);
+  }
+  return store_.moveToFailed({event, toString(condition), record, reason, nowMillis()});
+}
+
+Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
+                                                 const std::string& record) {
+  const std::string ours = functions::functionArn(functions_.settings().scope, "");
+  auto named = functions::parseFunctionName(destination);
+  if (!destination.starts_with(ours) || !named) return false;
+  auto resolved = functions_.resolve(named->name, named->qualifier);
+  if (auto* error = std::get_if<api::AwsError>(&resolved)) return Error(error->message, ENOENT);
+  AsyncEvent delivery;
+  delivery.id = newUuid();
+  delivery.function = named->name;
+  delivery.qualifier = named->qualifier;
+  delivery.payload = record;
+  delivery.enqueued_ms = delivery.next_attempt_ms = nowMillis();
+  WICK_TRY(store_.enqueue(delivery), "enqueue the record for " + destination);
+  wake();
+  return true;
+}
+
+}  // namespace wick::async

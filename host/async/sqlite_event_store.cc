@@ -1,0 +1,301 @@
+// The event queue in SQLite (the embedded default behind EventStore).
+#include <mutex>
+
+#include "host/async/event_store.h"
+#include "host/registry/sqlite.h"
+
+namespace wick::async {
+
+namespace {
+
+using registry::Database;
+using registry::Statement;
+
+constexpr const char* kSchema = R"(
+  CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    enqueued_ms INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    function_attempts INTEGER NOT NULL,
+    throttles INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    leased_until_ms INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX IF NOT EXISTS events_due ON events(next_attempt_ms);
+  CREATE INDEX IF NOT EXISTS events_function ON events(function);
+  CREATE TABLE IF NOT EXISTS failed_events (
+    id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    enqueued_ms INTEGER NOT NULL,
+    function_attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    record TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    failed_ms INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS failed_events_function ON failed_events(function);)";
+
+constexpr const char* kEventColumns =
+    "id, function, qualifier, payload, enqueued_ms, next_attempt_ms, function_attempts, "
+    "throttles, last_error";
+
+AsyncEvent readEvent(const Statement& row) {
+  AsyncEvent event;
+  event.id = row.text(0);
+  event.function = row.text(1);
+  event.qualifier = row.text(2);
+  event.payload = row.text(3);
+  event.enqueued_ms = row.integer(4);
+  event.next_attempt_ms = row.integer(5);
+  event.function_attempts = static_cast<int>(row.integer(6));
+  event.throttles = static_cast<int>(row.integer(7));
+  event.last_error = row.text(8);
+  return event;
+}
+
+class SqliteEventStore final : public EventStore {
+ public:
+  explicit SqliteEventStore(Database db) : db_(std::move(db)) {}
+
+  Status enqueue(const std::vector<AsyncEvent>& events) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("PRAGMA synchronous=FULL; BEGIN IMMEDIATE"), "enqueue events");
+    Status inserted = insertLocked(events);
+    Status ended = db_.exec(inserted ? "COMMIT" : "ROLLBACK");
+    (void)db_.exec("PRAGMA synchronous=NORMAL");
+    if (!inserted) return inserted;
+    WICK_TRY(std::move(ended), "enqueue events");
+    return {};
+  }
+
+  Result<std::vector<AsyncEvent>> takeDue(int64_t now_ms, size_t max,
+                                          int64_t lease_until_ms) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "take due events");
+    auto taken = takeDueLocked(now_ms, max, lease_until_ms);
+    if (!taken) {
+      (void)db_.exec("ROLLBACK");
+      return std::move(taken).error().context("take due events");
+    }
+    WICK_TRY(db_.exec("COMMIT"), "take due events");
+    return taken;
+  }
+
+  Status reschedule(const AsyncEvent& event) override {
+    std::lock_guard lock(mutex_);
+    auto update = prepare(
+        "UPDATE events SET next_attempt_ms = ?, function_attempts = ?, throttles = ?, "
+        "last_error = ?, leased_until_ms = 0 WHERE id = ?");
+    if (!update) return std::move(update).error();
+    update->bind(1, event.next_attempt_ms)
+        .bind(2, int64_t{event.function_attempts})
+        .bind(3, int64_t{event.throttles})
+        .bind(4, event.last_error)
+        .bind(5, event.id);
+    WICK_TRY(update->run(), "reschedule event " + event.id);
+    return {};
+  }
+
+  Status remove(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    auto remove = prepare("DELETE FROM events WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    WICK_TRY(remove->bind(1, id).run(), "remove event " + id);
+    return {};
+  }
+
+  Status moveToFailed(const FailedEvent& failed) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "keep failed event " + failed.event.id);
+    Status moved = moveToFailedLocked(failed);
+    WICK_TRY(db_.exec(moved ? "COMMIT" : "ROLLBACK"), "keep failed event " + failed.event.id);
+    return moved;
+  }
+
+  Status releaseLeases() override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("UPDATE events SET leased_until_ms = 0 WHERE leased_until_ms != 0"),
+             "release event leases");
+    return {};
+  }
+
+  Result<std::vector<AsyncEvent>> queued(const std::string& function) override {
+    std::lock_guard lock(mutex_);
+    auto select = prepare(std::string("SELECT ") + kEventColumns +
+                          " FROM events WHERE ?1 = '' OR function = ?1 ORDER BY enqueued_ms");
+    if (!select) return std::move(select).error();
+    select->bind(1, function);
+    std::vector<AsyncEvent> events;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return std::move(row).error().context("list queued events");
+      if (!*row) return events;
+      events.push_back(readEvent(*select));
+    }
+  }
+
+  Result<std::vector<FailedEvent>> failed(const std::string& function) override {
+    std::lock_guard lock(mutex_);
+    auto select = prepare(
+        "SELECT id, function, qualifier, payload, enqueued_ms, function_attempts, last_error, "
+        "condition, record, reason, failed_ms FROM failed_events WHERE ?1 = '' OR function = ?1 "
+        "ORDER BY failed_ms");
+    if (!select) return std::move(select).error();
+    select->bind(1, function);
+    std::vector<FailedEvent> events;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return std::move(row).error().context("list failed events");
+      if (!*row) return events;
+      FailedEvent failed;
+      failed.event.id = select->text(0);
+      failed.event.function = select->text(1);
+      failed.event.qualifier = select->text(2);
+      failed.event.payload = select->text(3);
+      failed.event.enqueued_ms = select->integer(4);
+      failed.event.function_attempts = static_cast<int>(select->integer(5));
+      failed.event.last_error = select->text(6);
+      failed.condition = select->text(7);
+      failed.record = select->text(8);
+      failed.reason = select->text(9);
+      failed.failed_ms = select->integer(10);
+      events.push_back(std::move(failed));
+    }
+  }
+
+  Result<bool> replay(const std::string& id, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "replay event " + id);
+    auto replayed = replayLocked(id, now_ms);
+    (void)db_.exec(replayed && *replayed ? "COMMIT" : "ROLLBACK");
+    return replayed;
+  }
+
+  Result<uint64_t> purge(const std::string& function) override {
+    std::lock_guard lock(mutex_);
+    uint64_t removed = 0;
+    for (const char* table : {"events", "failed_events"}) {
+      auto remove = prepare(std::string("DELETE FROM ") + table + " WHERE function = ?");
+      if (!remove) return std::move(remove).error();
+      WICK_TRY(remove->bind(1, function).run(), "purge events of " + function);
+      removed += changes();
+    }
+    return removed;
+  }
+
+  Result<std::optional<int64_t>> nextDue() override {
+    std::lock_guard lock(mutex_);
+    auto select = prepare("SELECT MIN(next_attempt_ms) FROM events WHERE leased_until_ms = 0");
+    if (!select) return std::move(select).error();
+    auto row = select->step();
+    if (!row) return std::move(row).error().context("next due event");
+    if (!*row || select->isNull(0)) return std::optional<int64_t>();
+    return std::optional<int64_t>(select->integer(0));
+  }
+
+ private:
+  Result<Statement> prepare(const std::string& sql) { return db_.prepare(sql); }
+  uint64_t changes() { return static_cast<uint64_t>(db_.changes()); }
+
+  static void bindEvent(Statement& statement, const AsyncEvent& event) {
+    statement.bind(1, event.id)
+        .bind(2, event.function)
+        .bind(3, event.qualifier)
+        .bind(4, event.payload)
+        .bind(5, event.enqueued_ms)
+        .bind(6, event.next_attempt_ms)
+        .bind(7, int64_t{event.function_attempts})
+        .bind(8, int64_t{event.throttles})
+        .bind(9, event.last_error);
+  }
+
+  Status insertLocked(const std::vector<AsyncEvent>& events) {
+    auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return std::move(insert).error();
+    for (const AsyncEvent& event : events) {
+      bindEvent(*insert, event);
+      WICK_TRY(insert->run(), "enqueue event " + event.id);
+      insert->reset();
+    }
+    return {};
+  }
+
+  Result<std::vector<AsyncEvent>> takeDueLocked(int64_t now_ms, size_t max,
+                                                int64_t lease_until_ms) {
+    auto select = prepare(std::string("SELECT ") + kEventColumns +
+                          " FROM events WHERE next_attempt_ms <= ? AND leased_until_ms <= ? "
+                          "ORDER BY next_attempt_ms, enqueued_ms LIMIT ?");
+    if (!select) return std::move(select).error();
+    select->bind(1, now_ms).bind(2, now_ms).bind(3, static_cast<int64_t>(max));
+    std::vector<AsyncEvent> events;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      events.push_back(readEvent(*select));
+    }
+    for (const AsyncEvent& event : events) {
+      auto leased = prepare("UPDATE events SET leased_until_ms = ? WHERE id = ?");
+      if (!leased) return std::move(leased).error();
+      WICK_TRY(leased->bind(1, lease_until_ms).bind(2, event.id).run(), "lease " + event.id);
+    }
+    return events;
+  }
+
+  Status moveToFailedLocked(const FailedEvent& failed) {
+    auto insert = prepare(
+        "INSERT OR REPLACE INTO failed_events (id, function, qualifier, payload, enqueued_ms, "
+        "function_attempts, last_error, condition, record, reason, failed_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return std::move(insert).error();
+    insert->bind(1, failed.event.id)
+        .bind(2, failed.event.function)
+        .bind(3, failed.event.qualifier)
+        .bind(4, failed.event.payload)
+        .bind(5, failed.event.enqueued_ms)
+        .bind(6, int64_t{failed.event.function_attempts})
+        .bind(7, failed.event.last_error)
+        .bind(8, failed.condition)
+        .bind(9, failed.record)
+        .bind(10, failed.reason)
+        .bind(11, failed.failed_ms);
+    WICK_TRY(insert->run(), "insert failed event");
+    auto remove = prepare("DELETE FROM events WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    return remove->bind(1, failed.event.id).run();
+  }
+
+  Result<bool> replayLocked(const std::string& id, int64_t now_ms) {
+    auto copy = prepare(
+        "INSERT INTO events (id, function, qualifier, payload, enqueued_ms, next_attempt_ms, "
+        "function_attempts, throttles, last_error) SELECT id, function, qualifier, payload, ?1, "
+        "?1, 0, 0, '' FROM failed_events WHERE id = ?2");
+    if (!copy) return std::move(copy).error();
+    WICK_TRY(copy->bind(1, now_ms).bind(2, id).run(), "replay event " + id);
+    if (changes() == 0) return false;
+    auto remove = prepare("DELETE FROM failed_events WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    WICK_TRY(remove->bind(1, id).run(), "replay event " + id);
+    return true;
+  }
+
+  std::mutex mutex_;
+  Database db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> openSqliteEventStore(const std::string& path) {
+  auto db = Database::open(path);
+  if (!db) return std::move(db).error().context("open event queue");
+  WICK_TRY(db->exec("PRAGMA synchronous=NORMAL"), "open event queue " + path);
+  WICK_TRY(db->exec(kSchema), "create event queue schema in " + path);
+  return std::unique_ptr<EventStore>(std::make_unique<SqliteEventStore>(std::move(*db)));
+}
+
+}  // namespace wick::async

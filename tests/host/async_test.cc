@@ -1,0 +1,181 @@
+// The async queue's decisions (Lambda's retry and age rules) and its SQLite
+// store: durable across a process killed with SIGKILL, leases, failed events
+// and replay.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "host/async/event_store.h"
+#include "host/async/retry_policy.h"
+
+namespace wick::async {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int64_t kT0 = 1'000'000;
+
+Decision after(AttemptOutcome outcome, EventProgress progress, int64_t now,
+               ErrorHandling handling = {}) {
+  return decide(handling, RetryDelays{}, progress, outcome, now);
+}
+
+TEST(RetryPolicy, FunctionErrorsRetryAfterOneThenTwoMinutes) {
+  auto first = after(AttemptOutcome::kFunctionError, {kT0, 1, 0}, kT0 + 10);
+  ASSERT_FALSE(first.finished);
+  EXPECT_EQ(first.next_attempt_ms, kT0 + 10 + 60'000);
+  auto second = after(AttemptOutcome::kFunctionError, {kT0, 2, 0}, kT0 + 60'020);
+  ASSERT_FALSE(second.finished);
+  EXPECT_EQ(second.next_attempt_ms, kT0 + 60'020 + 120'000);
+  auto third = after(AttemptOutcome::kFunctionError, {kT0, 3, 0}, kT0 + 180'030);
+  ASSERT_TRUE(third.finished);
+  EXPECT_EQ(third.condition, Condition::kRetriesExhausted);
+}
+
+TEST(RetryPolicy, MaximumRetryAttemptsZeroMeansOneAttempt) {
+  auto decision = after(AttemptOutcome::kFunctionError, {kT0, 1, 0}, kT0, {0, 21600});
+  ASSERT_TRUE(decision.finished);
+  EXPECT_EQ(decision.condition, Condition::kRetriesExhausted);
+}
+
+TEST(RetryPolicy, ARetryPastTheMaximumAgeIsGivenUpAtOnce) {
+  // Lambda looks ahead: an age limit of 60 s leaves room for one attempt only;
+  // 90 s with two retries, two attempts.
+  auto decision = after(AttemptOutcome::kFunctionError, {kT0, 1, 0}, kT0 + 100, {2, 60});
+  ASSERT_TRUE(decision.finished);
+  EXPECT_EQ(decision.condition, Condition::kEventAgeExceeded);
+  auto second = after(AttemptOutcome::kFunctionError, {kT0, 1, 0}, kT0 + 100, {2, 90});
+  EXPECT_FALSE(second.finished);
+  auto third = after(AttemptOutcome::kFunctionError, {kT0, 2, 0}, kT0 + 60'200, {2, 90});
+  ASSERT_TRUE(third.finished);
+  EXPECT_EQ(third.condition, Condition::kEventAgeExceeded);
+}
+
+TEST(RetryPolicy, ThrottlesBackOffFromOneSecondToFiveMinutesWithoutCostingRetries) {
+  int64_t now = kT0;
+  std::vector<int64_t> waits;
+  for (int throttles = 1; throttles <= 12; ++throttles) {
+    auto decision = after(AttemptOutcome::kThrottled, {kT0, 0, throttles}, now);
+    ASSERT_FALSE(decision.finished) << throttles;
+    waits.push_back(decision.next_attempt_ms - now);
+    now = decision.next_attempt_ms;
+  }
+  EXPECT_EQ(waits[0], 1'000);
+  EXPECT_EQ(waits[1], 2'000);
+  EXPECT_EQ(waits[8], 256'000);
+  EXPECT_EQ(waits[9], 300'000);
+  EXPECT_EQ(waits[11], 300'000);
+  // Throttled until the event is too old: given up as EventAgeExceeded.
+  auto old = after(AttemptOutcome::kThrottled, {kT0, 0, 20}, kT0 + 21'500'000);
+  ASSERT_TRUE(old.finished);
+  EXPECT_EQ(old.condition, Condition::kEventAgeExceeded);
+}
+
+TEST(RetryPolicy, ShortenedDelaysAreUsed) {
+  RetryDelays fast{{milliseconds(100), milliseconds(200)}, milliseconds(10), milliseconds(50)};
+  auto decision = decide({}, fast, {kT0, 2, 0}, AttemptOutcome::kFunctionError, kT0);
+  EXPECT_EQ(decision.next_attempt_ms, kT0 + 200);
+  auto throttled = decide({}, fast, {kT0, 0, 5}, AttemptOutcome::kThrottled, kT0);
+  EXPECT_EQ(throttled.next_attempt_ms, kT0 + 50);
+}
+
+class EventStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/wick-events-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<EventStore> open() {
+    auto store = openSqliteEventStore(dir_ + "/events.db");
+    EXPECT_TRUE(store) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+  static AsyncEvent event(const std::string& id, const std::string& function, int64_t at) {
+    return {id, function, "", "{\"n\":\"" + id + "\"}", at, at, 0, 0, ""};
+  }
+  std::string dir_;
+};
+
+TEST_F(EventStoreTest, AnEnqueuedEventSurvivesSigkillOfItsWriter) {
+  // A child enqueues and then dies by SIGKILL: what enqueue() returned for is there.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = openSqliteEventStore(dir_ + "/events.db");
+    if (!store) ::_exit(2);
+    for (int i = 0; i < 50; ++i)
+      if (!(*store)->enqueue(event("e" + std::to_string(i), "fn", kT0 + i))) ::_exit(3);
+    ::kill(::getpid(), SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
+  auto store = open();
+  auto queued = store->queued("fn");
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 50u);
+  EXPECT_EQ((*queued)[7].payload, "{\"n\":\"e7\"}");
+}
+
+TEST_F(EventStoreTest, DueEventsAreLeasedAndComeBackWhenTheLeaseRunsOut) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  ASSERT_TRUE(store->enqueue(event("b", "fn", kT0 + 5)));
+  ASSERT_TRUE(store->enqueue(event("later", "fn", kT0 + 1000)));
+  auto due = store->takeDue(kT0 + 10, 10, kT0 + 500);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].id, "a");
+  EXPECT_TRUE(store->takeDue(kT0 + 10, 10, kT0 + 500)->empty()) << "leased: not taken twice";
+  // The holder died: at the lease's end they are due again (at least once).
+  auto again = store->takeDue(kT0 + 600, 10, kT0 + 1100);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 2u);
+  ASSERT_TRUE(store->releaseLeases());
+  EXPECT_EQ(*store->nextDue(), std::optional<int64_t>(kT0));
+}
+
+TEST_F(EventStoreTest, RescheduleFailReplayAndPurge) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  ASSERT_TRUE(store->enqueue(event("b", "other", kT0)));
+  auto taken = store->takeDue(kT0, 10, kT0 + 100);
+  ASSERT_EQ(taken->size(), 2u);
+  AsyncEvent a = (*taken)[0].id == "a" ? (*taken)[0] : (*taken)[1];
+  a.function_attempts = 1;
+  a.last_error = "Unhandled: boom";
+  a.next_attempt_ms = kT0 + 60'000;
+  ASSERT_TRUE(store->reschedule(a));
+  auto queued = store->queued("fn");
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].function_attempts, 1);
+  EXPECT_EQ((*queued)[0].last_error, "Unhandled: boom");
+  EXPECT_TRUE(store->takeDue(kT0 + 59'999, 10, kT0 + 70'000)->size() <= 1u);
+
+  ASSERT_TRUE(store->moveToFailed({a, "RetriesExhausted", "{}", "no destination", kT0 + 1}));
+  EXPECT_TRUE(store->queued("fn")->empty());
+  auto failed = store->failed("fn");
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].condition, "RetriesExhausted");
+  EXPECT_EQ((*failed)[0].event.payload, a.payload);
+
+  EXPECT_TRUE(*store->replay("a", kT0 + 2));
+  EXPECT_FALSE(*store->replay("a", kT0 + 2)) << "replayed once";
+  auto back = store->queued("fn");
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].function_attempts, 0);
+  EXPECT_EQ((*back)[0].next_attempt_ms, kT0 + 2);
+
+  EXPECT_EQ(*store->purge("fn"), 1u);
+  EXPECT_TRUE(store->queued("fn")->empty());
+  EXPECT_EQ(store->queued("")->size(), 1u) << "other functions' events stay";
+}
+
+}  // namespace
+}  // namespace wick::async
