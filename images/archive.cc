@@ -4,7 +4,6 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -12,14 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
 #include <vector>
 
 #include "common/path.h"
+#include "common/staged_path.h"
 #include "common/unique_fd.h"
 
 namespace wick::images {
@@ -284,29 +282,16 @@ ArchivePtr newReader() {
 
 Result<ExtractStats> extractWith(archive* reader, const std::string& destination,
                                  const ExtractOptions& options) {
-  namespace fs = std::filesystem;
   if (::access(destination.c_str(), F_OK) == 0)
     return Error("extract into " + destination + ": it already exists", EEXIST);
-  uint32_t nonce = 0;
-  (void)::getrandom(&nonce, sizeof nonce, 0);
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".partial-%08x", nonce);
-  const std::string staging = destination + suffix;
+  StagedPath staged = StagedPath::beside(destination);
+  const std::string& staging = staged.path();
   if (::mkdir(staging.c_str(), 0755) != 0) return Error::fromErrno("extract: mkdir " + staging);
-  auto cleanup = [&staging] {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-  };
   UniqueFd root(::open(staging.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::fromErrno("extract: open " + staging);
   Extractor extractor(root.get(), options);
-  if (auto status = extractor.run(reader); !status) {
-    cleanup();
-    return std::move(status).error().context("extract into " + destination);
-  }
-  if (::rename(staging.c_str(), destination.c_str()) != 0) {
-    cleanup();
-    return Error::fromErrno("extract: rename " + staging + " to " + destination);
-  }
+  WICK_TRY(extractor.run(reader), "extract into " + destination);
+  WICK_TRY(staged.commit(), "extract");
   return extractor.stats();
 }
 
@@ -345,16 +330,6 @@ Result<ExtractStats> extractTarStream(const ChunkReader& read, const std::string
   auto stats = extractWith(reader.get(), destination, options);
   if (!stats && state.error) return std::move(*state.error).context("extract into " + destination);
   return stats;
-}
-
-Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
-                                    const ExtractOptions& options) {
-  ArchivePtr reader = newReader();
-  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 << 10) != ARCHIVE_OK)
-    return Error(
-        std::string("open archive ") + archive_path + ": " + archive_error_string(reader.get()),
-        EINVAL);
-  return extractWith(reader.get(), destination, options);
 }
 
 Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,

@@ -43,13 +43,10 @@ struct ExtractStats {
   uint64_t opaque_directories = 0;
 };
 
-// Unpacks `archive_path` (zip, or tar with any compression libarchive reads)
-// into `destination`, which must not exist yet. Errors name the entry and the
-// reason, e.g. "entry '../x': path leaves the destination".
-Result<ExtractStats> extractArchive(const std::string& archive_path, const std::string& destination,
-                                    const ExtractOptions& options = {});
-
-// The same from bytes in memory (a CreateFunction's Code.ZipFile).
+// Unpacks a zip (or a tar with any compression libarchive reads) from bytes in
+// memory (a CreateFunction's Code.ZipFile) into `destination`, which must not
+// exist yet. Errors name the entry and the reason, e.g. "entry '../x': path
+// leaves the destination".
 Result<ExtractStats> extractArchiveFromMemory(const void* data, size_t size,
                                               const std::string& destination,
                                               const ExtractOptions& options = {});

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/staged_path.h"
+
 namespace wick::images {
 
 namespace fs = std::filesystem;
@@ -33,16 +35,10 @@ bool BlobStore::has(const Digest& digest) const {
 
 Result<Digest> BlobStore::put(ByteSource& source, const std::optional<Digest>& expected,
                               std::optional<uint64_t> expected_size) const {
-  std::string staging = tmp_ + "/blob-XXXXXX";
-  UniqueFd out(::mkostemp(staging.data(), O_CLOEXEC));
-  if (!out) return Error::fromErrno("create " + staging);
-  struct Unlink {
-    const std::string& path;
-    bool armed = true;
-    ~Unlink() {
-      if (armed) ::unlink(path.c_str());
-    }
-  } unlink_staging{staging};
+  StagedPath staged = StagedPath::in(tmp_, "blob");
+  const std::string& staging = staged.path();
+  UniqueFd out(::open(staging.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out) return Error::fromErrno("put blob: create " + staging);
 
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
@@ -66,9 +62,7 @@ Result<Digest> BlobStore::put(ByteSource& source, const std::optional<Digest>& e
                  EINVAL);
   if (::fchmod(out.get(), 0444) != 0 || ::fsync(out.get()) != 0)
     return Error::fromErrno("put blob: sync " + staging);
-  if (::rename(staging.c_str(), path(digest).c_str()) != 0)
-    return Error::fromErrno("put blob: rename into " + path(digest));
-  unlink_staging.armed = false;
+  WICK_TRY(staged.commitTo(path(digest)), "put blob");
   return digest;
 }
 

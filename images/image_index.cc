@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/staged_path.h"
 #include "common/unique_fd.h"
 
 namespace wick::images {
@@ -124,16 +125,10 @@ Status ImageIndex::put(const ImageRecord& record) const {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return Error("create " + fs::path(path).parent_path().string() + ": " + ec.message());
-  std::string staging = tmp_ + "/record-XXXXXX";
-  UniqueFd fd(::mkostemp(staging.data(), O_CLOEXEC));
-  if (!fd) return Error::fromErrno("create " + staging);
-  auto written = writeAll(fd.get(), toJson(record, 2) + "\n");
-  if (!written || ::fsync(fd.get()) != 0 || ::fchmod(fd.get(), 0644) != 0 ||
-      ::rename(staging.c_str(), path.c_str()) != 0) {
-    Error error = written ? Error::fromErrno("write " + path) : std::move(written).error();
-    ::unlink(staging.c_str());
-    return error.context("record image " + record.ref());
-  }
+  StagedPath staged = StagedPath::in(tmp_, "record", path);
+  auto written = staged.writeFile(toJson(record, 2) + "\n");
+  if (written) written = staged.commit();
+  if (!written) return std::move(written).error().context("record image " + record.ref());
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/staged_path.h"
 #include "images/archive.h"
 
 namespace wick::images {
@@ -154,30 +155,20 @@ Result<LayerInfo> LayerStore::unpack(ByteSource& blob, const LayerExpectation& e
   extract.allow_hardlinks = true;          // within this layer, resolved beneath it
   extract.overlay_whiteouts = true;
 
-  const std::string staging = tmp_ + "/layer-" + randomSuffix();
-  auto remove_staging = [&staging] {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-  };
-  auto stats = extractTarStream(tar_chunks, staging, extract);
+  StagedPath tree = StagedPath::in(tmp_, "layer", path(expect.diff_id));
+  auto stats = extractTarStream(tar_chunks, tree.path(), extract);
   if (!stats) return std::move(stats).error().context(what);
 
   // The tar's end-of-archive blocks and any padding count for the diff_id,
   // and trailing bytes of the blob for its digest.
   for (;;) {
     auto chunk = tar_chunks();
-    if (!chunk) {
-      remove_staging();
-      return std::move(chunk).error().context(what);
-    }
+    if (!chunk) return std::move(chunk).error().context(what);
     if (chunk->empty()) break;
   }
   for (;;) {
     auto n = blob_reader.next();
-    if (!n) {
-      remove_staging();
-      return std::move(n).error().context(what);
-    }
+    if (!n) return std::move(n).error().context(what);
     if (*n == 0) break;
   }
 
@@ -185,7 +176,6 @@ Result<LayerInfo> LayerStore::unpack(ByteSource& blob, const LayerExpectation& e
                  false};
   const Digest diff_id = diff_hash.finish();
   auto mismatch = [&](std::string message) -> Error {
-    remove_staging();
     return Error(what + ": " + message, EINVAL);
   };
   if (expect.blob_size && info.blob_size != *expect.blob_size)
@@ -203,31 +193,13 @@ Result<LayerInfo> LayerStore::unpack(ByteSource& blob, const LayerExpectation& e
                            {"unpacked_bytes", info.unpacked_bytes},
                            {"files", stats->files},
                            {"whiteouts", stats->whiteouts}};
-  const std::string record_staging = staging + ".json";
-  {
-    UniqueFd out(::open(record_staging.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    auto written = out ? writeAll(out.get(), record.dump())
-                       : Status(Error::fromErrno("create " + record_staging));
-    if (!written) {
-      remove_staging();
-      return std::move(written).error().context(what);
-    }
-  }
-  if (::rename(record_staging.c_str(), (path(diff_id) + ".json").c_str()) != 0) {
-    ::unlink(record_staging.c_str());
-    remove_staging();
-    return Error::fromErrno(what + ": rename record");
-  }
-  if (::rename(staging.c_str(), path(diff_id).c_str()) != 0) {
-    // Another import unpacked the same layer meanwhile: theirs is as good.
-    if ((errno == EEXIST || errno == ENOTEMPTY) && has(diff_id)) {
-      remove_staging();
-      info.reused = true;
-      return info;
-    }
-    remove_staging();
-    return Error::fromErrno(what + ": rename into " + path(diff_id));
-  }
+  StagedPath record_file = StagedPath::in(tmp_, "layer-record", path(diff_id) + ".json");
+  WICK_TRY(record_file.writeFile(record.dump()), what);
+  WICK_TRY(record_file.commit(), what);
+  // Another import may have unpacked the same layer meanwhile: theirs is as good.
+  auto renamed = tree.commitUnlessPresent();
+  if (!renamed) return std::move(renamed).error().context(what);
+  info.reused = !*renamed;
   return info;
 }
 
@@ -258,7 +230,7 @@ Result<std::vector<Digest>> LayerStore::list() const {
 Status LayerStore::removeLeftovers() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(tmp_, ec)) {
-    if (!entry.path().filename().string().starts_with("layer-")) continue;
+    if (!entry.path().filename().string().starts_with("layer")) continue;
     fs::remove_all(entry.path(), ec);
     if (ec) return Error("remove " + entry.path().string() + ": " + ec.message(), ec.value());
   }

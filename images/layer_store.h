@@ -62,7 +62,7 @@ class LayerStore {
 
   Status remove(const Digest& diff_id) const;
   Result<std::vector<Digest>> list() const;
-  // Staging leftovers of a crashed unpack (`<root>/tmp/layer-*`).
+  // Staging leftovers of a crashed unpack (`<root>/tmp/layer*`).
   Status removeLeftovers() const;
 
  private:

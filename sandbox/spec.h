@@ -16,15 +16,19 @@ struct BindMount {
   bool writable = false;    // read-only unless asked
 };
 
+// Lambda's ratio: 1769 MB of memory buys one vCPU. The one place it is written.
+inline constexpr uint64_t kMbPerVcpu = 1769;
+inline constexpr uint64_t kPidsMax = 1024;
+
 // cgroup limits. CPU follows memory: quota = period * memory_mb / mb_per_vcpu,
 // clamped to [cpu_floor, host cores].
 struct Resources {
   uint64_t memory_mb = 128;
-  uint64_t mb_per_vcpu = 1769;
+  uint64_t mb_per_vcpu = kMbPerVcpu;
   uint64_t cpu_period_us = 100'000;
   double cpu_floor = 0.02;  // fraction of one CPU, never less
   double min_vcpus = 0;     // a floor in CPUs over the memory's share (an init boost)
-  uint64_t pids_max = 1024;
+  uint64_t pids_max = kPidsMax;
 };
 
 struct Rlimit {

@@ -1,5 +1,7 @@
 #include "host/api/aws_error.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 namespace wick::api {
@@ -47,6 +49,20 @@ AwsError invalidRequestContent(std::string message) {
 }
 AwsError serviceError(std::string message) {
   return {500, "ServiceException", std::move(message)};
+}
+
+AwsError internalError(std::string cause) {
+  AwsError error = serviceError("An internal error occurred in wickd; its log has the cause");
+  error.cause = std::move(cause);
+  return error;
+}
+
+void logFailure(const AwsError& error, std::string_view method, std::string_view path) {
+  if (error.status >= 500)
+    spdlog::error("{} {} -> {} {}: {}", method, path, error.status, error.type,
+                  error.cause.empty() ? error.message : error.cause);
+  else
+    spdlog::debug("{} {} -> {} {}", method, path, error.status, error.type);
 }
 
 http::Response toResponse(const AwsError& error, const std::string& request_id) {

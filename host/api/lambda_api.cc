@@ -112,13 +112,10 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   try {
     outcome = co_await route(request, path);
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", std::string(http::beast_http::to_string(request.method)),
-                  request.path, e.what());
-    outcome = serviceError(std::string("internal error: ") + e.what());
+    outcome = api::internalError(e.what());
   }
   if (auto* error = std::get_if<AwsError>(&outcome)) {
-    spdlog::debug("{} {} -> {} {}", std::string(http::beast_http::to_string(request.method)),
-                  request.path, error->status, error->type);
+    api::logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
     co_return toResponse(*error, request_id);
   }
   co_return toHttp(std::get<functions::Reply>(outcome), request_id);
@@ -260,7 +257,7 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
   const std::string stream = request.queryValue("stream");
   if (stream.empty()) {
     auto streams = logs::listStreams(logs_root_, function_name);
-    if (!streams) return serviceError(streams.error().message());
+    if (!streams) return api::internalError(streams.error().message());
     // A deleted function's log group outlives it (as in CloudWatch); a name that
     // never had a function or a log is an error, not an empty listing.
     if (streams->empty() &&

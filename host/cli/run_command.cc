@@ -46,8 +46,8 @@ struct RunOptions {
   bool stats = false;
   bool share_network = false;  // --share-net, the same as --net host
   RunNetworkOptions network;
-  uint64_t pids_max = 1024;
-  uint64_t mb_per_vcpu = 1769;
+  uint64_t pids_max = sandbox::kPidsMax;
+  uint64_t mb_per_vcpu = sandbox::kMbPerVcpu;
   std::string cgroup_parent = "wick";
   std::string seccomp_profile;  // empty: the default profile
   uint32_t uid = 993;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/unique_fd.h"
+#include "sandbox/spec.h"
 
 namespace wick::daemon {
 
@@ -45,8 +46,8 @@ DaemonConfig defaultConfig() {
   config.set_listen("127.0.0.1:3001");
   config.set_state_dir(defaultStateDir());
   config.set_cgroup_parent("wick");
-  config.set_mb_per_vcpu(1769);
-  config.set_pids_max(1024);
+  config.set_mb_per_vcpu(sandbox::kMbPerVcpu);
+  config.set_pids_max(sandbox::kPidsMax);
   config.set_account_concurrency(1000);
   config.set_idle_keep_alive_seconds(600);
   config.set_region("us-east-1");

@@ -35,7 +35,7 @@
 #include "host/invoke/invoker.h"
 #include "host/invoke/payload_limit.h"
 #include "host/logs/retention.h"
-#include "host/registry/function_registry.h"
+#include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "images/image_store.h"
 #include "sandbox/cgroup_delegation.h"
@@ -123,13 +123,13 @@ int main(int argc, char** argv) {
   if (ec) return fail("create state dir " + config.state_dir() + ": " + ec.message());
   ::chmod(config.state_dir().c_str(), 0700);
 
-  auto registry = registry::FunctionRegistry::open(config.state_dir() + "/wick.db");
+  auto registry = registry::SqliteRegistry::open(config.state_dir() + "/wick.db");
   if (!registry) return fail(registry.error().message());
-  functions::CodeStore code(config.state_dir() + "/code");
+  functions::LocalCodeStore code(config.state_dir() + "/code");
   if (auto prepared = code.prepare(); !prepared) return fail(prepared.error().message());
   auto image_store = images::ImageStore::open(config.state_dir() + "/images");
   if (!image_store) return fail("image store: " + image_store.error().message());
-  functions::CodeStore layer_content(config.state_dir() + "/layers", "opt");
+  functions::LocalCodeStore layer_content(config.state_dir() + "/layers", "opt");
   if (auto prepared = layer_content.prepare(); !prepared) return fail(prepared.error().message());
 
   // Base roots of the runtimes, built on first need by rootfs/build-base.
@@ -176,13 +176,12 @@ int main(int argc, char** argv) {
     };
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
-  functions::LayerService layers(*registry, layer_content, layer_settings);
-  functions::FunctionService service(*registry, code, layers, &bases, &*image_store, settings);
+  functions::LayerService layers(**registry, layer_content, layer_settings);
+  functions::FunctionService service(**registry, code, layers, &bases, &*image_store, settings);
   invoke::PlannerSettings planner_settings;
   planner_settings.region = config.region();
   planner_settings.logs_root = config.state_dir() + "/logs";
-  planner_settings.mb_per_vcpu = config.mb_per_vcpu();
-  planner_settings.pids_max = config.pids_max();
+  planner_settings.resources = {.mb_per_vcpu = config.mb_per_vcpu(), .pids_max = config.pids_max()};
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
   // The async queue: what a crashed run had in flight is due again.
@@ -203,9 +202,6 @@ int main(int argc, char** argv) {
     spdlog::error("synchronous invoke disabled: this build has no agent channel");
   } else {
     invoke::InvokerSettings invoker_settings;
-    invoker_settings.logs_root = config.state_dir() + "/logs";
-    invoker_settings.mb_per_vcpu = config.mb_per_vcpu();
-    invoker_settings.pids_max = config.pids_max();
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "common/encoding.h"
-#include "common/ids.h"
+#include "common/staged_path.h"
 #include "common/unique_fd.h"
 
 namespace wick::functions {
@@ -26,7 +26,7 @@ int64_t treeBytes(const std::string& tree) {
 }
 }  // namespace
 
-Status CodeStore::prepare() const {
+Status LocalCodeStore::prepare() const {
   std::error_code ec;
   fs::create_directories(root_ + "/zips", ec);
   if (!ec) fs::create_directories(root_ + "/trees", ec);
@@ -34,20 +34,19 @@ Status CodeStore::prepare() const {
   // Interrupted writes of an earlier run.
   for (const auto& dir : {root_ + "/zips", root_ + "/trees"})
     for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().filename().string().find(".partial") != std::string::npos)
-        fs::remove_all(entry.path(), ec);
+      if (isStagedName(entry.path().filename().string())) fs::remove_all(entry.path(), ec);
   return {};
 }
 
-std::string CodeStore::zipPath(const std::string& hex) const {
+std::string LocalCodeStore::zipPath(const std::string& hex) const {
   return root_ + "/zips/" + hex + ".zip";
 }
-std::string CodeStore::treePath(const std::string& hex) const {
+std::string LocalCodeStore::treePath(const std::string& hex) const {
   return root_ + "/trees/" + hex;
 }
 
-Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
-                                  const images::ExtractOptions& options) const {
+Result<StoredCode> LocalCodeStore::put(const std::string& zip_bytes,
+                                       const images::ExtractOptions& options) const {
   StoredCode code;
   const std::string digest = sha256(zip_bytes);
   code.sha256_hex = toHex(digest);
@@ -56,49 +55,41 @@ Result<StoredCode> CodeStore::put(const std::string& zip_bytes,
 
   const std::string tree = treePath(code.sha256_hex);
   if (::access(tree.c_str(), F_OK) != 0) {
-    // Unpacked beside the tree, then renamed in: all or nothing.
-    const std::string staging = tree + ".partial-" + randomHex(6);
-    std::error_code ec;
-    if (!tree_subdir_.empty() && !fs::create_directories(staging, ec))
-      return Error("create " + staging + ": " + ec.message(), ec.value());
-    const std::string destination = tree_subdir_.empty() ? staging : staging + "/" + tree_subdir_;
-    auto extracted =
-        images::extractArchiveFromMemory(zip_bytes.data(), zip_bytes.size(), destination, options);
-    if (!extracted) {
-      fs::remove_all(staging, ec);
-      return std::move(extracted).error();
-    }
-    code.unpacked_size = static_cast<int64_t>(extracted->bytes);
-    if (::rename(staging.c_str(), tree.c_str()) != 0) {
-      // Another request unpacked the same zip meanwhile: that is fine.
-      const int error = errno;
-      fs::remove_all(staging, ec);
-      if (error != EEXIST && error != ENOTEMPTY)
-        return Error("rename " + staging + " to " + tree, error);
-    }
+    auto unpacked = unpackTree(zip_bytes, tree, options);
+    if (!unpacked) return std::move(unpacked).error();
+    code.unpacked_size = *unpacked;
   } else {
     // Unpacked by an earlier put (another function or layer): it weighs as much.
     code.unpacked_size = treeBytes(tree);
   }
   const std::string zip = zipPath(code.sha256_hex);
   if (::access(zip.c_str(), F_OK) != 0) {
-    const std::string partial = zip + ".partial-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(reinterpret_cast<uintptr_t>(&code));
-    auto fd = openFile(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (!fd) return std::move(fd).error();
-    auto written = writeAll(fd->get(), zip_bytes);
-    if (written.ok() && ::fsync(fd->get()) != 0) written = Error::fromErrno("fsync " + partial);
-    if (written.ok() && ::rename(partial.c_str(), zip.c_str()) != 0)
-      written = Error::fromErrno("rename " + partial);
-    if (!written) {
-      ::unlink(partial.c_str());
-      return std::move(written).error();
-    }
+    StagedPath staged = StagedPath::beside(zip);
+    WICK_TRY(staged.writeFile(zip_bytes), "store code " + code.sha256_hex);
+    WICK_TRY(staged.commit(), "store code " + code.sha256_hex);
   }
   return code;
 }
 
-Status CodeStore::remove(const std::string& hex) const {
+Result<int64_t> LocalCodeStore::unpackTree(const std::string& zip_bytes, const std::string& tree,
+                                           const images::ExtractOptions& options) const {
+  // Unpacked beside the tree, then renamed in: all or nothing.
+  StagedPath staged = StagedPath::beside(tree);
+  std::error_code ec;
+  if (!tree_subdir_.empty() && !fs::create_directories(staged.path(), ec))
+    return Error("create " + staged.path() + ": " + ec.message(), ec.value());
+  const std::string destination =
+      tree_subdir_.empty() ? staged.path() : staged.path() + "/" + tree_subdir_;
+  auto extracted =
+      images::extractArchiveFromMemory(zip_bytes.data(), zip_bytes.size(), destination, options);
+  if (!extracted) return std::move(extracted).error();
+  // Another request may have unpacked the same zip meanwhile: that is fine.
+  auto renamed = staged.commitUnlessPresent();
+  if (!renamed) return std::move(renamed).error();
+  return static_cast<int64_t>(extracted->bytes);
+}
+
+Status LocalCodeStore::remove(const std::string& hex) const {
   std::error_code ec;
   fs::remove(zipPath(hex), ec);
   fs::remove_all(treePath(hex), ec);

@@ -27,7 +27,7 @@ std::string hexToBase64(const std::string& hex) {
 }
 
 bool isImage(const FunctionRecord& record) {
-  return record.settings.value("PackageType", "Zip") == "Image";
+  return record.config.isImage();
 }
 
 Reply ok(json body, int status = 200) {
@@ -48,16 +48,18 @@ json updateInProgress(json config) {
 
 }  // namespace
 
-std::optional<AwsError> FunctionService::checkVpcConfig(const json& function_settings) const {
-  if (!function_settings.contains("VpcConfig")) return std::nullopt;
+std::optional<AwsError> FunctionService::checkVpcConfig(
+    const registry::FunctionConfig& config) const {
+  if (!config.vpc_config) return std::nullopt;
   if (!settings_.vpc_check)
     return api::invalidParameter("VpcConfig is not supported: this host has no network for it");
-  if (auto problem = settings_.vpc_check(function_settings)) return api::invalidParameter(*problem);
+  if (auto problem = settings_.vpc_check(*config.vpc_config))
+    return api::invalidParameter(*problem);
   return std::nullopt;
 }
 
 json FunctionService::configuration(const FunctionRecord& record) const {
-  json config = record.settings;
+  json config = record.config.toJson();
   config["FunctionName"] = record.name;
   config["FunctionArn"] =
       functionArn(settings_.scope, record.name, record.version == "$LATEST" ? "" : record.version);
@@ -81,12 +83,13 @@ json FunctionService::configuration(const FunctionRecord& record) const {
     config["Layers"] = shown;
   }
   if (isImage(record)) {
-    config.erase("ImageConfig");
-    if (record.settings.contains("ImageConfig"))
-      config["ImageConfigResponse"] = {{"ImageConfig", record.settings["ImageConfig"]}};
+    if (config.contains("ImageConfig")) {
+      config["ImageConfigResponse"] = {{"ImageConfig", config["ImageConfig"]}};
+      config.erase("ImageConfig");
+    }
     return config;
   }
-  const std::string runtime = config.value("Runtime", std::string());
+  const std::string runtime = record.config.runtime.value_or("");
   config["RuntimeVersionConfig"] = {
       {"RuntimeVersionArn",
        "arn:aws:lambda:" + settings_.scope.region + "::runtime:wick-" + runtime}};
@@ -306,8 +309,10 @@ Outcome FunctionService::createFunction(const std::string& body) {
                                 "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
   FunctionRecord record;
   record.name = name->name;
-  if (auto error = applyConfiguration(request, record.settings, true)) return *error;
-  if (auto error = checkVpcConfig(record.settings)) return *error;
+  auto config = updatedConfig({}, request, true);
+  if (auto* error = std::get_if<AwsError>(&config)) return *error;
+  record.config = std::move(std::get<registry::FunctionConfig>(config));
+  if (auto error = checkVpcConfig(record.config)) return *error;
   if (!request.contains("Code"))
     return api::validationError("null", "code", "Member must not be null");
 
@@ -340,7 +345,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
   // Publish: version 1 too, and the reply is the version's.
   FunctionRecord shown = record;
   if (request.value("Publish", false)) {
-    auto published = publish(record, record.settings.value("Description", ""));
+    auto published = publish(record, record.config.description);
     if (auto* error = std::get_if<AwsError>(&published)) return *error;
     shown = std::get<FunctionRecord>(published);
   }
@@ -479,11 +484,13 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
+  // Architectures travel with the code; checked before the code is stored.
+  std::optional<registry::FunctionConfig> with_architecture;
   if (request.contains("Architectures")) {
-    json probe = record.settings;
-    if (auto error =
-            applyConfiguration({{"Architectures", request["Architectures"]}}, probe, false))
-      return *error;
+    auto config =
+        updatedConfig(record.config, {{"Architectures", request["Architectures"]}}, false);
+    if (auto* error = std::get_if<AwsError>(&config)) return *error;
+    with_architecture = std::move(std::get<registry::FunctionConfig>(config));
   }
   json code = request;
   for (const char* key : {"Publish", "DryRun", "RevisionId", "Architectures"})
@@ -510,8 +517,7 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
       releaseCode(updated.code_sha256);
     return ok(configuration(record));
   }
-  if (request.contains("Architectures"))
-    updated.settings["Architectures"] = request["Architectures"];
+  if (with_architecture) updated.config.architecture = with_architecture->architecture;
   updated.revision_id = newUuid();
   updated.last_modified = lastModifiedNow();
   if (auto saved = registry_.update(updated); !saved) return internalError(saved.error());
@@ -536,8 +542,10 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   FunctionRecord record = std::get<FunctionRecord>(found);
   if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
-  if (auto error = applyConfiguration(request, record.settings, false)) return *error;
-  if (auto error = checkVpcConfig(record.settings)) return *error;
+  auto config = updatedConfig(record.config, request, false);
+  if (auto* error = std::get_if<AwsError>(&config)) return *error;
+  record.config = std::move(std::get<registry::FunctionConfig>(config));
+  if (auto error = checkVpcConfig(record.config)) return *error;
   const json previous_layers = record.internal.value("Layers", json::array());
   if (auto error = applyLayers(request, record)) return *error;
   if (auto error = checkTotalSize(record)) return *error;

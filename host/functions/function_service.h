@@ -33,7 +33,7 @@ struct ServiceSettings {
   std::string code_url_base;  // GetFunction's Code.Location: <base>/<sha256>.zip
   // Whether a function's VpcConfig names a network of this host: an error
   // message if not. Unset: no VpcConfig is accepted.
-  std::function<std::optional<std::string>(const nlohmann::json& settings)> vpc_check;
+  std::function<std::optional<std::string>(const nlohmann::json& vpc_config)> vpc_check;
 };
 
 class FunctionService {
@@ -97,7 +97,7 @@ class FunctionService {
 
   // The FunctionConfiguration document of a record (also used by the invoker).
   nlohmann::json configuration(const registry::FunctionRecord& record) const;
-  std::optional<api::AwsError> checkVpcConfig(const nlohmann::json& function_settings) const;
+  std::optional<api::AwsError> checkVpcConfig(const registry::FunctionConfig& config) const;
   // What functions and their versions hold in the image store.
   Result<images::References> imageReferences();
   const ServiceSettings& settings() const { return settings_; }

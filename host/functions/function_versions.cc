@@ -19,7 +19,7 @@ namespace {
 
 // What makes two snapshots the same version: code and configuration.
 json versionContent(const FunctionRecord& record) {
-  json settings = record.settings;
+  json settings = record.config.toJson();
   settings.erase("Description");
   json internal = record.internal;
   internal.erase("LastVersion");
@@ -72,7 +72,7 @@ std::variant<FunctionRecord, AwsError> FunctionService::publish(FunctionRecord& 
   version.record.last_modified = utcNowMillis("+0000");
   version.record.reserved_concurrency.reset();
   version.record.tags = json::object();
-  if (!description.empty()) version.record.settings["Description"] = description;
+  if (!description.empty()) version.record.config.description = description;
   if (auto inserted = registry_.insertVersion(version); !inserted)
     return internalError(inserted.error());
   latest.internal["LastVersion"] = version.number;

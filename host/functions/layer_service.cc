@@ -149,7 +149,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
 
   std::lock_guard lock(mutex_);
   auto existing = registry_.layerVersions(*name);
-  if (!existing) return api::serviceError(existing.error().message());
+  if (!existing) return internalError(existing.error());
   LayerVersionRecord layer;
   layer.name = *name;
   // Numbers are never reused, deleted versions included.
@@ -167,7 +167,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
       layer.unpacked_size = earlier.unpacked_size;
   layer.created_date = utcNowMillis("+0000");
   if (auto inserted = registry_.insertLayerVersion(layer); !inserted)
-    return api::serviceError(inserted.error().message());
+    return internalError(inserted.error());
   json reply = versionDocument(layer);
   reply["Content"] = {{"Location", settings_.content_url_base + "/" + layer.code_sha256 + ".zip"},
                       {"CodeSha256", stored.sha256_base64},
@@ -180,7 +180,7 @@ Outcome LayerService::getLayerVersion(const std::string& layer_name, const std::
   auto number = parseVersionNumber(version);
   if (!name || !number) return notFound();
   auto layer = registry_.layerVersion(*name, *number);
-  if (!layer) return api::serviceError(layer.error().message());
+  if (!layer) return internalError(layer.error());
   if (!*layer || (*layer)->deleted) return notFound();
   json reply = versionDocument(**layer);
   reply["Content"] = {
@@ -206,7 +206,7 @@ Outcome LayerService::listLayers(const std::string& runtime, const std::string& 
   auto limit = parseMaxItems(max_items, 50);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto all = registry_.allLayerVersions();  // by name, newest first
-  if (!all) return api::serviceError(all.error().message());
+  if (!all) return internalError(all.error());
   json layers = json::array();
   std::string last_name;
   std::optional<std::string> next_marker;
@@ -237,7 +237,7 @@ Outcome LayerService::listLayerVersions(const std::string& layer_name, const std
   auto limit = parseMaxItems(max_items, 50);
   if (auto* error = std::get_if<AwsError>(&limit)) return *error;
   auto versions = registry_.layerVersions(*name);  // newest first
-  if (!versions) return api::serviceError(versions.error().message());
+  if (!versions) return internalError(versions.error());
   const int64_t after = marker.empty() ? INT64_MAX : parseVersionNumber(marker).value_or(0);
   json list = json::array();
   std::optional<int64_t> next_marker;
@@ -263,10 +263,10 @@ Outcome LayerService::deleteLayerVersion(const std::string& layer_name,
   if (!name || !number) return Reply{204, std::nullopt};
   std::lock_guard lock(mutex_);
   auto layer = registry_.layerVersion(*name, *number);
-  if (!layer) return api::serviceError(layer.error().message());
+  if (!layer) return internalError(layer.error());
   if (!*layer || (*layer)->deleted) return Reply{204, std::nullopt};
   if (auto marked = registry_.markLayerVersionDeleted(*name, *number); !marked)
-    return api::serviceError(marked.error().message());
+    return internalError(marked.error());
   (*layer)->deleted = true;
   collect(**layer);
   return Reply{204, std::nullopt};
@@ -290,7 +290,7 @@ std::variant<json, AwsError> LayerService::resolve(const json& arns) {
                                   "expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:"
                                   "\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]");
     auto layer = registry_.layerVersion(parsed->name, parsed->version);
-    if (!layer) return api::serviceError(layer.error().message());
+    if (!layer) return internalError(layer.error());
     if (!*layer || (*layer)->deleted)
       return api::invalidParameter("Layer version " + arn + " does not exist.");
     for (const auto& earlier : resolved)

@@ -31,7 +31,7 @@ std::optional<api::AwsError> checkRevisionId(const nlohmann::json& request,
 }
 
 api::AwsError internalError(const Error& error) {
-  return api::serviceError(error.message());
+  return api::internalError(error.message());
 }
 
 std::variant<StoredCode, api::AwsError> storeZipUpload(const CodeStore& store,

@@ -268,4 +268,15 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
   return std::nullopt;
 }
 
+std::variant<registry::FunctionConfig, AwsError> updatedConfig(
+    const registry::FunctionConfig& current, const json& request, bool creating) {
+  json settings = creating ? json::object() : current.toJson();
+  if (auto error = applyConfiguration(request, settings, creating)) return *error;
+  auto config = registry::FunctionConfig::fromJson(settings);
+  // Every field was checked above: a settings object that does not parse is
+  // a bug of ours, not the caller's.
+  if (!config) return api::serviceError("configuration: " + config.error().message());
+  return std::move(*config);
+}
+
 }  // namespace wick::functions

@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <variant>
 
 #include "host/api/aws_error.h"
+#include "host/registry/function_config.h"
 
 namespace wick::functions {
 
@@ -16,5 +18,11 @@ bool supportedRuntime(const std::string& runtime);
 // checking them; with `creating`, fills Lambda's defaults for the rest.
 std::optional<api::AwsError> applyConfiguration(const nlohmann::json& request,
                                                 nlohmann::json& settings, bool creating);
+
+// The update that validates: `current` with the fields of `request` applied
+// (with `creating`, Lambda's defaults for the rest), checked as above, then
+// parsed back into typed fields.
+std::variant<registry::FunctionConfig, api::AwsError> updatedConfig(
+    const registry::FunctionConfig& current, const nlohmann::json& request, bool creating);
 
 }  // namespace wick::functions

@@ -42,11 +42,6 @@ void ConcurrencyLimiter::release(const std::string& function, bool reserved) {
   if (!reserved) --unreserved_in_flight_;
 }
 
-void ConcurrencyLimiter::setAccountLimit(int64_t limit) {
-  std::lock_guard lock(mutex_);
-  account_limit_ = limit;
-}
-
 int64_t ConcurrencyLimiter::inFlight(const std::string& function) const {
   std::lock_guard lock(mutex_);
   auto it = in_flight_.find(function);

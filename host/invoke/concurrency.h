@@ -46,7 +46,6 @@ class ConcurrencyLimiter {
   // the sum over all functions (their pools are out of the unreserved one).
   std::variant<Permit, Throttle> acquire(const std::string& function,
                                          std::optional<int64_t> reserved, int64_t total_reserved);
-  void setAccountLimit(int64_t limit);
   int64_t inFlight(const std::string& function) const;
   int64_t unreservedInFlight() const;
 
@@ -55,7 +54,7 @@ class ConcurrencyLimiter {
   void release(const std::string& function, bool reserved);
 
   mutable std::mutex mutex_;
-  int64_t account_limit_;
+  const int64_t account_limit_;
   int64_t unreserved_in_flight_ = 0;
   std::map<std::string, int64_t> in_flight_;
 };

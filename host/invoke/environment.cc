@@ -54,6 +54,24 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
   std::atomic<bool> fired_{false};
 };
 
+// The deadline of one wait (init, or an event): armed for as long as the
+// guard lives, so every way out of initialize() and invoke() disarms it.
+class DeadlineGuard {
+ public:
+  DeadlineGuard(asio::any_io_executor executor, int pidfd, std::chrono::milliseconds timeout)
+      : watchdog_(std::make_shared<Watchdog>(std::move(executor), pidfd)) {
+    watchdog_->arm(timeout);
+  }
+  DeadlineGuard(const DeadlineGuard&) = delete;
+  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
+  ~DeadlineGuard() { watchdog_->disarm(); }
+  // Disarms now: whether the deadline had passed (and the sandbox was killed).
+  bool expired() { return watchdog_->disarm(); }
+
+ private:
+  std::shared_ptr<Watchdog> watchdog_;
+};
+
 std::string exitDescription(const RuntimeExit& exit) {
   if (!exit.signaled) return "exit status " + std::to_string(exit.code);
   const char* name = exit.signal == SIGKILL   ? "killed"
@@ -123,12 +141,11 @@ Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher
   inputs.root_layers = plan.root_layers;
   inputs.code_tree = plan.code_tree;
   inputs.binds = plan.binds;
-  inputs.mb_per_vcpu = plan.mb_per_vcpu;
-  inputs.pids_max = plan.pids_max;
+  inputs.resources = plan.resources;
   inputs.agent_fd = agent_fd;
   inputs.agent_socket = agent_end.get();
   inputs.log_fd = STDERR_FILENO;
-  sandbox::SandboxSpec spec = sandboxSpec(plan.settings, inputs, id);
+  sandbox::SandboxSpec spec = sandboxSpec(plan.config, inputs, id);
   spec.resources.min_vcpus = plan.init_vcpus;
   if (network) {
     spec.netns_fd = network->lease->netnsFd();
@@ -172,11 +189,9 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
                                                        const std::string& request_id) {
   InvokeOutcome outcome;
   auto executor = co_await asio::this_coro::executor;
-  auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
-  watchdog->arm(timeout);
+  DeadlineGuard deadline(executor, sandbox_.pidfd(), timeout);
 
   if (plan_.start_failure) {
-    watchdog->disarm();
     reusable_ = false;
     outcome.kind = InvokeOutcome::Kind::kInitFailed;
     outcome.error_type = plan_.start_failure->error_type;
@@ -187,7 +202,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   start.argv = plan_.argv;
   start.cwd = plan_.cwd;
   start.env = runtimeEnvironment(
-      plan_.settings,
+      plan_.config,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
       plan_.base_env);
   if (credentials_) replaceCredentials(start.env, *credentials_);
@@ -199,7 +214,6 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   if (network_ && !network_->lambda_endpoint.empty() && !has_endpoint)
     start.env.push_back("AWS_ENDPOINT_URL_LAMBDA=" + network_->lambda_endpoint);
   if (auto sent = co_await channel_->start(start); !sent) {
-    watchdog->disarm();
     reusable_ = false;
     outcome.payload = platformError("Runtime.Unknown", sent.error().message());
     co_return outcome;
@@ -207,14 +221,12 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   for (;;) {
     AgentEvent event = co_await nextEvent();
     if (std::holds_alternative<RuntimeReady>(event)) {
-      watchdog->disarm();
       outcome.kind = InvokeOutcome::Kind::kSuccess;
       outcome.init_duration_ms = millisSince(created_);
       pending_init_duration_ms_ = outcome.init_duration_ms;
       co_return outcome;
     }
     if (auto* failure = std::get_if<InitFailure>(&event)) {
-      watchdog->disarm();
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kInitFailed;
       outcome.error_type = failure->error_type;
@@ -222,7 +234,6 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
       co_return outcome;
     }
     if (auto* exit = std::get_if<RuntimeExit>(&event)) {
-      watchdog->disarm();
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kInitFailed;
       outcome.error_type = "Runtime.ExitError";
@@ -233,7 +244,7 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
     }
     if (std::holds_alternative<ChannelClosed>(event)) {
       reusable_ = false;
-      if (watchdog->disarm()) {
+      if (deadline.expired()) {
         outcome.kind = InvokeOutcome::Kind::kTimeout;
         outcome.error_type = "Sandbox.Timedout";
         const std::string seconds = secondsText(timeout);
@@ -255,12 +266,10 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
   InvokeOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
   auto executor = co_await asio::this_coro::executor;
-  auto watchdog = std::make_shared<Watchdog>(executor, sandbox_.pidfd());
-  watchdog->arm(timeout);
+  DeadlineGuard deadline(executor, sandbox_.pidfd(), timeout);
   const std::string request_id = command.request_id;
 
   if (auto sent = co_await channel_->invoke(command); !sent) {
-    watchdog->disarm();
     reusable_ = false;
     outcome.undelivered = true;
     outcome.payload = platformError("Runtime.Unknown", sent.error().message());
@@ -279,7 +288,6 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
     AgentEvent event = co_await nextEvent();
     if (auto* result = std::get_if<InvocationResult>(&event)) {
       if (result->request_id != request_id) continue;
-      watchdog->disarm();
       outcome.kind = result->function_error ? InvokeOutcome::Kind::kFunctionError
                                             : InvokeOutcome::Kind::kSuccess;
       outcome.payload = std::move(result->payload);
@@ -287,7 +295,6 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
       break;
     }
     if (auto* exit = std::get_if<RuntimeExit>(&event)) {
-      watchdog->disarm();
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
       outcome.undelivered = exit->between_invocations;
@@ -300,7 +307,7 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
     if (std::holds_alternative<ChannelClosed>(event)) {
       reusable_ = false;
       const std::string seconds = secondsText(timeout);
-      if (watchdog->disarm()) {
+      if (deadline.expired()) {
         outcome.kind = InvokeOutcome::Kind::kTimeout;
         outcome.error_type = "Sandbox.Timedout";
         outcome.payload = platformError(
@@ -319,7 +326,6 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
       break;
     }
     if (auto* failure = std::get_if<InitFailure>(&event)) {
-      watchdog->disarm();
       reusable_ = false;
       outcome.kind = InvokeOutcome::Kind::kInitFailed;
       outcome.error_type = failure->error_type;
@@ -334,9 +340,8 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
 Status Environment::endInitBoost() {
   if (!boosted_) return {};
   SandboxInputs inputs;
-  inputs.mb_per_vcpu = plan_.mb_per_vcpu;
-  inputs.pids_max = plan_.pids_max;
-  WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.settings, inputs, "").resources),
+  inputs.resources = plan_.resources;
+  WICK_TRY(sandbox_.updateResources(sandboxSpec(plan_.config, inputs, "").resources),
            "end the init CPU boost");
   boosted_ = false;
   return {};

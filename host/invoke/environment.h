@@ -31,7 +31,7 @@ struct EnvironmentPlan {
   std::string function_name;
   std::string version = "$LATEST";  // the version it runs ($LATEST or N)
   std::string key;                  // code + configuration this environment was made for
-  nlohmann::json settings;
+  registry::FunctionConfig config;
   std::vector<std::string> root_layers;  // bottom first (see SandboxInputs)
   std::string code_tree;                 // /var/task; none for images
   std::vector<sandbox::BindMount> binds;
@@ -45,8 +45,7 @@ struct EnvironmentPlan {
   std::string execution_env;
   std::string region;
   std::string logs_root;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
+  ResourcePolicy resources;
   double init_vcpus = 1.0;  // CPU floor during init
 };
 

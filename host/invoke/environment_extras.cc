@@ -3,9 +3,9 @@
 namespace wick::invoke {
 
 Result<std::optional<network::NetworkGrant>> grantNetwork(network::Networks* networks,
-                                                          const nlohmann::json& settings) {
+                                                          const registry::FunctionConfig& config) {
   if (networks == nullptr) return std::optional<network::NetworkGrant>();
-  auto name = networks->select(settings);
+  auto name = networks->select(config.vpc_config.value_or(nlohmann::json()));
   if (!name) return std::move(name).error();
   if (name->empty()) return std::optional<network::NetworkGrant>();
   auto grant = networks->take(*name);
@@ -14,9 +14,9 @@ Result<std::optional<network::NetworkGrant>> grantNetwork(network::Networks* net
 }
 
 Result<std::optional<EnvPairs>> roleEnvironment(RoleCredentials* roles,
-                                                const nlohmann::json& settings) {
+                                                const registry::FunctionConfig& config) {
   if (roles == nullptr || roles->empty()) return std::optional<EnvPairs>();
-  auto keys = roles->forRole(settings.value("Role", ""));
+  auto keys = roles->forRole(config.role.value_or(""));
   if (!keys) return std::move(keys).error();
   EnvPairs env;
   if (*keys) {

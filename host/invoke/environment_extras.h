@@ -12,15 +12,16 @@
 #include "host/invoke/role_credentials.h"
 #include "host/invoke/runtime_environment.h"
 #include "host/network/networks.h"
+#include "host/registry/function_config.h"
 
 namespace wick::invoke {
 
 Result<std::optional<network::NetworkGrant>> grantNetwork(network::Networks* networks,
-                                                          const nlohmann::json& settings);
+                                                          const registry::FunctionConfig& config);
 
 // The credentials of the function's role (see role_credentials.h); nullopt
 // when the operator maps no role (the placeholder keys stay).
 Result<std::optional<EnvPairs>> roleEnvironment(RoleCredentials* roles,
-                                                const nlohmann::json& settings);
+                                                const registry::FunctionConfig& config);
 
 }  // namespace wick::invoke

@@ -29,16 +29,14 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
   plan.function_name = record.name;
   plan.version = record.version;
   plan.key = environmentKey(record);
-  plan.settings = record.settings;
+  plan.config = record.config;
   plan.region = settings_.region;
   plan.logs_root = settings_.logs_root;
-  plan.mb_per_vcpu = settings_.mb_per_vcpu;
-  plan.pids_max = settings_.pids_max;
+  plan.resources = settings_.resources;
 
-  if (record.settings.value("PackageType", "Zip") == "Image")
-    return planImage(record, std::move(plan));
+  if (record.config.isImage()) return planImage(record, std::move(plan));
 
-  const std::string runtime_name = record.settings.value("Runtime", "");
+  const std::string runtime_name = record.config.runtime.value_or("");
   const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(runtime_name);
   if (runtime == nullptr)
     return api::invalidRuntime("The runtime parameter of " + runtime_name +
@@ -82,14 +80,11 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::planImage(
   if (auto error = addLayers(record, plan)) return *error;
 
   images::ImageConfigOverride override_config;
-  const nlohmann::json image_config =
-      record.settings.value("ImageConfig", nlohmann::json::object());
-  if (image_config.contains("EntryPoint"))
-    override_config.entry_point = image_config["EntryPoint"].get<std::vector<std::string>>();
-  if (image_config.contains("Command"))
-    override_config.command = image_config["Command"].get<std::vector<std::string>>();
-  if (image_config.contains("WorkingDirectory"))
-    override_config.working_directory = image_config["WorkingDirectory"].get<std::string>();
+  if (const auto& image_config = record.config.image_config) {
+    override_config.entry_point = image_config->entry_point;
+    override_config.command = image_config->command;
+    override_config.working_directory = image_config->working_directory;
+  }
   auto run = images::resolveRunConfig(image->config, override_config);
   // An image that cannot start fails at init, as on Lambda.
   if (run) {

@@ -18,8 +18,7 @@ namespace wick::invoke {
 struct PlannerSettings {
   std::string region;
   std::string logs_root;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
+  ResourcePolicy resources;
 };
 
 class EnvironmentPlanner {

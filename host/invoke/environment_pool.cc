@@ -73,12 +73,4 @@ std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeAll() {
   return takeIf([](const Environment&) { return true; });
 }
 
-size_t EnvironmentPool::idleCount() const {
-  std::lock_guard lock(mutex_);
-  size_t count = 0;
-  for (const auto& [function, queue] : idle_)
-    count += queue.size();
-  return count;
-}
-
 }  // namespace wick::invoke

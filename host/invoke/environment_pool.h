@@ -35,7 +35,6 @@ class EnvironmentPool {
   // Idle longer than `grace` and not frozen yet: to freeze, then put back.
   std::vector<std::unique_ptr<Environment>> takeUnfrozen(std::chrono::milliseconds grace);
   std::vector<std::unique_ptr<Environment>> takeAll();
-  size_t idleCount() const;
 
  private:
   template <typename Predicate>

@@ -53,6 +53,7 @@ std::vector<std::unique_ptr<Environment>> only(std::unique_ptr<Environment> envi
 }
 
 http::Response errorResponse(const AwsError& error, const std::string& request_id) {
+  api::logFailure(error, "invoke", request_id);
   return api::toResponse(error, request_id);
 }
 
@@ -93,6 +94,27 @@ asio::awaitable<void> Invoker::destroyOnWorkers(
   });
 }
 
+// The payload: at most 6 MB of JSON (parsed for validity only), and the
+// client context and log type from the headers.
+std::variant<Invoker::Event, AwsError> Invoker::parseEvent(const http::Request& request) {
+  if (request.body.size() > kMaxPayload)
+    return api::requestTooLarge(
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+  Event event;
+  event.payload = request.body.empty() ? std::string("{}") : request.body;
+  if (!isJson(event.payload))
+    return api::invalidRequestContent(
+        "Could not parse request body into json: Could not parse payload into json");
+  if (std::string encoded = request.header("X-Amz-Client-Context"); !encoded.empty()) {
+    auto decoded = base64Decode(encoded);
+    if (encoded.size() > kMaxClientContext || !decoded || !nlohmann::json::accept(*decoded))
+      return api::invalidParameter("Client context must be a valid Base64-encoded JSON object.");
+    event.client_context = std::move(*decoded);
+  }
+  event.tail = request.header("X-Amz-Log-Type") == "Tail";
+  return event;
+}
+
 asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
                                                 const std::string& function_name,
                                                 const std::string& request_id) {
@@ -102,110 +124,116 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     ~InFlight() { --count; }
   } in_flight(in_flight_);
 
-  // The payload: at most 6 MB of JSON (parsed for validity only).
-  if (request.body.size() > kMaxPayload)
-    co_return errorResponse(
-        api::requestTooLarge(
-            "Request must be smaller than 6291456 bytes for the InvokeFunction operation"),
-        request_id);
-  std::string payload = request.body.empty() ? std::string("{}") : request.body;
-  if (!isJson(payload))
-    co_return errorResponse(
-        api::invalidRequestContent(
-            "Could not parse request body into json: Could not parse payload into json"),
-        request_id);
-  std::string client_context;
-  if (std::string encoded = request.header("X-Amz-Client-Context"); !encoded.empty()) {
-    auto decoded = base64Decode(encoded);
-    if (encoded.size() > kMaxClientContext || !decoded || !nlohmann::json::accept(*decoded))
-      co_return errorResponse(
-          api::invalidParameter("Client context must be a valid Base64-encoded JSON object."),
-          request_id);
-    client_context = std::move(*decoded);
-  }
-  const bool tail = request.header("X-Amz-Log-Type") == "Tail";
+  auto event = parseEvent(request);
+  if (auto* error = std::get_if<AwsError>(&event)) co_return errorResponse(*error, request_id);
+  auto target = co_await resolve(function_name, request.queryValue("Qualifier"));
+  if (auto* error = std::get_if<AwsError>(&target)) co_return errorResponse(*error, request_id);
+  const Target& to = std::get<Target>(target);
+  auto permit =
+      limiter_.acquire(to.record->name, to.record->reserved_concurrency, to.reserved_total);
+  if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
+    co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
+  const bool tail = std::get<Event>(event).tail;
+  auto ran = co_await runWithRetry(to, std::move(std::get<Event>(event)), request_id);
+  if (auto* error = std::get_if<AwsError>(&ran)) co_return errorResponse(*error, request_id);
+  Ran& done = std::get<Ran>(ran);
+  const std::string log_tail = report(*to.record, done, request_id, tail);
+  co_await putBack(std::move(done.environment), done.outcome);
+  co_return respond(*to.record, std::move(done.outcome), request_id, tail, log_tail);
+}
 
-  // The function, and the room to run it: from memory when we can, from the
-  // registry (on a worker) when we must.
-  const std::string qualifier = request.queryValue("Qualifier");
+// The function, from memory when we can, from the registry (on a worker) when
+// we must; a weighted alias sends a share of its invokes to its second version.
+asio::awaitable<std::variant<Invoker::Target, AwsError>> Invoker::resolve(
+    const std::string& function_name, const std::string& qualifier) {
   std::optional<functions::FunctionService::Cached> cached =
       functions_.cached(function_name, qualifier);
   if (!cached) {
     auto resolved =
         co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); });
-    if (auto* error = std::get_if<AwsError>(&resolved)) co_return errorResponse(*error, request_id);
+    if (auto* error = std::get_if<AwsError>(&resolved)) co_return *error;
     cached = std::get<functions::FunctionService::Cached>(resolved);
   }
-  // A weighted alias sends a share of its invokes to its additional version.
-  std::shared_ptr<const registry::FunctionRecord> record_holder = cached->record;
+  Target target{cached->record, cached->invoked_arn, cached->reserved_total};
   if (cached->additional && randomUnit() < cached->additional_weight)
-    record_holder = cached->additional;
-  const registry::FunctionRecord& record = *record_holder;
-  auto permit = limiter_.acquire(record.name, record.reserved_concurrency, cached->reserved_total);
-  if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
-    co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
+    target.record = cached->additional;
+  co_return target;
+}
 
+// The event in a warm environment, or a new one; a warm environment whose
+// runtime died while idle never saw the event: it runs in a new one (once).
+asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
+    const Target& target, Event event, const std::string& request_id) {
+  const registry::FunctionRecord& record = *target.record;
   const std::string key = environmentKey(record);
-  const int timeout_s = record.settings.value("Timeout", 3);
-  const int64_t memory_mb = record.settings.value("MemorySize", 128);
-  std::unique_ptr<Environment> environment;
-  InvokeOutcome outcome;
+  const int64_t timeout_s = record.config.timeout_s;
+  Ran ran;
   for (bool may_be_warm : {true, false}) {
     auto acquired = co_await acquire(record, key, may_be_warm, request_id);
-    if (auto* error = std::get_if<AwsError>(&acquired)) co_return errorResponse(*error, request_id);
+    if (auto* error = std::get_if<AwsError>(&acquired)) co_return *error;
     auto& [acquired_environment, init, warm] = std::get<Acquired>(acquired);
-    environment = std::move(acquired_environment);
+    ran.environment = std::move(acquired_environment);
 
-    // The event.
-    logs::LogStream& log = environment->log();
+    logs::LogStream& log = ran.environment->log();
     // A new environment's tail starts with its init output (an import error's
     // trace), as Lambda's LogResult does.
     if (warm) log.beginInvocation();
     log.append(logs::startLine(request_id, record.version));
-    outcome = init;
+    ran.outcome = init;
     if (init.kind == InvokeOutcome::Kind::kSuccess) {
       // A warm environment may have to hand the event on: keep a copy then.
       InvokeCommand command{request_id,
-                            warm ? payload : std::move(payload),
+                            warm ? event.payload : std::move(event.payload),
                             epochMillis() + timeout_s * 1000LL,
-                            cached->invoked_arn,
+                            target.invoked_arn,
                             newTraceId(),
-                            client_context,
+                            event.client_context,
                             ""};
-      outcome = co_await environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
+      ran.outcome =
+          co_await ran.environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
     }
-    // A warm environment whose runtime died while idle never saw the event:
-    // it runs in a new environment instead (once).
-    if (!(warm && outcome.undelivered)) break;
+    if (!(warm && ran.outcome.undelivered)) break;
     spdlog::debug("invoke {}: the warm environment's runtime had exited; starting a new one",
                   record.name);
     log.append("[wick] the execution environment had ended; the event runs in a new one");
-    co_await destroyOnWorkers(only(std::move(environment)));
+    co_await destroyOnWorkers(only(std::move(ran.environment)));
   }
-  logs::LogStream& log = environment->log();
+  co_return ran;
+}
+
+// END and REPORT in the environment's log stream; the tail, base64, if asked.
+std::string Invoker::report(const registry::FunctionRecord& record, Ran& ran,
+                            const std::string& request_id, bool tail) {
+  logs::LogStream& log = ran.environment->log();
   log.append(logs::endLine(request_id));
   logs::Report report{request_id,
-                      outcome.duration_ms,
-                      memory_mb,
-                      static_cast<int64_t>(environment->maxMemoryUsedMb()),
-                      environment->takeInitDuration(),
+                      ran.outcome.duration_ms,
+                      record.config.memory_mb,
+                      static_cast<int64_t>(ran.environment->maxMemoryUsedMb()),
+                      ran.environment->takeInitDuration(),
                       ""};
-  if (outcome.kind == InvokeOutcome::Kind::kTimeout) report.status = "timeout";
-  if (outcome.kind == InvokeOutcome::Kind::kRuntimeExited ||
-      outcome.kind == InvokeOutcome::Kind::kInitFailed)
+  if (ran.outcome.kind == InvokeOutcome::Kind::kTimeout) report.status = "timeout";
+  if (ran.outcome.kind == InvokeOutcome::Kind::kRuntimeExited ||
+      ran.outcome.kind == InvokeOutcome::Kind::kInitFailed)
     report.status = "error";
   log.append(logs::reportLine(report));
-  const std::string log_tail = tail ? base64Encode(log.invocationTail()) : std::string();
+  return tail ? base64Encode(log.invocationTail()) : std::string();
+}
 
-  // A failed environment is never reused.
+// Back to the pool; a failed environment is never reused.
+asio::awaitable<void> Invoker::putBack(std::unique_ptr<Environment> environment,
+                                       const InvokeOutcome& outcome) {
   const bool failed = outcome.kind != InvokeOutcome::Kind::kSuccess &&
                       outcome.kind != InvokeOutcome::Kind::kFunctionError;
-  if (failed || !environment->reusable() || stopping_) {
+  if (failed || !environment->reusable() || stopping_)
     co_await destroyOnWorkers(only(std::move(environment)));
-  } else {
+  else
     pool_.putIdle(std::move(environment));
-  }
+}
 
+http::Response Invoker::respond(const registry::FunctionRecord& record, InvokeOutcome outcome,
+                                const std::string& request_id, bool tail,
+                                const std::string& log_tail) {
   http::Response response{http::beast_http::status::ok, 11};
   response.set("x-amzn-RequestId", request_id);
   response.set("X-Amz-Executed-Version", record.version);
@@ -214,7 +242,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     response.set("X-Amz-Function-Error", "Unhandled");
   if (tail) response.set("X-Amz-Log-Result", log_tail);
   response.body() = std::move(outcome.payload);
-  co_return response;
+  return response;
 }
 
 asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
@@ -239,18 +267,16 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
   auto executor = co_await asio::this_coro::executor;
   auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
-    auto network = grantNetwork(networks_, record.settings);
+    auto network = grantNetwork(networks_, record.config);
     if (!network) return std::move(network).error();
-    auto credentials = roleEnvironment(roles_, record.settings);
+    auto credentials = roleEnvironment(roles_, record.config);
     if (!credentials) return std::move(credentials).error();
     return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
                                {std::move(*network), std::move(*credentials)});
   });
-  if (!created) {
-    spdlog::error("invoke {}: {}", record.name, created.error().message());
-    co_return api::serviceError("could not start an execution environment: " +
-                                created.error().message());
-  }
+  if (!created)
+    co_return api::internalError("invoke " + record.name +
+                                 ": start an execution environment: " + created.error().message());
   acquired.environment = std::move(*created);
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.

@@ -1,6 +1,7 @@
-// Synchronous Invoke: route to the function, check the payload, take a
-// concurrency permit (or throttle), take a warm environment (or start one),
-// run the event, write START/END/REPORT, answer as Lambda does.
+// Synchronous Invoke, in steps: parse the event (payload, client context),
+// resolve the function and qualifier (alias routing), admit (a concurrency
+// permit, or a 429), run with retry (a warm environment, or a new one), report
+// (END, REPORT, the log tail), put the environment back, respond.
 #pragma once
 
 // clang-format off
@@ -23,9 +24,6 @@
 namespace wick::invoke {
 
 struct InvokerSettings {
-  std::string logs_root;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
   std::chrono::milliseconds init_timeout{10'000};
   std::chrono::milliseconds freeze_after{50};  // idle this long: frozen
   std::chrono::milliseconds keep_alive{600'000};
@@ -55,6 +53,34 @@ class Invoker {
   bool housekeepingStopped() const { return housekeeping_stopped_; }
 
  private:
+  // The steps of invoke(), in order.
+  struct Event {
+    std::string payload;
+    std::string client_context;  // decoded X-Amz-Client-Context
+    bool tail = false;           // X-Amz-Log-Type: Tail
+  };
+  struct Target {
+    std::shared_ptr<const registry::FunctionRecord> record;  // the version that runs
+    std::string invoked_arn;
+    int64_t reserved_total = 0;
+  };
+  struct Ran {
+    std::unique_ptr<Environment> environment;
+    InvokeOutcome outcome;
+  };
+  static std::variant<Event, api::AwsError> parseEvent(const http::Request& request);
+  boost::asio::awaitable<std::variant<Target, api::AwsError>> resolve(
+      const std::string& function_name, const std::string& qualifier);
+  boost::asio::awaitable<std::variant<Ran, api::AwsError>> runWithRetry(
+      const Target& target, Event event, const std::string& request_id);
+  static std::string report(const registry::FunctionRecord& record, Ran& ran,
+                            const std::string& request_id, bool tail);
+  boost::asio::awaitable<void> putBack(std::unique_ptr<Environment> environment,
+                                       const InvokeOutcome& outcome);
+  static http::Response respond(const registry::FunctionRecord& record, InvokeOutcome outcome,
+                                const std::string& request_id, bool tail,
+                                const std::string& log_tail);
+
   // An environment for the record: a warm one (if allowed and idle), else a
   // new one, initialised (init's outcome says whether it failed).
   struct Acquired {

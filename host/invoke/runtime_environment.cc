@@ -2,7 +2,7 @@
 
 namespace wick::invoke {
 
-std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
+std::vector<std::string> runtimeEnvironment(const registry::FunctionConfig& config,
                                             const EnvironmentIdentity& identity,
                                             const EnvPairs& base) {
   std::map<std::string, std::string> env = {
@@ -19,15 +19,14 @@ std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
   };
   for (const auto& [key, value] : base)
     env[key] = value;
-  if (settings.contains("Environment"))
-    for (const auto& [key, value] : settings["Environment"]["Variables"].items())
-      env[key] = value.get<std::string>();
+  for (const auto& [key, value] : config.environment)
+    env[key] = value;
   std::map<std::string, std::string> reserved = {
-      {"_HANDLER", settings.value("Handler", std::string())},
+      {"_HANDLER", config.handler.value_or("")},
       {"AWS_REGION", identity.region},
       {"AWS_DEFAULT_REGION", identity.region},
       {"AWS_LAMBDA_FUNCTION_NAME", identity.function_name},
-      {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(settings.value("MemorySize", 128))},
+      {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(config.memory_mb)},
       {"AWS_LAMBDA_FUNCTION_VERSION", identity.version},
       {"AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"},
       {"AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + identity.function_name},
@@ -51,16 +50,15 @@ std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
   return entries;
 }
 
-sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxInputs& inputs,
-                                 const std::string& id) {
+sandbox::SandboxSpec sandboxSpec(const registry::FunctionConfig& config,
+                                 const SandboxInputs& inputs, const std::string& id) {
   sandbox::SandboxSpec spec;
   spec.id = id;
   spec.layers = inputs.root_layers;
   if (!inputs.code_tree.empty()) spec.binds.push_back({inputs.code_tree, "/var/task", false});
   for (const auto& bind : inputs.binds)
     spec.binds.push_back(bind);
-  spec.tmp_size_bytes = static_cast<uint64_t>(settings["EphemeralStorage"].value("Size", 512))
-                        << 20;
+  spec.tmp_size_bytes = static_cast<uint64_t>(config.ephemeral_storage_mb) << 20;
   spec.hostname = "169.254.0.1";  // what Lambda's sandboxes call themselves
   spec.argv = {"wick-agent", "--host-fd", std::to_string(inputs.agent_socket_number)};
   spec.env = {};
@@ -70,9 +68,9 @@ sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxIn
   spec.stdout_fd = inputs.log_fd;
   spec.stderr_fd = inputs.log_fd;
   spec.passed_fds = {{inputs.agent_socket, inputs.agent_socket_number}};
-  spec.resources.memory_mb = static_cast<uint64_t>(settings.value("MemorySize", 128));
-  spec.resources.mb_per_vcpu = inputs.mb_per_vcpu;
-  spec.resources.pids_max = inputs.pids_max;
+  spec.resources.memory_mb = static_cast<uint64_t>(config.memory_mb);
+  spec.resources.mb_per_vcpu = inputs.resources.mb_per_vcpu;
+  spec.resources.pids_max = inputs.resources.pids_max;
   return spec;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "host/invoke/resource_policy.h"
+#include "host/registry/function_config.h"
 #include "sandbox/spec.h"
 
 namespace wick::invoke {
@@ -25,7 +27,7 @@ using EnvPairs = std::vector<std::pair<std::string, std::string>>;
 // The runtime's environment: Lambda's defaults, then `base` (a managed
 // runtime's defaults, or an image's ENV), then the function's variables, the
 // reserved ones last (they cannot be overridden).
-std::vector<std::string> runtimeEnvironment(const nlohmann::json& settings,
+std::vector<std::string> runtimeEnvironment(const registry::FunctionConfig& config,
                                             const EnvironmentIdentity& identity,
                                             const EnvPairs& base = {});
 
@@ -35,8 +37,7 @@ struct SandboxInputs {
   std::vector<std::string> root_layers;
   std::string code_tree;  // bound read-only at /var/task (none for images)
   std::vector<sandbox::BindMount> binds;
-  uint64_t mb_per_vcpu = 1769;
-  uint64_t pids_max = 1024;
+  ResourcePolicy resources;
   int agent_fd = -1;      // sealed wick-agent
   int agent_socket = -1;  // the agent's end of the host channel
   int agent_socket_number = 3;
@@ -44,7 +45,7 @@ struct SandboxInputs {
 };
 
 // The sandbox of one execution environment.
-sandbox::SandboxSpec sandboxSpec(const nlohmann::json& settings, const SandboxInputs& inputs,
-                                 const std::string& id);
+sandbox::SandboxSpec sandboxSpec(const registry::FunctionConfig& config,
+                                 const SandboxInputs& inputs, const std::string& id);
 
 }  // namespace wick::invoke

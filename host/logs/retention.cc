@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 
+#include "common/staged_path.h"
 #include "common/unique_fd.h"
 #include "host/logs/log_reader.h"
 #include "host/logs/log_records.h"
@@ -76,14 +77,10 @@ Status LogRetention::putPolicy(const std::string& function, int days) {
   std::error_code ec;
   fs::create_directories(root_ + "/" + function, ec);
   if (ec) return Error("create log group " + function + ": " + ec.message(), ec.value());
-  const std::string path = policyPath(function);
-  const std::string staged = path + ".new";
-  auto fd = openFile(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (!fd) return std::move(fd).error();
-  WICK_TRY(writeAll(fd->get(), std::to_string(days) + "\n"), "write " + staged);
-  if (::rename(staged.c_str(), path.c_str()) != 0)
-    return Error::fromErrno("rename " + staged + " to " + path);
-  return {};
+  StagedPath staged = StagedPath::beside(policyPath(function));
+  WICK_TRY(staged.writeFile(std::to_string(days) + "\n", 0600),
+           "write the retention of " + function);
+  return staged.commit();
 }
 
 Status LogRetention::deletePolicy(const std::string& function) {

@@ -99,10 +99,9 @@ Networks::~Networks() {
   stop();
 }
 
-Result<std::string> Networks::select(const nlohmann::json& function_settings) const {
+Result<std::string> Networks::select(const nlohmann::json& vpc) const {
   std::vector<std::string> subnets, groups;
-  if (function_settings.contains("VpcConfig")) {
-    const auto& vpc = function_settings["VpcConfig"];
+  if (vpc.is_object()) {
     for (const auto& id : vpc.value("SubnetIds", nlohmann::json::array()))
       if (id.is_string()) subnets.push_back(id);
     for (const auto& id : vpc.value("SecurityGroupIds", nlohmann::json::array()))

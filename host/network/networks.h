@@ -51,7 +51,7 @@ class Networks {
 
   // The network a function's configuration selects ("" for loopback only, when
   // no default network is configured); an error names unknown ids.
-  Result<std::string> select(const nlohmann::json& function_settings) const;
+  Result<std::string> select(const nlohmann::json& vpc_config) const;
   // Blocks until a namespace of `network` is ready.
   Result<NetworkGrant> take(const std::string& network);
   // Lets each network's sandboxes reach wickd's Lambda API on their gateway at

@@ -7,15 +7,14 @@
 #include <vector>
 
 #include "common/error.h"
-#include "host/registry/sqlite.h"
+#include "host/registry/function_config.h"
 
 namespace wick::registry {
 
 struct FunctionRecord {
   std::string name;
-  // What the user set: Runtime, Role, Handler, Description, Timeout, MemorySize,
-  // Environment, EphemeralStorage, Architectures, PackageType, TracingConfig, ...
-  nlohmann::json settings = nlohmann::json::object();
+  // What the user set (Runtime, Role, Handler, Timeout, MemorySize, ...).
+  FunctionConfig config;
   std::string code_sha256;  // hex of the zip's sha256
   int64_t code_size = 0;
   std::string revision_id;
@@ -64,53 +63,57 @@ struct LayerVersionRecord {
   bool deleted = false;  // no longer listed; kept while functions use it
 };
 
+// The registry behind the control plane and the invoke path: functions,
+// versions, aliases, layer versions and the settings they carry. The seam for
+// more than one host: SqliteRegistry (sqlite_registry.h) is the embedded
+// default; a shared database (PostgreSQL) implements the same interface, and
+// nothing past it (services, planner, invoker) changes. Implementations are
+// called from the worker pool, one call at a time per service (the services
+// hold their own lock); each error names the operation that failed.
 class FunctionRegistry {
  public:
-  static Result<FunctionRegistry> open(const std::string& path);
+  virtual ~FunctionRegistry() = default;
 
-  Result<std::optional<FunctionRecord>> get(const std::string& name);
+  virtual Result<std::optional<FunctionRecord>> get(const std::string& name) = 0;
   // false when a function of that name exists already.
-  Result<bool> insert(const FunctionRecord& record);
-  Status update(const FunctionRecord& record);
-  Result<bool> remove(const std::string& name);
+  virtual Result<bool> insert(const FunctionRecord& record) = 0;
+  virtual Status update(const FunctionRecord& record) = 0;
+  virtual Result<bool> remove(const std::string& name) = 0;
   // In name order, after `marker` (exclusive), at most `limit`.
-  Result<std::vector<FunctionRecord>> list(const std::string& marker, int64_t limit);
-  Result<int64_t> count();
-  Result<int64_t> totalCodeSize();
-  Result<int64_t> reservedConcurrencyExcept(const std::string& name);
+  virtual Result<std::vector<FunctionRecord>> list(const std::string& marker, int64_t limit) = 0;
+  virtual Result<int64_t> count() = 0;
+  virtual Result<int64_t> totalCodeSize() = 0;
+  virtual Result<int64_t> reservedConcurrencyExcept(const std::string& name) = 0;
   // Functions and published versions whose code is this zip.
-  Result<int64_t> functionsUsingCode(const std::string& code_sha256);
+  virtual Result<int64_t> functionsUsingCode(const std::string& code_sha256) = 0;
 
   // Published versions, by number.
-  Result<std::vector<VersionRecord>> versions(const std::string& function);
-  Result<std::optional<VersionRecord>> version(const std::string& function, int64_t number);
-  Status insertVersion(const VersionRecord& version);
-  Result<bool> removeVersion(const std::string& function, int64_t number);
+  virtual Result<std::vector<VersionRecord>> versions(const std::string& function) = 0;
+  virtual Result<std::optional<VersionRecord>> version(const std::string& function,
+                                                       int64_t number) = 0;
+  virtual Status insertVersion(const VersionRecord& version) = 0;
+  virtual Result<bool> removeVersion(const std::string& function, int64_t number) = 0;
   // Every version of the function, its aliases too (DeleteFunction).
-  Status removeVersionsAndAliases(const std::string& function);
+  virtual Status removeVersionsAndAliases(const std::string& function) = 0;
 
-  Result<std::vector<AliasRecord>> aliases(const std::string& function);
-  Result<std::optional<AliasRecord>> alias(const std::string& function, const std::string& name);
-  Result<bool> insertAlias(const AliasRecord& alias);
-  Status updateAlias(const AliasRecord& alias);
-  Result<bool> removeAlias(const std::string& function, const std::string& name);
+  virtual Result<std::vector<AliasRecord>> aliases(const std::string& function) = 0;
+  virtual Result<std::optional<AliasRecord>> alias(const std::string& function,
+                                                   const std::string& name) = 0;
+  virtual Result<bool> insertAlias(const AliasRecord& alias) = 0;
+  virtual Status updateAlias(const AliasRecord& alias) = 0;
+  virtual Result<bool> removeAlias(const std::string& function, const std::string& name) = 0;
 
   // Layer versions, deleted ones included (`deleted` tells).
-  Result<std::vector<LayerVersionRecord>> layerVersions(const std::string& name);
-  Result<std::vector<LayerVersionRecord>> allLayerVersions();
-  Result<std::optional<LayerVersionRecord>> layerVersion(const std::string& name, int64_t version);
-  Status insertLayerVersion(const LayerVersionRecord& layer);
-  Status markLayerVersionDeleted(const std::string& name, int64_t version);
-  Status removeLayerVersion(const std::string& name, int64_t version);
+  virtual Result<std::vector<LayerVersionRecord>> layerVersions(const std::string& name) = 0;
+  virtual Result<std::vector<LayerVersionRecord>> allLayerVersions() = 0;
+  virtual Result<std::optional<LayerVersionRecord>> layerVersion(const std::string& name,
+                                                                 int64_t version) = 0;
+  virtual Status insertLayerVersion(const LayerVersionRecord& layer) = 0;
+  virtual Status markLayerVersionDeleted(const std::string& name, int64_t version) = 0;
   // Functions and versions whose Layers name this layer version ARN.
-  Result<int64_t> functionsUsingLayer(const std::string& layer_version_arn);
+  virtual Result<int64_t> functionsUsingLayer(const std::string& layer_version_arn) = 0;
   // Functions and versions whose image is this manifest digest ("sha256:...").
-  Result<std::vector<std::string>> imageDigestsInUse();
-
- private:
-  explicit FunctionRegistry(Database db) : db_(std::move(db)) {}
-  Result<std::vector<FunctionRecord>> query(Statement statement);
-  Database db_;
+  virtual Result<std::vector<std::string>> imageDigestsInUse() = 0;
 };
 
 }  // namespace wick::registry

@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "common/ids.h"
+#include "common/staged_path.h"
 #include "common/unique_fd.h"
 #include "host/runtimes/catalog.h"
 
@@ -112,8 +112,8 @@ Status BaseStore::prepare() {
     const std::string dir = root_ + "/" + base;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       std::error_code time_ec;
-      if (it->path().filename().string().find(".tmp-") != std::string::npos &&
-          it->last_write_time(time_ec) < stale && !time_ec) {
+      if (isStagedName(it->path().filename().string()) && it->last_write_time(time_ec) < stale &&
+          !time_ec) {
         std::error_code rm_ec;
         fs::remove_all(it->path(), rm_ec);
       }
@@ -123,15 +123,18 @@ Status BaseStore::prepare() {
 }
 
 Result<std::string> BaseStore::recipeHash(const std::string& base) {
-  const std::string output = root_ + "/" + base + ".hash";
-  auto out = openFile(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A name of its own: daemons sharing the cache hash the same base at once,
+  // and one builder's output must not truncate another's. Never committed:
+  // the file goes when `output` does.
+  StagedPath output_file = StagedPath::beside(root_ + "/" + base + ".hash");
+  const std::string& output = output_file.path();
+  auto out = openFile(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (!out) return std::move(out).error().context("recipe hash of " + base);
   auto pid = spawn({builder_, "hash", base}, out->get());
   if (!pid) return std::move(pid).error().context("recipe hash of " + base);
   auto code = waitExit(*pid);
   if (!code) return std::move(code).error();
   std::string line = lastLine(output);
-  ::unlink(output.c_str());
   if (*code != 0)
     return Error(builder_ + " hash " + base + " exited " + std::to_string(*code) + ": " + line);
   if (line.size() != 64 || line.find_first_not_of("0123456789abcdef") != std::string::npos)
@@ -168,7 +171,7 @@ void BaseStore::removeOtherRecipes(const std::string& base, const std::string& h
   std::error_code ec;
   for (fs::directory_iterator it(root_ + "/" + base, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!it->is_directory() || name == hash || name.find(".tmp-") != std::string::npos) continue;
+    if (!it->is_directory() || name == hash || isStagedName(name)) continue;
     spdlog::info("removing base root {} of an older recipe ({})", base, name.substr(0, 12));
     std::error_code rm_ec;
     fs::remove_all(it->path(), rm_ec);
@@ -190,43 +193,40 @@ void BaseStore::startBuild(const std::string& base, Entry& entry) {
   entry.thread = std::thread(&BaseStore::runBuild, this, base, entry.hash);
 }
 
-void BaseStore::runBuild(std::string base, std::string hash) {
-  const auto started = std::chrono::steady_clock::now();
+Status BaseStore::buildTree(const std::string& base, const std::string& final_path) {
   const std::string dir = root_ + "/" + base;
-  const std::string final_path = dir + "/" + hash;
-  const std::string staging = final_path + ".tmp-" + randomHex(4);
   const std::string log_path = dir + "/build.log";
-  std::string failure;
   std::error_code ec;
   fs::create_directories(dir, ec);
+  if (ec) return Error("create " + dir + ": " + ec.message(), ec.value());
   auto log = openFile(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (ec) {
-    failure = "create " + dir + ": " + ec.message();
-  } else if (!log) {
-    failure = log.error().message();
-  } else if (auto pid = spawn({builder_, "build", base, staging}, log->get()); !pid) {
-    failure = pid.error().message();
-  } else {
-    {
-      std::lock_guard lock(mutex_);
-      entries_[base].builder_pid = *pid;
-    }
-    auto code = waitExit(*pid);
-    {
-      std::lock_guard lock(mutex_);
-      entries_[base].builder_pid = -1;
-    }
-    if (!code)
-      failure = code.error().message();
-    else if (*code != 0)
-      failure = "building the " + base + " base failed (exit " + std::to_string(*code) +
-                "): " + lastLine(log_path) + " (see " + log_path + ")";
-    else if (::rename(staging.c_str(), final_path.c_str()) != 0 &&
-             // Another daemon sharing the cache finished the same recipe first.
-             !((errno == EEXIST || errno == ENOTEMPTY) && ::access(final_path.c_str(), F_OK) == 0))
-      failure = "rename " + staging + " to " + final_path + ": " + std::strerror(errno);
-  }
-  fs::remove_all(staging, ec);  // what is left of it: a failure, or a duplicate
+  if (!log) return std::move(log).error();
+  StagedPath staged = StagedPath::beside(final_path);
+  auto pid = spawn({builder_, "build", base, staged.path()}, log->get());
+  if (!pid) return std::move(pid).error();
+  setBuilderPid(base, *pid);
+  auto code = waitExit(*pid);
+  setBuilderPid(base, -1);
+  if (!code) return std::move(code).error();
+  if (*code != 0)
+    return Error("building the " + base + " base failed (exit " + std::to_string(*code) +
+                 "): " + lastLine(log_path) + " (see " + log_path + ")");
+  // Another daemon sharing the cache may have finished the same recipe first.
+  auto renamed = staged.commitUnlessPresent();
+  if (!renamed) return std::move(renamed).error();
+  return {};
+}
+
+void BaseStore::setBuilderPid(const std::string& base, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  entries_[base].builder_pid = pid;
+}
+
+void BaseStore::runBuild(std::string base, std::string hash) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string final_path = root_ + "/" + base + "/" + hash;
+  auto built = buildTree(base, final_path);
+  const std::string failure = built ? "" : built.error().message();
   const uint64_t size = failure.empty() ? treeSize(final_path) : 0;
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[base];

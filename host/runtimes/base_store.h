@@ -66,6 +66,9 @@ class BaseStore {
   Entry& entry(const std::string& base, std::unique_lock<std::mutex>& lock);
   void startBuild(const std::string& base, Entry& entry);
   void runBuild(std::string base, std::string hash);
+  // Runs the builder into a staged tree beside `final_path` and renames it in.
+  Status buildTree(const std::string& base, const std::string& final_path);
+  void setBuilderPid(const std::string& base, pid_t pid);
   void removeOtherRecipes(const std::string& base, const std::string& hash);
   BaseStatus snapshot(const std::string& base, const Entry& entry) const;
   Result<std::string> recipeHash(const std::string& base);

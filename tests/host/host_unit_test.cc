@@ -251,10 +251,10 @@ std::map<std::string, std::string> asMap(const std::vector<std::string>& entries
 }
 
 TEST(RuntimeEnvironment, LambdasVariablesWithUserOverridesOfUnreservedOnly) {
-  nlohmann::json settings = {
-      {"Handler", "app.handler"},
-      {"MemorySize", 256},
-      {"Environment", {{"Variables", {{"PATH", "/custom"}, {"MINE", "1"}}}}}};
+  const registry::FunctionConfig settings = *registry::FunctionConfig::fromJson(
+      {{"Handler", "app.handler"},
+       {"MemorySize", 256},
+       {"Environment", {{"Variables", {{"PATH", "/custom"}, {"MINE", "1"}}}}}});
   auto env = asMap(
       runtimeEnvironment(settings, {"fn", "$LATEST", "eu-west-1", "2026/01/01/[$LATEST]ab", ""}));
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "fn");

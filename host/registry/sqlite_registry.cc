@@ -1,4 +1,4 @@
-#include "host/registry/function_registry.h"
+#include "host/registry/sqlite_registry.h"
 
 namespace wick::registry {
 
@@ -56,7 +56,7 @@ constexpr const char* kColumns =
 
 void bindRecord(Statement& statement, const FunctionRecord& record) {
   statement.bind(1, record.name)
-      .bind(2, record.settings.dump())
+      .bind(2, record.config.toJson().dump())
       .bind(3, record.code_sha256)
       .bind(4, record.code_size)
       .bind(5, record.revision_id)
@@ -73,7 +73,7 @@ void bindRecord(Statement& statement, const FunctionRecord& record) {
 // A published version's snapshot: the whole record as JSON.
 nlohmann::json toJson(const FunctionRecord& record) {
   nlohmann::json json = {{"name", record.name},
-                         {"settings", record.settings},
+                         {"settings", record.config.toJson()},
                          {"code_sha256", record.code_sha256},
                          {"code_size", record.code_size},
                          {"revision_id", record.revision_id},
@@ -89,7 +89,9 @@ std::optional<FunctionRecord> fromJson(const nlohmann::json& json) {
   try {
     FunctionRecord record;
     record.name = json.at("name").get<std::string>();
-    record.settings = json.at("settings");
+    auto config = FunctionConfig::fromJson(json.at("settings"));
+    if (!config) return std::nullopt;
+    record.config = std::move(*config);
     record.code_sha256 = json.at("code_sha256").get<std::string>();
     record.code_size = json.at("code_size").get<int64_t>();
     record.revision_id = json.at("revision_id").get<std::string>();
@@ -112,13 +114,13 @@ Result<bool> changedOneRow(Database& db) {
 
 }  // namespace
 
-Result<FunctionRegistry> FunctionRegistry::open(const std::string& path) {
+Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path) {
   auto db = Database::open(path);
-  if (!db) return std::move(db).error();
+  if (!db) return std::move(db).error().context("open registry");
   auto version_query = db->prepare("PRAGMA user_version");
-  if (!version_query) return std::move(version_query).error();
+  if (!version_query) return std::move(version_query).error().context("open registry");
   auto has_row = version_query->step();
-  if (!has_row) return std::move(has_row).error();
+  if (!has_row) return std::move(has_row).error().context("open registry");
   int64_t version = version_query->integer(0);
   const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
   if (version > latest)
@@ -130,18 +132,18 @@ Result<FunctionRegistry> FunctionRegistry::open(const std::string& path) {
                       "; PRAGMA user_version = " + std::to_string(version + 1) + "; COMMIT;"),
              "migrate " + path + " to schema " + std::to_string(version + 1));
   }
-  return FunctionRegistry(std::move(*db));
+  return std::unique_ptr<SqliteRegistry>(new SqliteRegistry(std::move(*db)));
 }
 
-Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement) {
+Result<std::vector<FunctionRecord>> SqliteRegistry::query(Statement statement) {
   std::vector<FunctionRecord> records;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read functions");
     if (!*row) break;
     FunctionRecord record;
     record.name = statement.text(0);
-    record.settings = nlohmann::json::parse(statement.text(1), nullptr, false);
+    const auto settings = nlohmann::json::parse(statement.text(1), nullptr, false);
     record.code_sha256 = statement.text(2);
     record.code_size = statement.integer(3);
     record.revision_id = statement.text(4);
@@ -153,64 +155,65 @@ Result<std::vector<FunctionRecord>> FunctionRegistry::query(Statement statement)
     record.state_reason_code = statement.text(10);
     record.last_update_status = statement.text(11);
     record.internal = nlohmann::json::parse(statement.text(12), nullptr, false);
-    if (record.settings.is_discarded() || record.tags.is_discarded() ||
-        record.internal.is_discarded())
+    if (settings.is_discarded() || record.tags.is_discarded() || record.internal.is_discarded())
       return Error("function " + record.name + ": stored JSON is corrupt", EIO);
+    auto config = FunctionConfig::fromJson(settings);
+    if (!config) return std::move(config).error().context("function " + record.name);
+    record.config = std::move(*config);
     records.push_back(std::move(record));
   }
   return records;
 }
 
-Result<std::optional<FunctionRecord>> FunctionRegistry::get(const std::string& name) {
+Result<std::optional<FunctionRecord>> SqliteRegistry::get(const std::string& name) {
   auto statement =
       db_.prepare(std::string("SELECT ") + kColumns + " FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get function");
   statement->bind(1, name);
   auto records = query(std::move(*statement));
-  if (!records) return std::move(records).error();
+  if (!records) return std::move(records).error().context("get function");
   if (records->empty()) return std::optional<FunctionRecord>();
   return std::optional<FunctionRecord>(std::move(records->front()));
 }
 
-Result<bool> FunctionRegistry::insert(const FunctionRecord& record) {
+Result<bool> SqliteRegistry::insert(const FunctionRecord& record) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO functions (") + kColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert function");
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "insert function " + record.name);
   auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error();
+  if (!changes) return std::move(changes).error().context("insert function");
   (void)changes->step();
   return changes->integer(0) == 1;
 }
 
-Status FunctionRegistry::update(const FunctionRecord& record) {
+Status SqliteRegistry::update(const FunctionRecord& record) {
   auto statement = db_.prepare(
       "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, revision_id=?5, "
       "last_modified=?6, reserved_concurrency=?7, tags=?8, state=?9, state_reason=?10, "
       "state_reason_code=?11, last_update_status=?12, internal=?13 WHERE name=?1");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("update function");
   bindRecord(*statement, record);
   WICK_TRY(statement->run(), "update function " + record.name);
   return {};
 }
 
-Result<bool> FunctionRegistry::remove(const std::string& name) {
+Result<bool> SqliteRegistry::remove(const std::string& name) {
   auto statement = db_.prepare("DELETE FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete function");
   statement->bind(1, name);
   WICK_TRY(statement->run(), "delete function " + name);
   auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error();
+  if (!changes) return std::move(changes).error().context("delete function");
   (void)changes->step();
   return changes->integer(0) == 1;
 }
 
-Result<std::vector<FunctionRecord>> FunctionRegistry::list(const std::string& marker,
-                                                           int64_t limit) {
+Result<std::vector<FunctionRecord>> SqliteRegistry::list(const std::string& marker, int64_t limit) {
   auto statement = db_.prepare(std::string("SELECT ") + kColumns +
                                " FROM functions WHERE name > ? ORDER BY name LIMIT ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list functions");
   statement->bind(1, marker).bind(2, limit);
   return query(std::move(*statement));
 }
@@ -227,17 +230,17 @@ Result<int64_t> scalar(Database& db, const std::string& sql, const std::string& 
 }
 }  // namespace
 
-Result<int64_t> FunctionRegistry::count() {
+Result<int64_t> SqliteRegistry::count() {
   return scalar(db_, "SELECT COUNT(*) FROM functions");
 }
-Result<int64_t> FunctionRegistry::totalCodeSize() {
+Result<int64_t> SqliteRegistry::totalCodeSize() {
   return scalar(db_, "SELECT COALESCE(SUM(code_size), 0) FROM functions");
 }
-Result<int64_t> FunctionRegistry::reservedConcurrencyExcept(const std::string& name) {
+Result<int64_t> SqliteRegistry::reservedConcurrencyExcept(const std::string& name) {
   return scalar(db_, "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?",
                 name, true);
 }
-Result<int64_t> FunctionRegistry::functionsUsingCode(const std::string& code_sha256) {
+Result<int64_t> SqliteRegistry::functionsUsingCode(const std::string& code_sha256) {
   return scalar(db_,
                 "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
                 "(SELECT COUNT(*) FROM function_versions "
@@ -252,7 +255,7 @@ Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
   std::vector<VersionRecord> versions;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read versions");
     if (!*row) break;
     VersionRecord version;
     version.number = statement.integer(0);
@@ -267,30 +270,30 @@ Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
 }
 }  // namespace
 
-Result<std::vector<VersionRecord>> FunctionRegistry::versions(const std::string& function) {
+Result<std::vector<VersionRecord>> SqliteRegistry::versions(const std::string& function) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? ORDER BY version");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list versions");
   statement->bind(1, function);
   return queryVersions(std::move(*statement));
 }
 
-Result<std::optional<VersionRecord>> FunctionRegistry::version(const std::string& function,
-                                                               int64_t number) {
+Result<std::optional<VersionRecord>> SqliteRegistry::version(const std::string& function,
+                                                             int64_t number) {
   auto statement = db_.prepare(
       "SELECT version, record FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get version");
   statement->bind(1, function).bind(2, number);
   auto versions = queryVersions(std::move(*statement));
-  if (!versions) return std::move(versions).error();
+  if (!versions) return std::move(versions).error().context("get version");
   if (versions->empty()) return std::optional<VersionRecord>();
   return std::optional<VersionRecord>(std::move(versions->front()));
 }
 
-Status FunctionRegistry::insertVersion(const VersionRecord& version) {
+Status SqliteRegistry::insertVersion(const VersionRecord& version) {
   auto statement =
       db_.prepare("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert version");
   statement->bind(1, version.record.name)
       .bind(2, version.number)
       .bind(3, toJson(version.record).dump());
@@ -299,19 +302,19 @@ Status FunctionRegistry::insertVersion(const VersionRecord& version) {
   return {};
 }
 
-Result<bool> FunctionRegistry::removeVersion(const std::string& function, int64_t number) {
+Result<bool> SqliteRegistry::removeVersion(const std::string& function, int64_t number) {
   auto statement = db_.prepare("DELETE FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete version");
   statement->bind(1, function).bind(2, number);
   WICK_TRY(statement->run(), "delete version " + std::to_string(number) + " of " + function);
   return changedOneRow(db_);
 }
 
-Status FunctionRegistry::removeVersionsAndAliases(const std::string& function) {
+Status SqliteRegistry::removeVersionsAndAliases(const std::string& function) {
   for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
                           "DELETE FROM aliases WHERE function = ?"}) {
     auto statement = db_.prepare(sql);
-    if (!statement) return std::move(statement).error();
+    if (!statement) return std::move(statement).error().context("delete versions and aliases");
     statement->bind(1, function);
     WICK_TRY(statement->run(), "delete versions and aliases of " + function);
   }
@@ -325,7 +328,7 @@ Result<std::vector<AliasRecord>> queryAliases(Statement statement) {
   std::vector<AliasRecord> aliases;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read aliases");
     if (!*row) break;
     AliasRecord alias{statement.text(0),
                       statement.text(1),
@@ -343,30 +346,30 @@ constexpr const char* kAliasColumns =
     "function, name, function_version, description, routing, revision_id";
 }  // namespace
 
-Result<std::vector<AliasRecord>> FunctionRegistry::aliases(const std::string& function) {
+Result<std::vector<AliasRecord>> SqliteRegistry::aliases(const std::string& function) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? ORDER BY name");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list aliases");
   statement->bind(1, function);
   return queryAliases(std::move(*statement));
 }
 
-Result<std::optional<AliasRecord>> FunctionRegistry::alias(const std::string& function,
-                                                           const std::string& name) {
+Result<std::optional<AliasRecord>> SqliteRegistry::alias(const std::string& function,
+                                                         const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
                                " FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get alias");
   statement->bind(1, function).bind(2, name);
   auto aliases = queryAliases(std::move(*statement));
-  if (!aliases) return std::move(aliases).error();
+  if (!aliases) return std::move(aliases).error().context("get alias");
   if (aliases->empty()) return std::optional<AliasRecord>();
   return std::optional<AliasRecord>(std::move(aliases->front()));
 }
 
-Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
+Result<bool> SqliteRegistry::insertAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
                                ") VALUES (?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert alias");
   statement->bind(1, alias.function)
       .bind(2, alias.name)
       .bind(3, alias.function_version)
@@ -377,11 +380,11 @@ Result<bool> FunctionRegistry::insertAlias(const AliasRecord& alias) {
   return changedOneRow(db_);
 }
 
-Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
+Status SqliteRegistry::updateAlias(const AliasRecord& alias) {
   auto statement = db_.prepare(
       "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
       "revision_id = ?6 WHERE function = ?1 AND name = ?2");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("update alias");
   statement->bind(1, alias.function)
       .bind(2, alias.name)
       .bind(3, alias.function_version)
@@ -392,9 +395,9 @@ Status FunctionRegistry::updateAlias(const AliasRecord& alias) {
   return {};
 }
 
-Result<bool> FunctionRegistry::removeAlias(const std::string& function, const std::string& name) {
+Result<bool> SqliteRegistry::removeAlias(const std::string& function, const std::string& name) {
   auto statement = db_.prepare("DELETE FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete alias");
   statement->bind(1, function).bind(2, name);
   WICK_TRY(statement->run(), "delete alias " + name + " of " + function);
   return changedOneRow(db_);
@@ -411,7 +414,7 @@ Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
   std::vector<LayerVersionRecord> layers;
   for (;;) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("read layer versions");
     if (!*row) break;
     LayerVersionRecord layer;
     layer.name = statement.text(0);
@@ -433,37 +436,37 @@ Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
 }
 }  // namespace
 
-Result<std::vector<LayerVersionRecord>> FunctionRegistry::layerVersions(const std::string& name) {
+Result<std::vector<LayerVersionRecord>> SqliteRegistry::layerVersions(const std::string& name) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? ORDER BY version DESC");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list layer versions");
   statement->bind(1, name);
   return queryLayers(std::move(*statement));
 }
 
-Result<std::vector<LayerVersionRecord>> FunctionRegistry::allLayerVersions() {
+Result<std::vector<LayerVersionRecord>> SqliteRegistry::allLayerVersions() {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions ORDER BY name, version DESC");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list all layer versions");
   return queryLayers(std::move(*statement));
 }
 
-Result<std::optional<LayerVersionRecord>> FunctionRegistry::layerVersion(const std::string& name,
-                                                                         int64_t version) {
+Result<std::optional<LayerVersionRecord>> SqliteRegistry::layerVersion(const std::string& name,
+                                                                       int64_t version) {
   auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
                                " FROM layer_versions WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("get layer version");
   statement->bind(1, name).bind(2, version);
   auto layers = queryLayers(std::move(*statement));
-  if (!layers) return std::move(layers).error();
+  if (!layers) return std::move(layers).error().context("get layer version");
   if (layers->empty()) return std::optional<LayerVersionRecord>();
   return std::optional<LayerVersionRecord>(std::move(layers->front()));
 }
 
-Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
+Status SqliteRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   auto statement = db_.prepare(std::string("INSERT INTO layer_versions (") + kLayerColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("insert layer version");
   statement->bind(1, layer.name)
       .bind(2, layer.version)
       .bind(3, layer.description)
@@ -480,24 +483,16 @@ Status FunctionRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   return {};
 }
 
-Status FunctionRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
+Status SqliteRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
   auto statement =
       db_.prepare("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("delete layer version");
   statement->bind(1, name).bind(2, version);
   WICK_TRY(statement->run(), "delete layer " + name + " version " + std::to_string(version));
   return {};
 }
 
-Status FunctionRegistry::removeLayerVersion(const std::string& name, int64_t version) {
-  auto statement = db_.prepare("DELETE FROM layer_versions WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error();
-  statement->bind(1, name).bind(2, version);
-  WICK_TRY(statement->run(), "remove layer " + name + " version " + std::to_string(version));
-  return {};
-}
-
-Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
+Result<int64_t> SqliteRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
   return scalar(db_,
                 "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
                 "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
@@ -506,17 +501,17 @@ Result<int64_t> FunctionRegistry::functionsUsingLayer(const std::string& layer_v
                 layer_version_arn, true);
 }
 
-Result<std::vector<std::string>> FunctionRegistry::imageDigestsInUse() {
+Result<std::vector<std::string>> SqliteRegistry::imageDigestsInUse() {
   auto statement = db_.prepare(
       "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
       "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
       "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
       "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL");
-  if (!statement) return std::move(statement).error();
+  if (!statement) return std::move(statement).error().context("list image digests in use");
   std::vector<std::string> digests;
   for (;;) {
     auto row = statement->step();
-    if (!row) return std::move(row).error();
+    if (!row) return std::move(row).error().context("list image digests in use");
     if (!*row) break;
     digests.push_back(statement->text(0));
   }
