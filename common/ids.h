@@ -1,6 +1,7 @@
 // Random identifiers and the timestamps Lambda prints.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,5 +14,7 @@ std::string newUuid();
 // Now in UTC as "YYYY-MM-DDTHH:MM:SS.mmm" followed by `zone` ("+0000" for
 // LastModified, "Z" for log lines).
 std::string utcNowMillis(std::string_view zone);
+// Milliseconds since the Unix epoch (the system clock).
+int64_t epochMillis();
 
 }  // namespace wick

@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
+#include "host/workers.h"
 
 namespace wick::api {
 
@@ -21,12 +22,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kPrefix = "/2019-09-25/functions/";
-
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // /2019-09-25/functions/{name}/event-invoke-config[/list] -> name, list?
 std::optional<std::pair<std::string, bool>> parsePath(const std::string& path) {
@@ -68,16 +63,13 @@ bool EventInvokeConfigApi::claims(const http::Request& request) {
 
 asio::awaitable<http::Response> EventInvokeConfigApi::handle(http::Request request) {
   const std::string request_id = newUuid();
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  functions::Outcome outcome;
-  try {
-    outcome = answer(request);
-  } catch (const std::exception& error) {
-    spdlog::error("{}: {}", request.path, error.what());
-    outcome = serviceError("internal error");
-  }
-  co_await asio::post(io, asio::use_awaitable);
+  functions::Outcome outcome = co_await onWorkers(workers_, [&]() -> functions::Outcome {
+    try {
+      return answer(request);
+    } catch (const std::exception& error) {
+      return internalError(request.path + ": " + error.what());
+    }
+  });
   co_return toHttp(outcome, request_id);
 }
 
@@ -245,7 +237,7 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
     if (!has_retries) config.maximum_retry_attempts.reset();
     if (!has_age) config.maximum_event_age_seconds.reset();
   }
-  config.last_modified_ms = nowMillis();
+  config.last_modified_ms = epochMillis();
   if (auto stored = configs_.put(config); !stored) return functions::internalError(stored.error());
   return functions::Reply{200, document(config)};
 }

@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_error.h"
+#include "host/workers.h"
 
 namespace wick::api {
 
@@ -18,12 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kPrefix = "/wick/v1/events";
-
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 http::Response reply(const json& body) {
   http::Response response{http::beast_http::status::ok, 11};
@@ -62,11 +57,7 @@ bool EventsApi::claims(const http::Request& request) {
 }
 
 asio::awaitable<http::Response> EventsApi::handle(http::Request request) {
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  http::Response response = answer(request);
-  co_await asio::post(io, asio::use_awaitable);
-  co_return response;
+  co_return co_await onWorkers(workers_, [&] { return answer(request); });
 }
 
 http::Response EventsApi::answer(const http::Request& request) {
@@ -79,7 +70,7 @@ http::Response EventsApi::answer(const http::Request& request) {
     if (!queued || !failed)
       return toResponse(serviceError((!queued ? queued.error() : failed.error()).message()),
                         request_id);
-    const int64_t now = nowMillis();
+    const int64_t now = epochMillis();
     json body = {{"Queued", json::array()}, {"Failed", json::array()}};
     for (const auto& event : *queued)
       body["Queued"].push_back(queuedDocument(event, now));
@@ -96,7 +87,7 @@ http::Response EventsApi::answer(const http::Request& request) {
   }
   if (rest.ends_with("/replay") && request.method == verb::post) {
     const std::string id = http::percentDecode(rest.substr(1, rest.size() - 1 - 7));
-    auto replayed = store_.replay(id, nowMillis());
+    auto replayed = store_.replay(id, epochMillis());
     if (!replayed) return toResponse(serviceError(replayed.error().message()), request_id);
     if (!*replayed) return toResponse(resourceNotFound("No failed event " + id), request_id);
     if (invocations_ != nullptr) invocations_->wake();

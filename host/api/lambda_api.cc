@@ -12,6 +12,7 @@
 #include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
+#include "host/workers.h"
 
 namespace wick::api {
 
@@ -80,11 +81,9 @@ void forgetEventInvokeConfigs(async::EventInvokeConfigs& configs, const std::str
 
 template <typename Operation>
 asio::awaitable<functions::Outcome> LambdaApi::onWorkers(Operation operation) {
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  functions::Outcome outcome = operation();
-  co_await asio::post(io, asio::use_awaitable);
-  co_return outcome;
+  // Not a coroutine: the operation moves into onWorkers' frame, which outlives this call.
+  return wick::onWorkers(
+      workers_, [operation = std::move(operation)]() -> functions::Outcome { return operation(); });
 }
 
 asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {

@@ -14,6 +14,7 @@
 #include "host/functions/function_name.h"
 #include "host/logs/filter_pattern.h"
 #include "host/logs/log_reader.h"
+#include "host/workers.h"
 
 namespace wick::api {
 
@@ -158,11 +159,7 @@ asio::awaitable<http::Response> LogsApi::handle(http::Request request) {
   if (request.method != http::beast_http::verb::post || request.path != "/")
     co_return errorResponse({"UnknownOperationException", "Logs operations are POST /"});
   const std::string operation = request.header("X-Amz-Target").substr(kTargetPrefix.size());
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  http::Response response = answer(operation, request.body);
-  co_await asio::post(io, asio::use_awaitable);
-  co_return response;
+  co_return co_await onWorkers(workers_, [&] { return answer(operation, request.body); });
 }
 
 http::Response LogsApi::answer(const std::string& operation, const std::string& body) const {
@@ -419,7 +416,7 @@ json LogsApi::describeLogGroups(const json& request) const {
     for (const auto& stream : streams)
       stored += stream.size;
     const int64_t created = streams.empty()
-                                ? logs::nowMillis()
+                                ? epochMillis()
                                 : logs::firstRecordTime(settings_.logs_root, function, streams[0]);
     page.push_back({{"logGroupName", std::string(kGroupPrefix) + function},
                     {"creationTime", created},

@@ -14,6 +14,7 @@
 #include "host/api/aws_error.h"
 #include "host/functions/function_name.h"
 #include "host/invoke/payload_json.h"
+#include "host/workers.h"
 
 namespace wick::async {
 
@@ -21,12 +22,6 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
-
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string isoMillis(int64_t ms) {
   const std::time_t seconds = ms / 1000;
@@ -79,7 +74,7 @@ std::string summary(const http::Response& response) {
 std::string invocationRecord(const AsyncEvent& event, Condition condition,
                              const std::string& function_arn, const http::Response* last) {
   json record = {{"version", "1.0"},
-                 {"timestamp", isoMillis(nowMillis())},
+                 {"timestamp", isoMillis(epochMillis())},
                  {"requestContext",
                   {{"requestId", event.id},
                    {"functionArn", function_arn},
@@ -116,11 +111,7 @@ AsyncInvocations::AsyncInvocations(EventStore& store, EventInvokeConfigs& config
 
 template <typename Work>
 asio::awaitable<std::invoke_result_t<Work>> AsyncInvocations::onWorkers(Work work) {
-  auto home = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  auto result = work();
-  co_await asio::post(home, asio::use_awaitable);
-  co_return result;
+  return wick::onWorkers(workers_, std::move(work));
 }
 
 void AsyncInvocations::wake() {
@@ -163,7 +154,7 @@ asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& re
   event.id = request_id;
   event.function = std::get<functions::FunctionService::Cached>(resolved).record->name;
   event.qualifier = qualifier.empty() && named ? named->qualifier : qualifier;
-  event.enqueued_ms = event.next_attempt_ms = nowMillis();
+  event.enqueued_ms = event.next_attempt_ms = epochMillis();
   // The 202 promises the event outlives a crash: it is on disk first.
   Status stored = co_await intake_.commit(event);
   if (!stored) {
@@ -179,7 +170,7 @@ asio::awaitable<void> AsyncInvocations::dispatch() {
     const size_t room =
         settings_.max_in_flight - std::min(settings_.max_in_flight, attempts_.load());
     if (room > 0) {
-      const int64_t now = nowMillis();
+      const int64_t now = epochMillis();
       auto due = co_await onWorkers([&] {
         return store_.takeDue(now, room, now + std::chrono::milliseconds(settings_.lease).count());
       });
@@ -198,7 +189,7 @@ asio::awaitable<void> AsyncInvocations::dispatch() {
     // another daemon's queue in a shared store), or until woken.
     auto next = co_await onWorkers([&] { return store_.nextDue(); });
     int64_t wait_ms = 1000;
-    if (next && *next) wait_ms = std::clamp<int64_t>(**next - nowMillis(), 0, 1000);
+    if (next && *next) wait_ms = std::clamp<int64_t>(**next - epochMillis(), 0, 1000);
     if (woken_ || wait_ms == 0) {
       woken_ = false;
       continue;
@@ -263,7 +254,7 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
   event.last_error = outcome == AttemptOutcome::kSuccess ? "" : summary(response);
   const Decision decision =
       decide(config.errorHandling(), settings_.delays,
-             {event.enqueued_ms, event.function_attempts, event.throttles}, outcome, nowMillis());
+             {event.enqueued_ms, event.function_attempts, event.throttles}, outcome, epochMillis());
   Status settled_in_store = co_await onWorkers([&]() -> Status {
     if (decision.finished) return finish(event, decision.condition, &response, arn, config);
     event.next_attempt_ms = decision.next_attempt_ms;
@@ -293,7 +284,7 @@ Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
                        : "delivery to " + destination + " failed: " + delivered.error().message();
     spdlog::warn("async event {}: {}", event.id, reason);
   }
-  return store_.moveToFailed({event, toString(condition), record, reason, nowMillis()});
+  return store_.moveToFailed({event, toString(condition), record, reason, epochMillis()});
 }
 
 Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
@@ -308,7 +299,7 @@ Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
   delivery.function = named->name;
   delivery.qualifier = named->qualifier;
   delivery.payload = record;
-  delivery.enqueued_ms = delivery.next_attempt_ms = nowMillis();
+  delivery.enqueued_ms = delivery.next_attempt_ms = epochMillis();
   WICK_TRY(store_.enqueue(delivery), "enqueue the record for " + destination);
   wake();
   return true;

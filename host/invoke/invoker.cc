@@ -14,6 +14,7 @@
 #include "host/invoke/environment_extras.h"
 #include "host/invoke/payload_json.h"
 #include "host/invoke/payload_limit.h"
+#include "host/workers.h"
 
 namespace wick::invoke {
 
@@ -24,12 +25,6 @@ namespace {
 
 constexpr size_t kMaxPayload = kMaxInvokePayload;
 constexpr size_t kMaxClientContext = 3'583;
-
-int64_t epochMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // X-Ray's format: Root=1-<epoch seconds hex>-<96 bits>;Parent=<64 bits>;Sampled=0
 std::string newTraceId() {
@@ -73,11 +68,7 @@ Invoker::Invoker(functions::FunctionService& functions, const EnvironmentPlanner
 
 template <typename Work>
 asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  auto result = work();
-  co_await asio::post(io, asio::use_awaitable);
-  co_return result;
+  return wick::onWorkers(workers_, std::move(work));
 }
 
 asio::awaitable<void> Invoker::destroyOnWorkers(

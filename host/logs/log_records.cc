@@ -22,12 +22,6 @@ bool splitTimestamp(std::string_view line, int64_t& timestamp_ms, std::string_vi
 
 }  // namespace
 
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string formatRecord(int64_t timestamp_ms, std::string_view message) {
   std::string record = std::to_string(timestamp_ms);
   record.reserve(record.size() + message.size() + 2);

@@ -13,8 +13,6 @@
 
 namespace wick::logs {
 
-int64_t nowMillis();
-
 std::string formatRecord(int64_t timestamp_ms, std::string_view message);
 
 struct LogRecord {

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "common/ids.h"
 #include "host/logs/log_records.h"
 
 namespace wick::logs {
@@ -71,7 +72,7 @@ void LogStream::append(std::string_view line) {
   constexpr size_t kKept = 64 << 10;
   if (invocation_.size() > 2 * kKept) invocation_.erase(0, invocation_.size() - kKept);
   // Logs must never take the invoke down: a full disk loses lines, not requests.
-  (void)writeAll(fd_.get(), formatRecord(nowMillis(), line));
+  (void)writeAll(fd_.get(), formatRecord(epochMillis(), line));
 }
 
 std::string LogStream::invocationTail(size_t bytes) const {

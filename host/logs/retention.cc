@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 
+#include "common/ids.h"
 #include "common/staged_path.h"
 #include "common/unique_fd.h"
 #include "host/logs/log_reader.h"
@@ -136,7 +137,7 @@ boost::asio::awaitable<void> sweepPeriodically(const LogRetention& retention,
   asio::steady_timer timer(io);
   for (;;) {
     co_await asio::post(workers.get_executor(), asio::use_awaitable);
-    if (auto swept = retention.sweep(nowMillis()); !swept)
+    if (auto swept = retention.sweep(epochMillis()); !swept)
       spdlog::error("log retention: {}", swept.error().message());
     co_await asio::post(io, asio::use_awaitable);
     timer.expires_after(interval);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/ids.h"
 #include "host/logs/filter_pattern.h"
 #include "host/logs/log_reader.h"
 #include "host/logs/log_records.h"
@@ -91,7 +92,7 @@ class RetentionSweep : public ::testing::Test {
   }
 
   fs::path root_;
-  const int64_t now_ms_ = nowMillis();
+  const int64_t now_ms_ = epochMillis();
 };
 
 constexpr const char* kA = "[$LATEST]0123456789abcdef0123456789abcdea";
