@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import subprocess
+import time
 import urllib.request
 
 import boto3
@@ -159,3 +160,29 @@ def test_at_schedule_fires_once_and_deletes_itself(sched_daemon):
     assert fired == [{"fail": "once", "at": f"{when:%Y-%m-%dT%H:%M:%S}Z"}]
     with pytest.raises(s.exceptions.ResourceNotFoundException):
         s.get_schedule(Name="once")
+
+
+def test_a_restart_resumes_and_delivers_the_firings_missed_meanwhile(sched_daemon):
+    s = sched_daemon.sched
+    s.create_schedule(Name="resumed", ScheduleExpression="rate(1 minute)",
+                      FlexibleTimeWindow={"Mode": "OFF"},
+                      Target=target(Input='{"fail": "resumed", '
+                                          '"at": "<aws.scheduler.scheduled-time>"}'))
+
+    def scheduled_times():
+        return sorted(p["at"] for p in failed_payloads(sched_daemon) if p.get("fail") == "resumed")
+    wait_for(scheduled_times, timeout=30, what="a first firing")
+    sched_daemon.stop()
+    stopped = datetime.datetime.now(datetime.timezone.utc)
+    time.sleep(4)
+    restarted = datetime.datetime.now(datetime.timezone.utc)
+    sched_daemon.start()
+    assert s.get_schedule(Name="resumed")["ScheduleExpression"] == "rate(1 minute)"
+
+    def missed():
+        return [t for t in scheduled_times()
+                if f"{stopped:%Y-%m-%dT%H:%M:%S}Z" < t < f"{restarted:%Y-%m-%dT%H:%M:%S}Z"]
+    late = wait_for(lambda: missed() if len(missed()) >= 2 else None, timeout=30,
+                    what="the firings missed while wickd was down")
+    assert len(late) == len(set(late))
+    s.delete_schedule(Name="resumed")
