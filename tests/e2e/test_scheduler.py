@@ -107,10 +107,21 @@ def test_create_get_list_update_delete_and_errors(sched_daemon):
                           FlexibleTimeWindow={"Mode": "OFF"}, Target=target())
 
     # The awscli v2, unmodified.
+    out = aws(sched_daemon, "create-schedule", "--name", "from-cli",
+              "--schedule-expression", "cron(30 6 ? * MON-FRI *)",
+              "--schedule-expression-timezone", "America/New_York",
+              "--flexible-time-window", "Mode=OFF", "--state", "DISABLED",
+              "--target", json.dumps(target(Input='{"x":1}')))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ScheduleArn"].endswith(":schedule/default/from-cli")
     out = aws(sched_daemon, "list-schedules", "--name-prefix", "night")
     assert out.returncode == 0, out.stderr
     (summary,) = json.loads(out.stdout)["Schedules"]
     assert summary["Name"] == "nightly" and summary["Target"] == {"Arn": TARGET}
+    out = aws(sched_daemon, "list-schedules", "--state", "DISABLED", "--page-size", "1")
+    assert out.returncode == 0, out.stderr
+    assert [x["Name"] for x in json.loads(out.stdout)["Schedules"]] == ["from-cli", "nightly"]
+    assert aws(sched_daemon, "delete-schedule", "--name", "from-cli").returncode == 0
     out = aws(sched_daemon, "get-schedule", "--name", "nope")
     assert out.returncode != 0 and "ResourceNotFoundException" in out.stderr
     assert aws(sched_daemon, "delete-schedule", "--name", "nightly").returncode == 0
