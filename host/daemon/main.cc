@@ -21,6 +21,7 @@
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/api/logs_api.h"
+#include "host/api/scheduler_api.h"
 #include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
 #include "host/daemon/config.h"
@@ -37,6 +38,7 @@
 #include "host/logs/retention.h"
 #include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
+#include "host/scheduler/schedule_runner.h"
 #include "images/image_store.h"
 #include "sandbox/cgroup_delegation.h"
 #include "sandbox/sandbox.h"
@@ -232,6 +234,18 @@ int main(int argc, char** argv) {
                         boost::asio::detached);
   api::EventsApi events_api(**event_store, async_invocations.get(), workers);
   api::EventInvokeConfigApi event_invoke_config_api(**event_invoke_configs, service, workers);
+  // Schedules (EventBridge Scheduler subset): their firings go into the async queue.
+  auto schedules = scheduler::openSqliteScheduleStore(config.state_dir() + "/events.db");
+  if (!schedules) return fail(schedules.error().message());
+  scheduler::ScheduleRunner schedule_runner(
+      **schedules, **event_store,
+      [&async_invocations] {
+        if (async_invocations) async_invocations->wake();
+      },
+      workers, io.get_executor(),
+      {.scope = settings.scope, .minute_ms = std::max<int64_t>(config.scheduler_minute_ms(), 1)});
+  schedule_runner.start();
+  api::SchedulerApi scheduler_api(**schedules, schedule_runner, service, workers);
   http::ServerOptions server_options;
   server_options.refuse_head = invoke::refuseOversizedInvoke;  // before a 6 MB+ upload
   http::Server server(
@@ -239,6 +253,7 @@ int main(int argc, char** argv) {
       [&](http::Request request) {
         if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
         if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+        if (api::SchedulerApi::claims(request)) return scheduler_api.handle(std::move(request));
         if (api::EventInvokeConfigApi::claims(request))
           return event_invoke_config_api.handle(std::move(request));
         return lambda_api.handle(std::move(request));
@@ -264,6 +279,7 @@ int main(int argc, char** argv) {
     daemon::notifyStopping();
     server.stopAccepting();
     if (async_invocations) async_invocations->stop();
+    schedule_runner.stop();
     for (auto& gateway_server : *gateway_servers)
       gateway_server->stopAccepting();
     if (invoker) invoker->stop();
@@ -274,6 +290,7 @@ int main(int argc, char** argv) {
           // In-flight invocations end; housekeeping puts back what it was
           // freezing: then every environment is in the pool for destroyIdle.
           while ((async_invocations && !async_invocations->stopped()) ||
+                 !schedule_runner.stopped() ||
                  (invoker && (invoker->inFlight() > 0 || !invoker->housekeepingStopped()))) {
             timer.expires_after(std::chrono::milliseconds(20));
             co_await timer.async_wait(boost::asio::use_awaitable);

@@ -1,0 +1,332 @@
+#include "host/api/scheduler_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cmath>
+#include <regex>
+
+#include "common/ids.h"
+#include "host/functions/function_name.h"
+#include "host/scheduler/firing.h"
+#include "host/scheduler/schedule_expression.h"
+
+namespace wick::api {
+
+namespace asio = boost::asio;
+using http::beast_http::verb;
+using nlohmann::json;
+using scheduler::Schedule;
+
+namespace {
+
+constexpr std::string_view kCollection = "/schedules";
+
+int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+AwsError validation(std::string message) {
+  return {400, "ValidationException", std::move(message)};
+}
+AwsError notFound(const std::string& name) {
+  return {404, "ResourceNotFoundException", "Schedule " + name + " does not exist."};
+}
+
+bool validName(const std::string& name) {
+  static const std::regex pattern("^[0-9a-zA-Z_.-]{1,64}$");
+  return std::regex_match(name, pattern);
+}
+
+std::optional<AwsError> checkGroup(const std::string& group) {
+  if (group.empty() || group == "default") return std::nullopt;
+  return AwsError{404, "ResourceNotFoundException",
+                  "Schedule group " + group + " does not exist (wick has only the default group)."};
+}
+
+http::Response toHttp(const functions::Outcome& outcome, const std::string& request_id) {
+  if (auto* error = std::get_if<AwsError>(&outcome)) {
+    AwsError sent = *error;
+    auto response = toResponse(sent, request_id);
+    // rest-json: the exception name in x-amzn-ErrorType, {"Message"} in the body.
+    response.body() = json{{"Message", sent.message}}.dump();
+    return response;
+  }
+  const auto& reply = std::get<functions::Reply>(outcome);
+  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
+  response.set("x-amzn-RequestId", request_id);
+  response.set(http::beast_http::field::content_type, "application/json");
+  response.body() = reply.body ? reply.body->dump() : "{}";
+  return response;
+}
+
+// Epoch seconds (a number, possibly fractional) as botocore sends them.
+std::variant<std::optional<int64_t>, AwsError> timestampMs(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return std::optional<int64_t>();
+  if (!body[key].is_number()) return validation(std::string(key) + " must be a timestamp.");
+  return std::optional<int64_t>(std::llround(body[key].get<double>() * 1000));
+}
+
+json seconds(int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
+
+std::string stringField(const json& object, const char* key) {
+  return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : "";
+}
+
+}  // namespace
+
+bool SchedulerApi::claims(const http::Request& request) {
+  return request.path == kCollection ||
+         (request.path.starts_with("/schedules/") && request.path.size() > kCollection.size() + 1);
+}
+
+asio::awaitable<http::Response> SchedulerApi::handle(http::Request request) {
+  const std::string request_id = newUuid();
+  auto io = co_await asio::this_coro::executor;
+  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
+  functions::Outcome outcome;
+  try {
+    outcome = answer(request);
+  } catch (const std::exception& error) {
+    outcome = internalError(request.path + ": " + error.what());
+  }
+  if (auto* error = std::get_if<AwsError>(&outcome))
+    logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
+  co_await asio::post(io, asio::use_awaitable);
+  co_return toHttp(outcome, request_id);
+}
+
+functions::Outcome SchedulerApi::answer(const http::Request& request) {
+  if (request.path == kCollection) {
+    if (request.method != verb::get) return AwsError{405, "ValidationException", "GET only"};
+    return list(request);
+  }
+  const std::string name = http::percentDecode(request.path.substr(kCollection.size() + 1));
+  if (!validName(name))
+    return validation("Name " + name + " must match ^[0-9a-zA-Z-_.]+$ and be 1-64 characters.");
+  switch (request.method) {
+    case verb::post:
+      return write(name, request.body, true);
+    case verb::put:
+      return write(name, request.body, false);
+    case verb::get:
+      return get(name, request);
+    case verb::delete_:
+      return remove(name, request);
+    default:
+      return AwsError{405, "ValidationException", "Unsupported method"};
+  }
+}
+
+std::optional<AwsError> SchedulerApi::checkTarget(const std::string& arn) {
+  const std::string ours = functions::functionArn(functions_.settings().scope, "");
+  auto named = functions::parseFunctionName(arn);
+  if (!arn.starts_with(ours) || !named)
+    return validation("Target " + arn + " is not supported: wick's schedules target Lambda " +
+                      "functions of this host (" + ours + "NAME).");
+  auto resolved = functions_.resolve(named->name, named->qualifier);
+  if (std::holds_alternative<AwsError>(resolved))
+    return validation("Target " + arn + " does not exist: " + std::get<AwsError>(resolved).message);
+  return std::nullopt;
+}
+
+std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, const json& body) {
+  Schedule s;
+  s.name = name;
+  if (auto error = checkGroup(stringField(body, "GroupName"))) return *error;
+  s.expression = stringField(body, "ScheduleExpression");
+  if (s.expression.empty() || s.expression.size() > 256 ||
+      !scheduler::parseScheduleExpression(s.expression))
+    return validation("Invalid Schedule Expression " + s.expression + ".");
+  if (body.contains("ScheduleExpressionTimezone")) {
+    s.time_zone = stringField(body, "ScheduleExpressionTimezone");
+    if (s.time_zone.empty() || s.time_zone.size() > 50 || !scheduler::knownTimeZone(s.time_zone))
+      return validation("Invalid time zone " + s.time_zone + ".");
+  }
+  const json window = body.value("FlexibleTimeWindow", json());
+  if (!window.is_object()) return validation("FlexibleTimeWindow is required.");
+  s.flexible_mode = stringField(window, "Mode");
+  if (s.flexible_mode == "FLEXIBLE") {
+    s.flexible_window_minutes = window.value("MaximumWindowInMinutes", 0);
+    if (s.flexible_window_minutes < 1 || s.flexible_window_minutes > 1440)
+      return validation("MaximumWindowInMinutes must be between 1 and 1440 for FLEXIBLE.");
+  } else if (s.flexible_mode != "OFF") {
+    return validation("FlexibleTimeWindow.Mode must be OFF or FLEXIBLE.");
+  }
+  s.state = body.contains("State") ? stringField(body, "State") : "ENABLED";
+  if (s.state != "ENABLED" && s.state != "DISABLED")
+    return validation("State must be ENABLED or DISABLED.");
+  s.action_after_completion =
+      body.contains("ActionAfterCompletion") ? stringField(body, "ActionAfterCompletion") : "NONE";
+  if (s.action_after_completion != "NONE" && s.action_after_completion != "DELETE")
+    return validation("ActionAfterCompletion must be NONE or DELETE.");
+  s.description = stringField(body, "Description");
+  if (s.description.size() > 512) return validation("Description must be at most 512 characters.");
+  const json target = body.value("Target", json());
+  if (!target.is_object()) return validation("Target is required.");
+  s.target_arn = stringField(target, "Arn");
+  s.role_arn = stringField(target, "RoleArn");
+  static const std::regex role(R"(^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[\w+=,.@\/-]+$)");
+  if (s.target_arn.empty() || s.target_arn.size() > 1600)
+    return validation("Target.Arn is required.");
+  if (!std::regex_match(s.role_arn, role))
+    return validation("Target.RoleArn " + s.role_arn + " is not a role ARN.");
+  if (auto error = checkTarget(s.target_arn)) return *error;
+  if (target.contains("Input")) {
+    s.input = stringField(target, "Input");
+    if (s.input->empty() || !json::accept(*s.input))
+      return validation("Target.Input must be well-formed JSON for a Lambda target.");
+  }
+  const json retry = target.value("RetryPolicy", json::object());
+  s.maximum_event_age_seconds = retry.value("MaximumEventAgeInSeconds", int64_t{86400});
+  s.maximum_retry_attempts = retry.value("MaximumRetryAttempts", int64_t{185});
+  if (s.maximum_event_age_seconds < 60 || s.maximum_event_age_seconds > 86400)
+    return validation("MaximumEventAgeInSeconds must be between 60 and 86400.");
+  if (s.maximum_retry_attempts < 0 || s.maximum_retry_attempts > 185)
+    return validation("MaximumRetryAttempts must be between 0 and 185.");
+  if (target.contains("DeadLetterConfig")) {
+    s.dead_letter_arn = stringField(target["DeadLetterConfig"], "Arn");
+    static const std::regex sqs(R"(^arn:aws(-[a-z]+)?:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$)");
+    if (!std::regex_match(s.dead_letter_arn, sqs))
+      return validation("DeadLetterConfig.Arn must be an SQS queue ARN.");
+  }
+  auto start = timestampMs(body, "StartDate");
+  if (auto* error = std::get_if<AwsError>(&start)) return *error;
+  auto end = timestampMs(body, "EndDate");
+  if (auto* error = std::get_if<AwsError>(&end)) return *error;
+  s.start_ms = std::get<std::optional<int64_t>>(start);
+  s.end_ms = std::get<std::optional<int64_t>>(end);
+  if (s.start_ms && *s.start_ms < nowMillis() - 5 * 60 * 1000)
+    return validation("The StartDate you specify cannot be earlier than 5 minutes ago.");
+  if (s.start_ms && s.end_ms && *s.end_ms <= *s.start_ms)
+    return validation("The EndDate you specify must be later than the StartDate.");
+  return s;
+}
+
+functions::Outcome SchedulerApi::write(const std::string& name, const std::string& text,
+                                       bool create) {
+  const json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
+  if (!body.is_object()) return validation("The request body is not a JSON object.");
+  auto parsed = parse(name, body);
+  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
+  Schedule schedule = std::get<Schedule>(std::move(parsed));
+  const int64_t now = nowMillis();
+  auto existing = schedules_.get(name);
+  if (!existing) return internalError(existing.error().message());
+  if (create && *existing)
+    return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
+  if (!create && !*existing) return notFound(name);
+  schedule.created_ms = *existing ? (*existing)->created_ms : now;
+  schedule.modified_ms = std::max(now, *existing ? (*existing)->modified_ms + 1 : now);
+  const scheduler::Clock clock{now, runner_.settings().minute_ms};
+  auto expression = scheduler::parseScheduleExpression(schedule.expression);
+  auto next = scheduler::firingAfter(schedule, *expression, now - 1, clock);
+  if (!next) return internalError(next.error().message());
+  schedule.next_ms = *next;
+  if (*next) {
+    std::mt19937_64 random{std::random_device{}()};
+    schedule.due_ms = scheduler::deliveryTime(schedule, **next, clock, random);
+  }
+  const std::string arn = scheduler::scheduleArn(runner_.settings().scope, schedule);
+  if (create) {
+    auto created = schedules_.create(schedule);
+    if (!created) return internalError(created.error().message());
+    if (!*created)
+      return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
+  } else {
+    auto replaced = schedules_.replace(schedule, (*existing)->modified_ms);
+    if (!replaced) return internalError(replaced.error().message());
+    if (!*replaced)
+      return AwsError{409, "ConflictException",
+                      "Schedule " + name + " changed meanwhile; try again."};
+  }
+  runner_.wake();
+  return functions::Reply{200, json{{"ScheduleArn", arn}}};
+}
+
+functions::Outcome SchedulerApi::get(const std::string& name, const http::Request& request) {
+  if (auto error = checkGroup(request.queryValue("groupName"))) return *error;
+  auto found = schedules_.get(name);
+  if (!found) return internalError(found.error().message());
+  if (!*found) return notFound(name);
+  return functions::Reply{200, document(**found)};
+}
+
+functions::Outcome SchedulerApi::remove(const std::string& name, const http::Request& request) {
+  if (auto error = checkGroup(request.queryValue("groupName"))) return *error;
+  auto removed = schedules_.remove(name);
+  if (!removed) return internalError(removed.error().message());
+  if (!*removed) return notFound(name);
+  return functions::Reply{200, json::object()};
+}
+
+functions::Outcome SchedulerApi::list(const http::Request& request) {
+  if (auto error = checkGroup(request.queryValue("ScheduleGroup"))) return *error;
+  const std::string prefix = request.queryValue("NamePrefix");
+  const std::string state = request.queryValue("State");
+  const std::string token = request.queryValue("NextToken");
+  int64_t max = 100;
+  if (const std::string text = request.queryValue("MaxResults"); !text.empty()) {
+    max = std::atoll(text.c_str());
+    if (max < 1 || max > 100) return validation("MaxResults must be between 1 and 100.");
+  }
+  if (!state.empty() && state != "ENABLED" && state != "DISABLED")
+    return validation("State must be ENABLED or DISABLED.");
+  auto all = schedules_.list();
+  if (!all) return internalError(all.error().message());
+  json summaries = json::array();
+  json reply = json::object();
+  for (const Schedule& s : *all) {
+    if (!token.empty() && s.name <= token) continue;
+    if (!s.name.starts_with(prefix) || (!state.empty() && s.state != state)) continue;
+    if (static_cast<int64_t>(summaries.size()) == max) {
+      reply["NextToken"] = summaries.back()["Name"];
+      break;
+    }
+    summaries.push_back({{"Arn", scheduler::scheduleArn(runner_.settings().scope, s)},
+                         {"Name", s.name},
+                         {"GroupName", s.group},
+                         {"State", s.state},
+                         {"CreationDate", seconds(s.created_ms)},
+                         {"LastModificationDate", seconds(s.modified_ms)},
+                         {"Target", {{"Arn", s.target_arn}}}});
+  }
+  reply["Schedules"] = std::move(summaries);
+  return functions::Reply{200, reply};
+}
+
+json SchedulerApi::document(const Schedule& s) const {
+  json target = {{"Arn", s.target_arn},
+                 {"RoleArn", s.role_arn},
+                 {"RetryPolicy",
+                  {{"MaximumEventAgeInSeconds", s.maximum_event_age_seconds},
+                   {"MaximumRetryAttempts", s.maximum_retry_attempts}}}};
+  if (s.input) target["Input"] = *s.input;
+  if (!s.dead_letter_arn.empty()) target["DeadLetterConfig"] = {{"Arn", s.dead_letter_arn}};
+  json window = {{"Mode", s.flexible_mode}};
+  if (s.flexible_mode == "FLEXIBLE") window["MaximumWindowInMinutes"] = s.flexible_window_minutes;
+  json d = {{"Arn", scheduler::scheduleArn(runner_.settings().scope, s)},
+            {"Name", s.name},
+            {"GroupName", s.group},
+            {"Description", s.description},
+            {"State", s.state},
+            {"ScheduleExpression", s.expression},
+            {"ScheduleExpressionTimezone", s.time_zone},
+            {"FlexibleTimeWindow", window},
+            {"ActionAfterCompletion", s.action_after_completion},
+            {"Target", target},
+            {"CreationDate", seconds(s.created_ms)},
+            {"LastModificationDate", seconds(s.modified_ms)}};
+  if (s.start_ms) d["StartDate"] = seconds(*s.start_ms);
+  if (s.end_ms) d["EndDate"] = seconds(*s.end_ms);
+  return d;
+}
+
+}  // namespace wick::api
