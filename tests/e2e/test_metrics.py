@@ -156,3 +156,32 @@ def test_prometheus_scrapes_wickd(metrics_daemon):
         prometheus.stop()
     assert prometheus.process.poll() is not None
     assert not os.path.exists(prometheus.root)
+
+
+def test_async_event_metrics(metrics_daemon):
+    lam = client_for(metrics_daemon)
+    create(lam, "worker", Code={"ZipFile": runtime_zip()}, MemorySize=256)
+    create(lam, "closed", Code={"ZipFile": runtime_zip()})
+    lam.put_function_concurrency(FunctionName="closed", ReservedConcurrentExecutions=0)
+    for name in ("worker", "closed"):
+        reply = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"echo": 1}')
+        assert reply["StatusCode"] == 202
+    url = f"http://127.0.0.1:{metrics_daemon.metrics_port}/metrics"
+    expected = [
+        'lambda_async_events_received_total{function_name="worker"} 1',
+        'lambda_async_events_received_total{function_name="closed"} 1',
+        'lambda_async_event_age_milliseconds_count{function_name="worker"} 1',
+        'lambda_async_events_dropped_total{function_name="closed",reason="ZeroReservedConcurrency"} 1',
+        'lambda_invocations_total{executed_version="$LATEST",function_name="worker"} 1',
+    ]
+    deadline = time.time() + 30
+    while True:
+        text = get(url)[2]
+        missing = [line for line in expected if line not in text]
+        if not missing:
+            break
+        assert time.time() < deadline, f"missing {missing} in\n{text}"
+        time.sleep(0.2)
+    # The closed function's event never ran: no attempt, so no age for it.
+    assert 'lambda_async_event_age_milliseconds_count{function_name="closed"}' not in text
+    assert 'lambda_async_events_dropped_total{function_name="worker"' not in text
