@@ -161,6 +161,7 @@ asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& re
     spdlog::error("async invoke of {}: {}", event.function, stored.error().message());
     co_return api::toResponse(api::serviceError("the event could not be queued"), request_id);
   }
+  if (metrics_) metrics_->asyncEventReceived(event.function);
   wake();
   co_return accepted(request_id, invoke_async);
 }
@@ -242,6 +243,9 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
     request.path = "/2015-03-31/functions/" + event.function + "/invocations";
     if (!event.qualifier.empty()) request.query.emplace("Qualifier", event.qualifier);
     request.body = event.payload;
+    if (metrics_)
+      metrics_->asyncEventAttempted(event.function,
+                                    static_cast<double>(nowMillis() - event.enqueued_ms));
     response = co_await invoker_.invoke(request, event.function, event.id);
   }
   const AttemptOutcome outcome = outcomeOf(response);
@@ -271,6 +275,7 @@ Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
   const bool success = condition == Condition::kSuccess;
   const std::string& destination = success ? config.on_success : config.on_failure;
   if (success && destination.empty()) return store_.remove(event.id);
+  if (!success && metrics_) metrics_->asyncEventDropped(event.function, toString(condition));
   if (!success)
     spdlog::warn("async event {} of {} failed ({}, {} attempts): {}", event.id, event.function,
                  toString(condition), event.function_attempts, event.last_error);

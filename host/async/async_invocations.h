@@ -26,6 +26,7 @@
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/invoker.h"
+#include "host/metrics/metrics.h"
 
 namespace wick::async {
 
@@ -57,6 +58,8 @@ class AsyncInvocations {
   void stop();
   // The dispatcher looks at the queue again now (an event came, or room).
   void wake();
+  // Counts received, attempted (their age) and dropped events there (none: off).
+  void setMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
   // dispatch() has returned and no attempt is running.
   bool stopped() const { return dispatch_stopped_ && attempts_ == 0; }
 
@@ -89,6 +92,7 @@ class AsyncInvocations {
   std::atomic<size_t> attempts_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> dispatch_stopped_{false};
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 // The destination record Lambda writes (events.md 3).

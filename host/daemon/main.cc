@@ -36,6 +36,7 @@
 #include "host/invoke/invoker.h"
 #include "host/invoke/payload_limit.h"
 #include "host/logs/retention.h"
+#include "host/metrics/metrics_server.h"
 #include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "host/scheduler/schedule_runner.h"
@@ -195,6 +196,7 @@ int main(int argc, char** argv) {
       async::openSqliteEventInvokeConfigs(config.state_dir() + "/events.db");
   if (!event_invoke_configs) return fail(event_invoke_configs.error().message());
   std::unique_ptr<async::AsyncInvocations> async_invocations;
+  metrics::Metrics metrics;  // outlives the invoker and the async queue
   std::unique_ptr<invoke::Invoker> invoker;
   auto agent = invoke::AgentBinary::load();
   invoke::ChannelFactory channels = invoke::agentChannelFactory();
@@ -209,10 +211,12 @@ int main(int argc, char** argv) {
                                                 workers, invoker_settings);
     invoker->setNetworks(networks->get());
     invoker->setRoleCredentials(&roles);
+    if (!config.metrics_listen().empty()) invoker->setMetrics(&metrics);
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
     async_invocations = std::make_unique<async::AsyncInvocations>(
         **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),
         asyncSettings(config));
+    if (!config.metrics_listen().empty()) async_invocations->setMetrics(&metrics);
     async_invocations->start();
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,
@@ -265,6 +269,14 @@ int main(int argc, char** argv) {
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
       **networks, server.port());
   if (!gateway_servers) return fail(gateway_servers.error().message());
+  // Declared after the invoker: stops serving before what it scrapes goes.
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!config.metrics_listen().empty()) {
+    auto serving = metrics::MetricsServer::start(config.metrics_listen(), metrics);
+    if (!serving) return fail(serving.error().message());
+    metrics_server = std::move(*serving);
+    spdlog::info("metrics on http://{}/metrics", config.metrics_listen());
+  }
   // Code.Location of GetFunction points back at us.
   const std::string host = config.listen().substr(0, config.listen().rfind(':'));
   const std::string base_url = "http://" + host + ":" + std::to_string(server.port());

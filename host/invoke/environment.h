@@ -22,6 +22,10 @@
 #include "host/network/networks.h"
 #include "sandbox/sandbox.h"
 
+namespace wick::metrics {
+struct FunctionSeries;
+}
+
 namespace wick::invoke {
 
 using ChannelFactory = std::function<std::unique_ptr<AgentChannel>(
@@ -118,6 +122,9 @@ class Environment {
     if (!frozen_) idle_since_ = std::chrono::steady_clock::now();
   }
   bool frozen() const { return frozen_; }
+  // Its version's metric series (none: metrics off), looked up once at creation.
+  metrics::FunctionSeries* metricSeries() const { return metric_series_; }
+  void setMetricSeries(metrics::FunctionSeries* series) { metric_series_ = series; }
 
  private:
   Environment(EnvironmentPlan plan, sandbox::Sandbox sandbox, logs::LogStream log,
@@ -144,6 +151,7 @@ class Environment {
   bool frozen_ = false;
   bool boosted_ = false;
   std::optional<double> pending_init_duration_ms_;  // reported by the first invocation
+  metrics::FunctionSeries* metric_series_ = nullptr;
 };
 
 }  // namespace wick::invoke

@@ -73,4 +73,20 @@ std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeAll() {
   return takeIf([](const Environment&) { return true; });
 }
 
+std::vector<EnvironmentPool::Idle> EnvironmentPool::census() const {
+  std::map<std::pair<std::string, std::string>, Idle> counts;
+  std::lock_guard lock(mutex_);
+  for (const auto& [function, queue] : idle_)
+    for (const auto& env : queue) {
+      Idle& idle = counts[{function, env->version()}];
+      idle.function = function;
+      idle.version = env->version();
+      ++(env->frozen() ? idle.frozen : idle.warm);
+    }
+  std::vector<Idle> all;
+  for (auto& [key, idle] : counts)
+    all.push_back(std::move(idle));
+  return all;
+}
+
 }  // namespace wick::invoke

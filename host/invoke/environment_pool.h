@@ -36,6 +36,16 @@ class EnvironmentPool {
   std::vector<std::unique_ptr<Environment>> takeUnfrozen(std::chrono::milliseconds grace);
   std::vector<std::unique_ptr<Environment>> takeAll();
 
+  // How many idle environments each function version has, warm and frozen
+  // (for metrics, at scrape time).
+  struct Idle {
+    std::string function;
+    std::string version;
+    size_t warm = 0;
+    size_t frozen = 0;
+  };
+  std::vector<Idle> census() const;
+
  private:
   template <typename Predicate>
   std::vector<std::unique_ptr<Environment>> takeIf(Predicate predicate);

@@ -47,6 +47,25 @@ std::vector<std::unique_ptr<Environment>> only(std::unique_ptr<Environment> envi
   return one;
 }
 
+// wick_environments{function_name, executed_version, state="warm"|"frozen"}:
+// idle environments (busy ones are lambda_concurrent_executions).
+std::vector<prometheus::MetricFamily> poolFamilies(const std::vector<EnvironmentPool::Idle>& idle) {
+  prometheus::MetricFamily family{"wick_environments",
+                                  "Idle execution environments, warm (thawed) or frozen",
+                                  prometheus::MetricType::Gauge,
+                                  {}};
+  for (const auto& counts : idle)
+    for (auto [state, count] : {std::pair{"warm", counts.warm}, {"frozen", counts.frozen}}) {
+      prometheus::ClientMetric metric;
+      metric.label = {{"function_name", counts.function},
+                      {"executed_version", counts.version},
+                      {"state", state}};
+      metric.gauge.value = static_cast<double>(count);
+      family.metric.push_back(std::move(metric));
+    }
+  return {family};
+}
+
 http::Response errorResponse(const AwsError& error, const std::string& request_id) {
   api::logFailure(error, "invoke", request_id);
   return api::toResponse(error, request_id);
@@ -122,12 +141,17 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   const Target& to = std::get<Target>(target);
   auto permit =
       limiter_.acquire(to.record->name, to.record->reserved_concurrency, to.reserved_total);
-  if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit))
+  if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit)) {
+    if (metrics_) metrics_->throttled(to.record->name, to.record->version);
     co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
+  }
   const bool tail = std::get<Event>(event).tail;
   auto ran = co_await runWithRetry(to, std::move(std::get<Event>(event)), request_id);
   if (auto* error = std::get_if<AwsError>(&ran)) co_return errorResponse(*error, request_id);
   Ran& done = std::get<Ran>(ran);
+  if (auto* series = done.environment->metricSeries())
+    metrics::Metrics::invoked(
+        *series, {done.outcome.kind != InvokeOutcome::Kind::kSuccess, done.outcome.duration_ms});
   const std::string log_tail = report(*to.record, done, request_id, tail);
   co_await putBack(std::move(done.environment), done.outcome);
   co_return respond(*to.record, std::move(done.outcome), request_id, tail, log_tail);
@@ -180,6 +204,9 @@ asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
                             newTraceId(),
                             event.client_context,
                             ""};
+      metrics::GaugeUp running(ran.environment->metricSeries()
+                                   ? &ran.environment->metricSeries()->concurrent_executions
+                                   : nullptr);
       ran.outcome =
           co_await ran.environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
     }
@@ -240,6 +267,7 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
     const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
     const std::string& request_id) {
   Acquired acquired;
+  bool warm_one_failed = false;
   acquired.init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised
   if (may_be_warm) acquired.environment = pool_.takeIdle(record.name, key);
   if (acquired.environment) {
@@ -249,6 +277,7 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
       co_return acquired;
     }
     spdlog::warn("thaw environment of {}: {}", record.name, thawed.error().message());
+    warm_one_failed = true;
     co_await destroyOnWorkers(only(std::move(acquired.environment)));
   }
   // A new one, for this code and configuration: older ones of this version go.
@@ -257,6 +286,7 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   if (auto* error = std::get_if<AwsError>(&planned)) co_return *error;
   const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
   auto executor = co_await asio::this_coro::executor;
+  const auto create_start = std::chrono::steady_clock::now();
   auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
     auto network = grantNetwork(networks_, record.config);
     if (!network) return std::move(network).error();
@@ -269,11 +299,34 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
     co_return api::internalError("invoke " + record.name +
                                  ": start an execution environment: " + created.error().message());
   acquired.environment = std::move(*created);
+  const auto create_time = std::chrono::steady_clock::now() - create_start;
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.
   if (auto ended = co_await onWorkers([&] { return acquired.environment->endInitBoost(); }); !ended)
     spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
+  countColdStart(*acquired.environment, acquired.init, warm_one_failed || !may_be_warm,
+                 create_time);
   co_return acquired;
+}
+
+// Cause "replaced": a warm environment that could not serve (its runtime had
+// exited, or it would not thaw); "none_idle": no idle one for this version.
+void Invoker::countColdStart(Environment& environment, const InvokeOutcome& init, bool after_warm,
+                             std::chrono::steady_clock::duration create_time) {
+  if (!metrics_) return;
+  metrics::FunctionSeries& series =
+      metrics_->series(environment.functionName(), environment.version());
+  environment.setMetricSeries(&series);
+  metrics_->coldStart(environment.functionName(), environment.version(),
+                      after_warm ? "replaced" : "none_idle",
+                      std::chrono::duration<double>(create_time).count());
+  if (init.init_duration_ms) series.init_duration_ms.Observe(*init.init_duration_ms);
+}
+
+void Invoker::setMetrics(metrics::Metrics* metrics) {
+  metrics_ = metrics;
+  if (!metrics_) return;
+  metrics_->addScrapeSource([this] { return poolFamilies(pool_.census()); });
 }
 
 asio::awaitable<void> Invoker::housekeeping() {

@@ -19,6 +19,7 @@
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/environment_pool.h"
 #include "host/invoke/role_credentials.h"
+#include "host/metrics/metrics.h"
 #include "host/network/networks.h"
 
 namespace wick::invoke {
@@ -47,6 +48,9 @@ class Invoker {
   void setNetworks(network::Networks* networks) { networks_ = networks; }
   // Roles' credentials for their functions (none set: the placeholder keys).
   void setRoleCredentials(RoleCredentials* roles) { roles_ = roles; }
+  // Counts invocations, throttles and cold starts there (none set: no metrics);
+  // adds the pool's sizes to its scrapes. Set before the first invoke.
+  void setMetrics(metrics::Metrics* metrics);
   size_t inFlight() const { return in_flight_; }
   // Housekeeping has seen stop() and put back what it held: every idle
   // environment is in the pool, for destroyIdle().
@@ -91,6 +95,8 @@ class Invoker {
   boost::asio::awaitable<std::variant<Acquired, api::AwsError>> acquire(
       const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
       const std::string& request_id);
+  void countColdStart(Environment& environment, const InvokeOutcome& init, bool after_warm,
+                      std::chrono::steady_clock::duration create_time);
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
   boost::asio::awaitable<void> destroyOnWorkers(
@@ -105,6 +111,7 @@ class Invoker {
   InvokerSettings settings_;
   network::Networks* networks_ = nullptr;
   RoleCredentials* roles_ = nullptr;
+  metrics::Metrics* metrics_ = nullptr;
   ConcurrencyLimiter limiter_;
   EnvironmentPool pool_;
   std::atomic<size_t> in_flight_{0};
