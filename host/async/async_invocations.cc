@@ -245,7 +245,7 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
     request.body = event.payload;
     if (metrics_)
       metrics_->asyncEventAttempted(event.function,
-                                    static_cast<double>(nowMillis() - event.enqueued_ms));
+                                    static_cast<double>(epochMillis() - event.enqueued_ms));
     response = co_await invoker_.invoke(request, event.function, event.id);
   }
   const AttemptOutcome outcome = outcomeOf(response);
@@ -276,20 +276,66 @@ Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
   const std::string& destination = success ? config.on_success : config.on_failure;
   if (success && destination.empty()) return store_.remove(event.id);
   if (!success && metrics_) metrics_->asyncEventDropped(event.function, toString(condition));
-  if (!success)
-    spdlog::warn("async event {} of {} failed ({}, {} attempts): {}", event.id, event.function,
-                 toString(condition), event.function_attempts, event.last_error);
+  spdlog::log(success ? spdlog::level::debug : spdlog::level::warn,
+              "async event {} of {} ended ({}, {} attempts): {}", event.id, event.function,
+              toString(condition), event.function_attempts, event.last_error);
   const std::string record = invocationRecord(event, condition, function_arn, last);
-  std::string reason = "no OnFailure destination";
+  // On failure the DeadLetterConfig and the OnFailure destination both get
+  // theirs, independently, as on Lambda; what did not arrive is kept.
+  const std::string dead_letter = success ? "" : deadLetterTarget(event);
+  std::vector<std::string> missed;
+  if (destination.empty() && dead_letter.empty()) missed.push_back("no OnFailure destination");
   if (!destination.empty()) {
-    auto delivered = deliverToFunction(destination, record);
-    if (delivered && *delivered) return store_.remove(event.id);
-    reason = delivered ? "destination " + destination +
-                             " is not a function of this wickd (no endpoint for its service)"
-                       : "delivery to " + destination + " failed: " + delivered.error().message();
-    spdlog::warn("async event {}: {}", event.id, reason);
+    if (Status delivered = deliverRecord(destination, function_arn, success, record); !delivered)
+      missed.push_back(delivered.error().message());
   }
+  if (!dead_letter.empty())
+    if (Status sent = deliverDeadLetter(dead_letter, event, last); !sent)
+      missed.push_back("DeadLetterConfig: " + sent.error().message());
+  if (missed.empty()) return store_.remove(event.id);
+  std::string reason;
+  for (const std::string& why : missed)
+    reason += (reason.empty() ? "" : "; ") + why;
+  if (!destination.empty() || !dead_letter.empty())
+    spdlog::warn("async event {}: {}", event.id, reason);
   return store_.moveToFailed({event, toString(condition), record, reason, epochMillis()});
+}
+
+Status AsyncInvocations::deliverRecord(const std::string& destination,
+                                       const std::string& function_arn, bool success,
+                                       const std::string& record) {
+  auto native = deliverToFunction(destination, record);
+  if (!native) return Error("delivery to " + destination + " failed: " + native.error().message());
+  if (*native) return {};
+  if (delivery_ == nullptr)
+    return Error("destination " + destination +
+                 " is not a function of this wickd and no destination endpoints are configured");
+  return delivery_->deliverRecord(destination, function_arn, success, record);
+}
+
+std::string AsyncInvocations::deadLetterTarget(const AsyncEvent& event) {
+  auto resolved = functions_.resolve(event.function, event.qualifier);
+  const auto* cached = std::get_if<functions::FunctionService::Cached>(&resolved);
+  if (cached == nullptr) return "";
+  const auto& config = cached->record->config.dead_letter_config;
+  if (!config || !config->is_object()) return "";
+  auto target = config->find("TargetArn");
+  return target != config->end() && target->is_string() ? target->get<std::string>() : "";
+}
+
+Status AsyncInvocations::deliverDeadLetter(const std::string& target, const AsyncEvent& event,
+                                           const http::Response* last) {
+  if (delivery_ == nullptr) return Error("no endpoint configured for " + target);
+  destinations::DeadLetter letter{event.id, event.payload, 200, event.last_error};
+  // ErrorCode is the invocation's HTTP status; one that never ran (reserved
+  // concurrency 0) was throttled.
+  letter.error_code = last != nullptr ? static_cast<int>(last->result_int()) : 429;
+  if (last != nullptr) {
+    json body = json::parse(last->body(), nullptr, false);
+    if (body.is_object() && body.contains("errorMessage") && body["errorMessage"].is_string())
+      letter.error_message = body["errorMessage"].get<std::string>();
+  }
+  return delivery_->deliverDeadLetter(target, letter);
 }
 
 Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,

@@ -23,6 +23,7 @@
 #include "host/async/event_store.h"
 #include "host/async/group_commit.h"
 #include "host/async/retry_policy.h"
+#include "host/destinations/delivery.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/invoker.h"
@@ -60,6 +61,9 @@ class AsyncInvocations {
   void wake();
   // Counts received, attempted (their age) and dropped events there (none: off).
   void setMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
+  // Where records for SQS, SNS and EventBridge and dead letters go; none:
+  // those records stay in the failed-event store.
+  void setDelivery(const destinations::Delivery* delivery) { delivery_ = delivery; }
   // dispatch() has returned and no attempt is running.
   bool stopped() const { return dispatch_stopped_ && attempts_ == 0; }
 
@@ -74,6 +78,14 @@ class AsyncInvocations {
                 const std::string& function_arn, const EventInvokeConfig& config);
   // A destination that is a function of this wickd: the record as its event.
   Result<bool> deliverToFunction(const std::string& destination, const std::string& record);
+  // The record to its destination: a function of this wickd natively, any
+  // other through delivery_; an error says why it did not arrive.
+  Status deliverRecord(const std::string& destination, const std::string& function_arn,
+                       bool success, const std::string& record);
+  // The function's DeadLetterConfig.TargetArn ("" if none).
+  std::string deadLetterTarget(const AsyncEvent& event);
+  Status deliverDeadLetter(const std::string& target, const AsyncEvent& event,
+                           const http::Response* last);
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
 
@@ -89,6 +101,7 @@ class AsyncInvocations {
   boost::asio::steady_timer wake_;
   bool woken_ = false;
   AsyncSettings settings_;
+  const destinations::Delivery* delivery_ = nullptr;
   std::atomic<size_t> attempts_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> dispatch_stopped_{false};

@@ -25,6 +25,7 @@
 #include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
 #include "host/daemon/config.h"
+#include "host/daemon/destination_config.h"
 #include "host/daemon/network_config.h"
 #include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
@@ -195,6 +196,8 @@ int main(int argc, char** argv) {
   auto event_invoke_configs =
       async::openSqliteEventInvokeConfigs(config.state_dir() + "/events.db");
   if (!event_invoke_configs) return fail(event_invoke_configs.error().message());
+  auto delivery = daemon::destinationDelivery(config);
+  if (!delivery) return fail(delivery.error().message());
   std::unique_ptr<async::AsyncInvocations> async_invocations;
   metrics::Metrics metrics;  // outlives the invoker and the async queue
   std::unique_ptr<invoke::Invoker> invoker;
@@ -217,6 +220,7 @@ int main(int argc, char** argv) {
         **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),
         asyncSettings(config));
     if (!config.metrics_listen().empty()) async_invocations->setMetrics(&metrics);
+    async_invocations->setDelivery(delivery->get());
     async_invocations->start();
   }
   api::LambdaApi lambda_api(service, layers, bases, code, config.state_dir() + "/logs", workers,

@@ -40,8 +40,9 @@ struct FunctionConfig {
   std::optional<std::string> handler;
   std::map<std::string, std::string> environment;  // Environment.Variables
   std::optional<ImageConfig> image_config;         // Image functions only
-  // Accepted and shown back, not acted on (no queue, no KMS here yet).
+  // {"TargetArn": ...}: where a failed async event goes (host/destinations/).
   std::optional<nlohmann::json> dead_letter_config;
+  // Accepted and shown back, not acted on (no KMS here).
   std::optional<nlohmann::json> kms_key_arn;
   // {"SubnetIds": [...], "SecurityGroupIds": [...]}: selects one of the
   // operator's named networks (host/network/); checked by the control plane.
