@@ -50,8 +50,11 @@ TEST(Resources, CpuAt128MbIsAboutOneFourteenthOfACpu) {
 TEST(Resources, CpuAt3538MbIsAboutTwoCpusBoundedByTheHost) {
   int cores = static_cast<int>(std::thread::hardware_concurrency());
   double expected = std::min(2.0, static_cast<double>(cores));
+  // What the machine gives a sandbox at the largest memory (quota: every core)
+  // right now, so that other work on the host does not read as our throttling.
+  const double available = cpuShareOfBusyLoop(10240, 4, 1.0);
   double share = cpuShareOfBusyLoop(3538, 4, 1.0);
-  EXPECT_GT(share, expected * 0.6);
+  EXPECT_GT(share, std::min(expected, available) * 0.6) << "available " << available;
   EXPECT_LT(share, expected * 1.1);
 }
 
@@ -96,7 +99,9 @@ TEST(Resources, LiveUpdateChangesTheLimit) {
   uint64_t before = box->stats()->cpu_usage_ns;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   double share = static_cast<double>(box->stats()->cpu_usage_ns - before) / 0.5e9;
-  EXPECT_GT(share, 0.8) << "the new quota did not reach the running sandbox";
+  // 128 MB allowed 0.07 of a CPU; the new quota allows two: well above the old
+  // limit even when other work on the host takes a core.
+  EXPECT_GT(share, 0.3) << "the new quota did not reach the running sandbox";
   EXPECT_TRUE(box->destroy().ok());
 }
 
