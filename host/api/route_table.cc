@@ -2,19 +2,15 @@
 
 #include <algorithm>
 
+#include "common/path.h"
 #include "host/http/server.h"
 
 namespace wick::api {
 
 std::vector<std::string> splitPath(const std::string& path) {
-  std::vector<std::string> segments;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) segments.push_back(http::percentDecode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
+  std::vector<std::string> segments = pathComponents(path);
+  for (auto& segment : segments)
+    segment = http::percentDecode(segment);
   return segments;
 }
 
@@ -29,13 +25,7 @@ std::optional<PathParams> matchPath(std::string_view pattern,
                                     const std::vector<std::string>& segments) {
   PathParams params;
   size_t index = 0;
-  size_t start = 0;
-  while (start < pattern.size()) {
-    size_t slash = pattern.find('/', start);
-    if (slash == std::string_view::npos) slash = pattern.size();
-    const std::string_view part = pattern.substr(start, slash - start);
-    start = slash + 1;
-    if (part.empty()) continue;
+  for (const std::string& part : pathComponents(pattern)) {
     const bool variable = part.size() > 2 && part.front() == '{' && part.back() == '}';
     if (variable && part[part.size() - 2] == '*') {  // {Name*}: the rest, if any
       params.rest_.assign(segments.begin() + static_cast<std::ptrdiff_t>(index), segments.end());

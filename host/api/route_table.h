@@ -21,8 +21,9 @@
 
 namespace wick::api {
 
-// The decoded segments of a raw path ("/a/b%3Ac/" -> {"a", "b:c"}). Each
-// segment is decoded after the split, so an encoded slash stays inside it.
+// The decoded segments of a raw path ("/a/b%3Ac/" -> {"a", "b:c"}), empty and
+// "." ones dropped (pathComponents). Each segment is decoded after the split,
+// so an encoded slash stays inside it.
 std::vector<std::string> splitPath(const std::string& path);
 
 // What a pattern's named segments matched.
