@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/path.h"
 #include "host/http/server.h"
 
 namespace wick::api {
@@ -23,9 +22,14 @@ const std::string& PathParams::operator[](std::string_view name) const {
 
 std::optional<PathParams> matchPath(std::string_view pattern,
                                     const std::vector<std::string>& segments) {
+  return matchPath(pathComponents(pattern), segments);
+}
+
+std::optional<PathParams> matchPath(const std::vector<std::string>& pattern,
+                                    const std::vector<std::string>& segments) {
   PathParams params;
   size_t index = 0;
-  for (const std::string& part : pathComponents(pattern)) {
+  for (const std::string& part : pattern) {
     const bool variable = part.size() > 2 && part.front() == '{' && part.back() == '}';
     if (variable && part[part.size() - 2] == '*') {  // {Name*}: the rest, if any
       params.rest_.assign(segments.begin() + static_cast<std::ptrdiff_t>(index), segments.end());

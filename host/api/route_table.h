@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/path.h"
 #include "host/api/aws_error.h"
 
 namespace wick::api {
@@ -35,7 +36,7 @@ class PathParams {
   const std::vector<std::string>& rest() const { return rest_; }
 
  private:
-  friend std::optional<PathParams> matchPath(std::string_view pattern,
+  friend std::optional<PathParams> matchPath(const std::vector<std::string>& pattern,
                                              const std::vector<std::string>& segments);
   std::vector<std::pair<std::string, std::string>> values_;
   std::vector<std::string> rest_;
@@ -43,6 +44,9 @@ class PathParams {
 
 // nullopt unless `segments` fit `pattern` segment for segment.
 std::optional<PathParams> matchPath(std::string_view pattern,
+                                    const std::vector<std::string>& segments);
+// The same, the pattern split already (a table splits each pattern once).
+std::optional<PathParams> matchPath(const std::vector<std::string>& pattern,
                                     const std::vector<std::string>& segments);
 
 using Method = boost::beast::http::verb;
@@ -65,14 +69,18 @@ class RouteTable {
     PathParams params;
   };
 
-  RouteTable(std::initializer_list<Route> routes) : routes_(routes) {}
+  RouteTable(std::initializer_list<Route> routes) : routes_(routes) {
+    for (const Route& route : routes_)
+      patterns_.push_back(pathComponents(route.pattern));
+  }
 
   // `raw_path` only names the operation in the error message.
   std::variant<Match, AwsError> find(Method method, const std::vector<std::string>& segments,
                                      std::string_view raw_path) const {
     std::vector<Method> allowed;
-    for (const Route& route : routes_) {
-      auto params = matchPath(route.pattern, segments);
+    for (size_t i = 0; i < routes_.size(); ++i) {
+      const Route& route = routes_[i];
+      auto params = matchPath(patterns_[i], segments);
       if (!params) continue;
       if (route.method == method || route.method == Method::unknown)
         return Match{route.handler, std::move(*params)};
@@ -83,6 +91,7 @@ class RouteTable {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> patterns_;  // each route's, split
 };
 
 }  // namespace wick::api
