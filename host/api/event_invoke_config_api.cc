@@ -122,10 +122,12 @@ std::variant<EventInvokeConfigApi::Target, AwsError> EventInvokeConfigApi::targe
                                               : "$LATEST";
   at.arn = functions::functionArn(functions_.settings().scope, at.function, at.qualifier);
   auto resolved = functions_.resolve(at.function, at.qualifier == "$LATEST" ? "" : at.qualifier);
-  if (std::holds_alternative<AwsError>(resolved))
+  if (auto* error = std::get_if<AwsError>(&resolved)) {
+    if (error->status >= 500) return *error;  // the registry failed: not "no such function"
     return for_write
                ? resourceNotFound("The function doesn't exist.")
                : resourceNotFound("The function " + at.arn + " doesn't have an EventInvokeConfig");
+  }
   return at;
 }
 
@@ -238,8 +240,10 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
 functions::Outcome EventInvokeConfigApi::list(const std::string& name,
                                               const http::Request& request) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed || std::holds_alternative<AwsError>(functions_.resolve(parsed->name, "")))
-    return resourceNotFound("The function doesn't exist.");
+  if (!parsed) return resourceNotFound("The function doesn't exist.");
+  auto resolved = functions_.resolve(parsed->name, "");
+  if (auto* error = std::get_if<AwsError>(&resolved))
+    return error->status >= 500 ? *error : resourceNotFound("The function doesn't exist.");
   AWS_TRY(max_items, functions::parseMaxItems(request.queryValue("MaxItems"), 50));
   AWS_TRY(configs, configs_.list(parsed->name));
   size_t start = 0;
