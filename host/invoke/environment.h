@@ -81,6 +81,9 @@ struct InvokeOutcome {
   bool undelivered = false;
 };
 
+// The deadline of one wait (init, or an event): see environment.cc.
+class DeadlineGuard;
+
 class Environment {
  public:
   // Blocking (clone, mounts): call on the worker pool.
@@ -133,6 +136,16 @@ class Environment {
         sandbox_(std::move(sandbox)),
         log_(std::move(log)),
         log_stream_name_(std::move(log_stream_name)) {}
+  // One wait for the agent: init, or an invocation.
+  struct Wait {
+    enum class Phase { kInit, kInvoke } phase;
+    const std::string& request_id;
+    std::chrono::milliseconds timeout;
+    DeadlineGuard& deadline;
+  };
+  // The one mapping of an agent event to the outcome of a wait; nullopt: the
+  // event does not end it (a stale result, Ready during an invocation).
+  std::optional<InvokeOutcome> outcomeOf(AgentEvent& event, const Wait& wait);
   boost::asio::awaitable<AgentEvent> nextEvent();
   // After a failed write to a gone agent: the runtime's exit it reported, if any.
   boost::asio::awaitable<std::optional<RuntimeExit>> lastRuntimeExit();
