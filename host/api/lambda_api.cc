@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
+#include "host/api/response_stream_api.h"
 #include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
@@ -104,6 +105,9 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
     if (type == "Event" && async_ != nullptr)
       co_return co_await async_->accept(request, path[2], request_id, kMaxAsyncPayload, false);
   }
+  if (invoker_ != nullptr && ResponseStreamApi::owns(request, path))
+    co_return co_await ResponseStreamApi(*invoker_, functions_, workers_)
+        .handle(request, path[2], request_id);
   if (async_ != nullptr && request.method == verb::post &&
       matches(path, {"2014-11-13", "functions", "*", "invoke-async"}))
     co_return co_await async_->accept(request, path[2], request_id, kMaxInvokeAsyncPayload, true);

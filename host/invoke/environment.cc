@@ -211,6 +211,7 @@ std::optional<InvokeOutcome> Environment::outcomeOf(AgentEvent& event, const Wai
                                           : InvokeOutcome::Kind::kSuccess;
     outcome.payload = std::move(result->payload);
     outcome.error_type = std::move(result->error_type);
+    outcome.streamed = result->streamed;
     return outcome;
   }
   // Everything else ends the environment.
@@ -273,6 +274,8 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   StartCommand start;
   start.argv = plan_.argv;
   start.cwd = plan_.cwd;
+  start.stream_bytes_per_second = plan_.stream_bytes_per_second;
+  start.stream_burst_bytes = plan_.stream_burst_bytes;
   start.env = runtimeEnvironment(
       plan_.config,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
@@ -298,7 +301,8 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
 }
 
 asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   const ChunkSink* sink) {
   InvokeOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
   auto executor = co_await asio::this_coro::executor;
@@ -321,6 +325,10 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
   const Wait wait{Wait::Phase::kInvoke, request_id, timeout, deadline};
   for (;;) {
     AgentEvent event = co_await nextEvent();
+    if (auto* chunk = std::get_if<ResponseChunk>(&event)) {
+      if (sink && chunk->request_id == request_id) co_await (*sink)(*chunk);
+      continue;
+    }
     if (auto done = outcomeOf(event, wait)) {
       outcome = std::move(*done);
       break;
