@@ -214,6 +214,42 @@ def test_an_error_mid_stream_is_in_invoke_complete(lam):
     assert b"chunk 1" in chunks[0][1] and "ErrorCode" not in complete
 
 
+def test_a_timeout_mid_stream_is_in_invoke_complete(lam):
+    create_bash(lam, "bash-slow", Timeout=2)
+    chunks, complete, _ = read_stream(lam.invoke_with_response_stream(
+        FunctionName="bash-slow", Payload=json.dumps("10 1").encode()))
+    assert chunks and b"chunk 1" in chunks[0][1]
+    assert complete["ErrorCode"] == "Sandbox.Timedout", complete
+    assert "Task timed out after 2.00 seconds" in complete["ErrorDetails"]
+
+
+def test_a_client_that_goes_away_does_not_stop_the_function(lam, daemon):
+    create_bash(lam, "bash-leaver")
+    response = lam.invoke_with_response_stream(FunctionName="bash-leaver",
+                                               Payload=json.dumps("3 0.5").encode())
+    first = next(iter(response["EventStream"]))
+    assert "PayloadChunk" in first
+    response["EventStream"].close()  # gone after the first chunk
+    # The function runs to its end, as on Lambda: all its chunks, then REPORT.
+    logs = boto3.client("logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+    deadline = time.time() + 20
+    messages = []
+    while time.time() < deadline:
+        events = logs.filter_log_events(logGroupName="/aws/lambda/bash-leaver")["events"]
+        messages = [event["message"] for event in events]
+        if any(message.startswith("REPORT") for message in messages):
+            break
+        time.sleep(0.2)
+    assert any("wrote chunk 3" in message for message in messages), messages
+    report = next(message for message in messages if message.startswith("REPORT"))
+    assert "Status" not in report, report
+    # And wickd serves the next one.
+    chunks, complete, _ = read_stream(lam.invoke_with_response_stream(
+        FunctionName="bash-leaver", Payload=json.dumps("1 0").encode()))
+    assert b"chunk 1" in chunks[0][1] and "ErrorCode" not in complete
+
+
 def test_a_buffered_invoke_of_a_streaming_function_gets_the_whole_body(lam):
     create_bash(lam, "bash-buffered")
     reply = lam.invoke(FunctionName="bash-buffered", Payload=json.dumps("3 0").encode())
