@@ -72,11 +72,6 @@ class EventWriter {
 
 }  // namespace
 
-bool ResponseStreamApi::owns(const http::Request& request, const std::vector<std::string>& path) {
-  return request.method == beast_http::verb::post && path.size() == 4 && path[0] == "2021-11-15" &&
-         path[1] == "functions" && path[3] == "response-streaming-invocations";
-}
-
 asio::awaitable<http::Response> ResponseStreamApi::handle(const http::Request& request,
                                                           const std::string& function_name,
                                                           const std::string& request_id) {

@@ -29,8 +29,6 @@ class ResponseStreamApi {
                     boost::asio::thread_pool& workers)
       : invoker_(invoker), functions_(functions), workers_(workers) {}
 
-  // The route: POST 2021-11-15/functions/{name}/response-streaming-invocations.
-  static bool owns(const http::Request& request, const std::vector<std::string>& path);
   boost::asio::awaitable<http::Response> handle(const http::Request& request,
                                                 const std::string& function_name,
                                                 const std::string& request_id);
