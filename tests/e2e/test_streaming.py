@@ -264,6 +264,9 @@ def test_errors_before_the_stream_are_aws_errors(lam):
     create_bash(lam, "bash-errors")
     with pytest.raises(lam.exceptions.InvalidRequestContentException):
         lam.invoke_with_response_stream(FunctionName="bash-errors", Payload=b"{not json")
+    with pytest.raises(lam.exceptions.RequestTooLargeException):
+        lam.invoke_with_response_stream(FunctionName="bash-errors",
+                                        Payload=b'"' + b"x" * (6 << 20) + b'"')
     dry = lam.invoke_with_response_stream(FunctionName="bash-errors", InvocationType="DryRun",
                                           Payload=b"{}")
     assert dry["ResponseMetadata"]["HTTPStatusCode"] == 204
