@@ -149,8 +149,17 @@ int Agent::run() {
       switch (data & kTagMask) {
         case kHostTag:
           if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) handleHost();
-          if (events[i].events & EPOLLOUT) host_.flush();
+          if (events[i].events & EPOLLOUT) {
+            host_.flush();
+            resumeStreams();
+          }
           break;
+        case kShapeTimerTag: {
+          uint64_t expirations;
+          (void)!::read(shape_timer_.get(), &expirations, sizeof expirations);
+          resumeStreams();
+          break;
+        }
         case kListenerTag:
           acceptConnections();
           break;
@@ -252,6 +261,8 @@ bool Agent::listen(const std::string& address) {
 void Agent::start(const Start& start) {
   lifecycle_.moveTo(RuntimeState::kInitializing);
   logs_.setBudget(start.log_bytes_per_invocation());
+  stream_bytes_per_second_ = start.stream_bytes_per_second();
+  stream_burst_bytes_ = start.stream_burst_bytes();
   std::vector<std::string> env;
   for (const auto& entry : start.env())
     if (entry.rfind("AWS_LAMBDA_RUNTIME_API=", 0) != 0) env.push_back(entry);

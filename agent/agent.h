@@ -24,6 +24,10 @@
 namespace wick::agent {
 
 inline constexpr size_t kMaxResponseBytes = 6'291'556;
+// A streamed response (contract 1.6): Lambda's 200 MB.
+inline constexpr size_t kMaxStreamedResponseBytes = 200u << 20;
+// While more than this waits for the host, a streamed body is not read.
+inline constexpr size_t kStreamWindowBytes = 1u << 20;
 inline constexpr uint32_t kSigtermGraceMs = 500;
 
 class Agent {
@@ -49,12 +53,17 @@ class Agent {
     bool lingering = false;          // our side is shut: input is read and dropped until EOF
     size_t lingered = 0;             // bytes dropped while lingering
     size_t discard_left = 0;         // body bytes of a refused request still to drop
-    bool watching_out = false;       // EPOLLOUT is in its epoll mask
+    uint32_t watched = 0;            // its epoll mask (EPOLLIN and EPOLLOUT as needed)
+    bool paused = false;             // a streamed body waits for the host (no EPOLLIN)
   };
   struct Invocation {
     Invoke invoke;                               // its payload moved out, into:
     std::shared_ptr<const std::string> payload;  // shared with the writes that carry it
     bool delivered = false;
+    // Its response streams: chunks sent so far, and when the first went.
+    bool streaming = false;
+    uint64_t streamed_bytes = 0;
+    int64_t stream_started_ms = 0;  // CLOCK_MONOTONIC
   };
   struct Child {
     pid_t pid;
@@ -66,6 +75,8 @@ class Agent {
     std::vector<std::string> env;
   };
 
+  // epoll data of the shape's timer (the other tags are in agent.cc).
+  static constexpr uint64_t kShapeTimerTag = 7ull << 40;
   void watch(int fd, uint32_t events, uint64_t tag);
   // EPOLLOUT only while bytes wait (one epoll_ctl per change, not per request).
   void watchOutput(Connection& connection);
@@ -95,7 +106,16 @@ class Agent {
   void answerParked(std::vector<ParkedAnswer> answers);
   void deliver(Connection& connection, Invocation& invocation);
   void finishInvocation(bool function_error, std::string payload, std::string error_type,
-                        std::string content_type);
+                        std::string content_type, bool streamed = false);
+  // Streamed responses (response_stream.cc): whether a request's body streams
+  // (its limit, or 0); its parsed bytes to the host as ResponseChunks; whether
+  // it must wait (the host is behind, or the bandwidth shape says so).
+  size_t streamLimit(const HttpRequest& request) const;
+  void forwardStream(Connection& connection);
+  bool streamMustWait();
+  void setPaused(Connection& connection, bool paused);
+  // The host caught up (or the shape's timer fired): paused streams read on.
+  void resumeStreams();
   void closeConnection(int fd);
   // Reads what the socket has into connection.in; false when the peer is gone.
   bool readInput(Connection& connection);
@@ -124,6 +144,9 @@ class Agent {
   UniqueFd signal_pipe_;
   UniqueFd kill_timer_;
   std::map<int, std::unique_ptr<Connection>> connections_;
+  uint64_t stream_bytes_per_second_ = 0;  // 0: streams are not shaped
+  uint64_t stream_burst_bytes_ = 0;
+  UniqueFd shape_timer_;  // wakes a stream paused by the shape
 
   pid_t runtime_pid_ = -1;
   std::optional<PendingRuntime> pending_runtime_;  // waits for external extensions

@@ -26,6 +26,8 @@ class HostChannel {
   bool gone() const { return gone_; }
   // Bytes wait for the socket to drain (watch it for EPOLLOUT).
   bool pending() const { return !out_.empty(); }
+  // Bytes waiting for the socket.
+  size_t queued() const { return out_.size() - out_offset_; }
   uint64_t droppedLogs() const { return dropped_logs_; }
 
   // Reads what has arrived; whole messages are appended to `messages`.

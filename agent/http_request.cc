@@ -68,6 +68,8 @@ void HttpRequestParser::reset() {
   body_left_ = 0;
   body_started_ = false;
   error_status_ = 0;
+  limit_ = max_body_;
+  body_total_ = 0;
 }
 
 HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head) {
@@ -116,6 +118,12 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
   // An HTTP/1.0 client never expects 100 Continue (RFC 9110 10.1.1).
   request_.expect_continue = !request_.http10 && lower(request_.header("expect")) == "100-continue";
 
+  if (chooser_) {
+    if (const size_t stream_limit = chooser_(request_); stream_limit > 0) {
+      request_.streamed = true;
+      limit_ = stream_limit;
+    }
+  }
   const std::string encoding = lower(request_.header("transfer-encoding"));
   const std::string length = request_.header("content-length");
   if (request_.count("transfer-encoding") == 1) {
@@ -132,12 +140,13 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
     size_t size = 0;
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
     if (ec != std::errc() || end != length.data() + length.size()) return fail(400);
-    if (size > max_body_) {
+    if (size > limit_) {
       state_ = State::kBody;
       return fail(413);
     }
     body_left_ = size;
-    request_.body.reserve(size);  // one allocation for a 6 MB body, not a dozen
+    // One allocation for a 6 MB body, not a dozen (a streamed one is handed out).
+    if (!request_.streamed) request_.body.reserve(size);
   }
   state_ = State::kBody;
   return Status::kNeedMore;
@@ -169,6 +178,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
       size_t take = std::min(body_left_, view.size());
       request_.body.append(view.substr(0, take));
       consume(take);
+      body_total_ += take;
       body_left_ -= take;
       if (body_left_ > 0) break;
       status = Status::kComplete;
@@ -193,7 +203,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
         state_ = State::kTrailers;
         continue;
       }
-      if (size > max_body_ - request_.body.size()) {  // no overflow on a huge size
+      if (size > limit_ - body_total_) {  // no overflow on a huge size
         status = fail(413);
         break;
       }
@@ -205,6 +215,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
       size_t take = std::min(body_left_, view.size());
       request_.body.append(view.substr(0, take));
       consume(take);
+      body_total_ += take;
       body_left_ -= take;
       if (body_left_ > 0) break;
       state_ = State::kChunkDataEnd;

@@ -102,6 +102,9 @@ void Agent::acceptConnections() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto connection = std::make_unique<Connection>();
     connection->fd.reset(fd);
+    connection->watched = EPOLLIN | EPOLLRDHUP;
+    connection->parser.setStreamChooser(
+        [this](const HttpRequest& request) { return streamLimit(request); });
     connections_[fd] = std::move(connection);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP;
@@ -121,7 +124,9 @@ void Agent::handleConnection(int fd, uint32_t events) {
   if (it == connections_.end()) return;
   Connection& connection = *it->second;
   bool peer_gone = false;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_gone = !readInput(connection);
+  // A paused stream is read again once the host catches up (resumeStreams).
+  if (!connection.paused && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    peer_gone = !readInput(connection);
   if (connection.lingering) {
     // Our answer is out and our side shut: drop what still comes (a refused
     // body) so that closing never resets the answer away, until the client
@@ -163,7 +168,8 @@ bool Agent::readInput(Connection& connection) {
 void Agent::serveInput(Connection& connection) {
   // Requests are served one at a time, in order (pipelining): a parked long
   // poll holds the rest until it is answered.
-  while (!connection.parked && !connection.close_after_write && !connection.in.empty()) {
+  while (!connection.parked && !connection.paused && !connection.close_after_write &&
+         !connection.in.empty()) {
     if (connection.discard_left > 0) {
       const size_t drop = std::min(connection.discard_left, connection.in.size());
       connection.in.erase(0, drop);
@@ -172,6 +178,8 @@ void Agent::serveInput(Connection& connection) {
       continue;
     }
     auto status = connection.parser.parse(connection.in);
+    if (connection.parser.streaming() && status != HttpRequestParser::Status::kError)
+      forwardStream(connection);
     if (status == HttpRequestParser::Status::kNeedMore) {
       // RFC 9110 10.1.1: the client waits for this before it sends the body.
       if (connection.parser.awaitingBody() && connection.parser.request().expect_continue &&
@@ -211,11 +219,12 @@ bool Agent::flushOutput(Connection& connection, bool peer_gone) {
 }
 
 void Agent::watchOutput(Connection& connection) {
-  const bool want_out = !connection.out.empty();
-  if (want_out == connection.watching_out) return;
-  connection.watching_out = want_out;
+  const uint32_t mask = (connection.paused ? 0u : static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP)) |
+                        (connection.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+  if (mask == connection.watched) return;
+  connection.watched = mask;
   epoll_event event{};
-  event.events = want_out ? EPOLLIN | EPOLLOUT | EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
+  event.events = mask;
   event.data.u64 = static_cast<uint64_t>(connection.fd.get());
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
 }
@@ -279,8 +288,15 @@ void Agent::refuse(Connection& connection, int status) {
   if (status == 413) {
     // A response too large fails the invocation (the caller sees Function.ResponseSizeTooLarge).
     const std::string& target = connection.parser.request().target;
-    if (current_ && current_->delivered && connection.parser.headersDone() &&
-        target.find("/invocation/" + current_->invoke.request_id() + "/") != std::string::npos) {
+    if (connection.parser.streaming() && current_) {
+      finishInvocation(true,
+                       errorBody("Function.ResponseSizeTooLarge",
+                                 "Response payload size exceeded maximum allowed payload size (" +
+                                     std::to_string(kMaxStreamedResponseBytes) + " bytes)."),
+                       "Function.ResponseSizeTooLarge", "application/json", true);
+    } else if (current_ && current_->delivered && connection.parser.headersDone() &&
+               target.find("/invocation/" + current_->invoke.request_id() + "/") !=
+                   std::string::npos) {
       finishInvocation(
           true,
           errorBody("Function.ResponseSizeTooLarge",
@@ -321,7 +337,7 @@ void Agent::deliver(Connection& connection, Invocation& invocation) {
 }
 
 void Agent::finishInvocation(bool function_error, std::string payload, std::string error_type,
-                             std::string content_type) {
+                             std::string content_type, bool streamed) {
   AgentMessage message;
   Result* result = message.mutable_result();
   result->set_request_id(current_->invoke.request_id());
@@ -329,6 +345,7 @@ void Agent::finishInvocation(bool function_error, std::string payload, std::stri
   result->set_payload(std::move(payload));
   result->set_error_type(std::move(error_type));
   result->set_content_type(std::move(content_type));
+  result->set_streamed(streamed);
   last_request_id_ = current_->invoke.request_id();
   current_.reset();
   pending_result_ = std::move(message);
@@ -401,13 +418,17 @@ void Agent::serve(Connection& connection, HttpRequest& request) {
       return respond(connection, 400,
                      errorBody("InvalidFunctionResponseMode", "Invalid function response mode"));
     }
-    // A streamed response (contract 1.6) is buffered whole here; an error
-    // reported in its trailers fails the invocation with that error.
+    // A streamed response (contract 1.6) went to the host as it came when
+    // the invocation streams, else it is gathered here (6 MB, like any); an
+    // error reported in its trailers fails the invocation with that error.
     const std::string stream_error = request.header("lambda-runtime-function-error-type");
     if (verb == "response" && mode == "streaming" && !stream_error.empty()) {
       auto body = decodeBase64(request.header("lambda-runtime-function-error-body"));
       finishInvocation(true, body && !body->empty() ? *body : errorBody(stream_error, ""),
-                       stream_error, "application/json");
+                       stream_error, "application/json", request.streamed);
+    } else if (verb == "response" && request.streamed) {
+      finishInvocation(false, "", "",
+                       content_type.empty() ? "application/octet-stream" : content_type, true);
     } else if (verb == "response") {
       finishInvocation(false, std::move(request.body), "",
                        content_type.empty() ? "application/json" : content_type);

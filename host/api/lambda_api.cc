@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/unique_fd.h"
 #include "host/api/aws_try.h"
+#include "host/api/response_stream_api.h"
 #include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
@@ -95,6 +96,15 @@ const RouteTable<LambdaApi::Handler>& LambdaApi::routes() {
       // Invokes.
       {verb::post, "/2015-03-31/functions/{FunctionName}/invocations",
        Direct{[](Self& self, const Call& c) { return self.invocations(c); }}},
+      {verb::post, "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
+       Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
+         if (self.invoker_ == nullptr)
+           co_return self.answer(serviceError("wick-agent is not available: streaming invoke is "
+                                              "disabled (see wickd's log)"),
+                                 c.request, c.request_id);
+         co_return co_await ResponseStreamApi(*self.invoker_, self.functions_, self.workers_)
+             .handle(c.request, c.path["FunctionName"], c.request_id);
+       }}},
       {verb::post, "/2014-11-13/functions/{FunctionName}/invoke-async",
        Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
          if (self.async_ == nullptr)

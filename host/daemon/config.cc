@@ -62,6 +62,8 @@ DaemonConfig defaultConfig() {
   config.set_async_max_in_flight(64);
   config.set_scheduler_minute_ms(60000);
   config.set_destination_timeout_ms(5000);
+  config.set_stream_bytes_per_second(2u << 20);
+  config.set_stream_burst_bytes(6u << 20);
   return config;
 }
 

@@ -186,6 +186,8 @@ int main(int argc, char** argv) {
   planner_settings.region = config.region();
   planner_settings.logs_root = config.state_dir() + "/logs";
   planner_settings.resources = {.mb_per_vcpu = config.mb_per_vcpu(), .pids_max = config.pids_max()};
+  if (config.stream_bandwidth_shaping())
+    planner_settings.stream_shape = {config.stream_bytes_per_second(), config.stream_burst_bytes()};
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
   // The async queue: what a crashed run had in flight is due again.

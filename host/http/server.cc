@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <nlohmann/json.hpp>
 
+#include "host/http/response_stream.h"
+
 namespace wick::http {
 
 namespace asio = boost::asio;
@@ -149,7 +151,13 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
 
+    ResponseStream stream(socket, version, keep_alive);
+    request.stream = &stream;
     Response response = co_await handler_(std::move(request));
+    if (stream.begun()) {  // the handler wrote its response itself
+      if (!stream.reusable()) co_return;
+      continue;
+    }
     response.version(version);
     response.keep_alive(keep_alive);
     response.prepare_payload();

@@ -26,12 +26,16 @@ namespace wick::http {
 
 namespace beast_http = boost::beast::http;
 
+class ResponseStream;
+
 struct Request {
   beast_http::verb method;
   std::string path;                               // raw path, still percent-encoded
   std::multimap<std::string, std::string> query;  // decoded; keys may repeat
   beast_http::fields headers;
   std::string body;
+  // For a handler that writes its response as it makes it (none: it cannot).
+  ResponseStream* stream = nullptr;
   // The first value of a query parameter, or "" when absent.
   std::string queryValue(const std::string& key) const {
     auto it = query.find(key);

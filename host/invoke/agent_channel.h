@@ -24,6 +24,9 @@ struct StartCommand {
   std::vector<std::string> argv;
   std::string cwd = "/var/task";
   std::vector<std::string> env;
+  // Lambda's bandwidth shape for streamed responses (0: unshaped).
+  uint64_t stream_bytes_per_second = 0;
+  uint64_t stream_burst_bytes = 0;
 };
 
 struct InvokeCommand {
@@ -34,6 +37,8 @@ struct InvokeCommand {
   std::string trace_id;
   std::string client_context;
   std::string cognito_identity;
+  // Pass a streamed response on as ResponseChunks (InvokeWithResponseStream).
+  bool stream_response = false;
 };
 
 // Events from the agent.
@@ -43,6 +48,13 @@ struct InvocationResult {
   bool function_error = false;  // posted to /error, or the response was too large
   std::string payload;          // response or error body, verbatim
   std::string error_type;
+  bool streamed = false;  // the response came as ResponseChunks before this
+};
+// A piece of a streamed response, as it came (no chunk fidelity).
+struct ResponseChunk {
+  std::string request_id;
+  std::string data;
+  std::string content_type;  // the first chunk of an invocation only
 };
 struct InitFailure {
   std::string error_type;  // e.g. Runtime.InvalidEntrypoint
@@ -57,8 +69,8 @@ struct RuntimeExit {
 struct ChannelClosed {
   std::string reason;
 };
-using AgentEvent =
-    std::variant<RuntimeReady, InvocationResult, InitFailure, RuntimeExit, ChannelClosed>;
+using AgentEvent = std::variant<RuntimeReady, InvocationResult, ResponseChunk, InitFailure,
+                                RuntimeExit, ChannelClosed>;
 
 // A line the runtime (or an extension) wrote, tagged with its invocation.
 struct LogLine {

@@ -33,6 +33,8 @@ class WireChannel final : public AgentChannel {
     for (const auto& arg : command.argv)
       start->add_argv(arg);
     start->set_cwd(command.cwd);
+    start->set_stream_bytes_per_second(command.stream_bytes_per_second);
+    start->set_stream_burst_bytes(command.stream_burst_bytes);
     for (const auto& entry : command.env)
       start->add_env(entry);
     co_return co_await write(message);
@@ -46,6 +48,7 @@ class WireChannel final : public AgentChannel {
     invoke.set_trace_id(command.trace_id);
     invoke.set_client_context(command.client_context);
     invoke.set_cognito_identity(command.cognito_identity);
+    invoke.set_stream_response(command.stream_response);
     // The payload goes to the socket from where it is, after the rest of the
     // frame (agent/protocol/invoke_frame.h): no copy of a 6 MB event.
     const std::string head = agent::invokeFrameHead(invoke, command.payload.size());
@@ -73,7 +76,13 @@ class WireChannel final : public AgentChannel {
           case agent::AgentMessage::kResult: {
             agent::Result& result = *message.mutable_result();
             co_return InvocationResult{result.request_id(), result.function_error(),
-                                       std::move(*result.mutable_payload()), result.error_type()};
+                                       std::move(*result.mutable_payload()), result.error_type(),
+                                       result.streamed()};
+          }
+          case agent::AgentMessage::kResponseChunk: {
+            agent::ResponseChunk& chunk = *message.mutable_response_chunk();
+            co_return ResponseChunk{chunk.request_id(), std::move(*chunk.mutable_data()),
+                                    chunk.content_type()};
           }
           case agent::AgentMessage::kInitError:
             co_return InitFailure{message.init_error().error_type(),

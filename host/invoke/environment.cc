@@ -54,24 +54,6 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
   std::atomic<bool> fired_{false};
 };
 
-// The deadline of one wait (init, or an event): armed for as long as the
-// guard lives, so every way out of initialize() and invoke() disarms it.
-class DeadlineGuard {
- public:
-  DeadlineGuard(asio::any_io_executor executor, int pidfd, std::chrono::milliseconds timeout)
-      : watchdog_(std::make_shared<Watchdog>(std::move(executor), pidfd)) {
-    watchdog_->arm(timeout);
-  }
-  DeadlineGuard(const DeadlineGuard&) = delete;
-  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
-  ~DeadlineGuard() { watchdog_->disarm(); }
-  // Disarms now: whether the deadline had passed (and the sandbox was killed).
-  bool expired() { return watchdog_->disarm(); }
-
- private:
-  std::shared_ptr<Watchdog> watchdog_;
-};
-
 std::string exitDescription(const RuntimeExit& exit) {
   if (!exit.signaled) return "exit status " + std::to_string(exit.code);
   const char* name = exit.signal == SIGKILL   ? "killed"
@@ -118,6 +100,24 @@ std::string platformError(const std::string& type, const std::string& message) {
 }
 
 }  // namespace
+
+// The deadline of one wait (init, or an event): armed for as long as the
+// guard lives, so every way out of initialize() and invoke() disarms it.
+class DeadlineGuard {
+ public:
+  DeadlineGuard(asio::any_io_executor executor, int pidfd, std::chrono::milliseconds timeout)
+      : watchdog_(std::make_shared<Watchdog>(std::move(executor), pidfd)) {
+    watchdog_->arm(timeout);
+  }
+  DeadlineGuard(const DeadlineGuard&) = delete;
+  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
+  ~DeadlineGuard() { watchdog_->disarm(); }
+  // Disarms now: whether the deadline had passed (and the sandbox was killed).
+  bool expired() { return watchdog_->disarm(); }
+
+ private:
+  std::shared_ptr<Watchdog> watchdog_;
+};
 
 Result<std::unique_ptr<Environment>> Environment::create(const sandbox::Launcher& launcher,
                                                          int agent_fd, const EnvironmentPlan& plan,
@@ -185,6 +185,79 @@ asio::awaitable<std::optional<RuntimeExit>> Environment::lastRuntimeExit() {
   }
 }
 
+std::optional<InvokeOutcome> Environment::outcomeOf(AgentEvent& event, const Wait& wait) {
+  const bool init = wait.phase == Wait::Phase::kInit;
+  const std::string& request_id = wait.request_id;
+  auto exitedOutcome = [&](InvokeOutcome::Kind kind, const std::string& how) {
+    InvokeOutcome outcome;
+    outcome.kind = kind;
+    outcome.error_type = "Runtime.ExitError";
+    outcome.payload =
+        platformError("Runtime.ExitError",
+                      "RequestId: " + request_id + " Error: Runtime exited with error: " + how);
+    return outcome;
+  };
+  InvokeOutcome outcome;
+  if (std::holds_alternative<RuntimeReady>(event)) {
+    if (!init) return std::nullopt;
+    outcome.kind = InvokeOutcome::Kind::kSuccess;
+    outcome.init_duration_ms = millisSince(created_);
+    pending_init_duration_ms_ = outcome.init_duration_ms;
+    return outcome;
+  }
+  if (auto* result = std::get_if<InvocationResult>(&event)) {
+    if (init || result->request_id != request_id) return std::nullopt;
+    outcome.kind = result->function_error ? InvokeOutcome::Kind::kFunctionError
+                                          : InvokeOutcome::Kind::kSuccess;
+    outcome.payload = std::move(result->payload);
+    outcome.error_type = std::move(result->error_type);
+    outcome.streamed = result->streamed;
+    return outcome;
+  }
+  // Everything else ends the environment.
+  reusable_ = false;
+  if (auto* failure = std::get_if<InitFailure>(&event)) {
+    outcome.kind = InvokeOutcome::Kind::kInitFailed;
+    outcome.error_type = failure->error_type;
+    outcome.payload = init ? withRequestId(failure->payload, request_id) : failure->payload;
+    return outcome;
+  }
+  if (auto* exit = std::get_if<RuntimeExit>(&event)) {
+    outcome =
+        exitedOutcome(init ? InvokeOutcome::Kind::kInitFailed : InvokeOutcome::Kind::kRuntimeExited,
+                      exitDescription(*exit));
+    outcome.undelivered = !init && exit->between_invocations;
+    return outcome;
+  }
+  if (auto* closed = std::get_if<ChannelClosed>(&event)) {
+    const std::string seconds = secondsText(wait.timeout);
+    if (wait.deadline.expired()) {
+      outcome.kind = InvokeOutcome::Kind::kTimeout;
+      outcome.error_type = "Sandbox.Timedout";
+      if (init) {
+        outcome.payload = platformError(
+            "Sandbox.Timedout", std::string("Init timed out after ") + seconds + " seconds");
+      } else {
+        outcome.payload = platformError(
+            "Sandbox.Timedout",
+            "RequestId: " + request_id + " Error: Task timed out after " + seconds + " seconds");
+        log_.append(utcNowMillis("Z") + " " + request_id + " Task timed out after " + seconds +
+                    " seconds");
+      }
+      return outcome;
+    }
+    if (init) {
+      outcome.kind = InvokeOutcome::Kind::kPlatformError;
+      outcome.payload = platformError(
+          "Runtime.Unknown", "the execution environment ended during init: " + closed->reason);
+      return outcome;
+    }
+    // The agent died with its runtime (e.g. the OOM killer chose it).
+    return exitedOutcome(InvokeOutcome::Kind::kRuntimeExited, "signal: killed");
+  }
+  return std::nullopt;  // not for this wait
+}
+
 asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds timeout,
                                                        const std::string& request_id) {
   InvokeOutcome outcome;
@@ -201,6 +274,8 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
   StartCommand start;
   start.argv = plan_.argv;
   start.cwd = plan_.cwd;
+  start.stream_bytes_per_second = plan_.stream_bytes_per_second;
+  start.stream_burst_bytes = plan_.stream_burst_bytes;
   start.env = runtimeEnvironment(
       plan_.config,
       {plan_.function_name, plan_.version, plan_.region, log_stream_name_, plan_.execution_env},
@@ -218,51 +293,16 @@ asio::awaitable<InvokeOutcome> Environment::initialize(std::chrono::milliseconds
     outcome.payload = platformError("Runtime.Unknown", sent.error().message());
     co_return outcome;
   }
+  const Wait wait{Wait::Phase::kInit, request_id, timeout, deadline};
   for (;;) {
     AgentEvent event = co_await nextEvent();
-    if (std::holds_alternative<RuntimeReady>(event)) {
-      outcome.kind = InvokeOutcome::Kind::kSuccess;
-      outcome.init_duration_ms = millisSince(created_);
-      pending_init_duration_ms_ = outcome.init_duration_ms;
-      co_return outcome;
-    }
-    if (auto* failure = std::get_if<InitFailure>(&event)) {
-      reusable_ = false;
-      outcome.kind = InvokeOutcome::Kind::kInitFailed;
-      outcome.error_type = failure->error_type;
-      outcome.payload = withRequestId(failure->payload, request_id);
-      co_return outcome;
-    }
-    if (auto* exit = std::get_if<RuntimeExit>(&event)) {
-      reusable_ = false;
-      outcome.kind = InvokeOutcome::Kind::kInitFailed;
-      outcome.error_type = "Runtime.ExitError";
-      outcome.payload = platformError(
-          "Runtime.ExitError", "RequestId: " + request_id +
-                                   " Error: Runtime exited with error: " + exitDescription(*exit));
-      co_return outcome;
-    }
-    if (std::holds_alternative<ChannelClosed>(event)) {
-      reusable_ = false;
-      if (deadline.expired()) {
-        outcome.kind = InvokeOutcome::Kind::kTimeout;
-        outcome.error_type = "Sandbox.Timedout";
-        const std::string seconds = secondsText(timeout);
-        outcome.payload = platformError(
-            "Sandbox.Timedout", std::string("Init timed out after ") + seconds + " seconds");
-      } else {
-        outcome.kind = InvokeOutcome::Kind::kPlatformError;
-        outcome.payload =
-            platformError("Runtime.Unknown", "the execution environment ended during init: " +
-                                                 std::get<ChannelClosed>(event).reason);
-      }
-      co_return outcome;
-    }
+    if (auto done = outcomeOf(event, wait)) co_return std::move(*done);
   }
 }
 
 asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   const ChunkSink* sink) {
   InvokeOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
   auto executor = co_await asio::this_coro::executor;
@@ -276,60 +316,21 @@ asio::awaitable<InvokeOutcome> Environment::invoke(InvokeCommand command,
     // The agent is gone (its runtime ended): what it said last says why,
     // and that is what the caller hears, not the broken pipe.
     if (auto exit = co_await lastRuntimeExit()) {
-      outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
-      outcome.error_type = "Runtime.ExitError";
-      outcome.payload = platformError(
-          "Runtime.ExitError", "RequestId: " + request_id +
-                                   " Error: Runtime exited with error: " + exitDescription(*exit));
+      AgentEvent event = *exit;
+      outcome = *outcomeOf(event, {Wait::Phase::kInvoke, request_id, timeout, deadline});
+      outcome.undelivered = true;
     }
     co_return outcome;
   }
+  const Wait wait{Wait::Phase::kInvoke, request_id, timeout, deadline};
   for (;;) {
     AgentEvent event = co_await nextEvent();
-    if (auto* result = std::get_if<InvocationResult>(&event)) {
-      if (result->request_id != request_id) continue;
-      outcome.kind = result->function_error ? InvokeOutcome::Kind::kFunctionError
-                                            : InvokeOutcome::Kind::kSuccess;
-      outcome.payload = std::move(result->payload);
-      outcome.error_type = std::move(result->error_type);
-      break;
+    if (auto* chunk = std::get_if<ResponseChunk>(&event)) {
+      if (sink && chunk->request_id == request_id) co_await (*sink)(*chunk);
+      continue;
     }
-    if (auto* exit = std::get_if<RuntimeExit>(&event)) {
-      reusable_ = false;
-      outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
-      outcome.undelivered = exit->between_invocations;
-      outcome.error_type = "Runtime.ExitError";
-      outcome.payload = platformError(
-          "Runtime.ExitError", "RequestId: " + request_id +
-                                   " Error: Runtime exited with error: " + exitDescription(*exit));
-      break;
-    }
-    if (std::holds_alternative<ChannelClosed>(event)) {
-      reusable_ = false;
-      const std::string seconds = secondsText(timeout);
-      if (deadline.expired()) {
-        outcome.kind = InvokeOutcome::Kind::kTimeout;
-        outcome.error_type = "Sandbox.Timedout";
-        outcome.payload = platformError(
-            "Sandbox.Timedout",
-            "RequestId: " + request_id + " Error: Task timed out after " + seconds + " seconds");
-        log_.append(utcNowMillis("Z") + " " + request_id + " Task timed out after " + seconds +
-                    " seconds");
-      } else {
-        // The agent died with its runtime (e.g. the OOM killer chose it).
-        outcome.kind = InvokeOutcome::Kind::kRuntimeExited;
-        outcome.error_type = "Runtime.ExitError";
-        outcome.payload = platformError(
-            "Runtime.ExitError",
-            "RequestId: " + request_id + " Error: Runtime exited with error: signal: killed");
-      }
-      break;
-    }
-    if (auto* failure = std::get_if<InitFailure>(&event)) {
-      reusable_ = false;
-      outcome.kind = InvokeOutcome::Kind::kInitFailed;
-      outcome.error_type = failure->error_type;
-      outcome.payload = failure->payload;
+    if (auto done = outcomeOf(event, wait)) {
+      outcome = std::move(*done);
       break;
     }
   }

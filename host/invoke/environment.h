@@ -51,6 +51,9 @@ struct EnvironmentPlan {
   std::string logs_root;
   ResourcePolicy resources;
   double init_vcpus = 1.0;  // CPU floor during init
+  // Lambda's bandwidth shape for streamed responses (0: unshaped).
+  uint64_t stream_bytes_per_second = 0;
+  uint64_t stream_burst_bytes = 0;
 };
 
 // What the platform adds to an environment beyond its plan.
@@ -79,7 +82,18 @@ struct InvokeOutcome {
   // The event never reached the runtime (it had exited, or the agent was
   // gone): a warm environment that died idle; the event may run elsewhere.
   bool undelivered = false;
+  // The response went to the chunk sink as it came; `payload` holds only an
+  // error body (a function error reported in the stream's trailers).
+  bool streamed = false;
 };
+
+// Receives a streamed response as it comes. The next frame from the agent is
+// read once it returns, so a slow sink slows the runtime (the agent stops
+// reading it), and nothing piles up in between.
+using ChunkSink = std::function<boost::asio::awaitable<void>(ResponseChunk& chunk)>;
+
+// The deadline of one wait (init, or an event): see environment.cc.
+class DeadlineGuard;
 
 class Environment {
  public:
@@ -95,8 +109,10 @@ class Environment {
   // `request_id`: the first invocation's, named by platform init errors.
   boost::asio::awaitable<InvokeOutcome> initialize(std::chrono::milliseconds timeout,
                                                    const std::string& request_id);
+  // `sink`: the invocation streams (command.stream_response): chunks go there.
   boost::asio::awaitable<InvokeOutcome> invoke(InvokeCommand command,
-                                               std::chrono::milliseconds timeout);
+                                               std::chrono::milliseconds timeout,
+                                               const ChunkSink* sink = nullptr);
   // The init duration of a new environment, once (for its first REPORT line).
   std::optional<double> takeInitDuration() {
     return std::exchange(pending_init_duration_ms_, std::nullopt);
@@ -133,6 +149,16 @@ class Environment {
         sandbox_(std::move(sandbox)),
         log_(std::move(log)),
         log_stream_name_(std::move(log_stream_name)) {}
+  // One wait for the agent: init, or an invocation.
+  struct Wait {
+    enum class Phase { kInit, kInvoke } phase;
+    const std::string& request_id;
+    std::chrono::milliseconds timeout;
+    DeadlineGuard& deadline;
+  };
+  // The one mapping of an agent event to the outcome of a wait; nullopt: the
+  // event does not end it (a stale result, Ready during an invocation).
+  std::optional<InvokeOutcome> outcomeOf(AgentEvent& event, const Wait& wait);
   boost::asio::awaitable<AgentEvent> nextEvent();
   // After a failed write to a gone agent: the runtime's exit it reported, if any.
   boost::asio::awaitable<std::optional<RuntimeExit>> lastRuntimeExit();

@@ -33,6 +33,8 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
   plan.region = settings_.region;
   plan.logs_root = settings_.logs_root;
   plan.resources = settings_.resources;
+  plan.stream_bytes_per_second = settings_.stream_shape.bytes_per_second;
+  plan.stream_burst_bytes = settings_.stream_shape.burst_bytes;
 
   if (record.config.isImage()) return planImage(record, std::move(plan));
 

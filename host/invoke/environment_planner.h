@@ -15,10 +15,18 @@
 
 namespace wick::invoke {
 
+// Lambda's bandwidth shape for streamed responses: `burst_bytes` at full
+// speed, then `bytes_per_second`. 0: unshaped.
+struct StreamShape {
+  uint64_t bytes_per_second = 0;
+  uint64_t burst_bytes = 0;
+};
+
 struct PlannerSettings {
   std::string region;
   std::string logs_root;
   ResourcePolicy resources;
+  StreamShape stream_shape;
 };
 
 class EnvironmentPlanner {

@@ -104,6 +104,27 @@ asio::awaitable<void> Invoker::destroyOnWorkers(
 asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
                                                 const std::string& function_name,
                                                 const std::string& request_id) {
+  auto finished = co_await run(request, function_name, request_id, nullptr);
+  if (auto* error = std::get_if<AwsError>(&finished)) co_return errorResponse(*error, request_id);
+  Finished& done = std::get<Finished>(finished);
+  co_return respond(*done.record, std::move(done.outcome), request_id, done.tail, done.log_tail);
+}
+
+asio::awaitable<std::variant<StreamedInvoke, AwsError>> Invoker::invokeStreaming(
+    const http::Request& request, const std::string& function_name, const std::string& request_id,
+    const StreamReceiver& receiver) {
+  auto finished = co_await run(request, function_name, request_id, &receiver);
+  if (auto* error = std::get_if<AwsError>(&finished)) {
+    api::logFailure(*error, "invoke (streaming)", request_id);
+    co_return *error;
+  }
+  Finished& done = std::get<Finished>(finished);
+  co_return StreamedInvoke{done.record->version, std::move(done.outcome), std::move(done.log_tail)};
+}
+
+asio::awaitable<std::variant<Invoker::Finished, AwsError>> Invoker::run(
+    const http::Request& request, const std::string& function_name, const std::string& request_id,
+    const StreamReceiver* receiver) {
   struct InFlight {
     std::atomic<size_t>& count;
     explicit InFlight(std::atomic<size_t>& c) : count(c) { ++count; }
@@ -111,26 +132,28 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
   } in_flight(in_flight_);
 
   auto event = parseInvokeEvent(request);
-  if (auto* error = std::get_if<AwsError>(&event)) co_return errorResponse(*error, request_id);
+  if (auto* error = std::get_if<AwsError>(&event)) co_return *error;
   auto target = co_await resolve(function_name, request.queryValue("Qualifier"));
-  if (auto* error = std::get_if<AwsError>(&target)) co_return errorResponse(*error, request_id);
+  if (auto* error = std::get_if<AwsError>(&target)) co_return *error;
   const Target& to = std::get<Target>(target);
   auto permit =
       limiter_.acquire(to.record->name, to.record->reserved_concurrency, to.reserved_total);
   if (auto* throttle = std::get_if<ConcurrencyLimiter::Throttle>(&permit)) {
     if (metrics_) metrics_->throttled(to.record->name, to.record->version);
-    co_return errorResponse(api::tooManyRequests(throttle->reason), request_id);
+    co_return api::tooManyRequests(throttle->reason);
   }
+  if (receiver && receiver->admitted) receiver->admitted(to.record->version);
   const bool tail = std::get<Event>(event).tail;
-  auto ran = co_await runWithRetry(to, std::move(std::get<Event>(event)), request_id);
-  if (auto* error = std::get_if<AwsError>(&ran)) co_return errorResponse(*error, request_id);
+  auto ran = co_await runWithRetry(to, std::move(std::get<Event>(event)), request_id,
+                                   receiver ? &receiver->chunk : nullptr);
+  if (auto* error = std::get_if<AwsError>(&ran)) co_return *error;
   Ran& done = std::get<Ran>(ran);
   if (auto* series = done.environment->metricSeries())
     metrics::Metrics::invoked(
         *series, {done.outcome.kind != InvokeOutcome::Kind::kSuccess, done.outcome.duration_ms});
-  const std::string log_tail = report(*to.record, done, request_id, tail);
+  std::string log_tail = report(*to.record, done, request_id, tail);
   co_await putBack(std::move(done.environment), done.outcome);
-  co_return respond(*to.record, std::move(done.outcome), request_id, tail, log_tail);
+  co_return Finished{to.record, std::move(done.outcome), tail, std::move(log_tail)};
 }
 
 // The function, from memory when we can, from the registry (on a worker) when
@@ -150,7 +173,7 @@ asio::awaitable<std::variant<Invoker::Target, AwsError>> Invoker::resolve(
 // The event in a warm environment, or a new one; a warm environment whose
 // runtime died while idle never saw the event: it runs in a new one (once).
 asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
-    const Target& target, Event event, const std::string& request_id) {
+    const Target& target, Event event, const std::string& request_id, const ChunkSink* sink) {
   const registry::FunctionRecord& record = *target.record;
   const std::string key = environmentKey(record);
   const int64_t timeout_s = record.config.timeout_s;
@@ -174,12 +197,13 @@ asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
                             target.invoked_arn,
                             newTraceId(),
                             event.client_context,
-                            ""};
+                            "",
+                            sink != nullptr};
       metrics::GaugeUp running(ran.environment->metricSeries()
                                    ? &ran.environment->metricSeries()->concurrent_executions
                                    : nullptr);
-      ran.outcome =
-          co_await ran.environment->invoke(std::move(command), std::chrono::seconds(timeout_s));
+      ran.outcome = co_await ran.environment->invoke(std::move(command),
+                                                     std::chrono::seconds(timeout_s), sink);
     }
     if (!(warm && ran.outcome.undelivered)) break;
     spdlog::debug("invoke {}: the warm environment's runtime had exited; starting a new one",

@@ -26,6 +26,20 @@
 
 namespace wick::invoke {
 
+// What a streaming invoke (InvokeWithResponseStream) hands its caller as it
+// goes: the version that runs once it is admitted (before any chunk), then the
+// response's chunks as they come.
+struct StreamReceiver {
+  std::function<void(const std::string& executed_version)> admitted;
+  ChunkSink chunk;
+};
+// How a streaming invoke ended, once its chunks are out.
+struct StreamedInvoke {
+  std::string executed_version;
+  InvokeOutcome outcome;  // payload: the response when it was not streamed, or the error body
+  std::string log_tail;   // base64, when X-Amz-Log-Type: Tail
+};
+
 struct InvokerSettings {
   std::chrono::milliseconds init_timeout{10'000};
   std::chrono::milliseconds freeze_after{50};  // idle this long: frozen
@@ -41,6 +55,11 @@ class Invoker {
   boost::asio::awaitable<http::Response> invoke(const http::Request& request,
                                                 const std::string& function_name,
                                                 const std::string& request_id);
+  // The same with the response passed on as it comes (a runtime that streams
+  // it: up to 200 MB); failures before the function runs are the AwsError.
+  boost::asio::awaitable<std::variant<StreamedInvoke, api::AwsError>> invokeStreaming(
+      const http::Request& request, const std::string& function_name, const std::string& request_id,
+      const StreamReceiver& receiver);
   // Freezes idle environments and destroys expired ones, until stop().
   boost::asio::awaitable<void> housekeeping();
   // Destroys every idle environment (blocking; at shutdown).
@@ -70,10 +89,20 @@ class Invoker {
     std::unique_ptr<Environment> environment;
     InvokeOutcome outcome;
   };
+  struct Finished {
+    std::shared_ptr<const registry::FunctionRecord> record;
+    InvokeOutcome outcome;
+    bool tail = false;
+    std::string log_tail;
+  };
+  // Every step but the response; `receiver`: the invocation streams.
+  boost::asio::awaitable<std::variant<Finished, api::AwsError>> run(
+      const http::Request& request, const std::string& function_name, const std::string& request_id,
+      const StreamReceiver* receiver);
   boost::asio::awaitable<std::variant<Target, api::AwsError>> resolve(
       const std::string& function_name, const std::string& qualifier);
   boost::asio::awaitable<std::variant<Ran, api::AwsError>> runWithRetry(
-      const Target& target, Event event, const std::string& request_id);
+      const Target& target, Event event, const std::string& request_id, const ChunkSink* sink);
   static std::string report(const registry::FunctionRecord& record, Ran& ran,
                             const std::string& request_id, bool tail);
   boost::asio::awaitable<void> putBack(std::unique_ptr<Environment> environment,

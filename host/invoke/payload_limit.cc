@@ -7,17 +7,22 @@ namespace wick::invoke {
 
 namespace {
 
-// POST /2015-03-31/functions/{name}/invocations
+// POST /2015-03-31/functions/{name}/invocations, or
+// /2021-11-15/functions/{name}/response-streaming-invocations.
 bool isInvoke(const http::Request& head) {
-  constexpr std::string_view kPrefix = "/2015-03-31/functions/";
-  constexpr std::string_view kSuffix = "/invocations";
+  if (head.method != http::beast_http::verb::post) return false;
   const std::string_view path = head.path;
-  if (head.method != http::beast_http::verb::post || !path.starts_with(kPrefix) ||
-      !path.ends_with(kSuffix) || path.size() <= kPrefix.size() + kSuffix.size())
-    return false;
-  const std::string_view name =
-      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-  return name.find('/') == std::string_view::npos;
+  for (auto [prefix, suffix] :
+       {std::pair<std::string_view, std::string_view>{"/2015-03-31/functions/", "/invocations"},
+        {"/2021-11-15/functions/", "/response-streaming-invocations"}}) {
+    if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
+        path.size() <= prefix.size() + suffix.size())
+      continue;
+    const std::string_view name =
+        path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    if (name.find('/') == std::string_view::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace

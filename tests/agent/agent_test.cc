@@ -1,5 +1,7 @@
 // The real wick-agent binary against a fake host and a real HTTP client
 // playing the runtime: every endpoint, header, status and state transition.
+#include <atomic>
+
 #include "tests/agent/agent_test_support.h"
 
 namespace wick::agent {
@@ -24,7 +26,8 @@ class AgentApi : public ::testing::Test {
   }
   // next -> Ready (first time) -> Invoke -> the event.
   testing::HttpResponse nextEvent(const std::string& id, const std::string& payload,
-                                  const std::string& client_context = "") {
+                                  const std::string& client_context = "",
+                                  bool stream_response = false) {
     client_->sendRaw(std::string("GET ") + kNext + " HTTP/1.1\r\nHost: x\r\n\r\n");
     if (!ready_) {
       auto ready = host_.next();
@@ -32,7 +35,7 @@ class AgentApi : public ::testing::Test {
       ready_ = true;
     }
     EXPECT_FALSE(client_->readable(100)) << "next must wait for an event";
-    host_.invoke(id, payload, client_context);
+    host_.invoke(id, payload, client_context, stream_response);
     return client_->read();
   }
   FakeHost host_;
@@ -167,6 +170,97 @@ TEST_F(AgentApi, StreamedResponsesAreBufferedAndTrailerErrorsFailTheInvocation) 
   auto invalid = host_.next();
   ASSERT_TRUE(invalid && invalid->has_result());
   EXPECT_EQ(invalid->result().error_type(), "Runtime.InvalidResponseModeHeader");
+}
+
+const std::string kStreamingHead =
+    " HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n"
+    "Transfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n"
+    "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n";
+
+TEST_F(AgentApi, AStreamingInvocationPassesChunksOnAsTheyCome) {
+  nextEvent("live", "{}", "", true);
+  client_->sendRaw("POST " + responsePath("live") + kStreamingHead + "5\r\nhello\r\n");
+  auto first = host_.next();
+  ASSERT_TRUE(first && first->has_response_chunk());
+  EXPECT_EQ(first->response_chunk().request_id(), "live");
+  EXPECT_EQ(first->response_chunk().content_type(), "text/event-stream");
+  // The first bytes are out before the runtime has finished (or sent more).
+  std::string data = first->response_chunk().data();
+  if (data.empty()) {
+    auto next = host_.next();
+    ASSERT_TRUE(next && next->has_response_chunk());
+    data = next->response_chunk().data();
+  }
+  EXPECT_EQ(data, "hello");
+  client_->sendRaw("6\r\n world\r\n0\r\n\r\n");
+  EXPECT_EQ(client_->read().status, 202);
+  std::string rest;
+  std::optional<AgentMessage> message;
+  while ((message = host_.next()) && message->has_response_chunk()) {
+    EXPECT_TRUE(message->response_chunk().content_type().empty()) << "only the first has it";
+    rest += message->response_chunk().data();
+  }
+  EXPECT_EQ(rest, " world");
+  ASSERT_TRUE(message && message->has_result());
+  EXPECT_TRUE(message->result().streamed());
+  EXPECT_FALSE(message->result().function_error());
+  EXPECT_EQ(message->result().payload(), "");
+
+  // An error in the trailers fails it; the chunks before it went out.
+  nextEvent("live-broken", "{}", "", true);
+  client_->sendRaw("POST " + responsePath("live-broken") + kStreamingHead +
+                   "4\r\npart\r\n0\r\nLambda-Runtime-Function-Error-Type: Function.Oops\r\n"
+                   "Lambda-Runtime-Function-Error-Body: "
+                   "eyJlcnJvck1lc3NhZ2UiOiJtaWQiLCJlcnJvclR5cGUiOiJPb3BzIn0=\r\n\r\n");
+  EXPECT_EQ(client_->read().status, 202);
+  std::string sent;
+  while ((message = host_.next()) && message->has_response_chunk())
+    sent += message->response_chunk().data();
+  EXPECT_EQ(sent, "part");
+  ASSERT_TRUE(message && message->has_result());
+  EXPECT_TRUE(message->result().streamed());
+  EXPECT_TRUE(message->result().function_error());
+  EXPECT_EQ(message->result().error_type(), "Function.Oops");
+  EXPECT_EQ(message->result().payload(), R"({"errorMessage":"mid","errorType":"Oops"})");
+}
+
+// The host does not read: the agent stops reading the runtime (its writes
+// block) and holds no more than its window; once the host reads, all of it
+// arrives, in order.
+TEST_F(AgentApi, AStreamFollowsTheHostsPaceWithBoundedMemory) {
+  nextEvent("slow-host", "{}", "", true);
+  constexpr size_t kChunk = 1 << 20;
+  constexpr int kChunks = 48;
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    std::string chunk(kChunk, 'x');
+    client_->sendRaw("POST " + responsePath("slow-host") + kStreamingHead);
+    for (int i = 0; i < kChunks; ++i) {
+      chunk[0] = static_cast<char>('a' + i % 26);
+      client_->sendRaw("100000\r\n" + chunk + "\r\n");
+    }
+    client_->sendRaw("0\r\n\r\n");
+    written = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(written) << "the runtime's writes must wait for the host";
+  std::ifstream status("/proc/" + std::to_string(host_.pid()) + "/status");
+  size_t hwm_kib = 0;
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) hwm_kib = std::stoul(line.substr(6));
+  EXPECT_LT(hwm_kib, 16u << 10) << "the agent gathered the stream";
+  std::string received;
+  std::optional<AgentMessage> message;
+  while ((message = host_.next(10000)) && message->has_response_chunk())
+    received += message->response_chunk().data();
+  writer.join();
+  EXPECT_TRUE(written);
+  ASSERT_EQ(received.size(), kChunk * kChunks);
+  for (int i = 0; i < kChunks; ++i)
+    ASSERT_EQ(received[static_cast<size_t>(i) * kChunk], static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(message && message->has_result());
+  EXPECT_TRUE(message->result().streamed());
+  EXPECT_EQ(client_->read().status, 202);
 }
 
 TEST_F(AgentApi, StateMachineRefusesOtherTransitions) {

@@ -128,9 +128,10 @@ class FakeHost {
   }
 
   void invoke(const std::string& id, const std::string& payload,
-              const std::string& client_context = "") {
+              const std::string& client_context = "", bool stream_response = false) {
     HostMessage message;
     Invoke* invoke = message.mutable_invoke();
+    invoke->set_stream_response(stream_response);
     invoke->set_request_id(id);
     invoke->set_payload(payload);
     invoke->set_deadline_ms(1700000000123);

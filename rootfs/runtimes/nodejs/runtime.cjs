@@ -510,6 +510,131 @@ async function loadHandler(appRoot, fullName) {
   return handler;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Response streaming (contract 1.6), as AWS's runtime offers it: `awslambda.streamifyResponse`
+// marks a handler `async (event, responseStream, context)`; its stream's bytes go to the Runtime
+// API as they are written (Lambda-Runtime-Function-Response-Mode: streaming, chunked), a failure
+// after the first byte in the trailers. `awslambda.HttpResponseStream.from(stream, prelude)`
+// writes the HTTP-integration prelude (JSON, then 8 NUL bytes) before the first byte. The
+// stream goes over a connection of its own, opened at its first write; `stream` is loaded then.
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION_TYPE);
+    const metadata = JSON.stringify(prelude);
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8)); // the delimiter: NUL cannot occur in the JSON prelude
+    };
+    return underlyingStream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler, options) {
+    handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+    if (options && typeof options.highWaterMark === 'number') {
+      handler[HANDLER_HIGHWATERMARK] = Math.max(1, options.highWaterMark | 0);
+    }
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+// A Writable whose bytes are the body of POST /invocation/{id}/response. `done(err)` runs once
+// the Runtime API has answered (err: the connection failed).
+function createResponseStream(id, highWaterMark, done) {
+  const { Writable } = require('stream');
+  let socket = null;
+  let contentType = 'application/octet-stream';
+  let answered = false;
+  let reply = EMPTY;
+  const open = () => {
+    if (socket) return;
+    socket = net.connect({ host: api.host, port: api.port });
+    socket.setNoDelay(true);
+    socket.on('error', (err) => finish(err));
+    socket.on('close', () => finish(new Error('the Runtime API closed the response stream')));
+    socket.on('data', (data) => {
+      reply = Buffer.concat([reply, data]);
+      const end = reply.indexOf(HEAD_END);
+      if (end < 0) return;
+      const status = STATUS_LINE.exec(reply.toString('latin1', 0, end));
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(reply.toString('latin1', 0, end));
+      if (length && reply.length < end + 4 + Number(length[1])) return;
+      if (status && status[2] !== '202') {
+        console.error(`Runtime API refused the response stream: ${reply.toString('utf8', end + 4)}`);
+      }
+      finish(null);
+      socket.end();
+    });
+    socket.write(
+      `POST ${API_PREFIX}/invocation/${id}/response HTTP/1.1\r\nHost: ${api.address}\r\n` +
+        'Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n' +
+        'Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n' +
+        `Content-Type: ${contentType}\r\n\r\n`,
+      'latin1',
+    );
+  };
+  const finish = (err) => {
+    if (answered) return;
+    answered = true;
+    done(err);
+  };
+  const writeChunk = (chunk, callback) => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes.length === 0) {
+      if (callback) callback();
+      return;
+    }
+    socket.write(`${bytes.length.toString(16)}\r\n`, 'latin1');
+    socket.write(bytes);
+    socket.write('\r\n', 'latin1', callback);
+  };
+  const begin = () => {
+    if (socket) return;
+    open();
+    const before = stream._onBeforeFirstWrite;
+    if (typeof before === 'function') before((chunk) => writeChunk(chunk));
+  };
+  const stream = new Writable({
+    highWaterMark,
+    write(chunk, _encoding, callback) {
+      begin();
+      // The callback waits for the kernel to take the bytes: a slow reader slows the writer.
+      writeChunk(chunk, callback);
+    },
+    final(callback) {
+      begin();
+      socket.write('0\r\n\r\n', 'latin1', callback);
+    },
+  });
+  stream.setContentType = (type) => {
+    if (socket) throw new Error('Cannot set content-type, too late.');
+    contentType = String(type).replace(/[^\x20-\x7e]/g, '');
+  };
+  // A failure after the stream began: the error goes in the trailers.
+  stream.fail = (error) => {
+    const response = toRapidResponse(error);
+    const type = String(response.errorType).replace(/[^\x20-\x7e]/g, '');
+    const body = Buffer.from(JSON.stringify(response)).toString('base64');
+    stream.destroy();
+    socket.write(
+      `0\r\nLambda-Runtime-Function-Error-Type: ${type}\r\n` +
+        `Lambda-Runtime-Function-Error-Body: ${body}\r\n\r\n`,
+      'latin1',
+    );
+  };
+  stream.began = () => socket !== null;
+  return stream;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The invoke loop.
 
@@ -674,6 +799,10 @@ function invoke(res) {
     const getRemainingTimeInMillis = () => deadline - Date.now();
     context.getRemainingTimeInMillis = getRemainingTimeInMillis;
     const event = JSON.parse(res.body.toString('utf8'));
+    if (handler[HANDLER_STREAMING] === STREAM_RESPONSE) {
+      invokeStreaming(invocation, event, context, postError, scheduleNext);
+      return;
+    }
     const result = handler(event, context, callback);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       result.then(succeed, fail);
@@ -681,6 +810,42 @@ function invoke(res) {
   } catch (err) {
     callback(err);
   }
+}
+
+// A streamifyResponse handler: its stream is the response; a rejection before the first byte
+// is an ordinary invocation error, after it the stream's trailers carry it. A handler that
+// returns without ending its stream has it ended.
+function invokeStreaming(invocation, event, context, postError, scheduleNext) {
+  beforeExit = null;
+  const stream = createResponseStream(invocation.id, handler[HANDLER_HIGHWATERMARK], (err) => {
+    if (err) fatal(`Runtime API response stream failed: ${err.message}`);
+    scheduleNext();
+  });
+  const failed = (err) => {
+    if (invocation.done) return;
+    if (!stream.began()) {
+      stream.destroy();
+      postError(err);
+      return;
+    }
+    invocation.done = true;
+    console.error('Invoke Error', toFormatted(err));
+    stream.fail(err);
+  };
+  stream.on('error', failed);
+  stream.on('finish', () => {
+    invocation.done = true;
+  });
+  let result;
+  try {
+    result = handler(event, stream, context);
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  Promise.resolve(result).then(() => {
+    if (!stream.writableEnded && !invocation.done) stream.end();
+  }, failed);
 }
 
 // An error nothing caught: reported as the invocation's error (or init's), then the runtime

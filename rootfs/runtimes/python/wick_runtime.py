@@ -10,6 +10,11 @@ no `json` (the `_json` accelerator is used directly), no `socket` (`_socket`), n
 (Lambda's root handler is installed when user code first imports logging), no `traceback`
 (only on errors), and no `site` (python -S; it is loaded the first time an import finds
 nothing on the Lambda path). Check with `python3.11 -X importtime`.
+
+Response streaming: as on Lambda, Python has no managed streaming (no `streamifyResponse`);
+a handler's return value is the whole response. A Python function that must stream posts its
+response itself with `Lambda-Runtime-Function-Response-Mode: streaming` (a custom runtime, or
+the Lambda Web Adapter), which wick passes on as it comes (lambda-contract.md 1.6).
 """
 import _json
 import _socket
