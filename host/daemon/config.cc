@@ -62,6 +62,7 @@ DaemonConfig defaultConfig() {
   config.set_async_max_in_flight(64);
   config.set_scheduler_minute_ms(60000);
   config.set_destination_timeout_ms(5000);
+  config.set_host_memory_budget_percent(90);
   return config;
 }
 

@@ -57,9 +57,14 @@ std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeFunction(
 }
 
 std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeExpired(
-    std::chrono::milliseconds keep_alive) {
+    const std::function<std::chrono::milliseconds(const Environment&)>& keep_alive) {
   const auto now = Clock::now();
-  return takeIf([&](const Environment& env) { return now - env.idleSince() > keep_alive; });
+  return takeIf([&](const Environment& env) { return now - env.idleSince() > keep_alive(env); });
+}
+
+std::unique_ptr<Environment> EnvironmentPool::takeSandbox(const std::string& sandbox_id) {
+  auto taken = takeIf([&](const Environment& env) { return env.sandbox().id() == sandbox_id; });
+  return taken.empty() ? nullptr : std::move(taken.front());
 }
 
 std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeUnfrozen(
@@ -67,6 +72,23 @@ std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeUnfrozen(
   const auto now = Clock::now();
   return takeIf(
       [&](const Environment& env) { return !env.frozen() && now - env.idleSince() > grace; });
+}
+
+std::unique_ptr<Environment> EnvironmentPool::takeLeastRecentlyUsed() {
+  std::lock_guard lock(mutex_);
+  auto oldest_queue = idle_.end();
+  std::deque<std::unique_ptr<Environment>>::iterator oldest;
+  for (auto it = idle_.begin(); it != idle_.end(); ++it)
+    for (auto env = it->second.begin(); env != it->second.end(); ++env)
+      if (oldest_queue == idle_.end() || (*env)->idleSince() < (*oldest)->idleSince()) {
+        oldest_queue = it;
+        oldest = env;
+      }
+  if (oldest_queue == idle_.end()) return nullptr;
+  std::unique_ptr<Environment> taken = std::move(*oldest);
+  oldest_queue->second.erase(oldest);
+  if (oldest_queue->second.empty()) idle_.erase(oldest_queue);
+  return taken;
 }
 
 std::vector<std::unique_ptr<Environment>> EnvironmentPool::takeAll() {

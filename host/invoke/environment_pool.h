@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,8 +31,15 @@ class EnvironmentPool {
                                                         const std::string& key);
   // Every idle environment of `function` (deleted functions).
   std::vector<std::unique_ptr<Environment>> takeFunction(const std::string& function);
-  // Idle longer than `keep_alive`: to destroy.
-  std::vector<std::unique_ptr<Environment>> takeExpired(std::chrono::milliseconds keep_alive);
+  // Idle longer than its keep-alive: to destroy.
+  std::vector<std::unique_ptr<Environment>> takeExpired(
+      const std::function<std::chrono::milliseconds(const Environment&)>& keep_alive);
+  // The idle environment whose sandbox has this id, if it is idle (retired by
+  // the operator).
+  std::unique_ptr<Environment> takeSandbox(const std::string& sandbox_id);
+  // The idle environment unused the longest, of any function (reclaimed to
+  // admit a cold start under the host budget).
+  std::unique_ptr<Environment> takeLeastRecentlyUsed();
   // Idle longer than `grace` and not frozen yet: to freeze, then put back.
   std::vector<std::unique_ptr<Environment>> takeUnfrozen(std::chrono::milliseconds grace);
   std::vector<std::unique_ptr<Environment>> takeAll();

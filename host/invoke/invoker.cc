@@ -83,7 +83,8 @@ Invoker::Invoker(functions::FunctionService& functions, const EnvironmentPlanner
       channels_(std::move(channels)),
       workers_(workers),
       settings_(std::move(settings)),
-      limiter_(functions.settings().account_concurrency) {}
+      limiter_(functions.settings().account_concurrency),
+      admission_(settings_.budget) {}
 
 template <typename Work>
 asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
@@ -93,8 +94,9 @@ asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
 asio::awaitable<void> Invoker::destroyOnWorkers(
     std::vector<std::unique_ptr<Environment>> environments) {
   if (environments.empty()) co_return;
-  co_await onWorkers([&environments] {
+  co_await onWorkers([this, &environments] {
     for (auto& environment : environments) {
+      live_.remove(*environment);
       if (auto destroyed = environment->destroy(); !destroyed)
         spdlog::warn("destroy environment of {}: {}", environment->functionName(),
                      destroyed.error().message());
@@ -188,6 +190,7 @@ asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
     if (auto* error = std::get_if<AwsError>(&acquired)) co_return *error;
     auto& [acquired_environment, init, warm] = std::get<Acquired>(acquired);
     ran.environment = std::move(acquired_environment);
+    live_.began(*ran.environment);
 
     logs::LogStream& log = ran.environment->log();
     // A new environment's tail starts with its init output (an import error's
@@ -245,8 +248,10 @@ asio::awaitable<void> Invoker::putBack(std::unique_ptr<Environment> environment,
                       outcome.kind != InvokeOutcome::Kind::kFunctionError;
   if (failed || !environment->reusable() || stopping_)
     co_await destroyOnWorkers(only(std::move(environment)));
-  else
+  else {
+    live_.setState(*environment, LiveEnvironments::State::kWarm);
     pool_.putIdle(std::move(environment));
+  }
 }
 
 http::Response Invoker::respond(const registry::FunctionRecord& record, InvokeOutcome outcome,
@@ -285,6 +290,8 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   auto planned = co_await onWorkers([&] { return planner_.plan(record); });
   if (auto* error = std::get_if<AwsError>(&planned)) co_return *error;
   const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
+  auto ticket = co_await admit(record, plan);
+  if (auto* refused = std::get_if<AwsError>(&ticket)) co_return *refused;
   auto executor = co_await asio::this_coro::executor;
   const auto create_start = std::chrono::steady_clock::now();
   auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
@@ -295,10 +302,10 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
     return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
                                {std::move(*network), std::move(*credentials)});
   });
-  if (!created)
-    co_return api::internalError("invoke " + record.name +
-                                 ": start an execution environment: " + created.error().message());
+  if (!created) co_return creationFailure(record, created.error());
   acquired.environment = std::move(*created);
+  live_.add(*acquired.environment, static_cast<uint64_t>(record.config.memory_mb),
+            std::move(std::get<Admission::Ticket>(ticket)));
   const auto create_time = std::chrono::steady_clock::now() - create_start;
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.
@@ -336,14 +343,20 @@ asio::awaitable<void> Invoker::housekeeping() {
     timer.expires_after(std::chrono::milliseconds(25));
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_await destroyOnWorkers(pool_.takeExpired(settings_.keep_alive));
+    co_await destroyOnWorkers(pool_.takeExpired([this](const Environment& environment) {
+      return settings_.keep_alive_for
+                 ? settings_.keep_alive_for(environment.functionName(), environment.version())
+                 : settings_.keep_alive;
+    }));
     auto to_freeze = pool_.takeUnfrozen(settings_.freeze_after);
     if (to_freeze.empty()) continue;
-    co_await onWorkers([&to_freeze] {
+    co_await onWorkers([this, &to_freeze] {
       for (auto& environment : to_freeze)
         if (auto frozen = environment->freeze(); !frozen)
           spdlog::warn("freeze environment of {}: {}", environment->functionName(),
                        frozen.error().message());
+        else
+          live_.setState(*environment, LiveEnvironments::State::kFrozen);
       return 0;
     });
     for (auto& environment : to_freeze)
@@ -353,8 +366,10 @@ asio::awaitable<void> Invoker::housekeeping() {
 }
 
 void Invoker::destroyIdle() {
-  for (auto& environment : pool_.takeAll())
+  for (auto& environment : pool_.takeAll()) {
+    live_.remove(*environment);
     (void)environment->destroy();
+  }
 }
 
 }  // namespace wick::invoke
