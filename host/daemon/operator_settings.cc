@@ -21,10 +21,11 @@ void applyLiveSettings(const DaemonConfig& config, const LiveSettings& live) {
   const std::string level = !live.log_level_flag.empty() ? live.log_level_flag
                             : config.log_level().empty() ? std::string("info")
                                                          : config.log_level();
-  if (spdlog::level::from_str(level) != spdlog::get_level()) {
-    spdlog::info("log level {} (was {})", level,
-                 spdlog::level::to_string_view(spdlog::get_level()));
-    spdlog::set_level(spdlog::level::from_str(level));
+  if (const auto wanted = spdlog::level::from_str(level); wanted != spdlog::get_level()) {
+    const auto was = spdlog::get_level();
+    spdlog::set_level(wanted);
+    // At warn: seen whatever the new level (short of error and off).
+    spdlog::warn("log level {} (was {})", level, spdlog::level::to_string_view(was));
   }
   const invoke::HostBudget budget = hostBudget(config);
   if (live.admission) {

@@ -163,3 +163,62 @@ def test_sighup_reloads_the_budget_and_keep_alive_and_refuses_a_bad_file(tmp_pat
         assert sandboxes(daemon)["Budget"]["MemoryMb"] == 1024
     finally:
         daemon.stop()
+
+
+def test_a_sandbox_the_host_cannot_make_is_a_429_not_a_500(tmp_path):
+    # One host identity slot (issue 15): a second sandbox at once finds none
+    # (EAGAIN), as a host out of pids or memory would refuse it.
+    daemon = start(tmp_path, "host_id_first: 3400000\nhost_id_slots: 1\n")
+    try:
+        lam = client_for(daemon)
+        make(lam, "first", 128)
+        make(lam, "second", 128)
+        thread = busy(lam, "first", 3)
+        wait_for(lambda: sandboxes(daemon)["Sandboxes"], what="first running")
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            lam.invoke(FunctionName="second", Payload=b"{}")
+        error = refused.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error["Error"]["Code"] == "TooManyRequestsException"
+        assert error["Reason"] == "SandboxResourcesExhausted"
+        assert error["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
+        assert "no execution environment for lack of a host resource" in log_of(daemon)
+        thread.join(timeout=30)
+    finally:
+        daemon.stop()
+
+
+def test_sighup_changes_the_log_level_the_file_sets(tmp_path):
+    """Without --log-level, the file's log_level rules and a reload changes it."""
+    import subprocess
+    from conftest import RUNTIMES_DIR, WICKD
+    config = tmp_path / "wickd.conf"
+    config.write_text('log_level: "warn"\n')
+    port = free_port()
+    log_path = tmp_path / "wickd.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [WICKD, "--listen", f"127.0.0.1:{port}", "--state-dir", str(tmp_path / "state"),
+             "--cgroup-parent", f"wick-e2e-{port}", "--runtimes-dir", RUNTIMES_DIR,
+             "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(endpoint), what="wickd listening")
+        assert "wickd listening" not in log_path.read_text(), "info is below warn"
+        config.write_text('log_level: "debug"\n')
+        process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "log level debug (was warning)" in log_path.read_text(),
+                 what="the level change logged")
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0, log_path.read_text()
+    assert not os.path.isdir(f"/sys/fs/cgroup/memory/wick-e2e-{port}")
+
+
+def _answers(endpoint):
+    try:
+        urllib.request.urlopen(endpoint + "/2015-03-31/functions/", timeout=1).read()
+        return True
+    except OSError:
+        return False

@@ -219,6 +219,8 @@ def test_tuning_is_kept_across_a_restart_and_given_to_new_sandboxes(tmp_path):
         shown = json.loads(urllib.request.urlopen(
             first.endpoint + "/wick/v1/tuning/kept?Qualifier=%24LATEST", timeout=10).read())
         assert shown["Tuning"] == {"CpuPeriodUs": 20000, "KeepAliveSeconds": 1}
+        assert shown["Effective"] == {"MbPerVcpu": 1769, "CpuPeriodUs": 20000, "PidsMax": 1024,
+                                      "SwapMb": 0, "KeepAliveSeconds": 1}
         invoke(lam, "kept", {"echo": 1})
         (sandbox,) = sandboxes(first)
         assert cpu_limit(first, sandbox["Id"])[1] == 20000
