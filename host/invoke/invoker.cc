@@ -294,14 +294,21 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   if (auto* refused = std::get_if<AwsError>(&ticket)) co_return *refused;
   auto executor = co_await asio::this_coro::executor;
   const auto create_start = std::chrono::steady_clock::now();
-  auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
+  auto create = [&]() -> Result<std::unique_ptr<Environment>> {
     auto network = grantNetwork(networks_, record.config);
     if (!network) return std::move(network).error();
     auto credentials = roleEnvironment(roles_, record.config);
     if (!credentials) return std::move(credentials).error();
     return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
                                {std::move(*network), std::move(*credentials)});
-  });
+  };
+  auto created = co_await onWorkers(create);
+  // The host lacked a resource: an idle environment gives its own back, once.
+  if (!created && isResourceShortage(created.error()))
+    if (std::unique_ptr<Environment> idle = reclaimForShortage(record, created.error())) {
+      co_await destroyOnWorkers(only(std::move(idle)));
+      created = co_await onWorkers(create);
+    }
   if (!created) co_return creationFailure(record, created.error());
   acquired.environment = std::move(*created);
   live_.add(*acquired.environment, static_cast<uint64_t>(record.config.memory_mb),

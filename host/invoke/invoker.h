@@ -117,7 +117,12 @@ class Invoker {
       const registry::FunctionRecord& record, const EnvironmentPlan& plan);
   // A sandbox that could not be made: a 429 when the host lacked a resource
   // (EAGAIN, ENOMEM, ENOSPC, ...), else a 500.
-  static api::AwsError creationFailure(const registry::FunctionRecord& record, const Error& error);
+  api::AwsError creationFailure(const registry::FunctionRecord& record, const Error& error);
+  static bool isResourceShortage(const Error& error);
+  // The least recently used idle environment, to free what a failed creation
+  // lacked (logged); null if none is idle.
+  std::unique_ptr<Environment> reclaimForShortage(const registry::FunctionRecord& record,
+                                                  const Error& error);
   void countColdStart(Environment& environment, const InvokeOutcome& init, bool after_warm,
                       std::chrono::steady_clock::duration create_time);
   template <typename Work>

@@ -66,22 +66,41 @@ boost::asio::awaitable<std::variant<Admission::Ticket, api::AwsError>> Invoker::
   }
 }
 
-api::AwsError Invoker::creationFailure(const registry::FunctionRecord& record, const Error& error) {
+bool Invoker::isResourceShortage(const Error& error) {
   switch (error.errNo()) {
-    case EAGAIN:  // fork/clone at pids.max or RLIMIT_NPROC, cgroup writes under pressure
+    case EAGAIN:  // clone at pids.max or RLIMIT_NPROC, no host id slot, cgroup writes under
+                  // pressure
     case ENOMEM:
     case ENOSPC:  // tmpfs, overlay upper dirs, cgroup or namespace counts (max_user_namespaces)
     case EMFILE:
     case ENFILE:
-    case EUSERS: {
-      spdlog::warn("invoke {}: no execution environment for lack of a host resource: {}",
-                   record.name, error.message());
-      return api::tooManyRequests("SandboxResourcesExhausted");
-    }
+    case EUSERS:
+      return true;
     default:
-      return api::internalError("invoke " + record.name +
-                                ": start an execution environment: " + error.message());
+      return false;
   }
+}
+
+std::unique_ptr<Environment> Invoker::reclaimForShortage(const registry::FunctionRecord& record,
+                                                         const Error& error) {
+  std::unique_ptr<Environment> idle = pool_.takeLeastRecentlyUsed();
+  if (idle) {
+    spdlog::info("reclaiming idle environment {} of {}:{} for {}: {}", idle->sandbox().id(),
+                 idle->functionName(), idle->version(), record.name, error.message());
+    admission_.countReclaimed();
+  }
+  return idle;
+}
+
+api::AwsError Invoker::creationFailure(const registry::FunctionRecord& record, const Error& error) {
+  if (isResourceShortage(error)) {
+    spdlog::warn("invoke {}: no execution environment for lack of a host resource: {}", record.name,
+                 error.message());
+    admission_.countRefusal("SandboxResourcesExhausted");
+    return api::tooManyRequests("SandboxResourcesExhausted");
+  }
+  return api::internalError("invoke " + record.name +
+                            ": start an execution environment: " + error.message());
 }
 
 }  // namespace wick::invoke

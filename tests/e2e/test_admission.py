@@ -184,6 +184,11 @@ def test_a_sandbox_the_host_cannot_make_is_a_429_not_a_500(tmp_path):
         assert error["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
         assert "no execution environment for lack of a host resource" in log_of(daemon)
         thread.join(timeout=30)
+        # first is idle now, holding the slot: it is reclaimed for second.
+        reply = invoke(lam, "second", {"echo": 1})
+        assert reply["StatusCode"] == 200 and "FunctionError" not in reply
+        assert [s["Function"] for s in sandboxes(daemon)["Sandboxes"]] == ["second"]
+        assert "reclaiming idle environment" in log_of(daemon)
     finally:
         daemon.stop()
 
