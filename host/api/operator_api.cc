@@ -194,8 +194,10 @@ std::pair<int, std::vector<std::string>> OperatorApi::applyLive(const ops::Tunin
     if (!target.qualifier.empty() && environment.version() != target.qualifier) return;
     const invoke::ResourcePolicy policy =
         tunings_.policyFor(environment.functionName(), environment.version());
-    auto updated =
-        environment.sandbox().updateResources(invoke::sandboxResources(entry.memory_mb, policy));
+    const sandbox::Resources resources = invoke::sandboxResources(entry.memory_mb, policy);
+    // Init ends by writing its plan's limits: these are written again then.
+    if (entry.state == LiveEnvironments::State::kInit) entry.after_init = resources;
+    auto updated = environment.sandbox().updateResources(resources);
     if (!updated) {
       warnings.push_back(id + ": " + updated.error().message());
       return;

@@ -316,7 +316,12 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   const auto create_time = std::chrono::steady_clock::now() - create_start;
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.
-  if (auto ended = co_await onWorkers([&] { return acquired.environment->endInitBoost(); }); !ended)
+  // An operator's tune during init is applied again over the plan's limits.
+  if (auto ended = co_await onWorkers([&]() -> Status {
+        WICK_TRY(acquired.environment->endInitBoost(), "end init boost");
+        return live_.initEnded(*acquired.environment);
+      });
+      !ended)
     spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
   countColdStart(*acquired.environment, acquired.init, warm_one_failed || !may_be_warm,
                  create_time);

@@ -18,7 +18,7 @@ const char* LiveEnvironments::toString(State state) {
 
 void LiveEnvironments::add(Environment& environment, uint64_t memory_mb, Admission::Ticket ticket) {
   const auto now = Clock::now();
-  Entry entry{&environment, memory_mb, State::kInit, now, now, 0, std::move(ticket)};
+  Entry entry{&environment, memory_mb, State::kInit, now, now, 0, std::move(ticket), std::nullopt};
   std::lock_guard lock(mutex_);
   entries_.insert_or_assign(environment.sandbox().id(), std::move(entry));
 }
@@ -44,6 +44,15 @@ void LiveEnvironments::setState(const Environment& environment, State state) {
   if (it == entries_.end()) return;
   it->second.state = state;
   if (state == State::kWarm) it->second.last_used = Clock::now();
+}
+
+Status LiveEnvironments::initEnded(Environment& environment) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(environment.sandbox().id());
+  if (it == entries_.end() || !it->second.after_init) return {};
+  const sandbox::Resources resources = *it->second.after_init;
+  it->second.after_init.reset();
+  return environment.sandbox().updateResources(resources);
 }
 
 void LiveEnvironments::forEach(const std::function<void(const std::string& id, Entry&)>& visit) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ class LiveEnvironments {
     Clock::time_point last_used;
     uint64_t invocations = 0;
     Admission::Ticket ticket;  // its share of the host budget, given back with it
+    // Limits an operator set during init, written again once init's own
+    // (the plan's, with its boost) are replaced (initEnded).
+    std::optional<sandbox::Resources> after_init;
   };
 
   // A new environment, starting its runtime (init) for its first event.
@@ -41,6 +45,9 @@ class LiveEnvironments {
   // An event starts in it (busy, one more invocation).
   void began(const Environment& environment);
   void setState(const Environment& environment, State state);
+  // Init's boost was just ended with the plan's limits: an operator's tune
+  // made meanwhile is written again (blocking: on a worker).
+  Status initEnded(Environment& environment);
 
   // Calls `visit` for each environment, under the lock: it must not block on
   // anything but the environment's own cgroup files.

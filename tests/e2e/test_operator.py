@@ -236,3 +236,25 @@ def test_tuning_is_kept_across_a_restart_and_given_to_new_sandboxes(tmp_path):
         assert cpu_limit(first, sandbox["Id"])[1] == 20000
         # Its own keep-alive: gone a second after it went idle.
         wait_for(lambda: sandboxes(first) == [], timeout=15, what="keep-alive of 1 s")
+
+
+def test_a_tune_during_init_outlasts_the_end_of_init(daemon):
+    """Init ends by writing the plan's limits (its CPU boost off): a tune made
+    while the runtime was starting is written again after."""
+    lam = client_for(daemon)
+    with open(os.environ.get("WICK_TEST_RUNTIME", os.path.join(os.path.dirname(WICK),
+                                                               "test_runtime")), "rb") as f:
+        runtime = f.read()
+    from conftest import make_zip
+    code = make_zip({"bootstrap": (b"#!/bin/sh\nsleep 2\nexec /var/task/runtime\n", 0o755),
+                     "runtime": (runtime, 0o755)})
+    lam.create_function(FunctionName="slow-init", Runtime="provided.al2023", Role=ROLE,
+                        Handler="x", Timeout=30, Code={"ZipFile": code})
+    wait_active(lam, "slow-init")
+    thread, box = in_background(lam, "slow-init", {"echo": 1})
+    starting = wait_for(lambda: [s for s in sandboxes(daemon) if s["State"] == "init"],
+                        what="a sandbox in init")[0]
+    wick(daemon, "tune", "slow-init", "--pids-max", "55")
+    thread.join(timeout=30)
+    assert "FunctionError" not in box["reply"][0], box
+    assert cgroup_file(daemon, starting["Id"], "pids", "pids.max") == "55"
