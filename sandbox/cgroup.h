@@ -26,6 +26,21 @@ struct CgroupStats {
   uint64_t pids_current = 0;
 };
 
+// What a slice's interface files say now: its limits as the kernel holds them
+// and how often CFS throttled it (for operators; not on the invoke path).
+struct CgroupInspection {
+  CgroupStats stats;
+  uint64_t memory_max_bytes = 0;  // 0: no limit
+  uint64_t swap_max_bytes = 0;    // beyond memory; 0: none (or no swap accounting)
+  uint64_t cpu_quota_us = 0;      // 0: no limit
+  uint64_t cpu_period_us = 0;
+  uint64_t pids_max = 0;     // 0: no limit
+  uint64_t io_weight = 0;    // 0: not available in this slice
+  uint64_t cpu_periods = 0;  // CFS periods with runnable tasks
+  uint64_t cpu_throttled_periods = 0;
+  uint64_t cpu_throttled_ns = 0;
+};
+
 // CPU bandwidth from memory: quota = period * memory_mb / mb_per_vcpu, never
 // below the floor (nor the kernel's 1 ms minimum), never above the host's cores.
 struct CpuQuota {
@@ -90,6 +105,7 @@ class CgroupSlice {
   // SIGKILL every process in the slice, until it is empty.
   virtual Status killAll() = 0;
   virtual Result<CgroupStats> stats() const = 0;
+  virtual Result<CgroupInspection> inspect() const = 0;
   virtual std::vector<int> pids() const = 0;
   // Remove the directories (waits briefly for dying processes). Idempotent.
   virtual Status remove() = 0;

@@ -54,6 +54,16 @@ Result<uint64_t> readUint(const std::string& path) {
   return parseUint(*content, path);
 }
 
+Result<uint64_t> readLimit(const std::string& path) {
+  auto content = readFile(path);
+  if (!content) return std::move(content).error();
+  std::string_view value = *content;
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  if (value == "max" || value == "-1") return uint64_t{0};
+  return parseUint(value, path);
+}
+
 Result<uint64_t> readKeyed(const std::string& path, std::string_view key) {
   auto content = readFile(path);
   if (!content) return std::move(content).error();

@@ -16,6 +16,8 @@ Status makeDirs(const std::string& root, const std::string& relative);
 // (only for test hierarchies laid out in a plain directory).
 Status write(const std::string& path, std::string_view value, bool create_missing = false);
 Result<uint64_t> readUint(const std::string& path);
+// A limit file: a number, or "max" (and v1's -1) for none, read as 0.
+Result<uint64_t> readLimit(const std::string& path);
 // The value of "key N" in a flat-keyed file (memory.events, cpu.stat, memory.oom_control).
 Result<uint64_t> readKeyed(const std::string& path, std::string_view key);
 std::vector<int> readPids(const std::string& procs_path);

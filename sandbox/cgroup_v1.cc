@@ -40,23 +40,26 @@ Result<std::unique_ptr<CgroupSlice>> CgroupV1Slice::create(
 
 Status CgroupV1Slice::setResources(const Resources& resources, int host_cpus) {
   const std::string bytes = std::to_string(resources.memory_mb << 20);
+  const std::string memsw_bytes = std::to_string((resources.memory_mb + resources.swap_mb) << 20);
   // Lowering memory.limit_in_bytes below memsw fails with EINVAL and raising
   // memsw above the limit is required first when growing: order by direction.
   const std::string memsw = path("memory", "memory.memsw.limit_in_bytes");
   const bool has_memsw = ::access(memsw.c_str(), F_OK) == 0;
   auto current = cgroupfs::readUint(path("memory", "memory.limit_in_bytes"));
   const bool growing = current && *current < (resources.memory_mb << 20);
-  if (has_memsw && growing) WICK_TRY(cgroupfs::write(memsw, bytes), "memory+swap limit");
+  if (has_memsw && growing) WICK_TRY(cgroupfs::write(memsw, memsw_bytes), "memory+swap limit");
   WICK_TRY(cgroupfs::write(path("memory", "memory.limit_in_bytes"), bytes), "memory limit");
-  if (has_memsw && !growing) WICK_TRY(cgroupfs::write(memsw, bytes), "memory+swap limit");
+  if (has_memsw && !growing) WICK_TRY(cgroupfs::write(memsw, memsw_bytes), "memory+swap limit");
   // Without swap accounting, swappiness 0 keeps the slice's pages out of swap.
-  (void)cgroupfs::write(path("memory", "memory.swappiness"), "0");
+  (void)cgroupfs::write(path("memory", "memory.swappiness"), resources.swap_mb > 0 ? "60" : "0");
 
   const CpuQuota cpu = cpuQuotaFor(resources, host_cpus);
   WICK_TRY(cgroupfs::write(path("cpu", "cpu.cfs_period_us"), std::to_string(cpu.period_us)),
            "cpu period");
   WICK_TRY(cgroupfs::write(path("cpu", "cpu.cfs_quota_us"), std::to_string(cpu.quota_us)),
            "cpu quota");
+  // v1 has no io weight in the slices (blkio is not one of their controllers):
+  // io_weight applies on v2 only.
   WICK_TRY(cgroupfs::write(path("pids", "pids.max"), std::to_string(resources.pids_max)),
            "pids limit");
   return {};
@@ -120,6 +123,31 @@ Result<CgroupStats> CgroupV1Slice::stats() const {
   auto pids_current = cgroupfs::readUint(path("pids", "pids.current"));
   stats.pids_current = pids_current ? *pids_current : 0;
   return stats;
+}
+
+Result<CgroupInspection> CgroupV1Slice::inspect() const {
+  CgroupInspection inspection;
+  auto stats = this->stats();
+  if (!stats) return std::move(stats).error();
+  inspection.stats = *stats;
+  auto memory_max = cgroupfs::readUint(path("memory", "memory.limit_in_bytes"));
+  if (!memory_max) return std::move(memory_max).error();
+  inspection.memory_max_bytes = *memory_max;
+  if (auto memsw = cgroupfs::readUint(path("memory", "memory.memsw.limit_in_bytes")))
+    inspection.swap_max_bytes = *memsw > *memory_max ? *memsw - *memory_max : 0;
+  auto quota = cgroupfs::readLimit(path("cpu", "cpu.cfs_quota_us"));
+  if (!quota) return std::move(quota).error();
+  inspection.cpu_quota_us = *quota;
+  auto period = cgroupfs::readUint(path("cpu", "cpu.cfs_period_us"));
+  if (!period) return std::move(period).error();
+  inspection.cpu_period_us = *period;
+  if (auto pids = cgroupfs::readLimit(path("pids", "pids.max"))) inspection.pids_max = *pids;
+  const std::string cpu_stat = path("cpu", "cpu.stat");
+  if (auto periods = cgroupfs::readKeyed(cpu_stat, "nr_periods")) inspection.cpu_periods = *periods;
+  if (auto throttled = cgroupfs::readKeyed(cpu_stat, "nr_throttled"))
+    inspection.cpu_throttled_periods = *throttled;
+  if (auto ns = cgroupfs::readKeyed(cpu_stat, "throttled_time")) inspection.cpu_throttled_ns = *ns;
+  return inspection;
 }
 
 Status CgroupV1Slice::remove() {

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "sandbox/cgroup_files.h"
@@ -49,6 +51,28 @@ Status delegateControllers(const CgroupHierarchy& hierarchy, const std::string& 
   }
 }
 
+// io is optional (not every kernel has it): delegated down to the parent of
+// the slices only when a weight is asked for and the root offers it.
+Status delegateIo(const CgroupHierarchy& hierarchy, const std::string& parent) {
+  std::string dir = hierarchy.v2Root();
+  std::string relative = parent;
+  for (;;) {
+    auto available = readFile(dir + "/cgroup.controllers");
+    if (!available) return std::move(available).error();
+    if (available->find("io") == std::string::npos)
+      return Error("no io controller in " + dir, ENOTSUP);
+    auto enabled = readFile(dir + "/cgroup.subtree_control");
+    if (!enabled) return std::move(enabled).error();
+    if (enabled->find("io") == std::string::npos)
+      WICK_TRY(cgroupfs::write(dir + "/cgroup.subtree_control", "+io"), "delegate io");
+    if (relative.empty()) return {};
+    size_t slash = relative.find('/');
+    const std::string component = relative.substr(0, slash);
+    relative = slash == std::string::npos ? "" : relative.substr(slash + 1);
+    if (!component.empty()) dir += "/" + component;
+  }
+}
+
 }  // namespace
 
 CgroupV2Slice::~CgroupV2Slice() {
@@ -81,7 +105,17 @@ Status CgroupV2Slice::setResources(const Resources& resources, int host_cpus) {
   // memory.swap.max only exists where swap accounting is on; elsewhere there is
   // no swap to forbid.
   if (hierarchy_->createMissingFiles() || ::access(path("memory.swap.max").c_str(), F_OK) == 0)
-    WICK_TRY(write("memory.swap.max", "0"), "swap limit");
+    WICK_TRY(write("memory.swap.max", std::to_string(resources.swap_mb << 20)), "swap limit");
+  // io.weight exists once the parent delegates the io controller; where the
+  // kernel has none there is no weight to set.
+  if (resources.io_weight > 0) {
+    if (!hierarchy_->createMissingFiles() && ::access(path("io.weight").c_str(), F_OK) != 0)
+      (void)delegateIo(*hierarchy_, parent_);
+    if (hierarchy_->createMissingFiles() || ::access(path("io.weight").c_str(), F_OK) == 0)
+      WICK_TRY(write("io.weight", "default " + std::to_string(std::clamp<uint64_t>(
+                                                   resources.io_weight, 1, 10'000))),
+               "io weight");
+  }
   const CpuQuota cpu = cpuQuotaFor(resources, host_cpus);
   WICK_TRY(write("cpu.max", std::to_string(cpu.quota_us) + " " + std::to_string(cpu.period_us)),
            "cpu limit");
@@ -139,6 +173,37 @@ Result<CgroupStats> CgroupV2Slice::stats() const {
   auto pids_current = cgroupfs::readUint(path("pids.current"));
   stats.pids_current = pids_current ? *pids_current : 0;
   return stats;
+}
+
+Result<CgroupInspection> CgroupV2Slice::inspect() const {
+  CgroupInspection inspection;
+  auto stats = this->stats();
+  if (!stats) return std::move(stats).error();
+  inspection.stats = *stats;
+  auto memory_max = cgroupfs::readLimit(path("memory.max"));
+  if (!memory_max) return std::move(memory_max).error();
+  inspection.memory_max_bytes = *memory_max;
+  if (auto swap = cgroupfs::readLimit(path("memory.swap.max"))) inspection.swap_max_bytes = *swap;
+  auto cpu_max = readFile(path("cpu.max"));  // "QUOTA PERIOD", QUOTA "max" for none
+  if (!cpu_max) return std::move(cpu_max).error();
+  unsigned long long quota = 0, period = 0;
+  if (std::sscanf(cpu_max->c_str(), "%llu %llu", &quota, &period) == 2) {
+    inspection.cpu_quota_us = quota;
+    inspection.cpu_period_us = period;
+  } else if (std::sscanf(cpu_max->c_str(), "max %llu", &period) == 1) {
+    inspection.cpu_period_us = period;
+  } else {
+    return Error("unreadable " + path("cpu.max") + ": '" + *cpu_max + "'", EINVAL);
+  }
+  if (auto pids = cgroupfs::readLimit(path("pids.max"))) inspection.pids_max = *pids;
+  if (auto io = cgroupfs::readKeyed(path("io.weight"), "default")) inspection.io_weight = *io;
+  const std::string cpu_stat = path("cpu.stat");
+  if (auto periods = cgroupfs::readKeyed(cpu_stat, "nr_periods")) inspection.cpu_periods = *periods;
+  if (auto throttled = cgroupfs::readKeyed(cpu_stat, "nr_throttled"))
+    inspection.cpu_throttled_periods = *throttled;
+  if (auto usec = cgroupfs::readKeyed(cpu_stat, "throttled_usec"))
+    inspection.cpu_throttled_ns = *usec * 1000;
+  return inspection;
 }
 
 Status CgroupV2Slice::remove() {

@@ -21,6 +21,7 @@ class CgroupV2Slice final : public CgroupSlice {
   Status thaw() override;
   Status killAll() override;
   Result<CgroupStats> stats() const override;
+  Result<CgroupInspection> inspect() const override;
   std::vector<int> pids() const override;
   Status remove() override;
   Result<UniqueFd> openDirFd() const override;

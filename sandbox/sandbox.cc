@@ -384,6 +384,13 @@ Result<CgroupStats> Sandbox::stats() const {
   return stats;
 }
 
+Result<CgroupInspection> Sandbox::inspect() const {
+  if (!slice_) return Error("inspect: sandbox " + id_ + " was destroyed", ESRCH);
+  auto inspection = slice_->inspect();
+  if (!inspection) return std::move(inspection).error().context("inspect sandbox " + id_);
+  return inspection;
+}
+
 Status Sandbox::updateResources(const Resources& resources) {
   if (!slice_) return Error("update: sandbox " + id_ + " was destroyed", ESRCH);
   WICK_TRY(slice_->setResources(resources, host_cpus_), "update sandbox " + id_);

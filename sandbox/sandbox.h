@@ -63,6 +63,8 @@ class Sandbox {
   Status freeze();
   Status thaw();
   Result<CgroupStats> stats() const;
+  // Limits and throttling as the kernel holds them (slower than stats()).
+  Result<CgroupInspection> inspect() const;
   // Change limits of the live sandbox (memory, CPU, pids).
   Status updateResources(const Resources& resources);
   // Kill everything, reap PID 1, remove the cgroup slice. Safe to call twice.

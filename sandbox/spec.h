@@ -29,6 +29,11 @@ struct Resources {
   double cpu_floor = 0.02;  // fraction of one CPU, never less
   double min_vcpus = 0;     // a floor in CPUs over the memory's share (an init boost)
   uint64_t pids_max = kPidsMax;
+  // Swap the sandbox may use beyond memory_mb (0: none, Lambda's behaviour).
+  uint64_t swap_mb = 0;
+  // Proportional I/O weight, 1..10000 (v2 io.weight; 0: the kernel's default,
+  // nothing written). Applied where the io controller can be delegated.
+  uint64_t io_weight = 0;
 };
 
 struct Rlimit {

@@ -13,5 +13,8 @@ std::function<int()> addLogsCommand(CLI::App& app);
 std::function<int()> addImageCommand(CLI::App& app);
 std::function<int()> addRuntimesCommand(CLI::App& app);
 std::function<int()> addEventsCommand(CLI::App& app);
+std::function<int()> addSandboxesCommand(CLI::App& app);
+std::function<int()> addTopCommand(CLI::App& app);
+std::function<int()> addTuneCommand(CLI::App& app);
 
 }  // namespace wick::cli

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   auto image = wick::cli::addImageCommand(app);
   auto runtimes = wick::cli::addRuntimesCommand(app);
   auto events = wick::cli::addEventsCommand(app);
+  auto sandboxes = wick::cli::addSandboxesCommand(app);
+  auto top = wick::cli::addTopCommand(app);
+  auto tune = wick::cli::addTuneCommand(app);
   if (argc < 2) {  // no verb: say what there is, as git and systemctl do
     std::fputs(app.help().c_str(), stderr);
     return 2;
@@ -30,5 +33,8 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("image")) return image();
   if (app.got_subcommand("runtimes")) return runtimes();
   if (app.got_subcommand("events")) return events();
+  if (app.got_subcommand("sandboxes")) return sandboxes();
+  if (app.got_subcommand("top")) return top();
+  if (app.got_subcommand("tune")) return tune();
   return 2;
 }

@@ -64,6 +64,7 @@ DaemonConfig defaultConfig() {
   config.set_destination_timeout_ms(5000);
   config.set_stream_bytes_per_second(2u << 20);
   config.set_stream_burst_bytes(6u << 20);
+  config.set_host_memory_budget_percent(90);
   return config;
 }
 

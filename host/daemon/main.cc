@@ -21,12 +21,14 @@
 #include "host/api/image_api.h"
 #include "host/api/lambda_api.h"
 #include "host/api/logs_api.h"
+#include "host/api/operator_api.h"
 #include "host/api/scheduler_api.h"
 #include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
 #include "host/daemon/config.h"
 #include "host/daemon/destination_config.h"
 #include "host/daemon/network_config.h"
+#include "host/daemon/operator_settings.h"
 #include "host/daemon/systemd.h"
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
@@ -113,6 +115,8 @@ int main(int argc, char** argv) {
   if (!config_file.empty())
     if (auto merged = daemon::mergeConfigFile(config_file, config); !merged)
       return fail(merged.error().message());
+  const std::string log_level_flag = app.count("--log-level") > 0 ? log_level : "";
+  daemon::applyLiveSettings(config, {.log_level_flag = log_level_flag});
   if (!listen.empty()) config.set_listen(listen);
   if (!state_dir.empty()) config.set_state_dir(state_dir);
   if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
@@ -188,6 +192,16 @@ int main(int argc, char** argv) {
   planner_settings.resources = {.mb_per_vcpu = config.mb_per_vcpu(), .pids_max = config.pids_max()};
   if (config.stream_bandwidth_shaping())
     planner_settings.stream_shape = {config.stream_bytes_per_second(), config.stream_burst_bytes()};
+  // The operator's per-function tuning (wick tune) over these defaults.
+  auto tunings =
+      ops::TuningStore::open(config.state_dir() + "/operator.db", planner_settings.resources,
+                             std::chrono::seconds(config.idle_keep_alive_seconds()));
+  if (!tunings) return fail(tunings.error().message());
+  planner_settings.resources_for = [&tunings](const std::string& function,
+                                              const std::string& version,
+                                              const invoke::ResourcePolicy&) {
+    return (*tunings)->policyFor(function, version);
+  };
   invoke::EnvironmentPlanner planner(code, layer_content, bases, &*image_store, planner_settings);
 
   // The async queue: what a crashed run had in flight is due again.
@@ -212,6 +226,11 @@ int main(int argc, char** argv) {
   } else {
     invoke::InvokerSettings invoker_settings;
     invoker_settings.keep_alive = std::chrono::seconds(config.idle_keep_alive_seconds());
+    invoker_settings.budget = daemon::hostBudget(config);
+    invoker_settings.keep_alive_for = [&tunings](const std::string& function,
+                                                 const std::string& version) {
+      return (*tunings)->keepAliveFor(function, version);
+    };
     invoker = std::make_unique<invoke::Invoker>(service, planner, *launcher, agent->fd(), channels,
                                                 workers, invoker_settings);
     invoker->setNetworks(networks->get());
@@ -242,6 +261,8 @@ int main(int argc, char** argv) {
   boost::asio::co_spawn(io,
                         logs::sweepPeriodically(log_retention, workers, std::chrono::minutes(10)),
                         boost::asio::detached);
+  api::OperatorApi operator_api(invoker.get(), **tunings, workers);
+  if (!config.metrics_listen().empty()) operator_api.addMetrics(metrics);
   api::EventsApi events_api(**event_store, async_invocations.get(), workers);
   api::EventInvokeConfigApi event_invoke_config_api(**event_invoke_configs, service, workers);
   // Schedules (EventBridge Scheduler subset): their firings go into the async queue.
@@ -263,6 +284,7 @@ int main(int argc, char** argv) {
       [&](http::Request request) {
         if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
         if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+        if (api::OperatorApi::claims(request)) return operator_api.handle(std::move(request));
         if (api::SchedulerApi::claims(request)) return scheduler_api.handle(std::move(request));
         if (api::EventInvokeConfigApi::claims(request))
           return event_invoke_config_api.handle(std::move(request));
@@ -317,6 +339,23 @@ int main(int argc, char** argv) {
         },
         boost::asio::detached);
   });
+  // SIGHUP: the config file again, for what can change live.
+  daemon::ConfigReloader reloader(
+      io,
+      [&config_file]() -> Result<daemon::DaemonConfig> {
+        daemon::DaemonConfig fresh = daemon::defaultConfig();
+        if (!config_file.empty())
+          if (auto merged = daemon::mergeConfigFile(config_file, fresh); !merged)
+            return std::move(merged).error();
+        return fresh;
+      },
+      {invoker ? &invoker->admission() : nullptr, tunings->get(), log_level_flag});
+  if (invoker) {
+    const invoke::HostBudget budget = invoker->admission().budget();
+    spdlog::info("host budget: {} MB of sandbox memory, {}", budget.memory_mb,
+                 budget.vcpus > 0 ? fmt::format("{:.1f} vCPUs", budget.vcpus)
+                                  : std::string("no vCPU limit"));
+  }
   spdlog::info("wickd listening on {}:{} (state {})", host, server.port(), config.state_dir());
   daemon::notifyReady("Lambda API on " + host + ":" + std::to_string(server.port()));
 

@@ -127,6 +127,9 @@ class Environment {
   Status destroy();
   uint64_t maxMemoryUsedMb() const;
 
+  // Its sandbox, for the operator's view (stats, limits, kill).
+  sandbox::Sandbox& sandbox() { return sandbox_; }
+  const sandbox::Sandbox& sandbox() const { return sandbox_; }
   const std::string& key() const { return plan_.key; }
   const std::string& functionName() const { return plan_.function_name; }
   const std::string& version() const { return plan_.version; }

@@ -32,7 +32,9 @@ std::variant<EnvironmentPlan, AwsError> EnvironmentPlanner::plan(
   plan.config = record.config;
   plan.region = settings_.region;
   plan.logs_root = settings_.logs_root;
-  plan.resources = settings_.resources;
+  plan.resources = settings_.resources_for
+                       ? settings_.resources_for(record.name, record.version, settings_.resources)
+                       : settings_.resources;
   plan.stream_bytes_per_second = settings_.stream_shape.bytes_per_second;
   plan.stream_burst_bytes = settings_.stream_shape.burst_bytes;
 

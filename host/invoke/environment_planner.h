@@ -3,6 +3,7 @@
 // its code, the process the agent starts and the environment it starts with.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <variant>
 
@@ -27,6 +28,11 @@ struct PlannerSettings {
   std::string logs_root;
   ResourcePolicy resources;
   StreamShape stream_shape;
+  // The operator's per-function tuning over `resources` (none: `resources`).
+  // Called on workers: must be thread-safe.
+  std::function<ResourcePolicy(const std::string& function, const std::string& version,
+                               const ResourcePolicy& base)>
+      resources_for;
 };
 
 class EnvironmentPlanner {

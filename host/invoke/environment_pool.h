@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,36 @@ class BasicEnvironmentPool {
   // Idle longer than `keep_alive`: to destroy.
   Taken takeExpired(std::chrono::milliseconds keep_alive, Clock::time_point now = Clock::now()) {
     return takeIf([&](const Env& env) { return now - env.idleSince() > keep_alive; });
+  }
+  // Idle longer than its own keep-alive (the operator's per function).
+  Taken takeExpired(const std::function<std::chrono::milliseconds(const Env&)>& keep_alive,
+                    Clock::time_point now = Clock::now()) {
+    return takeIf([&](const Env& env) { return now - env.idleSince() > keep_alive(env); });
+  }
+  // The idle environment whose sandbox has this id, if it is idle (retired by
+  // the operator). Needs Env::sandbox().id().
+  std::unique_ptr<Env> takeSandbox(const std::string& sandbox_id) {
+    Taken taken = takeIf([&](const Env& env) { return env.sandbox().id() == sandbox_id; });
+    return taken.empty() ? nullptr : std::move(taken.front());
+  }
+  // The idle environment unused the longest, of any function (reclaimed to
+  // admit a cold start under the host budget, or when the host lacks a
+  // resource to make one).
+  std::unique_ptr<Env> takeLeastRecentlyUsed() {
+    std::lock_guard lock(mutex_);
+    auto oldest_queue = idle_.end();
+    typename std::deque<std::unique_ptr<Env>>::iterator oldest;
+    for (auto it = idle_.begin(); it != idle_.end(); ++it)
+      for (auto env = it->second.begin(); env != it->second.end(); ++env)
+        if (oldest_queue == idle_.end() || (*env)->idleSince() < (*oldest)->idleSince()) {
+          oldest_queue = it;
+          oldest = env;
+        }
+    if (oldest_queue == idle_.end()) return nullptr;
+    std::unique_ptr<Env> taken = std::move(*oldest);
+    oldest_queue->second.erase(oldest);
+    if (oldest_queue->second.empty()) idle_.erase(oldest_queue);
+    return taken;
   }
   // Idle longer than `grace` and not frozen yet: to freeze, then put back.
   Taken takeUnfrozen(std::chrono::milliseconds grace, Clock::time_point now = Clock::now()) {

@@ -80,7 +80,8 @@ Invoker::Invoker(functions::FunctionService& functions, const EnvironmentPlanner
       channels_(std::move(channels)),
       workers_(workers),
       settings_(std::move(settings)),
-      limiter_(functions.settings().account_concurrency) {}
+      limiter_(functions.settings().account_concurrency),
+      admission_(settings_.budget) {}
 
 template <typename Work>
 asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
@@ -90,8 +91,9 @@ asio::awaitable<std::invoke_result_t<Work>> Invoker::onWorkers(Work work) {
 asio::awaitable<void> Invoker::destroyOnWorkers(
     std::vector<std::unique_ptr<Environment>> environments) {
   if (environments.empty()) co_return;
-  co_await onWorkers([&environments] {
+  co_await onWorkers([this, &environments] {
     for (auto& environment : environments) {
+      live_.remove(*environment);
       if (auto destroyed = environment->destroy(); !destroyed)
         spdlog::warn("destroy environment of {}: {}", environment->functionName(),
                      destroyed.error().message());
@@ -182,6 +184,7 @@ asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
     AWS_CO_TRY(acquired, co_await acquire(record, key, may_be_warm, request_id));
     auto& [acquired_environment, init, warm] = acquired;
     ran.environment = std::move(acquired_environment);
+    live_.began(*ran.environment);
 
     logs::LogStream& log = ran.environment->log();
     // A new environment's tail starts with its init output (an import error's
@@ -240,8 +243,10 @@ asio::awaitable<void> Invoker::putBack(std::unique_ptr<Environment> environment,
                       outcome.kind != InvokeOutcome::Kind::kFunctionError;
   if (failed || !environment->reusable() || stopping_)
     co_await destroyOnWorkers(only(std::move(environment)));
-  else
+  else {
+    live_.setState(*environment, LiveEnvironments::State::kWarm);
     pool_.putIdle(std::move(environment));
+  }
 }
 
 http::Response Invoker::respond(const registry::FunctionRecord& record, InvokeOutcome outcome,
@@ -278,24 +283,38 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   // A new one, for this code and configuration: older ones of this version go.
   co_await destroyOnWorkers(pool_.takeRetired(record.name, record.version, key));
   AWS_CO_TRY(plan, co_await onWorkers([&] { return planner_.plan(record); }));
+  auto ticket = co_await admit(record, plan);
+  if (auto* refused = std::get_if<AwsError>(&ticket)) co_return *refused;
   auto executor = co_await asio::this_coro::executor;
   const auto create_start = std::chrono::steady_clock::now();
-  auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {
+  auto create = [&]() -> Result<std::unique_ptr<Environment>> {
     auto network = grantNetwork(networks_, record.config);
     if (!network) return std::move(network).error();
     auto credentials = roleEnvironment(roles_, record.config);
     if (!credentials) return std::move(credentials).error();
     return Environment::create(launcher_, agent_fd_, plan, executor, channels_,
                                {std::move(*network), std::move(*credentials)});
-  });
-  if (!created)
-    co_return api::internalError("invoke " + record.name +
-                                 ": start an execution environment: " + created.error().message());
+  };
+  auto created = co_await onWorkers(create);
+  // The host lacked a resource: an idle environment gives its own back, once.
+  if (!created && isResourceShortage(created.error()))
+    if (std::unique_ptr<Environment> idle = reclaimForShortage(record, created.error())) {
+      co_await destroyOnWorkers(only(std::move(idle)));
+      created = co_await onWorkers(create);
+    }
+  if (!created) co_return creationFailure(record, created.error());
   acquired.environment = std::move(*created);
+  live_.add(*acquired.environment, static_cast<uint64_t>(record.config.memory_mb),
+            std::move(std::get<Admission::Ticket>(ticket)));
   const auto create_time = std::chrono::steady_clock::now() - create_start;
   acquired.init = co_await acquired.environment->initialize(settings_.init_timeout, request_id);
   // Init ran with at least one vCPU; the event runs with the function's share.
-  if (auto ended = co_await onWorkers([&] { return acquired.environment->endInitBoost(); }); !ended)
+  // An operator's tune during init is applied again over the plan's limits.
+  if (auto ended = co_await onWorkers([&]() -> Status {
+        WICK_TRY(acquired.environment->endInitBoost(), "end init boost");
+        return live_.initEnded(*acquired.environment);
+      });
+      !ended)
     spdlog::warn("end init boost of {}: {}", record.name, ended.error().message());
   countColdStart(*acquired.environment, acquired.init, warm_one_failed || !may_be_warm,
                  create_time);
@@ -329,14 +348,20 @@ asio::awaitable<void> Invoker::housekeeping() {
     timer.expires_after(std::chrono::milliseconds(25));
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_await destroyOnWorkers(pool_.takeExpired(settings_.keep_alive));
+    co_await destroyOnWorkers(pool_.takeExpired([this](const Environment& environment) {
+      return settings_.keep_alive_for
+                 ? settings_.keep_alive_for(environment.functionName(), environment.version())
+                 : settings_.keep_alive;
+    }));
     auto to_freeze = pool_.takeUnfrozen(settings_.freeze_after);
     if (to_freeze.empty()) continue;
-    co_await onWorkers([&to_freeze] {
+    co_await onWorkers([this, &to_freeze] {
       for (auto& environment : to_freeze)
         if (auto frozen = environment->freeze(); !frozen)
           spdlog::warn("freeze environment of {}: {}", environment->functionName(),
                        frozen.error().message());
+        else
+          live_.setState(*environment, LiveEnvironments::State::kFrozen);
       return 0;
     });
     for (auto& environment : to_freeze)
@@ -346,8 +371,10 @@ asio::awaitable<void> Invoker::housekeeping() {
 }
 
 void Invoker::destroyIdle() {
-  for (auto& environment : pool_.takeAll())
+  for (auto& environment : pool_.takeAll()) {
+    live_.remove(*environment);
     (void)environment->destroy();
+  }
 }
 
 }  // namespace wick::invoke

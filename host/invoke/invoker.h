@@ -15,11 +15,13 @@
 #include "host/functions/code_store.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
+#include "host/invoke/admission.h"
 #include "host/invoke/concurrency.h"
 #include "host/invoke/environment.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/environment_pool.h"
 #include "host/invoke/invoke_steps.h"
+#include "host/invoke/live_environments.h"
 #include "host/invoke/role_credentials.h"
 #include "host/metrics/metrics.h"
 #include "host/network/networks.h"
@@ -44,6 +46,11 @@ struct InvokerSettings {
   std::chrono::milliseconds init_timeout{10'000};
   std::chrono::milliseconds freeze_after{50};  // idle this long: frozen
   std::chrono::milliseconds keep_alive{600'000};
+  HostBudget budget;  // what all sandboxes together may be given (admission.h)
+  // The operator's keep-alive per function version (none: keep_alive).
+  // Called on the I/O threads: must be thread-safe and must not block.
+  std::function<std::chrono::milliseconds(const std::string& function, const std::string& version)>
+      keep_alive_for;
 };
 
 class Invoker {
@@ -73,6 +80,14 @@ class Invoker {
   // adds the pool's sizes to its scrapes. Set before the first invoke.
   void setMetrics(metrics::Metrics* metrics);
   size_t inFlight() const { return in_flight_; }
+  // Every live environment, for the operator (invoker_operator.cc).
+  LiveEnvironments& live() { return live_; }
+  // Retires the environment of this sandbox (blocking: call on a worker): an
+  // idle one is destroyed; a busy one is killed, and its invoke ends as
+  // Lambda's does when an environment dies. The state it was in; an error if
+  // no environment has this sandbox.
+  Result<LiveEnvironments::State> retire(const std::string& sandbox_id);
+  Admission& admission() { return admission_; }
   // Housekeeping has seen stop() and put back what it held: every idle
   // environment is in the pool, for destroyIdle().
   bool housekeepingStopped() const { return housekeeping_stopped_; }
@@ -121,6 +136,19 @@ class Invoker {
   boost::asio::awaitable<std::variant<Acquired, api::AwsError>> acquire(
       const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
       const std::string& request_id);
+  // A share of the host budget for a new environment, reclaiming idle ones
+  // (least recently used first) to make room; a 429 when even that is not
+  // enough (invoker_operator.cc).
+  boost::asio::awaitable<std::variant<Admission::Ticket, api::AwsError>> admit(
+      const registry::FunctionRecord& record, const EnvironmentPlan& plan);
+  // A sandbox that could not be made: a 429 when the host lacked a resource
+  // (EAGAIN, ENOMEM, ENOSPC, ...), else a 500.
+  api::AwsError creationFailure(const registry::FunctionRecord& record, const Error& error);
+  static bool isResourceShortage(const Error& error);
+  // The least recently used idle environment, to free what a failed creation
+  // lacked (logged); null if none is idle.
+  std::unique_ptr<Environment> reclaimForShortage(const registry::FunctionRecord& record,
+                                                  const Error& error);
   void countColdStart(Environment& environment, const InvokeOutcome& init, bool after_warm,
                       std::chrono::steady_clock::duration create_time);
   template <typename Work>
@@ -139,7 +167,9 @@ class Invoker {
   RoleCredentials* roles_ = nullptr;
   metrics::Metrics* metrics_ = nullptr;
   ConcurrencyLimiter limiter_;
+  Admission admission_;  // outlives the environments that hold its tickets
   EnvironmentPool pool_;
+  LiveEnvironments live_;
   std::atomic<size_t> in_flight_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> housekeeping_stopped_{false};

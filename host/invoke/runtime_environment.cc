@@ -68,9 +68,7 @@ sandbox::SandboxSpec sandboxSpec(const registry::FunctionConfig& config,
   spec.stdout_fd = inputs.log_fd;
   spec.stderr_fd = inputs.log_fd;
   spec.passed_fds = {{inputs.agent_socket, inputs.agent_socket_number}};
-  spec.resources.memory_mb = static_cast<uint64_t>(config.memory_mb);
-  spec.resources.mb_per_vcpu = inputs.resources.mb_per_vcpu;
-  spec.resources.pids_max = inputs.resources.pids_max;
+  spec.resources = sandboxResources(static_cast<uint64_t>(config.memory_mb), inputs.resources);
   return spec;
 }
 

@@ -116,6 +116,34 @@ TEST(EnvironmentPool, FreezesAfterTheGraceAndExpiresAfterTheKeepAlive) {
   EXPECT_TRUE(pool.census().empty());
 }
 
+TEST(EnvironmentPool, ReclaimsTheLeastRecentlyUsedOfAnyFunction) {
+  Pool pool;
+  const Clock::time_point start = fake_now;
+  for (int id : {1, 2, 3}) {
+    fake_now = start + milliseconds(10 * id);
+    pool.putIdle(fake(id, id == 2 ? "g" : "f"));
+  }
+  fake_now = start;
+  EXPECT_EQ(pool.takeLeastRecentlyUsed()->id, 1);
+  EXPECT_EQ(pool.takeLeastRecentlyUsed()->id, 2) << "whatever its function";
+  EXPECT_EQ(pool.takeLeastRecentlyUsed()->id, 3);
+  EXPECT_EQ(pool.takeLeastRecentlyUsed(), nullptr);
+  EXPECT_TRUE(pool.census().empty()) << "emptied queues are dropped";
+}
+
+TEST(EnvironmentPool, ExpiresByEachEnvironmentsOwnKeepAlive) {
+  Pool pool;
+  const Clock::time_point start = fake_now;
+  pool.putIdle(fake(1, "short"));
+  pool.putIdle(fake(2, "long"));
+  auto keep_alive = [](const FakeEnvironment& env) {
+    return env.functionName() == "short" ? milliseconds(10) : milliseconds(1000);
+  };
+  EXPECT_EQ(ids(pool.takeExpired(keep_alive, start + milliseconds(11))), std::vector<int>{1});
+  EXPECT_TRUE(pool.takeExpired(keep_alive, start + milliseconds(999)).empty());
+  EXPECT_EQ(ids(pool.takeExpired(keep_alive, start + milliseconds(1001))), std::vector<int>{2});
+}
+
 TEST(EnvironmentPool, CensusCountsPerFunctionVersion) {
   Pool pool;
   pool.putIdle(fake(1, "f", "k", "1"));

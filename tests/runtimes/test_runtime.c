@@ -8,6 +8,7 @@
  *   {"alloc": MB}           touches MB of memory, then answers (OOM)
  *   {"print": "text"}       writes text to stdout and stderr, then answers
  *   {"bytes": N}            answers with a JSON string of N bytes (payload benchmarks)
+ *   {"spin": N}             burns N million rounds of CPU, then answers (CPU-bound timing)
  * Any other event is echoed. The first line it prints is "test runtime ready". */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -130,6 +131,10 @@ int main(void) {
       exit((int)value);
     }
     if ((value = number_after(event, "\"sleep\":")) >= 0) sleep((unsigned)value);
+    if ((value = number_after(event, "\"spin\":")) >= 0) {
+      volatile unsigned long mix = 1;
+      for (long i = 0; i < value * 1000000L; ++i) mix = mix * 6364136223846793005UL + 1442695040888963407UL;
+    }
     if ((value = number_after(event, "\"alloc\":")) >= 0) {
       for (long i = 0; i < value; ++i) memset(malloc(1 << 20), 1, 1 << 20);
     }

@@ -81,6 +81,61 @@ TEST_F(CgroupV2Layout, LiveResourceUpdateRewritesLimits) {
   removeInterfaceFiles(dir);
 }
 
+TEST_F(CgroupV2Layout, OperatorTuningWritesPeriodSwapAndIoWeightLive) {
+  auto slice = CgroupSlice::create(hierarchy_, "wick", "wick-t1", Resources{}, 2);
+  ASSERT_TRUE(slice.ok()) << slice.error().message();
+  const fs::path dir = root_ / "wick" / "wick-t1";
+  EXPECT_EQ(get(dir / "cpu.max"), "7236 100000");  // 128/1769 of 100 ms
+  EXPECT_FALSE(fs::exists(dir / "io.weight")) << "no weight asked: the kernel's default";
+  Resources tuned;
+  tuned.cpu_period_us = 10'000;
+  tuned.mb_per_vcpu = 1024;
+  tuned.pids_max = 64;
+  tuned.swap_mb = 256;
+  tuned.io_weight = 500;
+  ASSERT_TRUE((*slice)->setResources(tuned, 2).ok());
+  EXPECT_EQ(get(dir / "cpu.max"), "1250 10000");  // 128/1024 of a 10 ms period
+  EXPECT_EQ(get(dir / "pids.max"), "64");
+  EXPECT_EQ(get(dir / "memory.swap.max"), std::to_string(256ull << 20));
+  EXPECT_EQ(get(dir / "io.weight"), "default 500");
+  EXPECT_EQ(get(dir / "memory.max"), std::to_string(128ull << 20));
+
+  // What the operator sees: the limits as the files hold them, and throttling.
+  put(dir / "memory.current", "1048576\n");
+  put(dir / "memory.peak", "2097152\n");
+  put(dir / "memory.events", "oom_kill 0\n");
+  put(dir / "pids.current", "2\n");
+  put(dir / "cpu.stat",
+      "usage_usec 900\nuser_usec 600\nsystem_usec 300\nnr_periods 40\nnr_throttled 7\n"
+      "throttled_usec 2500\n");
+  put(dir / "io.weight", "default 500\n");
+  auto inspection = (*slice)->inspect();
+  ASSERT_TRUE(inspection.ok()) << inspection.error().message();
+  EXPECT_EQ(inspection->memory_max_bytes, 128ull << 20);
+  EXPECT_EQ(inspection->swap_max_bytes, 256ull << 20);
+  EXPECT_EQ(inspection->cpu_quota_us, 1250u);
+  EXPECT_EQ(inspection->cpu_period_us, 10'000u);
+  EXPECT_EQ(inspection->pids_max, 64u);
+  EXPECT_EQ(inspection->io_weight, 500u);
+  EXPECT_EQ(inspection->cpu_periods, 40u);
+  EXPECT_EQ(inspection->cpu_throttled_periods, 7u);
+  EXPECT_EQ(inspection->cpu_throttled_ns, 2'500'000u);
+  EXPECT_EQ(inspection->stats.cpu_usage_ns, 900'000u);
+  EXPECT_EQ(inspection->stats.pids_current, 2u);
+
+  // "max" is no limit.
+  put(dir / "cpu.max", "max 100000\n");
+  put(dir / "pids.max", "max\n");
+  put(dir / "memory.max", "max\n");
+  inspection = (*slice)->inspect();
+  ASSERT_TRUE(inspection.ok()) << inspection.error().message();
+  EXPECT_EQ(inspection->cpu_quota_us, 0u);
+  EXPECT_EQ(inspection->cpu_period_us, 100'000u);
+  EXPECT_EQ(inspection->pids_max, 0u);
+  EXPECT_EQ(inspection->memory_max_bytes, 0u);
+  removeInterfaceFiles(dir);
+}
+
 TEST_F(CgroupV2Layout, FreezeThawKillAndStatsUseV2Files) {
   auto slice = CgroupSlice::create(hierarchy_, "wick", "wick-c3", Resources{}, 2);
   ASSERT_TRUE(slice.ok()) << slice.error().message();

@@ -1,0 +1,121 @@
+#include "host/operator/tuning_store.h"
+
+namespace wick::ops {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tunings (
+  function  TEXT NOT NULL,
+  qualifier TEXT NOT NULL,  -- '' for every version
+  document  TEXT NOT NULL,  -- Tuning::toJson()
+  PRIMARY KEY (function, qualifier)
+);
+)sql";
+
+}  // namespace
+
+Result<std::unique_ptr<TuningStore>> TuningStore::open(const std::string& path,
+                                                       invoke::ResourcePolicy defaults,
+                                                       std::chrono::milliseconds keep_alive) {
+  auto db = registry::Database::open(path);
+  if (!db) return std::move(db).error().context("open the tuning store");
+  WICK_TRY(db->exec(kSchema), "create the tuning schema in " + path);
+  std::unique_ptr<TuningStore> store(new TuningStore(std::move(*db)));
+  store->defaults_ = defaults;
+  store->keep_alive_ = keep_alive;
+  auto select = store->db_.prepare("SELECT function, qualifier, document FROM tunings");
+  if (!select) return std::move(select).error();
+  for (;;) {
+    auto row = select->step();
+    if (!row) return std::move(row).error().context("read " + path);
+    if (!*row) break;
+    auto document = nlohmann::json::parse(select->text(2), nullptr, false);
+    auto tuning = Tuning::fromJson(document);
+    if (!tuning)
+      return std::move(tuning).error().context("tuning of " + select->text(0) + " in " + path);
+    store->cache_[{select->text(0), select->text(1)}] = *tuning;
+  }
+  return store;
+}
+
+Tuning TuningStore::stored(const TuningTarget& target) const {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find({target.function, target.qualifier});
+  return it == cache_.end() ? Tuning{} : it->second;
+}
+
+Result<Tuning> TuningStore::put(const TuningTarget& target, const Tuning& tuning) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find({target.function, target.qualifier});
+  Tuning merged = (it == cache_.end() ? Tuning{} : it->second).merged(tuning);
+  auto upsert = db_.prepare(
+      "INSERT INTO tunings (function, qualifier, document) VALUES (?, ?, ?) "
+      "ON CONFLICT (function, qualifier) DO UPDATE SET document = excluded.document");
+  if (!upsert) return std::move(upsert).error();
+  WICK_TRY(upsert->bind(1, target.function)
+               .bind(2, target.qualifier)
+               .bind(3, merged.toJson().dump())
+               .run(),
+           "store the tuning of " + target.function);
+  cache_[{target.function, target.qualifier}] = merged;
+  return merged;
+}
+
+Status TuningStore::reset(const TuningTarget& target) {
+  std::lock_guard lock(mutex_);
+  auto remove = db_.prepare("DELETE FROM tunings WHERE function = ? AND qualifier = ?");
+  if (!remove) return std::move(remove).error();
+  WICK_TRY(remove->bind(1, target.function).bind(2, target.qualifier).run(),
+           "reset the tuning of " + target.function);
+  cache_.erase({target.function, target.qualifier});
+  return {};
+}
+
+std::vector<std::pair<TuningTarget, Tuning>> TuningStore::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<TuningTarget, Tuning>> result;
+  for (const auto& [key, tuning] : cache_)
+    result.push_back({{key.first, key.second}, tuning});
+  return result;
+}
+
+Tuning TuningStore::effective(const std::string& function, const std::string& version) const {
+  std::lock_guard lock(mutex_);
+  Tuning result;
+  if (auto it = cache_.find({function, ""}); it != cache_.end()) result = it->second;
+  if (auto it = cache_.find({function, version}); it != cache_.end())
+    result = result.merged(it->second);
+  return result;
+}
+
+invoke::ResourcePolicy TuningStore::policyFor(const std::string& function,
+                                              const std::string& version) const {
+  return effective(function, version).applied(defaults());
+}
+
+std::chrono::milliseconds TuningStore::keepAliveFor(const std::string& function,
+                                                    const std::string& version) const {
+  Tuning tuning = effective(function, version);
+  if (tuning.keep_alive_s) return std::chrono::seconds(*tuning.keep_alive_s);
+  return defaultKeepAlive();
+}
+
+void TuningStore::setDefaults(invoke::ResourcePolicy defaults,
+                              std::chrono::milliseconds keep_alive) {
+  std::lock_guard lock(mutex_);
+  defaults_ = defaults;
+  keep_alive_ = keep_alive;
+}
+
+invoke::ResourcePolicy TuningStore::defaults() const {
+  std::lock_guard lock(mutex_);
+  return defaults_;
+}
+
+std::chrono::milliseconds TuningStore::defaultKeepAlive() const {
+  std::lock_guard lock(mutex_);
+  return keep_alive_;
+}
+
+}  // namespace wick::ops
