@@ -145,6 +145,8 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
         functions::Outcome deleted = service.deleteFunction(name, qualifier);
         if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
           forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
+        if (std::holds_alternative<functions::Reply>(deleted) && on_deleted_)
+          on_deleted_(name, qualifier);
         return deleted;
       });
   }
@@ -205,7 +207,12 @@ asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& reques
     if (method == verb::put)
       co_return co_await onWorkers([&] { return service.updateAlias(name, alias, body); });
     if (method == verb::delete_)
-      co_return co_await onWorkers([&] { return service.deleteAlias(name, alias); });
+      co_return co_await onWorkers([&] {
+        functions::Outcome deleted = service.deleteAlias(name, alias);
+        if (std::holds_alternative<functions::Reply>(deleted) && on_deleted_)
+          on_deleted_(name, alias);
+        return deleted;
+      });
   }
   if (!path.empty() && path[0] == "2018-10-31" && path.size() >= 2 && path[1] == "layers")
     co_return co_await onWorkers([&] { return routeLayers(request, path); });

@@ -29,7 +29,10 @@ namespace beast_http = boost::beast::http;
 struct Request {
   beast_http::verb method;
   std::string path;                               // raw path, still percent-encoded
+  std::string raw_query;                          // as sent, without '?' (for signatures)
   std::multimap<std::string, std::string> query;  // decoded; keys may repeat
+  std::string peer_address;                       // the TCP peer's IP ("" if unknown)
+  uint16_t local_port = 0;                        // the port the request came in on
   beast_http::fields headers;
   std::string body;
   // The first value of a query parameter, or "" when absent.
