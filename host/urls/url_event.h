@@ -40,6 +40,8 @@ std::string requestTime(int64_t epoch_ms);
 std::string sourceIp(std::string_view peer, std::string_view forwarded_for,
                      const std::vector<std::string>& trusted_proxies);
 
+// The event as the function receives it (JSON text), and parsed (for tests).
+std::string eventJson(const http::Request& request, const EventContext& context);
 nlohmann::json buildEvent(const http::Request& request, const EventContext& context);
 
 }  // namespace wick::urls

@@ -136,8 +136,7 @@ asio::awaitable<http::Response> UrlGateway::respond(const ServedUrl& url,
   invoke.method = beast_http::verb::post;
   invoke.path = "/2015-03-31/functions/" + url.config.function + "/invocations";
   if (url.config.qualifier != "$LATEST") invoke.query.emplace("Qualifier", url.config.qualifier);
-  invoke.body =
-      buildEvent(request, context).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  invoke.body = eventJson(request, context);
   const http::Response invoked =
       co_await invoker_->invoke(invoke, url.config.function, context.request_id);
   co_return urlResponse(invoked);

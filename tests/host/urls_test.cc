@@ -143,6 +143,22 @@ TEST(UrlEvent, PayloadFormatTwoFieldByField) {
   EXPECT_EQ(event["isBase64Encoded"], false);
 }
 
+TEST(UrlEvent, HostileBytesStayValidJson) {
+  auto r = request(http::beast_http::verb::get, "/a%22b", "q=%22%5C%0A");
+  r.headers.set("X-Quote", "say \"hi\" \\ back\tslash\x01");
+  r.headers.set("X-Latin1", "caf\xe9");  // not UTF-8
+  r.headers.set("X-Emoji", "\xf0\x9f\x98\x80");
+  EventContext c = context();
+  c.raw_path = "/a%22b";
+  const json event = buildEvent(r, c);  // throws if eventJson wrote no JSON
+  EXPECT_EQ(event["headers"]["x-quote"], "say \"hi\" \\ back\tslash\x01");
+  EXPECT_EQ(event["headers"]["x-latin1"], "caf\xef\xbf\xbd");  // U+FFFD
+  EXPECT_EQ(event["headers"]["x-emoji"], "\xf0\x9f\x98\x80");
+  EXPECT_EQ(event["queryStringParameters"]["q"], "\"\\\n");
+  c.authorizer = {{"iam", {{"accessKey", "AKIA"}, {"cognitoIdentity", nullptr}}}};
+  EXPECT_EQ(buildEvent(r, c)["requestContext"]["authorizer"]["iam"]["accessKey"], "AKIA");
+}
+
 TEST(UrlEvent, NoQueryNoCookiesNoBody) {
   auto r = request(http::beast_http::verb::get, "/", "");
   const json event = buildEvent(r, context());
