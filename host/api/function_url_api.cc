@@ -106,6 +106,13 @@ std::optional<AwsError> checkInvokeMode(const json& value) {
 
 }  // namespace
 
+std::optional<AwsError> FunctionUrlApi::lookupError(const std::string& function,
+                                                    const std::string& qualifier) {
+  auto resolved = functions_.resolve(function, qualifier);
+  if (auto* error = std::get_if<AwsError>(&resolved)) return *error;
+  return std::nullopt;
+}
+
 bool FunctionUrlApi::claims(const http::Request& request) {
   return parsePath(request.path).has_value();
 }
@@ -193,8 +200,8 @@ std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::urlTarget(
   Target target{parsed->name, qualifier.empty() ? "$LATEST" : qualifier, ""};
   target.arn = functions::functionArn(functions_.settings().scope, target.function,
                                       qualifier.empty() ? "" : qualifier);
-  if (std::holds_alternative<AwsError>(functions_.resolve(target.function, qualifier)))
-    return resourceNotFound(missing_function);
+  if (auto error = lookupError(target.function, qualifier))
+    return error->status >= 500 ? *error : resourceNotFound(missing_function);
   return target;
 }
 
@@ -215,9 +222,8 @@ std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::policyTarget(
   Target target{parsed->name, latest ? "$LATEST" : qualifier, ""};
   target.arn =
       functions::functionArn(functions_.settings().scope, target.function, latest ? "" : qualifier);
-  if (std::holds_alternative<AwsError>(
-          functions_.resolve(target.function, latest ? "" : qualifier)))
-    return resourceNotFound("Function not found: " + target.arn);
+  if (auto error = lookupError(target.function, latest ? "" : qualifier))
+    return error->status >= 500 ? *error : resourceNotFound("Function not found: " + target.arn);
   return target;
 }
 
@@ -286,8 +292,8 @@ functions::Outcome FunctionUrlApi::listUrls(const std::string& name, const http:
   if (!parsed) return functionNamePattern(name);
   auto max_items = functions::parseMaxItems(request.queryValue("MaxItems"), 50);
   if (auto* error = std::get_if<AwsError>(&max_items)) return *error;
-  if (std::holds_alternative<AwsError>(functions_.resolve(parsed->name, "")))
-    return resourceNotFound("Function does not exist");
+  if (auto error = lookupError(parsed->name, ""))
+    return error->status >= 500 ? *error : resourceNotFound("Function does not exist");
   auto configs = store_.urls(parsed->name);
   if (!configs) return functions::internalError(configs.error());
   size_t start = 0;

@@ -49,6 +49,9 @@ class FunctionUrlApi {
                                            const std::string& missing_function);
   std::variant<Target, AwsError> policyTarget(const std::string& name,
                                               const http::Request& request);
+  // The function (and alias or version) exists: nullopt; else why not (a 404,
+  // or the registry's 500, which is not "does not exist").
+  std::optional<AwsError> lookupError(const std::string& function, const std::string& qualifier);
   functions::Outcome createUrl(const Target& target, const std::string& body);
   functions::Outcome updateUrl(const Target& target, const std::string& body);
   functions::Outcome listUrls(const std::string& name, const http::Request& request);

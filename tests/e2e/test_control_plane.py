@@ -209,6 +209,13 @@ def test_unknown_route_is_a_json_error(daemon):
     assert excinfo.value.code == 404
     assert excinfo.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "Unknown operation" in json.loads(excinfo.value.read())["message"]
+    # A known path with a method it does not take: 405, saying which it takes.
+    request = urllib.request.Request(daemon.endpoint + "/2015-03-31/functions", method="PATCH")
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request)
+    assert excinfo.value.code == 405
+    assert excinfo.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert set(excinfo.value.headers["Allow"].split(", ")) == {"GET", "POST"}
 
 
 def test_restart_keeps_every_function(daemon):
