@@ -144,7 +144,10 @@ const RouteTable<LambdaApi::Handler>& LambdaApi::routes() {
        }}},
       {verb::delete_, "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
        Operation{[](Self& self, const Call& c) -> Outcome {
-         return self.functions_.deleteAlias(c.path["FunctionName"], c.path["Name"]);
+         Outcome deleted = self.functions_.deleteAlias(c.path["FunctionName"], c.path["Name"]);
+         if (std::holds_alternative<functions::Reply>(deleted) && self.on_deleted_)
+           self.on_deleted_(c.path["FunctionName"], c.path["Name"]);
+         return deleted;
        }}},
       // Concurrency, account, tags.
       {verb::put, "/2017-10-31/functions/{FunctionName}/concurrency",
@@ -301,6 +304,8 @@ functions::Outcome LambdaApi::deleteFunction(const Call& call) {
   functions::Outcome deleted = functions_.deleteFunction(name, qualifier);
   if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
     forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
+  if (std::holds_alternative<functions::Reply>(deleted) && on_deleted_)
+    on_deleted_(name, qualifier);
   return deleted;
 }
 

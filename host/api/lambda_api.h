@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 
 #include "host/api/image_api.h"
 #include "host/api/route_table.h"
@@ -41,6 +42,11 @@ class LambdaApi {
   void setEventInvokeConfigs(async::EventInvokeConfigs* configs) {
     event_invoke_configs_ = configs;
   }
+  // Told (on a worker) of each deleted function (qualifier "") or version or
+  // alias, so that what hangs on it (function URLs, policies) goes too.
+  using DeletionListener =
+      std::function<void(const std::string& name, const std::string& qualifier)>;
+  void setDeletionListener(DeletionListener listener) { on_deleted_ = std::move(listener); }
 
  private:
   // What a route's handler is given.
@@ -79,6 +85,7 @@ class LambdaApi {
   ImageApi* images_ = nullptr;
   async::AsyncInvocations* async_ = nullptr;
   async::EventInvokeConfigs* event_invoke_configs_ = nullptr;
+  DeletionListener on_deleted_;
 };
 
 std::string newRequestId();

@@ -61,6 +61,8 @@ DaemonConfig defaultConfig() {
   config.set_async_throttle_backoff_max_ms(300'000);
   config.set_async_max_in_flight(64);
   config.set_scheduler_minute_ms(60000);
+  config.set_url_domain("localhost");
+  config.set_url_public_scheme("http");
   config.set_destination_timeout_ms(5000);
   config.set_stream_bytes_per_second(2u << 20);
   config.set_stream_burst_bytes(6u << 20);

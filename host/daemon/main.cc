@@ -27,6 +27,7 @@
 #include "host/async/event_store.h"
 #include "host/daemon/config.h"
 #include "host/daemon/destination_config.h"
+#include "host/daemon/function_urls.h"
 #include "host/daemon/network_config.h"
 #include "host/daemon/operator_settings.h"
 #include "host/daemon/systemd.h"
@@ -93,8 +94,11 @@ wick::async::AsyncSettings asyncSettings(const wick::daemon::DaemonConfig& confi
 int main(int argc, char** argv) {
   using namespace wick;
   CLI::App app{"wickd: a self-hosted, Lambda-compatible function host"};
-  std::string listen, state_dir, config_file, cgroup_parent, runtimes_dir, log_level = "info";
+  std::string listen, url_listen, state_dir, config_file, cgroup_parent, runtimes_dir,
+      log_level = "info";
   app.add_option("--listen", listen, "HTTP listen address (default 127.0.0.1:3001)");
+  app.add_option("--url-listen", url_listen,
+                 "Function URL listen address (default 127.0.0.1:3002)");
   app.add_option("--state-dir", state_dir,
                  "State directory (default ./var/wick in a checkout, else /var/lib/wick)");
   app.add_option("--config", config_file,
@@ -118,6 +122,7 @@ int main(int argc, char** argv) {
   const std::string log_level_flag = app.count("--log-level") > 0 ? log_level : "";
   daemon::applyLiveSettings(config, {.log_level_flag = log_level_flag});
   if (!listen.empty()) config.set_listen(listen);
+  if (!url_listen.empty()) config.set_url_listen(url_listen);
   if (!state_dir.empty()) config.set_state_dir(state_dir);
   if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
@@ -277,6 +282,13 @@ int main(int argc, char** argv) {
       {.scope = settings.scope, .minute_ms = std::max<int64_t>(config.scheduler_minute_ms(), 1)});
   schedule_runner.start();
   api::SchedulerApi scheduler_api(**schedules, schedule_runner, service, workers);
+  // Function URLs: their API beside Lambda's, their own listener (issue 13).
+  auto function_urls = daemon::FunctionUrls::open(config, io, service, invoker.get(), workers,
+                                                  daemon::urlSecrets(config));
+  if (!function_urls) return fail(function_urls.error().message());
+  lambda_api.setDeletionListener([&url_parts = **function_urls](auto& name, auto& qualifier) {
+    url_parts.api().forgetDeleted(name, qualifier);
+  });
   http::ServerOptions server_options;
   server_options.refuse_head = invoke::refuseOversizedInvoke;  // before a 6 MB+ upload
   http::Server server(
@@ -286,12 +298,16 @@ int main(int argc, char** argv) {
         if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
         if (api::OperatorApi::claims(request)) return operator_api.handle(std::move(request));
         if (api::SchedulerApi::claims(request)) return scheduler_api.handle(std::move(request));
+        if (api::FunctionUrlApi::claims(request))
+          return (*function_urls)->api().handle(std::move(request));
         if (api::EventInvokeConfigApi::claims(request))
           return event_invoke_config_api.handle(std::move(request));
         return lambda_api.handle(std::move(request));
       },
       server_options);
   if (auto listening = server.listen(config.listen()); !listening)
+    return fail(listening.error().message());
+  if (auto listening = (*function_urls)->listen(); !listening)
     return fail(listening.error().message());
   auto gateway_servers = daemon::listenOnGateways(
       io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
@@ -318,6 +334,7 @@ int main(int argc, char** argv) {
     spdlog::info("signal {}: draining", signal);
     daemon::notifyStopping();
     server.stopAccepting();
+    (*function_urls)->stopAccepting();
     if (async_invocations) async_invocations->stop();
     schedule_runner.stop();
     for (auto& gateway_server : *gateway_servers)

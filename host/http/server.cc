@@ -150,6 +150,10 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
     Request request = requestHead(message, false);
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
+    if (auto peer = socket.remote_endpoint(ec); !ec)
+      request.peer_address = peer.address().to_string();
+    if (auto local = socket.local_endpoint(ec); !ec) request.local_port = local.port();
+    ec.clear();
 
     ResponseStream stream(socket, version, keep_alive);
     request.stream = &stream;
@@ -205,7 +209,10 @@ Request requestHead(const beast_http::request<beast_http::string_body>& message,
   std::string_view target(message.target().data(), message.target().size());
   size_t question = target.find('?');
   request.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) request.query = parseQuery(target.substr(question + 1));
+  if (question != std::string_view::npos) {
+    request.raw_query = std::string(target.substr(question + 1));
+    request.query = parseQuery(request.raw_query);
+  }
   if (copy_headers) request.headers = static_cast<const beast_http::fields&>(message.base());
   return request;
 }

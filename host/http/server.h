@@ -31,7 +31,10 @@ class ResponseStream;
 struct Request {
   beast_http::verb method;
   std::string path;                               // raw path, still percent-encoded
+  std::string raw_query;                          // as sent, without '?' (for signatures)
   std::multimap<std::string, std::string> query;  // decoded; keys may repeat
+  std::string peer_address;                       // the TCP peer's IP ("" if unknown)
+  uint16_t local_port = 0;                        // the port the request came in on
   beast_http::fields headers;
   std::string body;
   // For a handler that writes its response as it makes it (none: it cannot).

@@ -1,0 +1,52 @@
+// Function URLs as the daemon runs them: the store (urls.db in the state
+// directory), the control-plane API and the URL listener, from the config's
+// url_* fields.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
+#include "common/error.h"
+#include "host/api/function_url_api.h"
+#include "host/http/server.h"
+#include "host/urls/url_gateway.h"
+#include "wickd_config.pb.h"  // generated in the build tree
+
+namespace wick::daemon {
+
+// The secrets AWS_IAM URLs check signatures with: the principals of the API's
+// credentials file (<state_dir>/credentials, host/auth/credential_store.h)
+// when there is one; none otherwise (AWS_IAM URLs then answer 403 and log why).
+urls::SecretLookup urlSecrets(const DaemonConfig& config);
+
+class FunctionUrls {
+ public:
+  static Result<std::unique_ptr<FunctionUrls>> open(const DaemonConfig& config,
+                                                    boost::asio::io_context& io,
+                                                    functions::FunctionService& functions,
+                                                    invoke::Invoker* invoker,
+                                                    boost::asio::thread_pool& workers,
+                                                    urls::SecretLookup secrets);
+  api::FunctionUrlApi& api() { return *api_; }
+  // Starts the URL listener (unless url_listen is ""). The default address
+  // when taken is a warning, a configured one an error.
+  Status listen();
+  void stopAccepting() {
+    if (server_) server_->stopAccepting();
+  }
+
+ private:
+  FunctionUrls() = default;
+
+  std::string listen_address_;
+  bool listen_configured_ = false;
+  std::unique_ptr<urls::UrlStore> store_;
+  std::unique_ptr<urls::UrlDirectory> directory_;
+  urls::PublicBase base_;
+  std::unique_ptr<api::FunctionUrlApi> api_;
+  std::unique_ptr<urls::UrlGateway> gateway_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace wick::daemon

@@ -1,0 +1,66 @@
+// The function URL listener's handler: route the request to its URL (Host or
+// path prefix), answer a CORS preflight from the config, check the policy
+// (NONE) or the signature (AWS_IAM), invoke with the 2.0 event through the
+// Invoker, and map the result to the response as Lambda does.
+//
+// RESPONSE_STREAM URLs answer buffered for now: respond() is the one place a
+// streaming writer would take over (it would need the connection, which
+// http::Server keeps to itself today).
+#pragma once
+
+// clang-format off
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <string>
+#include <vector>
+
+#include "host/http/server.h"
+#include "host/invoke/invoker.h"
+#include "host/urls/url_auth.h"
+#include "host/urls/url_directory.h"
+#include "host/urls/url_event.h"
+
+namespace wick::urls {
+
+struct GatewaySettings {
+  std::string region = "us-east-1";
+  std::string domain = "localhost";
+  std::string account_id = "000000000000";
+  // Proxies whose X-Forwarded-For (and -Proto, -Port) are believed.
+  std::vector<std::string> trusted_proxies;
+};
+
+class UrlGateway {
+ public:
+  UrlGateway(UrlDirectory& directory, invoke::Invoker* invoker, boost::asio::thread_pool& workers,
+             GatewaySettings settings, SecretLookup secrets)
+      : directory_(directory),
+        invoker_(invoker),
+        workers_(workers),
+        settings_(std::move(settings)),
+        secrets_(std::move(secrets)) {}
+
+  boost::asio::awaitable<http::Response> handle(http::Request request);
+
+ private:
+  boost::asio::awaitable<std::shared_ptr<const ServedUrl>> find(const std::string& url_id);
+  // Who may call: nullopt when allowed (the authorizer context filled for
+  // AWS_IAM), else the 403.
+  std::optional<http::Response> authorize(const ServedUrl& url, const http::Request& request,
+                                          EventContext& context);
+  EventContext contextFor(const http::Request& request, const ServedUrl& url,
+                          const std::string& raw_path) const;
+  boost::asio::awaitable<http::Response> respond(const ServedUrl& url, const http::Request& request,
+                                                 const EventContext& context);
+
+  UrlDirectory& directory_;
+  invoke::Invoker* invoker_;  // null when wick-agent is unavailable
+  boost::asio::thread_pool& workers_;
+  GatewaySettings settings_;
+  SecretLookup secrets_;
+};
+
+}  // namespace wick::urls
