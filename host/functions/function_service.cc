@@ -363,8 +363,9 @@ Outcome FunctionService::getFunction(const std::string& function_name,
   auto found = find(function_name, qualifier);
   if (auto* error = std::get_if<AwsError>(&found)) return *error;
   const FunctionRecord& record = std::get<FunctionRecord>(found);
-  json code = {{"RepositoryType", "S3"},
-               {"Location", settings_.code_url_base + "/" + record.code_sha256 + ".zip"}};
+  std::string location = settings_.code_url_base + "/" + record.code_sha256 + ".zip";
+  if (settings_.presign_location) location = settings_.presign_location(location);
+  json code = {{"RepositoryType", "S3"}, {"Location", location}};
   if (isImage(record)) {
     const std::string uri = record.internal.value("ImageUri", "");
     const std::string repository = uri.substr(0, uri.find_first_of(":@"));
