@@ -170,9 +170,12 @@ std::optional<http::Response> ApiGate::admitWithoutSignature(const http::Request
   return std::nullopt;
 }
 
-std::optional<http::Response> ApiGate::admitHead(const http::Request& head) const {
+std::optional<http::Response> ApiGate::admitHead(const http::Request& head,
+                                                 std::optional<uint64_t> length) const {
   if (auto refused = admitWithoutSignature(head)) return refused;
   if (settings_.insecure_no_auth || routeKind(head.path) != RouteKind::kApi) return std::nullopt;
+  // A small body costs little to read: its request is verified once, whole.
+  if (length && *length <= kHashOnWorkersBytes) return std::nullopt;
   if (auto refused = verifier_.verifyHead(head, signingService(head), nowSeconds()))
     return refuse(head, refused->status, refused->type, refused->message, refused->reason,
                   refused->key_id);

@@ -60,7 +60,10 @@ class ApiGate {
 
   // Before the body is read: what can be refused without it (Origin, Host,
   // admin routes, unsigned or unknown keys), so an unwanted upload is not read.
-  std::optional<http::Response> admitHead(const http::Request& head) const;
+  // (For a body of at most 64 KiB only the first three: its request is
+  // verified once, whole, by `admit`.)
+  std::optional<http::Response> admitHead(const http::Request& head,
+                                          std::optional<uint64_t> length = std::nullopt) const;
   // After the body, before any work: nullopt when the request may go on.
   std::optional<http::Response> admit(const http::Request& request) const;
   // `next` behind this gate. A body over 64 KiB is hashed on `workers` (when

@@ -104,7 +104,7 @@ ApiAccess::refuseHead(
     std::function<std::optional<http::Response>(const http::Request&, std::optional<uint64_t>)>
         then) const {
   return [this, then = std::move(then)](const http::Request& head, std::optional<uint64_t> length) {
-    if (auto refused = listener_gate_->admitHead(head)) return refused;
+    if (auto refused = listener_gate_->admitHead(head, length)) return refused;
     return then ? then(head, length) : std::nullopt;
   };
 }

@@ -13,8 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto parsed = wick::auth::parseAuthorization(text)) {
     if (parsed->signature.size() != 64 || parsed->date.size() != 8) std::abort();
     const size_t cut = text.size() / 2;
-    wick::auth::SignedRequest request{"POST", text.substr(0, cut), text.substr(cut),
-                                      {{"Host", text}, {"X-Amz-Date", text}}, "UNSIGNED"};
+    wick::auth::SignedRequest request{"POST",
+                                      text.substr(0, cut),
+                                      text.substr(cut),
+                                      {{"Host", text}, {"X-Amz-Date", text}},
+                                      "UNSIGNED"};
     (void)wick::auth::signature(request, *parsed, text, text);
   }
   (void)wick::auth::parseAmzDate(text);
