@@ -59,6 +59,110 @@ la_ssize_t readBlob(archive* a, void* client_data, const void** out) {
   return static_cast<la_ssize_t>(*n);
 }
 
+// A layer blob read through: decompressed by libarchive's filters (gzip,
+// zstd or none; the "raw" format: no archive structure, just the byte
+// stream), its stored bytes counted and hashed (the blob digest), the
+// uncompressed tar hashed (the diff_id) and bounded as it goes. Not movable:
+// libarchive holds a pointer to its reader.
+class LayerStream {
+ public:
+  LayerStream(ByteSource& blob, const LayerExpectation& expect, const LayerUnpackOptions& options)
+      : blob_{blob, expect, options},
+        max_unpacked_bytes_(options.max_unpacked_bytes),
+        // The extractor bounds file content (and names the entry); this bounds
+        // the stream itself, headers and padding included, with some slack.
+        stream_limit_(max_unpacked_bytes_ + max_unpacked_bytes_ / 8 + (16u << 20)) {}
+  LayerStream(const LayerStream&) = delete;
+  LayerStream& operator=(const LayerStream&) = delete;
+
+  Status open() {
+    archive_read_support_filter_gzip(decompress_.get());
+    archive_read_support_filter_zstd(decompress_.get());
+    archive_read_support_filter_none(decompress_.get());
+    archive_read_support_format_raw(decompress_.get());
+    archive_entry* raw_entry = nullptr;
+    if (archive_read_open(decompress_.get(), &blob_, nullptr, readBlob, nullptr) == ARCHIVE_OK &&
+        archive_read_next_header(decompress_.get(), &raw_entry) == ARCHIVE_OK)
+      return {};
+    if (blob_.error) return std::move(*blob_.error);
+    return Error(std::string("read blob: ") + archive_error_string(decompress_.get()), EINVAL);
+  }
+
+  // The next bytes of the uncompressed tar; empty at its end.
+  Result<std::string_view> nextTarChunk() {
+    la_ssize_t n = archive_read_data(decompress_.get(), tar_buffer_.data(), tar_buffer_.size());
+    if (n < 0) {
+      if (blob_.error) return *blob_.error;
+      return Error(std::string("decompress: ") + archive_error_string(decompress_.get()), EINVAL);
+    }
+    diff_hash_.update(tar_buffer_.data(), static_cast<size_t>(n));
+    if (diff_hash_.bytes() > stream_limit_)
+      return Error("uncompressed layer exceeds the limit of " +
+                       std::to_string(max_unpacked_bytes_) + " bytes",
+                   EFBIG);
+    return std::string_view(tar_buffer_.data(), static_cast<size_t>(n));
+  }
+
+  // What the extractor left unread: the tar's end-of-archive blocks and any
+  // padding count for the diff_id, trailing bytes of the blob for its digest.
+  Status drain() {
+    for (;;) {
+      auto chunk = nextTarChunk();
+      if (!chunk) return std::move(chunk).error();
+      if (chunk->empty()) break;
+    }
+    for (;;) {
+      auto n = blob_.next();
+      if (!n) return std::move(n).error();
+      if (*n == 0) return {};
+    }
+  }
+
+  // Once drained; each once.
+  Digest blobDigest() { return blob_.hash.finish(); }
+  uint64_t blobSize() const { return blob_.hash.bytes(); }
+  Digest diffId() { return diff_hash_.finish(); }
+
+ private:
+  BlobReader blob_;
+  std::unique_ptr<archive, ArchiveFree> decompress_{archive_read_new()};
+  Sha256 diff_hash_;
+  std::vector<char> tar_buffer_ = std::vector<char>(1 << 20);
+  const uint64_t max_unpacked_bytes_;
+  const uint64_t stream_limit_;
+};
+
+// What a layer's tar may hold: overlay whiteouts, hard links within the
+// layer, symlinks pointing anywhere (only ever followed inside the sandbox's
+// root); within the size and entry limits.
+ExtractOptions layerExtractOptions(const LayerUnpackOptions& options) {
+  ExtractOptions extract;
+  extract.max_unpacked_bytes = options.max_unpacked_bytes;
+  extract.max_entries = options.max_entries;
+  extract.allow_escaping_symlinks = true;
+  extract.allow_hardlinks = true;  // resolved beneath the layer
+  extract.overlay_whiteouts = true;
+  return extract;
+}
+
+// The blob's size and digest against its descriptor, the content's against
+// the config's diff_id.
+Status checkDigests(const LayerExpectation& expect, const LayerInfo& info, const Digest& diff_id) {
+  if (expect.blob_size && info.blob_size != *expect.blob_size)
+    return Error("blob is " + std::to_string(info.blob_size) + " bytes, its descriptor says " +
+                     std::to_string(*expect.blob_size),
+                 EINVAL);
+  if (expect.blob_digest && info.blob_digest != *expect.blob_digest)
+    return Error("blob digest mismatch: descriptor says " + expect.blob_digest->str() +
+                     ", content is " + info.blob_digest.str(),
+                 EINVAL);
+  if (diff_id != expect.diff_id)
+    return Error("diff_id mismatch: config says " + expect.diff_id.str() +
+                     ", uncompressed content is " + diff_id.str(),
+                 EINVAL);
+  return {};
+}
+
 std::string randomSuffix() {
   uint64_t nonce = 0;
   (void)::getrandom(&nonce, sizeof nonce, 0);
@@ -112,81 +216,17 @@ Result<LayerInfo> LayerStore::unpack(ByteSource& blob, const LayerExpectation& e
     return info;
   }
 
-  // Stage 1: the blob, decompressed by libarchive's filters ("raw" format: no
-  // archive structure, just the byte stream).
-  BlobReader blob_reader{blob, expect, options};
-  std::unique_ptr<archive, ArchiveFree> decompress(archive_read_new());
-  archive_read_support_filter_gzip(decompress.get());
-  archive_read_support_filter_zstd(decompress.get());
-  archive_read_support_filter_none(decompress.get());
-  archive_read_support_format_raw(decompress.get());
-  archive_entry* raw_entry = nullptr;
-  if (archive_read_open(decompress.get(), &blob_reader, nullptr, readBlob, nullptr) != ARCHIVE_OK ||
-      archive_read_next_header(decompress.get(), &raw_entry) != ARCHIVE_OK) {
-    if (blob_reader.error) return std::move(*blob_reader.error).context(what);
-    return Error(what + ": read blob: " + archive_error_string(decompress.get()), EINVAL);
-  }
-
-  // Stage 2: the uncompressed tar, hashed (diff_id) and bounded as it goes.
-  Sha256 diff_hash;
-  std::vector<char> tar_buffer(1 << 20);
-  const uint64_t stream_limit =
-      options.max_unpacked_bytes + options.max_unpacked_bytes / 8 + (16u << 20);
-  ChunkReader tar_chunks = [&]() -> Result<std::string_view> {
-    la_ssize_t n = archive_read_data(decompress.get(), tar_buffer.data(), tar_buffer.size());
-    if (n < 0) {
-      if (blob_reader.error) return *blob_reader.error;
-      return Error(std::string("decompress: ") + archive_error_string(decompress.get()), EINVAL);
-    }
-    diff_hash.update(tar_buffer.data(), static_cast<size_t>(n));
-    // The extractor bounds file content (and names the entry); this bounds
-    // the stream itself, headers and padding included, with some slack.
-    if (diff_hash.bytes() > stream_limit)
-      return Error("uncompressed layer exceeds the limit of " +
-                       std::to_string(options.max_unpacked_bytes) + " bytes",
-                   EFBIG);
-    return std::string_view(tar_buffer.data(), static_cast<size_t>(n));
-  };
-
-  ExtractOptions extract;
-  extract.max_unpacked_bytes = options.max_unpacked_bytes;
-  extract.max_entries = options.max_entries;
-  extract.allow_escaping_symlinks = true;  // only ever followed inside the sandbox's root
-  extract.allow_hardlinks = true;          // within this layer, resolved beneath it
-  extract.overlay_whiteouts = true;
-
+  LayerStream stream(blob, expect, options);
+  WICK_TRY(stream.open(), what);
   StagedPath tree = StagedPath::in(tmp_, "layer", path(expect.diff_id));
-  auto stats = extractTarStream(tar_chunks, tree.path(), extract);
+  auto stats = extractTarStream([&stream] { return stream.nextTarChunk(); }, tree.path(),
+                                layerExtractOptions(options));
   if (!stats) return std::move(stats).error().context(what);
+  WICK_TRY(stream.drain(), what);
 
-  // The tar's end-of-archive blocks and any padding count for the diff_id,
-  // and trailing bytes of the blob for its digest.
-  for (;;) {
-    auto chunk = tar_chunks();
-    if (!chunk) return std::move(chunk).error().context(what);
-    if (chunk->empty()) break;
-  }
-  for (;;) {
-    auto n = blob_reader.next();
-    if (!n) return std::move(n).error().context(what);
-    if (*n == 0) break;
-  }
-
-  LayerInfo info{expect.diff_id, blob_reader.hash.finish(), blob_reader.hash.bytes(), stats->bytes,
-                 false};
-  const Digest diff_id = diff_hash.finish();
-  auto mismatch = [&](std::string message) -> Error {
-    return Error(what + ": " + message, EINVAL);
-  };
-  if (expect.blob_size && info.blob_size != *expect.blob_size)
-    return mismatch("blob is " + std::to_string(info.blob_size) + " bytes, its descriptor says " +
-                    std::to_string(*expect.blob_size));
-  if (expect.blob_digest && info.blob_digest != *expect.blob_digest)
-    return mismatch("blob digest mismatch: descriptor says " + expect.blob_digest->str() +
-                    ", content is " + info.blob_digest.str());
-  if (diff_id != expect.diff_id)
-    return mismatch("diff_id mismatch: config says " + expect.diff_id.str() +
-                    ", uncompressed content is " + diff_id.str());
+  LayerInfo info{expect.diff_id, stream.blobDigest(), stream.blobSize(), stats->bytes, false};
+  const Digest diff_id = stream.diffId();
+  WICK_TRY(checkDigests(expect, info, diff_id), what);
 
   // Record first, tree second: the tree's rename is the commit point.
   nlohmann::json record = {{"diff_id", diff_id.str()},

@@ -54,13 +54,13 @@ Result<RunConfig> resolveRunConfig(
     else
       run.env.emplace_back(std::move(key), entry.substr(eq + 1));
   }
-  for (const auto& [key, value] : lambda_env) {
+  for (const auto& variable : lambda_env) {
     auto same = std::find_if(run.env.begin(), run.env.end(),
-                             [&](const auto& kv) { return kv.first == key; });
+                             [&](const auto& kv) { return kv.first == variable.first; });
     if (same != run.env.end())
-      same->second = value;
+      same->second = variable.second;
     else
-      run.env.emplace_back(key, value);
+      run.env.push_back(variable);
   }
   return run;
 }

@@ -124,6 +124,9 @@ class ChildPlan {
   const std::vector<uint8_t>* seccomp_program = nullptr;
 
  private:
+  friend class RootBuilder;  // child_plan.cc: the mount steps
+  void planProcess(const SandboxSpec& spec);
+  Status planFds(const SandboxSpec& spec);
   const char* keep(std::string text);
   std::deque<std::string> strings_;
   // Detached copies of the host paths the root is made of (open_tree), made

@@ -8,6 +8,7 @@
 #include "host/api/aws_error.h"
 #include "host/api/lambda_api.h"
 #include "host/api/logs_api.h"
+#include "host/api/route_table.h"
 #include "host/api/scheduler_api.h"
 #include "host/workers.h"
 
@@ -17,20 +18,6 @@ namespace {
 
 namespace asio = boost::asio;
 using http::beast_http::verb;
-
-// The first decoded segments of a path, as LambdaApi routes them: empty
-// segments dropped, each percent-decoded ("/%77ick//v1" is wick, v1).
-std::vector<std::string> leadingSegments(std::string_view path, size_t count) {
-  std::vector<std::string> segments;
-  size_t start = 0;
-  while (start <= path.size() && segments.size() < count) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) segments.push_back(http::percentDecode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return segments;
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -76,7 +63,10 @@ asio::awaitable<http::Response> guarded(const ApiGate& gate, const http::Handler
 }  // namespace
 
 RouteKind routeKind(std::string_view path) {
-  const auto segments = leadingSegments(path, 4);
+  // Split and decoded exactly as the router splits them (route_table.h's
+  // splitPath: empty and "." segments dropped), so no spelling of a path is
+  // classified as one route and routed as another.
+  const auto segments = splitPath(std::string(path));
   if (segments.empty() || lower(segments[0]) != "wick") return RouteKind::kApi;
   if (segments.size() == 3 && (segments[1] == "code" || segments[1] == "layer-content"))
     return RouteKind::kDownload;
@@ -91,7 +81,7 @@ std::string_view signingService(const http::Request& request) {
 
 bool isInvoke(const http::Request& request) {
   if (request.method != verb::post) return false;
-  const auto segments = leadingSegments(request.path, 5);
+  const auto segments = splitPath(request.path);
   if (segments.size() != 4 || segments[1] != "functions") return false;
   return (segments[0] == "2015-03-31" && segments[3] == "invocations") ||
          (segments[0] == "2014-11-13" && segments[3] == "invoke-async");

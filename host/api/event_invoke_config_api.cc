@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
 #include "host/workers.h"
@@ -80,9 +81,7 @@ functions::Outcome EventInvokeConfigApi::answer(const http::Request& request) {
     return list(name, request);
   }
   const bool write = request.method == verb::put || request.method == verb::post;
-  auto found = target(name, request.queryValue("Qualifier"), write);
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const Target& at = std::get<Target>(found);
+  AWS_TRY(at, target(name, request.queryValue("Qualifier"), write));
   const AwsError no_config =
       resourceNotFound("The function " + at.arn + " doesn't have an EventInvokeConfig");
   switch (request.method) {
@@ -91,15 +90,13 @@ functions::Outcome EventInvokeConfigApi::answer(const http::Request& request) {
     case verb::post:
       return put(at, request.body, true);
     case verb::get: {
-      auto config = configs_.get(at.function, at.qualifier);
-      if (!config) return functions::internalError(config.error());
-      if (!*config) return no_config;
-      return functions::Reply{200, document(**config)};
+      AWS_TRY(config, configs_.get(at.function, at.qualifier));
+      if (!config) return no_config;
+      return functions::Reply{200, document(*config)};
     }
     case verb::delete_: {
-      auto removed = configs_.remove(at.function, at.qualifier);
-      if (!removed) return functions::internalError(removed.error());
-      if (!*removed) return no_config;
+      AWS_TRY(removed, configs_.remove(at.function, at.qualifier));
+      if (!removed) return no_config;
       return functions::Reply{204, std::nullopt};
     }
     default:
@@ -125,10 +122,12 @@ std::variant<EventInvokeConfigApi::Target, AwsError> EventInvokeConfigApi::targe
                                               : "$LATEST";
   at.arn = functions::functionArn(functions_.settings().scope, at.function, at.qualifier);
   auto resolved = functions_.resolve(at.function, at.qualifier == "$LATEST" ? "" : at.qualifier);
-  if (std::holds_alternative<AwsError>(resolved))
+  if (auto* error = std::get_if<AwsError>(&resolved)) {
+    if (error->status >= 500) return *error;  // the registry failed: not "no such function"
     return for_write
                ? resourceNotFound("The function doesn't exist.")
                : resourceNotFound("The function " + at.arn + " doesn't have an EventInvokeConfig");
+  }
   return at;
 }
 
@@ -178,9 +177,7 @@ std::optional<AwsError> EventInvokeConfigApi::checkDestination(const Target& tar
 
 functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::string& body,
                                              bool merge) {
-  auto parsed = functions::parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, functions::parseJsonBody(body));
   const bool has_retries = request.contains("MaximumRetryAttempts");
   const bool has_age = request.contains("MaximumEventAgeInSeconds");
   const bool has_destinations = request.contains("DestinationConfig");
@@ -192,11 +189,10 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
   config.function = target.function;
   config.qualifier = target.qualifier;
   if (merge) {
-    auto existing = configs_.get(target.function, target.qualifier);
-    if (!existing) return functions::internalError(existing.error());
-    if (!*existing)
+    AWS_TRY(existing, configs_.get(target.function, target.qualifier));
+    if (!existing)
       return resourceNotFound("The function " + target.arn + " doesn't have an EventInvokeConfig");
-    config = **existing;
+    config = *existing;
   }
   if (has_retries) {
     const json& value = request["MaximumRetryAttempts"];
@@ -225,8 +221,7 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
       const std::string arn = destinations[key].is_object()
                                   ? destinations[key].value("Destination", std::string())
                                   : std::string();
-      if (!arn.empty())
-        if (auto refused = checkDestination(target, arn, on_success, destinations)) return *refused;
+      if (!arn.empty()) AWS_CHECK(checkDestination(target, arn, on_success, destinations));
       into = arn;  // "" clears it
     }
   } else if (!merge) {
@@ -238,19 +233,19 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
     if (!has_age) config.maximum_event_age_seconds.reset();
   }
   config.last_modified_ms = epochMillis();
-  if (auto stored = configs_.put(config); !stored) return functions::internalError(stored.error());
+  AWS_CHECK(configs_.put(config));
   return functions::Reply{200, document(config)};
 }
 
 functions::Outcome EventInvokeConfigApi::list(const std::string& name,
                                               const http::Request& request) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed || std::holds_alternative<AwsError>(functions_.resolve(parsed->name, "")))
-    return resourceNotFound("The function doesn't exist.");
-  auto max_items = functions::parseMaxItems(request.queryValue("MaxItems"), 50);
-  if (auto* error = std::get_if<AwsError>(&max_items)) return *error;
-  auto configs = configs_.list(parsed->name);
-  if (!configs) return functions::internalError(configs.error());
+  if (!parsed) return resourceNotFound("The function doesn't exist.");
+  auto resolved = functions_.resolve(parsed->name, "");
+  if (auto* error = std::get_if<AwsError>(&resolved))
+    return error->status >= 500 ? *error : resourceNotFound("The function doesn't exist.");
+  AWS_TRY(max_items, functions::parseMaxItems(request.queryValue("MaxItems"), 50));
+  AWS_TRY(configs, configs_.list(parsed->name));
   size_t start = 0;
   if (const std::string marker = request.queryValue("Marker"); !marker.empty()) {
     start = static_cast<size_t>(std::strtoull(marker.c_str(), nullptr, 10));
@@ -259,11 +254,10 @@ functions::Outcome EventInvokeConfigApi::list(const std::string& name,
   }
   json page = json::array();
   size_t next = start;
-  for (; next < configs->size() && static_cast<int64_t>(page.size()) < std::get<int64_t>(max_items);
-       ++next)
-    page.push_back(document((*configs)[next]));
+  for (; next < configs.size() && static_cast<int64_t>(page.size()) < max_items; ++next)
+    page.push_back(document(configs[next]));
   json reply = {{"FunctionEventInvokeConfigs", page}};
-  if (next < configs->size()) reply["NextMarker"] = std::to_string(next);
+  if (next < configs.size()) reply["NextMarker"] = std::to_string(next);
   return functions::Reply{200, reply};
 }
 

@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/unique_fd.h"
+#include "host/api/aws_try.h"
 #include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
 #include "host/runtimes/catalog.h"
@@ -28,30 +29,6 @@ namespace {
 // Event invokes take 1 MB as Lambda does now; the deprecated InvokeAsync 256 KB.
 constexpr size_t kMaxAsyncPayload = 1 << 20;
 constexpr size_t kMaxInvokeAsyncPayload = 256 << 10;
-
-// Path segments, percent-decoded one by one (a FunctionName ARN arrives with
-// its colons as %3A); empty segments (a trailing slash) are dropped.
-std::vector<std::string> splitPath(const std::string& path) {
-  std::vector<std::string> segments;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) segments.push_back(http::percentDecode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return segments;
-}
-
-bool matches(const std::vector<std::string>& path, std::initializer_list<const char*> pattern) {
-  if (path.size() != pattern.size()) return false;
-  size_t i = 0;
-  for (const char* part : pattern) {
-    if (std::string_view(part) != "*" && path[i] != part) return false;
-    ++i;
-  }
-  return true;
-}
 
 http::Response toHttp(const functions::Reply& reply, const std::string& request_id) {
   http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
@@ -79,174 +56,242 @@ void forgetEventInvokeConfigs(async::EventInvokeConfigs& configs, const std::str
 
 }  // namespace
 
-template <typename Operation>
-asio::awaitable<functions::Outcome> LambdaApi::onWorkers(Operation operation) {
-  // Not a coroutine: the operation moves into onWorkers' frame, which outlives this call.
-  return wick::onWorkers(
-      workers_, [operation = std::move(operation)]() -> functions::Outcome { return operation(); });
+// The Lambda REST API (lambda-contract.md 4.3) and wick's own routes, one row
+// each: an Operation runs on the worker pool, a Direct handler answers on
+// the I/O thread.
+const RouteTable<LambdaApi::Handler>& LambdaApi::routes() {
+  using Self = LambdaApi;
+  using Outcome = functions::Outcome;
+  static const RouteTable<Handler> table{
+      // Functions.
+      {verb::post, "/2015-03-31/functions", Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.createFunction(c.request.body);
+       }}},
+      {verb::get, "/2015-03-31/functions", Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.listFunctions(c.request.queryValue("Marker"),
+                                              c.request.queryValue("MaxItems"),
+                                              c.request.queryValue("FunctionVersion"));
+       }}},
+      {verb::get, "/2015-03-31/functions/{FunctionName}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.getFunction(c.path["FunctionName"],
+                                            c.request.queryValue("Qualifier"));
+       }}},
+      {verb::delete_, "/2015-03-31/functions/{FunctionName}",
+       Operation{[](Self& self, const Call& c) { return self.deleteFunction(c); }}},
+      {verb::get, "/2015-03-31/functions/{FunctionName}/configuration",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.getFunctionConfiguration(c.path["FunctionName"],
+                                                         c.request.queryValue("Qualifier"));
+       }}},
+      {verb::put, "/2015-03-31/functions/{FunctionName}/configuration",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.updateFunctionConfiguration(c.path["FunctionName"], c.request.body);
+       }}},
+      {verb::put, "/2015-03-31/functions/{FunctionName}/code",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.updateFunctionCode(c.path["FunctionName"], c.request.body);
+       }}},
+      // Invokes.
+      {verb::post, "/2015-03-31/functions/{FunctionName}/invocations",
+       Direct{[](Self& self, const Call& c) { return self.invocations(c); }}},
+      {verb::post, "/2014-11-13/functions/{FunctionName}/invoke-async",
+       Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
+         if (self.async_ == nullptr)
+           co_return self.answer(unknownOperation(c.request.method, c.request.path, {}), c.request,
+                                 c.request_id);
+         co_return co_await self.async_->accept(c.request, c.path["FunctionName"], c.request_id,
+                                                kMaxInvokeAsyncPayload, true);
+       }}},
+      // Versions and aliases.
+      {verb::post, "/2015-03-31/functions/{FunctionName}/versions",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.publishVersion(c.path["FunctionName"], c.request.body);
+       }}},
+      {verb::get, "/2015-03-31/functions/{FunctionName}/versions",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.listVersionsByFunction(c.path["FunctionName"],
+                                                       c.request.queryValue("Marker"),
+                                                       c.request.queryValue("MaxItems"));
+       }}},
+      {verb::post, "/2015-03-31/functions/{FunctionName}/aliases",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.createAlias(c.path["FunctionName"], c.request.body);
+       }}},
+      {verb::get, "/2015-03-31/functions/{FunctionName}/aliases",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.listAliases(
+             c.path["FunctionName"], c.request.queryValue("FunctionVersion"),
+             c.request.queryValue("Marker"), c.request.queryValue("MaxItems"));
+       }}},
+      {verb::get, "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.getAlias(c.path["FunctionName"], c.path["Name"]);
+       }}},
+      {verb::put, "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.updateAlias(c.path["FunctionName"], c.path["Name"], c.request.body);
+       }}},
+      {verb::delete_, "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.deleteAlias(c.path["FunctionName"], c.path["Name"]);
+       }}},
+      // Concurrency, account, tags.
+      {verb::put, "/2017-10-31/functions/{FunctionName}/concurrency",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.putFunctionConcurrency(c.path["FunctionName"], c.request.body);
+       }}},
+      {verb::delete_, "/2017-10-31/functions/{FunctionName}/concurrency",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.deleteFunctionConcurrency(c.path["FunctionName"]);
+       }}},
+      {verb::get, "/2019-09-30/functions/{FunctionName}/concurrency",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.getFunctionConcurrency(c.path["FunctionName"]);
+       }}},
+      {verb::get, "/2016-08-19/account-settings", Operation{[](Self& self, const Call&) -> Outcome {
+         return self.functions_.getAccountSettings();
+       }}},
+      {verb::post, "/2017-03-31/tags/{ARN}", Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.tagResource(c.path["ARN"], c.request.body);
+       }}},
+      {verb::get, "/2017-03-31/tags/{ARN}", Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.functions_.listTags(c.path["ARN"]);
+       }}},
+      {verb::delete_, "/2017-03-31/tags/{ARN}", Operation{[](Self& self, const Call& c) -> Outcome {
+         std::vector<std::string> keys;
+         auto [first, last] = c.request.query.equal_range("tagKeys");
+         for (auto it = first; it != last; ++it)
+           keys.push_back(it->second);
+         return self.functions_.untagResource(c.path["ARN"], keys);
+       }}},
+      // Layers.
+      {verb::get, "/2018-10-31/layers", Operation{[](Self& self, const Call& c) -> Outcome {
+         if (c.request.queryValue("find") == "LayerVersion")
+           return self.layers_.getLayerVersionByArn(c.request.queryValue("Arn"));
+         return self.layers_.listLayers(c.request.queryValue("CompatibleRuntime"),
+                                        c.request.queryValue("CompatibleArchitecture"),
+                                        c.request.queryValue("Marker"),
+                                        c.request.queryValue("MaxItems"));
+       }}},
+      {verb::post, "/2018-10-31/layers/{LayerName}/versions",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.layers_.publishLayerVersion(c.path["LayerName"], c.request.body);
+       }}},
+      {verb::get, "/2018-10-31/layers/{LayerName}/versions",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.layers_.listLayerVersions(
+             c.path["LayerName"], c.request.queryValue("CompatibleRuntime"),
+             c.request.queryValue("CompatibleArchitecture"), c.request.queryValue("Marker"),
+             c.request.queryValue("MaxItems"));
+       }}},
+      {verb::get, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.layers_.getLayerVersion(c.path["LayerName"], c.path["VersionNumber"]);
+       }}},
+      {verb::delete_, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.layers_.deleteLayerVersion(c.path["LayerName"], c.path["VersionNumber"]);
+       }}},
+      // wick's own: code and layer zips (GetFunction's Code.Location), base
+      // roots, a function's log streams, images (routed further by ImageApi).
+      {verb::get, "/wick/code/{File}",
+       Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
+         co_return self.serveZip(self.code_, c.path["File"], c.request_id);
+       }}},
+      {verb::get, "/wick/layer-content/{File}",
+       Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
+         co_return self.serveZip(self.layers_.content(), c.path["File"], c.request_id);
+       }}},
+      {verb::get, "/wick/v1/runtimes",
+       Operation{[](Self& self, const Call& c) { return self.runtimes(c); }}},
+      {verb::post, "/wick/v1/runtimes/{Name}/build",
+       Operation{[](Self& self, const Call& c) { return self.buildRuntime(c); }}},
+      {verb::get, "/wick/v1/functions/{FunctionName}/logs",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         return self.logs(c.path["FunctionName"], c.request);
+       }}},
+      {verb::unknown, "/wick/v1/images/{Path*}",
+       Operation{[](Self& self, const Call& c) -> Outcome {
+         if (self.images_ == nullptr) return unknownOperation(c.request.method, c.request.path, {});
+         return self.images_->handle(c.request, c.path.rest());
+       }}},
+  };
+  return table;
+}
+
+template <typename Work>
+asio::awaitable<functions::Outcome> LambdaApi::onWorkers(Work work) {
+  // Not a coroutine: the work moves into onWorkers' frame, which outlives this call.
+  return wick::onWorkers(workers_,
+                         [work = std::move(work)]() -> functions::Outcome { return work(); });
 }
 
 asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   const std::string request_id = newRequestId();
-  const std::vector<std::string> path = splitPath(request.path);
-  if (request.method == verb::get && path.size() == 3 && path[0] == "wick" && path[1] == "code")
-    co_return serveZip(code_, path[2], request_id);
-  if (request.method == verb::get && path.size() == 3 && path[0] == "wick" &&
-      path[1] == "layer-content")
-    co_return serveZip(layers_.content(), path[2], request_id);
-  // Synchronous invokes answer with the function's own bytes: the invoker
-  // writes the whole response.
-  if (invoker_ != nullptr && request.method == verb::post &&
-      matches(path, {"2015-03-31", "functions", "*", "invocations"})) {
-    const std::string type = request.header("X-Amz-Invocation-Type");
-    if (type.empty() || type == "RequestResponse")
-      co_return co_await invoker_->invoke(request, path[2], request_id);
-    if (type == "Event" && async_ != nullptr)
-      co_return co_await async_->accept(request, path[2], request_id, kMaxAsyncPayload, false);
-  }
-  if (async_ != nullptr && request.method == verb::post &&
-      matches(path, {"2014-11-13", "functions", "*", "invoke-async"}))
-    co_return co_await async_->accept(request, path[2], request_id, kMaxInvokeAsyncPayload, true);
+  auto found = routes().find(request.method, splitPath(request.path), request.path);
+  if (auto* unknown = std::get_if<AwsError>(&found))
+    co_return answer(std::move(*unknown), request, request_id);
+  const auto& match = std::get<RouteTable<Handler>::Match>(found);
+  const Call call{request, match.params, request_id};
+  if (auto* direct = std::get_if<Direct>(&match.handler)) co_return co_await (*direct)(*this, call);
+  const Operation operation = std::get<Operation>(match.handler);
   functions::Outcome outcome;
   try {
-    outcome = co_await route(request, path);
+    outcome = co_await onWorkers([&] { return operation(*this, call); });
   } catch (const std::exception& e) {
-    outcome = api::internalError(e.what());
+    outcome = api::internalError(std::string(request.path) + ": " + e.what());
   }
-  if (auto* error = std::get_if<AwsError>(&outcome)) {
-    api::logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
-    co_return toResponse(*error, request_id);
-  }
-  co_return toHttp(std::get<functions::Reply>(outcome), request_id);
+  co_return answer(std::move(outcome), request, request_id);
 }
 
-asio::awaitable<functions::Outcome> LambdaApi::route(const http::Request& request,
-                                                     const std::vector<std::string>& path) {
-  const verb method = request.method;
-  const std::string qualifier = request.queryValue("Qualifier");
-  auto& service = functions_;
-  const std::string& body = request.body;
+http::Response LambdaApi::answer(functions::Outcome outcome, const http::Request& request,
+                                 const std::string& request_id) {
+  if (auto* error = std::get_if<AwsError>(&outcome)) {
+    api::logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
+    return toResponse(*error, request_id);
+  }
+  return toHttp(std::get<functions::Reply>(outcome), request_id);
+}
 
-  if (matches(path, {"2015-03-31", "functions"})) {
-    if (method == verb::post)
-      co_return co_await onWorkers([&] { return service.createFunction(body); });
-    if (method == verb::get)
-      co_return co_await onWorkers([&] {
-        return service.listFunctions(request.queryValue("Marker"), request.queryValue("MaxItems"),
-                                     request.queryValue("FunctionVersion"));
-      });
+// Synchronous invokes answer with the function's own bytes: the invoker
+// writes the whole response.
+asio::awaitable<http::Response> LambdaApi::invocations(const Call& call) {
+  const std::string type = call.request.header("X-Amz-Invocation-Type");
+  const std::string& name = call.path["FunctionName"];
+  if (invoker_ != nullptr && (type.empty() || type == "RequestResponse"))
+    co_return co_await invoker_->invoke(call.request, name, call.request_id);
+  if (async_ != nullptr && type == "Event")
+    co_return co_await async_->accept(call.request, name, call.request_id, kMaxAsyncPayload, false);
+  functions::Outcome outcome = co_await onWorkers([&] { return invocationsWithoutInvoker(call); });
+  co_return answer(std::move(outcome), call.request, call.request_id);
+}
+
+// DryRun, an unknown InvocationType, or an invoke this host cannot run.
+functions::Outcome LambdaApi::invocationsWithoutInvoker(const Call& call) {
+  const std::string type = call.request.header("X-Amz-Invocation-Type");
+  if (type == "DryRun") {
+    AWS_TRY(found, functions_.getFunctionConfiguration(call.path["FunctionName"],
+                                                       call.request.queryValue("Qualifier")));
+    return functions::Reply{204, std::nullopt};
   }
-  if (matches(path, {"2015-03-31", "functions", "*"})) {
-    const std::string& name = path[2];
-    if (method == verb::get)
-      co_return co_await onWorkers([&] { return service.getFunction(name, qualifier); });
-    if (method == verb::delete_)
-      co_return co_await onWorkers([&] {
-        functions::Outcome deleted = service.deleteFunction(name, qualifier);
-        if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
-          forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
-        return deleted;
-      });
-  }
-  if (matches(path, {"2015-03-31", "functions", "*", "configuration"})) {
-    const std::string& name = path[2];
-    if (method == verb::get)
-      co_return co_await onWorkers(
-          [&] { return service.getFunctionConfiguration(name, qualifier); });
-    if (method == verb::put)
-      co_return co_await onWorkers([&] { return service.updateFunctionConfiguration(name, body); });
-  }
-  if (matches(path, {"2015-03-31", "functions", "*", "code"}) && method == verb::put)
-    co_return co_await onWorkers([&] { return service.updateFunctionCode(path[2], body); });
-  if (matches(path, {"2015-03-31", "functions", "*", "invocations"}) && method == verb::post) {
-    const std::string type = request.header("X-Amz-Invocation-Type");
-    const std::string& name = path[2];
-    if (type == "DryRun")
-      co_return co_await onWorkers([&]() -> functions::Outcome {
-        auto found = service.getFunctionConfiguration(name, qualifier);
-        if (std::holds_alternative<AwsError>(found)) return found;
-        return functions::Reply{204, std::nullopt};
-      });
-    if (type == "Event")
-      co_return serviceError(
-          "wick-agent is not available: asynchronous invoke is disabled (see wickd's log)");
-    if (!type.empty() && type != "RequestResponse")
-      co_return validationError(
-          type, "invocationType",
-          "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
-    co_return serviceError(
-        "wick-agent is not available: synchronous invoke is disabled (see wickd's log)");
-  }
-  if (matches(path, {"2015-03-31", "functions", "*", "versions"})) {
-    const std::string& name = path[2];
-    if (method == verb::post)
-      co_return co_await onWorkers([&] { return service.publishVersion(name, body); });
-    if (method == verb::get)
-      co_return co_await onWorkers([&] {
-        return service.listVersionsByFunction(name, request.queryValue("Marker"),
-                                              request.queryValue("MaxItems"));
-      });
-  }
-  if (matches(path, {"2015-03-31", "functions", "*", "aliases"})) {
-    const std::string& name = path[2];
-    if (method == verb::post)
-      co_return co_await onWorkers([&] { return service.createAlias(name, body); });
-    if (method == verb::get)
-      co_return co_await onWorkers([&] {
-        return service.listAliases(name, request.queryValue("FunctionVersion"),
-                                   request.queryValue("Marker"), request.queryValue("MaxItems"));
-      });
-  }
-  if (matches(path, {"2015-03-31", "functions", "*", "aliases", "*"})) {
-    const std::string& name = path[2];
-    const std::string& alias = path[4];
-    if (method == verb::get)
-      co_return co_await onWorkers([&] { return service.getAlias(name, alias); });
-    if (method == verb::put)
-      co_return co_await onWorkers([&] { return service.updateAlias(name, alias, body); });
-    if (method == verb::delete_)
-      co_return co_await onWorkers([&] { return service.deleteAlias(name, alias); });
-  }
-  if (!path.empty() && path[0] == "2018-10-31" && path.size() >= 2 && path[1] == "layers")
-    co_return co_await onWorkers([&] { return routeLayers(request, path); });
-  if (path.size() >= 3 && path[0] == "wick" && path[1] == "v1" && path[2] == "runtimes")
-    co_return co_await onWorkers([&] { return runtimes(request, path); });
-  if (matches(path, {"2017-10-31", "functions", "*", "concurrency"})) {
-    const std::string& name = path[2];
-    if (method == verb::put)
-      co_return co_await onWorkers([&] { return service.putFunctionConcurrency(name, body); });
-    if (method == verb::delete_)
-      co_return co_await onWorkers([&] { return service.deleteFunctionConcurrency(name); });
-  }
-  if (matches(path, {"2019-09-30", "functions", "*", "concurrency"}) && method == verb::get)
-    co_return co_await onWorkers([&] { return service.getFunctionConcurrency(path[2]); });
-  if (matches(path, {"2016-08-19", "account-settings"}) && method == verb::get)
-    co_return co_await onWorkers([&] { return service.getAccountSettings(); });
-  if (matches(path, {"2017-03-31", "tags", "*"})) {
-    const std::string& arn = path[2];
-    if (method == verb::post)
-      co_return co_await onWorkers([&] { return service.tagResource(arn, body); });
-    if (method == verb::get) co_return co_await onWorkers([&] { return service.listTags(arn); });
-    if (method == verb::delete_) {
-      std::vector<std::string> keys;
-      auto [first, last] = request.query.equal_range("tagKeys");
-      for (auto it = first; it != last; ++it)
-        keys.push_back(it->second);
-      co_return co_await onWorkers([&] { return service.untagResource(arn, keys); });
-    }
-  }
-  // wick's own API (the `wick` CLI): a function's log streams.
-  if (matches(path, {"wick", "v1", "functions", "*", "logs"}) && method == verb::get)
-    co_return co_await onWorkers([&] { return logs(path[3], request); });
-  // wick's admin API for images (the `wick image` verbs).
-  if (images_ != nullptr && path.size() >= 3 && path[0] == "wick" && path[1] == "v1" &&
-      path[2] == "images") {
-    const std::vector<std::string> rest(path.begin() + 3, path.end());
-    co_return co_await onWorkers([&] { return images_->handle(request, rest); });
-  }
-  co_return AwsError{404, "UnknownOperationException",
-                     "Unknown operation: " + std::string(http::beast_http::to_string(method)) +
-                         " " + request.path};
+  if (type == "Event")
+    return serviceError(
+        "wick-agent is not available: asynchronous invoke is disabled (see wickd's log)");
+  if (!type.empty() && type != "RequestResponse")
+    return validationError(type, "invocationType",
+                           "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+  return serviceError(
+      "wick-agent is not available: synchronous invoke is disabled (see wickd's log)");
+}
+
+functions::Outcome LambdaApi::deleteFunction(const Call& call) {
+  const std::string& name = call.path["FunctionName"];
+  const std::string qualifier = call.request.queryValue("Qualifier");
+  functions::Outcome deleted = functions_.deleteFunction(name, qualifier);
+  if (std::holds_alternative<functions::Reply>(deleted) && event_invoke_configs_ != nullptr)
+    forgetEventInvokeConfigs(*event_invoke_configs_, name, qualifier);
+  return deleted;
 }
 
 functions::Outcome LambdaApi::logs(const std::string& function_name, const http::Request& request) {
@@ -274,32 +319,6 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
                           nlohmann::json{{"data", chunk->text}, {"offset", chunk->next_offset}}};
 }
 
-functions::Outcome LambdaApi::routeLayers(const http::Request& request,
-                                          const std::vector<std::string>& path) {
-  const verb method = request.method;
-  const std::string runtime = request.queryValue("CompatibleRuntime");
-  const std::string architecture = request.queryValue("CompatibleArchitecture");
-  if (matches(path, {"2018-10-31", "layers"}) && method == verb::get) {
-    if (request.queryValue("find") == "LayerVersion")
-      return layers_.getLayerVersionByArn(request.queryValue("Arn"));
-    return layers_.listLayers(runtime, architecture, request.queryValue("Marker"),
-                              request.queryValue("MaxItems"));
-  }
-  if (matches(path, {"2018-10-31", "layers", "*", "versions"})) {
-    if (method == verb::post) return layers_.publishLayerVersion(path[2], request.body);
-    if (method == verb::get)
-      return layers_.listLayerVersions(path[2], runtime, architecture, request.queryValue("Marker"),
-                                       request.queryValue("MaxItems"));
-  }
-  if (matches(path, {"2018-10-31", "layers", "*", "versions", "*"})) {
-    if (method == verb::get) return layers_.getLayerVersion(path[2], path[4]);
-    if (method == verb::delete_) return layers_.deleteLayerVersion(path[2], path[4]);
-  }
-  return AwsError{404, "UnknownOperationException",
-                  "Unknown operation: " + std::string(http::beast_http::to_string(method)) + " " +
-                      request.path};
-}
-
 namespace {
 nlohmann::json runtimeDocument(const runtimes::BaseStatus& status) {
   nlohmann::json document = {{"Name", status.name},
@@ -317,26 +336,21 @@ nlohmann::json runtimeDocument(const runtimes::BaseStatus& status) {
 
 // wick's admin API for base roots: GET /wick/v1/runtimes, POST
 // /wick/v1/runtimes/{name}/build (answers when the build is over).
-functions::Outcome LambdaApi::runtimes(const http::Request& request,
-                                       const std::vector<std::string>& path) {
-  if (path.size() == 3 && request.method == verb::get) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& status : bases_.list())
-      list.push_back(runtimeDocument(status));
-    return functions::Reply{200, nlohmann::json{{"Runtimes", list}}};
-  }
-  if (path.size() == 5 && path[4] == "build" && request.method == verb::post) {
-    const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(path[3]);
-    if (runtime == nullptr)
-      return resourceNotFound("No runtime named " + path[3] + " on this host");
-    runtimes::BaseStatus status = bases_.build(runtime->base);
-    if (status.state == runtimes::BaseState::kFailed)
-      return serviceError("building the " + runtime->base + " base failed: " + status.reason);
-    return functions::Reply{200, runtimeDocument(status)};
-  }
-  return AwsError{404, "UnknownOperationException",
-                  "Unknown operation: " + std::string(http::beast_http::to_string(request.method)) +
-                      " " + request.path};
+functions::Outcome LambdaApi::runtimes(const Call&) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& status : bases_.list())
+    list.push_back(runtimeDocument(status));
+  return functions::Reply{200, nlohmann::json{{"Runtimes", list}}};
+}
+
+functions::Outcome LambdaApi::buildRuntime(const Call& call) {
+  const runtimes::RuntimeInfo* runtime = runtimes::findRuntime(call.path["Name"]);
+  if (runtime == nullptr)
+    return resourceNotFound("No runtime named " + call.path["Name"] + " on this host");
+  runtimes::BaseStatus status = bases_.build(runtime->base);
+  if (status.state == runtimes::BaseState::kFailed)
+    return serviceError("building the " + runtime->base + " base failed: " + status.reason);
+  return functions::Reply{200, runtimeDocument(status)};
 }
 
 http::Response LambdaApi::serveZip(const functions::CodeStore& store, const std::string& file,

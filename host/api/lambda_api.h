@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "host/api/image_api.h"
+#include "host/api/route_table.h"
 #include "host/async/async_invocations.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -42,22 +43,35 @@ class LambdaApi {
   }
 
  private:
-  boost::asio::awaitable<functions::Outcome> route(const http::Request& request,
-                                                   const std::vector<std::string>& path);
-  template <typename Operation>
-  boost::asio::awaitable<functions::Outcome> onWorkers(Operation operation);
+  // What a route's handler is given.
+  struct Call {
+    const http::Request& request;
+    const PathParams& path;
+    const std::string& request_id;
+  };
+  // A control-plane operation: blocking, run on the worker pool.
+  using Operation = functions::Outcome (*)(LambdaApi&, const Call&);
+  // An answer written on the I/O thread (invokes, zips).
+  using Direct = boost::asio::awaitable<http::Response> (*)(LambdaApi&, const Call&);
+  using Handler = std::variant<Operation, Direct>;
+  static const RouteTable<Handler>& routes();
+  template <typename Work>
+  boost::asio::awaitable<functions::Outcome> onWorkers(Work work);
 
-  functions::Outcome routeLayers(const http::Request& request,
-                                 const std::vector<std::string>& path);
-  functions::Outcome runtimes(const http::Request& request, const std::vector<std::string>& path);
+  boost::asio::awaitable<http::Response> invocations(const Call& call);
+  functions::Outcome invocationsWithoutInvoker(const Call& call);
+  functions::Outcome runtimes(const Call& call);
+  functions::Outcome buildRuntime(const Call& call);
+  functions::Outcome deleteFunction(const Call& call);
   http::Response serveZip(const functions::CodeStore& store, const std::string& file,
                           const std::string& request_id);
+  http::Response answer(functions::Outcome outcome, const http::Request& request,
+                        const std::string& request_id);
+  functions::Outcome logs(const std::string& function_name, const http::Request& request);
 
   functions::FunctionService& functions_;
   functions::LayerService& layers_;
   runtimes::BaseStore& bases_;
-  functions::Outcome logs(const std::string& function_name, const http::Request& request);
-
   const functions::CodeStore& code_;
   std::string logs_root_;
   boost::asio::thread_pool& workers_;

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/functions/function_name.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
@@ -140,7 +141,7 @@ std::optional<AwsError> SchedulerApi::checkTarget(const std::string& arn) {
 std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, const json& body) {
   Schedule s;
   s.name = name;
-  if (auto error = checkGroup(stringField(body, "GroupName"))) return *error;
+  AWS_CHECK(checkGroup(stringField(body, "GroupName")));
   s.expression = stringField(body, "ScheduleExpression");
   if (s.expression.empty() || s.expression.size() > 256 ||
       !scheduler::parseScheduleExpression(s.expression))
@@ -178,7 +179,7 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
     return validation("Target.Arn is required.");
   if (!std::regex_match(s.role_arn, role))
     return validation("Target.RoleArn " + s.role_arn + " is not a role ARN.");
-  if (auto error = checkTarget(s.target_arn)) return *error;
+  AWS_CHECK(checkTarget(s.target_arn));
   if (target.contains("Input")) {
     s.input = stringField(target, "Input");
     if (s.input->empty() || !json::accept(*s.input))
@@ -197,12 +198,10 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
     if (!std::regex_match(s.dead_letter_arn, sqs))
       return validation("DeadLetterConfig.Arn must be an SQS queue ARN.");
   }
-  auto start = timestampMs(body, "StartDate");
-  if (auto* error = std::get_if<AwsError>(&start)) return *error;
-  auto end = timestampMs(body, "EndDate");
-  if (auto* error = std::get_if<AwsError>(&end)) return *error;
-  s.start_ms = std::get<std::optional<int64_t>>(start);
-  s.end_ms = std::get<std::optional<int64_t>>(end);
+  AWS_TRY(start, timestampMs(body, "StartDate"));
+  AWS_TRY(end, timestampMs(body, "EndDate"));
+  s.start_ms = start;
+  s.end_ms = end;
   if (s.start_ms && *s.start_ms < nowMillis() - 5 * 60 * 1000)
     return validation("The StartDate you specify cannot be earlier than 5 minutes ago.");
   if (s.start_ms && s.end_ms && *s.end_ms <= *s.start_ms)
@@ -214,36 +213,30 @@ functions::Outcome SchedulerApi::write(const std::string& name, const std::strin
                                        bool create) {
   const json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
-  auto parsed = parse(name, body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  Schedule schedule = std::get<Schedule>(std::move(parsed));
+  AWS_TRY(schedule, parse(name, body));
   const int64_t now = nowMillis();
-  auto existing = schedules_.get(name);
-  if (!existing) return internalError(existing.error().message());
-  if (create && *existing)
+  AWS_TRY(existing, schedules_.get(name));
+  if (create && existing)
     return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
-  if (!create && !*existing) return notFound(name);
-  schedule.created_ms = *existing ? (*existing)->created_ms : now;
-  schedule.modified_ms = std::max(now, *existing ? (*existing)->modified_ms + 1 : now);
+  if (!create && !existing) return notFound(name);
+  schedule.created_ms = existing ? existing->created_ms : now;
+  schedule.modified_ms = std::max(now, existing ? existing->modified_ms + 1 : now);
   const scheduler::Clock clock{now, runner_.settings().minute_ms};
   auto expression = scheduler::parseScheduleExpression(schedule.expression);
-  auto next = scheduler::firingAfter(schedule, *expression, now - 1, clock);
-  if (!next) return internalError(next.error().message());
-  schedule.next_ms = *next;
-  if (*next) {
+  AWS_TRY(next, scheduler::firingAfter(schedule, *expression, now - 1, clock));
+  schedule.next_ms = next;
+  if (next) {
     std::mt19937_64 random{std::random_device{}()};
-    schedule.due_ms = scheduler::deliveryTime(schedule, **next, clock, random);
+    schedule.due_ms = scheduler::deliveryTime(schedule, *next, clock, random);
   }
   const std::string arn = scheduler::scheduleArn(runner_.settings().scope, schedule);
   if (create) {
-    auto created = schedules_.create(schedule);
-    if (!created) return internalError(created.error().message());
-    if (!*created)
+    AWS_TRY(created, schedules_.create(schedule));
+    if (!created)
       return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
   } else {
-    auto replaced = schedules_.replace(schedule, (*existing)->modified_ms);
-    if (!replaced) return internalError(replaced.error().message());
-    if (!*replaced)
+    AWS_TRY(replaced, schedules_.replace(schedule, existing->modified_ms));
+    if (!replaced)
       return AwsError{409, "ConflictException",
                       "Schedule " + name + " changed meanwhile; try again."};
   }
@@ -252,23 +245,21 @@ functions::Outcome SchedulerApi::write(const std::string& name, const std::strin
 }
 
 functions::Outcome SchedulerApi::get(const std::string& name, const http::Request& request) {
-  if (auto error = checkGroup(request.queryValue("groupName"))) return *error;
-  auto found = schedules_.get(name);
-  if (!found) return internalError(found.error().message());
-  if (!*found) return notFound(name);
-  return functions::Reply{200, document(**found)};
+  AWS_CHECK(checkGroup(request.queryValue("groupName")));
+  AWS_TRY(found, schedules_.get(name));
+  if (!found) return notFound(name);
+  return functions::Reply{200, document(*found)};
 }
 
 functions::Outcome SchedulerApi::remove(const std::string& name, const http::Request& request) {
-  if (auto error = checkGroup(request.queryValue("groupName"))) return *error;
-  auto removed = schedules_.remove(name);
-  if (!removed) return internalError(removed.error().message());
-  if (!*removed) return notFound(name);
+  AWS_CHECK(checkGroup(request.queryValue("groupName")));
+  AWS_TRY(removed, schedules_.remove(name));
+  if (!removed) return notFound(name);
   return functions::Reply{200, json::object()};
 }
 
 functions::Outcome SchedulerApi::list(const http::Request& request) {
-  if (auto error = checkGroup(request.queryValue("ScheduleGroup"))) return *error;
+  AWS_CHECK(checkGroup(request.queryValue("ScheduleGroup")));
   const std::string prefix = request.queryValue("NamePrefix");
   const std::string state = request.queryValue("State");
   const std::string token = request.queryValue("NextToken");
@@ -279,11 +270,10 @@ functions::Outcome SchedulerApi::list(const http::Request& request) {
   }
   if (!state.empty() && state != "ENABLED" && state != "DISABLED")
     return validation("State must be ENABLED or DISABLED.");
-  auto all = schedules_.list();
-  if (!all) return internalError(all.error().message());
+  AWS_TRY(all, schedules_.list());
   json summaries = json::array();
   json reply = json::object();
-  for (const Schedule& s : *all) {
+  for (const Schedule& s : all) {
     if (!token.empty() && s.name <= token) continue;
     if (!s.name.starts_with(prefix) || (!state.empty() && s.state != state)) continue;
     if (static_cast<int64_t>(summaries.size()) == max) {

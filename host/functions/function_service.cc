@@ -6,6 +6,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/functions/request.h"
 #include "host/functions/validation.h"
 #include "host/runtimes/catalog.h"
@@ -125,30 +126,27 @@ std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& 
     return api::invalidParameter(
         "The derived qualifier from the function name does not match the "
         "specified qualifier.");
-  auto record = registry_.get(parsed->name);
-  if (!record) return internalError(record.error());
+  AWS_TRY(record, registry_.get(parsed->name));
   auto not_found = [&] {
     return api::resourceNotFound("Function not found: " +
                                  functionArn(settings_.scope, parsed->name, effective));
   };
-  if (!*record) return not_found();
-  if (effective.empty() || effective == "$LATEST") return std::move(**record);
+  if (!record) return not_found();
+  if (effective.empty() || effective == "$LATEST") return std::move(*record);
   std::string version = effective;
   if (effective.find_first_not_of("0123456789") != std::string::npos) {
-    auto alias = registry_.alias(parsed->name, effective);
-    if (!alias) return internalError(alias.error());
-    if (!*alias) return not_found();
-    version = (*alias)->function_version;
-    if (version == "$LATEST") return std::move(**record);
+    AWS_TRY(alias, registry_.alias(parsed->name, effective));
+    if (!alias) return not_found();
+    version = alias->function_version;
+    if (version == "$LATEST") return std::move(*record);
   }
   if (version.size() > 15) return not_found();
-  auto published = registry_.version(parsed->name, std::stoll(version));
-  if (!published) return internalError(published.error());
-  if (!*published) return not_found();
+  AWS_TRY(published, registry_.version(parsed->name, std::stoll(version)));
+  if (!published) return not_found();
   // Reserved concurrency and tags belong to the function, not to a version.
-  (*published)->record.reserved_concurrency = (**record).reserved_concurrency;
-  (*published)->record.tags = (**record).tags;
-  return std::move((*published)->record);
+  published->record.reserved_concurrency = record->reserved_concurrency;
+  published->record.tags = record->tags;
+  return std::move(published->record);
 }
 
 std::variant<StoredCode, AwsError> FunctionService::storeZip(const json& code) {
@@ -190,9 +188,8 @@ std::optional<AwsError> FunctionService::resolveImage(const json& code, Function
 
 std::optional<AwsError> FunctionService::applyLayers(const json& request, FunctionRecord& record) {
   if (!request.contains("Layers")) return std::nullopt;
-  auto resolved = layers_.resolve(request["Layers"]);
-  if (auto* error = std::get_if<AwsError>(&resolved)) return *error;
-  record.internal["Layers"] = std::get<json>(resolved);
+  AWS_TRY(resolved, layers_.resolve(request["Layers"]));
+  record.internal["Layers"] = resolved;
   return std::nullopt;
 }
 
@@ -258,11 +255,9 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
     std::lock_guard lock(cache_mutex_);
     generation = generation_;
   }
-  auto found = find(function_name, qualifier);
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
+  AWS_TRY(record, find(function_name, qualifier));
   Cached resolved;
-  resolved.record =
-      std::make_shared<const FunctionRecord>(std::move(std::get<FunctionRecord>(found)));
+  resolved.record = std::make_shared<const FunctionRecord>(std::move(record));
   const std::string name = resolved.record->name;
   std::string effective = qualifier;
   if (effective.empty()) effective = parseFunctionName(function_name)->qualifier;
@@ -270,37 +265,31 @@ std::variant<FunctionService::Cached, api::AwsError> FunctionService::resolve(
   // A weighted alias: its other version and that version's share.
   if (!effective.empty() && effective.find_first_not_of("0123456789") != std::string::npos &&
       effective != "$LATEST") {
-    auto alias = registry_.alias(name, effective);
-    if (!alias) return internalError(alias.error());
-    const json weights = *alias
-                             ? (*alias)->routing.value("AdditionalVersionWeights", json::object())
-                             : json::object();
+    AWS_TRY(alias, registry_.alias(name, effective));
+    const json weights =
+        alias ? alias->routing.value("AdditionalVersionWeights", json::object()) : json::object();
     for (const auto& [version, weight] : weights.items()) {
-      auto other = registry_.version(name, std::stoll(version));
-      if (!other) return internalError(other.error());
-      if (!*other) continue;
-      (*other)->record.reserved_concurrency = resolved.record->reserved_concurrency;
-      resolved.additional = std::make_shared<const FunctionRecord>(std::move((*other)->record));
+      AWS_TRY(other, registry_.version(name, std::stoll(version)));
+      if (!other) continue;
+      other->record.reserved_concurrency = resolved.record->reserved_concurrency;
+      resolved.additional = std::make_shared<const FunctionRecord>(std::move(other->record));
       resolved.additional_weight = weight.get<double>();
     }
   }
-  auto reserved = registry_.reservedConcurrencyExcept("");
-  if (!reserved) return internalError(reserved.error());
-  resolved.reserved_total = *reserved;
+  AWS_TRY(reserved, registry_.reservedConcurrencyExcept(""));
+  resolved.reserved_total = reserved;
   std::lock_guard lock(cache_mutex_);
   // Cache only if no mutation happened since we started reading: a stale
   // record must never outlive the change that replaced it.
   if (generation == generation_) {
     cache_[name + "\n" + effective] = resolved;
-    reserved_total_ = *reserved;
+    reserved_total_ = reserved;
   }
   return resolved;
 }
 
 Outcome FunctionService::createFunction(const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   if (!request.contains("FunctionName") || !request["FunctionName"].is_string())
     return api::validationError("null", "functionName", "Member must not be null");
   auto name = parseFunctionName(request["FunctionName"].get<std::string>());
@@ -309,24 +298,20 @@ Outcome FunctionService::createFunction(const std::string& body) {
                                 "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
   FunctionRecord record;
   record.name = name->name;
-  auto config = updatedConfig({}, request, true);
-  if (auto* error = std::get_if<AwsError>(&config)) return *error;
-  record.config = std::move(std::get<registry::FunctionConfig>(config));
-  if (auto error = checkVpcConfig(record.config)) return *error;
+  AWS_TRY(config, updatedConfig({}, request, true));
+  record.config = std::move(config);
+  AWS_CHECK(checkVpcConfig(record.config));
   if (!request.contains("Code"))
     return api::validationError("null", "code", "Member must not be null");
 
   std::lock_guard lock(mutex_);
-  auto existing = registry_.get(record.name);
-  if (!existing) return internalError(existing.error());
-  if (*existing) return api::resourceConflict("Function already exist: " + record.name);
-  if (auto error = applyLayers(request, record)) return *error;
+  AWS_TRY(existing, registry_.get(record.name));
+  if (existing) return api::resourceConflict("Function already exist: " + record.name);
+  AWS_CHECK(applyLayers(request, record));
   if (isImage(record)) {
-    if (auto error = resolveImage(request["Code"], record)) return *error;
+    AWS_CHECK(resolveImage(request["Code"], record));
   } else {
-    auto code = storeZip(request["Code"]);
-    if (auto* error = std::get_if<AwsError>(&code)) return *error;
-    const StoredCode& stored = std::get<StoredCode>(code);
+    AWS_TRY(stored, storeZip(request["Code"]));
     record.code_sha256 = stored.sha256_hex;
     record.code_size = stored.size;
     record.internal["UnpackedSize"] = stored.unpacked_size;
@@ -338,16 +323,14 @@ Outcome FunctionService::createFunction(const std::string& body) {
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
   if (request.contains("Tags") && request["Tags"].is_object()) record.tags = request["Tags"];
-  auto inserted = registry_.insert(record);
-  if (!inserted) return internalError(inserted.error());
+  AWS_TRY(inserted, registry_.insert(record));
   invalidate(record.name);
-  if (!*inserted) return api::resourceConflict("Function already exist: " + record.name);
+  if (!inserted) return api::resourceConflict("Function already exist: " + record.name);
   // Publish: version 1 too, and the reply is the version's.
   FunctionRecord shown = record;
   if (request.value("Publish", false)) {
-    auto published = publish(record, record.config.description);
-    if (auto* error = std::get_if<AwsError>(&published)) return *error;
-    shown = std::get<FunctionRecord>(published);
+    AWS_TRY(published, publish(record, record.config.description));
+    shown = published;
   }
   // The code is unpacked before we answer; the reply shows the transition
   // Lambda reports (waiters then see Active, or Pending while a base builds).
@@ -360,9 +343,7 @@ Outcome FunctionService::createFunction(const std::string& body) {
 
 Outcome FunctionService::getFunction(const std::string& function_name,
                                      const std::string& qualifier) {
-  auto found = find(function_name, qualifier);
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const FunctionRecord& record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(function_name, qualifier));
   std::string location = settings_.code_url_base + "/" + record.code_sha256 + ".zip";
   if (settings_.presign_location) location = settings_.presign_location(location);
   json code = {{"RepositoryType", "S3"}, {"Location", location}};
@@ -382,9 +363,8 @@ Outcome FunctionService::getFunction(const std::string& function_name,
 
 Outcome FunctionService::getFunctionConfiguration(const std::string& function_name,
                                                   const std::string& qualifier) {
-  auto found = find(function_name, qualifier);
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  return ok(configuration(std::get<FunctionRecord>(found)));
+  AWS_TRY(record, find(function_name, qualifier));
+  return ok(configuration(record));
 }
 
 Outcome FunctionService::listFunctions(const std::string& marker, const std::string& max_items,
@@ -392,23 +372,19 @@ Outcome FunctionService::listFunctions(const std::string& marker, const std::str
   if (!function_version.empty() && function_version != "ALL")
     return api::validationError(function_version, "functionVersion",
                                 "Member must satisfy enum value set: [ALL]");
-  auto parsed_limit = parseMaxItems(max_items, 10000);
-  if (auto* error = std::get_if<AwsError>(&parsed_limit)) return *error;
-  const int64_t limit = std::get<int64_t>(parsed_limit);
-  auto records = registry_.list(marker, limit + 1);
-  if (!records) return internalError(records.error());
+  AWS_TRY(limit, parseMaxItems(max_items, 10000));
+  AWS_TRY(records, registry_.list(marker, limit + 1));
   json functions = json::array();
-  for (size_t i = 0; i < records->size() && static_cast<int64_t>(i) < limit; ++i) {
-    json config = configuration((*records)[i]);
+  for (size_t i = 0; i < records.size() && static_cast<int64_t>(i) < limit; ++i) {
+    json config = configuration(records[i]);
     // ListFunctions omits the state fields.
     for (const char* key : {"State", "StateReason", "StateReasonCode", "LastUpdateStatus"})
       config.erase(key);
     functions.push_back(std::move(config));
     // FunctionVersion=ALL: each function's published versions after it.
     if (function_version != "ALL") continue;
-    auto versions = registry_.versions((*records)[i].name);
-    if (!versions) return internalError(versions.error());
-    for (const auto& version : *versions) {
+    AWS_TRY(versions, registry_.versions(records[i].name));
+    for (const auto& version : versions) {
       json published = configuration(version.record);
       for (const char* key : {"State", "StateReason", "StateReasonCode", "LastUpdateStatus"})
         published.erase(key);
@@ -416,8 +392,7 @@ Outcome FunctionService::listFunctions(const std::string& marker, const std::str
     }
   }
   json reply = {{"Functions", functions}};
-  if (static_cast<int64_t>(records->size()) > limit)
-    reply["NextMarker"] = (*records)[limit - 1].name;
+  if (static_cast<int64_t>(records.size()) > limit) reply["NextMarker"] = records[limit - 1].name;
   return ok(reply);
 }
 
@@ -429,9 +404,7 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
     return api::invalidParameter(
         "The derived qualifier from the function name does not match the specified qualifier.");
   const std::string effective = qualifier.empty() && parsed ? parsed->qualifier : qualifier;
-  auto found = find(parsed ? parsed->name : function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const FunctionRecord& record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(parsed ? parsed->name : function_name, "$LATEST"));
   if (effective == "$LATEST")
     return api::invalidParameter(
         "$LATEST version cannot be deleted without deleting the function.");
@@ -439,74 +412,63 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
     if (effective.find_first_not_of("0123456789") != std::string::npos)
       return api::invalidParameter(
           "Deletion of aliases is not supported by DeleteFunction: use DeleteAlias");
-    auto version = effective.size() <= 15 ? registry_.version(record.name, std::stoll(effective))
-                                          : Result<std::optional<registry::VersionRecord>>(
-                                                std::optional<registry::VersionRecord>());
-    if (!version) return internalError(version.error());
-    if (!*version)
+    if (effective.size() > 15)
       return api::resourceNotFound("Function not found: " +
                                    functionArn(settings_.scope, record.name, effective));
-    auto aliases = registry_.aliases(record.name);
-    if (!aliases) return internalError(aliases.error());
+    AWS_TRY(version, registry_.version(record.name, std::stoll(effective)));
+    if (!version)
+      return api::resourceNotFound("Function not found: " +
+                                   functionArn(settings_.scope, record.name, effective));
+    AWS_TRY(aliases, registry_.aliases(record.name));
     std::string users;
-    for (const auto& alias : *aliases)
+    for (const auto& alias : aliases)
       if (alias.function_version == effective ||
           alias.routing.value("AdditionalVersionWeights", json::object()).contains(effective))
         users += (users.empty() ? "" : ", ") + alias.name;
     if (!users.empty())
       return api::resourceConflict(
           "Unable to delete version because the following aliases reference it: [" + users + "]");
-    auto removed = registry_.removeVersion(record.name, (*version)->number);
-    if (!removed) return internalError(removed.error());
+    AWS_CHECK(registry_.removeVersion(record.name, version->number));
     invalidate(record.name);
-    release((*version)->record);
+    release(version->record);
     return noContent();
   }
-  auto versions = registry_.versions(record.name);
-  if (!versions) return internalError(versions.error());
-  if (auto removed = registry_.removeVersionsAndAliases(record.name); !removed)
-    return internalError(removed.error());
-  auto removed = registry_.remove(record.name);
-  if (!removed) return internalError(removed.error());
+  AWS_TRY(versions, registry_.versions(record.name));
+  AWS_CHECK(registry_.removeVersionsAndAliases(record.name));
+  AWS_CHECK(registry_.remove(record.name));
   invalidate(record.name);
   release(record);
-  for (const auto& version : *versions)
+  for (const auto& version : versions)
     release(version.record);
   return noContent();
 }
 
 Outcome FunctionService::updateFunctionCode(const std::string& function_name,
                                             const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
-  if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
+  AWS_TRY(record, find(function_name, "$LATEST"));
+  AWS_CHECK(checkRevisionId(request, record.revision_id));
   // Architectures travel with the code; checked before the code is stored.
   std::optional<registry::FunctionConfig> with_architecture;
   if (request.contains("Architectures")) {
-    auto config =
-        updatedConfig(record.config, {{"Architectures", request["Architectures"]}}, false);
-    if (auto* error = std::get_if<AwsError>(&config)) return *error;
-    with_architecture = std::move(std::get<registry::FunctionConfig>(config));
+    AWS_TRY(config,
+            updatedConfig(record.config, {{"Architectures", request["Architectures"]}}, false));
+    with_architecture = std::move(config);
   }
   json code = request;
   for (const char* key : {"Publish", "DryRun", "RevisionId", "Architectures"})
     code.erase(key);
   FunctionRecord updated = record;
   if (isImage(record)) {
-    if (auto error = resolveImage(code, updated)) return *error;
+    AWS_CHECK(resolveImage(code, updated));
   } else {
-    auto stored = storeZip(code);
-    if (auto* error = std::get_if<AwsError>(&stored)) return *error;
-    updated.code_sha256 = std::get<StoredCode>(stored).sha256_hex;
-    updated.code_size = std::get<StoredCode>(stored).size;
+    AWS_TRY(stored, storeZip(code));
+    updated.code_sha256 = stored.sha256_hex;
+    updated.code_size = stored.size;
     // 0 when the same zip was unpacked before: keep what we knew.
-    if (std::get<StoredCode>(stored).unpacked_size > 0 || updated.code_sha256 != record.code_sha256)
-      updated.internal["UnpackedSize"] = std::get<StoredCode>(stored).unpacked_size;
+    if (stored.unpacked_size > 0 || updated.code_sha256 != record.code_sha256)
+      updated.internal["UnpackedSize"] = stored.unpacked_size;
   }
   if (auto error = checkTotalSize(updated)) {
     if (!isImage(updated) && updated.code_sha256 != record.code_sha256)
@@ -521,38 +483,32 @@ Outcome FunctionService::updateFunctionCode(const std::string& function_name,
   if (with_architecture) updated.config.architecture = with_architecture->architecture;
   updated.revision_id = newUuid();
   updated.last_modified = lastModifiedNow();
-  if (auto saved = registry_.update(updated); !saved) return internalError(saved.error());
+  AWS_CHECK(registry_.update(updated));
   invalidate(updated.name);
   if (!isImage(record) && record.code_sha256 != updated.code_sha256)
     releaseCode(record.code_sha256);
   if (request.value("Publish", false)) {
-    auto published = publish(updated, "");
-    if (auto* error = std::get_if<AwsError>(&published)) return *error;
-    return ok(configuration(std::get<FunctionRecord>(published)));
+    AWS_TRY(published, publish(updated, ""));
+    return ok(configuration(published));
   }
   return ok(updateInProgress(configuration(updated)));
 }
 
 Outcome FunctionService::updateFunctionConfiguration(const std::string& function_name,
                                                      const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
-  if (auto stale = checkRevisionId(request, record.revision_id)) return *stale;
-  auto config = updatedConfig(record.config, request, false);
-  if (auto* error = std::get_if<AwsError>(&config)) return *error;
-  record.config = std::move(std::get<registry::FunctionConfig>(config));
-  if (auto error = checkVpcConfig(record.config)) return *error;
+  AWS_TRY(record, find(function_name, "$LATEST"));
+  AWS_CHECK(checkRevisionId(request, record.revision_id));
+  AWS_TRY(config, updatedConfig(record.config, request, false));
+  record.config = std::move(config);
+  AWS_CHECK(checkVpcConfig(record.config));
   const json previous_layers = record.internal.value("Layers", json::array());
-  if (auto error = applyLayers(request, record)) return *error;
-  if (auto error = checkTotalSize(record)) return *error;
+  AWS_CHECK(applyLayers(request, record));
+  AWS_CHECK(checkTotalSize(record));
   record.revision_id = newUuid();
   record.last_modified = lastModifiedNow();
-  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(record));
   invalidate(record.name);
   if (request.contains("Layers")) layers_.release(previous_layers);
   return ok(updateInProgress(configuration(record)));
@@ -560,9 +516,7 @@ Outcome FunctionService::updateFunctionConfiguration(const std::string& function
 
 Outcome FunctionService::putFunctionConcurrency(const std::string& function_name,
                                                 const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   if (!request.contains("ReservedConcurrentExecutions") ||
       !request["ReservedConcurrentExecutions"].is_number_integer())
     return api::validationError("null", "reservedConcurrentExecutions", "Member must not be null");
@@ -571,92 +525,75 @@ Outcome FunctionService::putFunctionConcurrency(const std::string& function_name
     return api::validationError(std::to_string(reserved), "reservedConcurrentExecutions",
                                 "Member must have value greater than or equal to 0");
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
-  auto others = registry_.reservedConcurrencyExcept(record.name);
-  if (!others) return internalError(others.error());
-  if (settings_.account_concurrency - *others - reserved < settings_.min_unreserved_concurrency)
+  AWS_TRY(record, find(function_name, "$LATEST"));
+  AWS_TRY(others, registry_.reservedConcurrencyExcept(record.name));
+  if (settings_.account_concurrency - others - reserved < settings_.min_unreserved_concurrency)
     return api::invalidParameter(
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [" +
         std::to_string(settings_.min_unreserved_concurrency) + "].");
   record.reserved_concurrency = reserved;
-  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(record));
   invalidate(record.name);
   return ok({{"ReservedConcurrentExecutions", reserved}});
 }
 
 Outcome FunctionService::getFunctionConcurrency(const std::string& function_name) {
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const FunctionRecord& record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(function_name, "$LATEST"));
   if (!record.reserved_concurrency) return ok(json::object());
   return ok({{"ReservedConcurrentExecutions", *record.reserved_concurrency}});
 }
 
 Outcome FunctionService::deleteFunctionConcurrency(const std::string& function_name) {
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(function_name, "$LATEST"));
   record.reserved_concurrency.reset();
-  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(record));
   invalidate(record.name);
   return noContent();
 }
 
 Outcome FunctionService::getAccountSettings() {
-  auto reserved = registry_.reservedConcurrencyExcept("");
-  auto count = registry_.count();
-  auto code_size = registry_.totalCodeSize();
-  if (!reserved) return internalError(reserved.error());
-  if (!count) return internalError(count.error());
-  if (!code_size) return internalError(code_size.error());
+  AWS_TRY(reserved, registry_.reservedConcurrencyExcept(""));
+  AWS_TRY(count, registry_.count());
+  AWS_TRY(code_size, registry_.totalCodeSize());
   return ok({{"AccountLimit",
               {{"TotalCodeSize", 80530636800LL},
                {"CodeSizeUnzipped", static_cast<int64_t>(settings_.max_unzipped_bytes)},
                {"CodeSizeZipped", static_cast<int64_t>(settings_.max_zipped_bytes)},
                {"ConcurrentExecutions", settings_.account_concurrency},
-               {"UnreservedConcurrentExecutions", settings_.account_concurrency - *reserved}}},
-             {"AccountUsage", {{"TotalCodeSize", *code_size}, {"FunctionCount", *count}}}});
+               {"UnreservedConcurrentExecutions", settings_.account_concurrency - reserved}}},
+             {"AccountUsage", {{"TotalCodeSize", code_size}, {"FunctionCount", count}}}});
 }
 
 Outcome FunctionService::tagResource(const std::string& arn, const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   if (!request.contains("Tags") || !request["Tags"].is_object())
     return api::validationError("null", "tags", "Member must not be null");
   std::lock_guard lock(mutex_);
-  auto found = find(arn, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(arn, "$LATEST"));
   for (const auto& [key, value] : request["Tags"].items()) {
     if (!value.is_string()) return api::invalidParameter("Tag values must be strings");
     record.tags[key] = value;
   }
   if (record.tags.size() > 50) return api::invalidParameter("A function can have at most 50 tags");
-  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(record));
   invalidate(record.name);
   return noContent();
 }
 
 Outcome FunctionService::listTags(const std::string& arn) {
-  auto found = find(arn, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  return ok({{"Tags", std::get<FunctionRecord>(found).tags}});
+  AWS_TRY(found, find(arn, "$LATEST"));
+  return ok({{"Tags", found.tags}});
 }
 
 Outcome FunctionService::untagResource(const std::string& arn,
                                        const std::vector<std::string>& keys) {
   std::lock_guard lock(mutex_);
-  auto found = find(arn, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord record = std::get<FunctionRecord>(found);
+  AWS_TRY(record, find(arn, "$LATEST"));
   for (const auto& key : keys)
     record.tags.erase(key);
-  if (auto updated = registry_.update(record); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(record));
   invalidate(record.name);
   return noContent();
 }

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/functions/function_service.h"
 #include "host/functions/request.h"
 
@@ -56,13 +57,12 @@ json FunctionService::aliasDocument(const AliasRecord& alias) const {
 
 std::variant<FunctionRecord, AwsError> FunctionService::publish(FunctionRecord& latest,
                                                                 const std::string& description) {
-  auto versions = registry_.versions(latest.name);
-  if (!versions) return internalError(versions.error());
+  AWS_TRY(versions, registry_.versions(latest.name));
   // Nothing changed since the last version: that version is the answer.
-  if (!versions->empty() && versionContent(versions->back().record) == versionContent(latest))
-    return versions->back().record;
+  if (!versions.empty() && versionContent(versions.back().record) == versionContent(latest))
+    return versions.back().record;
   const int64_t last = std::max<int64_t>(latest.internal.value("LastVersion", int64_t{0}),
-                                         versions->empty() ? 0 : versions->back().number);
+                                         versions.empty() ? 0 : versions.back().number);
   registry::VersionRecord version;
   version.number = last + 1;
   version.record = latest;
@@ -73,23 +73,18 @@ std::variant<FunctionRecord, AwsError> FunctionService::publish(FunctionRecord& 
   version.record.reserved_concurrency.reset();
   version.record.tags = json::object();
   if (!description.empty()) version.record.config.description = description;
-  if (auto inserted = registry_.insertVersion(version); !inserted)
-    return internalError(inserted.error());
+  AWS_CHECK(registry_.insertVersion(version));
   latest.internal["LastVersion"] = version.number;
-  if (auto updated = registry_.update(latest); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.update(latest));
   invalidate(latest.name);
   return version.record;
 }
 
 Outcome FunctionService::publishVersion(const std::string& function_name, const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  FunctionRecord latest = std::get<FunctionRecord>(found);
-  if (auto stale = checkRevisionId(request, latest.revision_id)) return *stale;
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  AWS_CHECK(checkRevisionId(request, latest.revision_id));
   if (request.contains("CodeSha256")) {
     const json current = configuration(latest)["CodeSha256"];
     if (request["CodeSha256"] != current)
@@ -102,28 +97,23 @@ Outcome FunctionService::publishVersion(const std::string& function_name, const 
   if (!description.is_string() || description.get<std::string>().size() > 256)
     return api::validationError(description.dump(), "description",
                                 "Member must have length less than or equal to 256");
-  auto published = publish(latest, description.get<std::string>());
-  if (auto* error = std::get_if<AwsError>(&published)) return *error;
-  json reply = configuration(std::get<FunctionRecord>(published));
+  AWS_TRY(published, publish(latest, description.get<std::string>()));
+  json reply = configuration(published);
   return Reply{201, reply};
 }
 
 Outcome FunctionService::listVersionsByFunction(const std::string& function_name,
                                                 const std::string& marker,
                                                 const std::string& max_items) {
-  auto limit = parseMaxItems(max_items, 10000);
-  if (auto* error = std::get_if<AwsError>(&limit)) return *error;
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const FunctionRecord& latest = std::get<FunctionRecord>(found);
-  auto versions = registry_.versions(latest.name);
-  if (!versions) return internalError(versions.error());
+  AWS_TRY(limit, parseMaxItems(max_items, 10000));
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  AWS_TRY(versions, registry_.versions(latest.name));
   // $LATEST first, then by number; the marker is the last version listed.
   std::vector<json> all;
   json latest_config = configuration(latest);
   latest_config["FunctionArn"] = functionArn(settings_.scope, latest.name, "$LATEST");
   all.push_back(std::move(latest_config));
-  for (const auto& version : *versions)
+  for (const auto& version : versions)
     all.push_back(configuration(version.record));
   size_t start = 0;
   if (!marker.empty()) {
@@ -133,8 +123,7 @@ Outcome FunctionService::listVersionsByFunction(const std::string& function_name
   }
   json list = json::array();
   size_t index = start;
-  for (; index < all.size() && static_cast<int64_t>(list.size()) < std::get<int64_t>(limit);
-       ++index)
+  for (; index < all.size() && static_cast<int64_t>(list.size()) < limit; ++index)
     list.push_back(all[index]);
   json reply = {{"Versions", list}};
   if (index < all.size() && !list.empty()) reply["NextMarker"] = list.back()["Version"];
@@ -168,9 +157,8 @@ std::variant<json, AwsError> checkRouting(const json& routing, const std::string
     if (version == primary)
       return api::invalidParameter("Invalid function version " + version +
                                    ". The additional version must differ from the primary one.");
-    auto exists = registry.version(function, std::stoll(version));
-    if (!exists) return internalError(exists.error());
-    if (!*exists) return api::resourceNotFound("Function not found: " + function + ":" + version);
+    AWS_TRY(exists, registry.version(function, std::stoll(version)));
+    if (!exists) return api::resourceNotFound("Function not found: " + function + ":" + version);
   }
   if (weights.empty()) return json::object();
   return json{{"AdditionalVersionWeights", weights}};
@@ -179,9 +167,7 @@ std::variant<json, AwsError> checkRouting(const json& routing, const std::string
 }  // namespace
 
 Outcome FunctionService::createAlias(const std::string& function_name, const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   const json name = request.value("Name", json());
   if (!name.is_string() || !validAliasName(name.get<std::string>()))
     return api::validationError(name.is_null() ? "null" : name.dump(), "name",
@@ -198,58 +184,47 @@ Outcome FunctionService::createAlias(const std::string& function_name, const std
     return api::validationError(description.dump(), "description",
                                 "Member must have length less than or equal to 256");
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const std::string function = std::get<FunctionRecord>(found).name;
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  const std::string function = latest.name;
   if (version != "$LATEST") {
-    auto exists = registry_.version(function, std::stoll(version.get<std::string>()));
-    if (!exists) return internalError(exists.error());
-    if (!*exists)
+    AWS_TRY(exists, registry_.version(function, std::stoll(version.get<std::string>())));
+    if (!exists)
       return api::resourceNotFound("Function not found: " +
                                    functionArn(settings_.scope, function, version));
   }
-  auto routing =
-      checkRouting(request.value("RoutingConfig", json::object()), version, registry_, function);
-  if (auto* error = std::get_if<AwsError>(&routing)) return *error;
+  AWS_TRY(routing, checkRouting(request.value("RoutingConfig", json::object()), version, registry_,
+                                function));
   AliasRecord alias{function,
                     name.get<std::string>(),
                     version.get<std::string>(),
                     description.get<std::string>(),
-                    std::get<json>(routing),
+                    routing,
                     newUuid()};
-  auto inserted = registry_.insertAlias(alias);
-  if (!inserted) return internalError(inserted.error());
-  if (!*inserted)
+  AWS_TRY(inserted, registry_.insertAlias(alias));
+  if (!inserted)
     return api::resourceConflict("Alias already exists: " + aliasArn(function, alias.name));
   invalidate(function);
   return Reply{201, aliasDocument(alias)};
 }
 
 Outcome FunctionService::getAlias(const std::string& function_name, const std::string& name) {
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const std::string function = std::get<FunctionRecord>(found).name;
-  auto alias = registry_.alias(function, name);
-  if (!alias) return internalError(alias.error());
-  if (!*alias) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
-  return Reply{200, aliasDocument(**alias)};
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  const std::string function = latest.name;
+  AWS_TRY(alias, registry_.alias(function, name));
+  if (!alias) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
+  return Reply{200, aliasDocument(*alias)};
 }
 
 Outcome FunctionService::updateAlias(const std::string& function_name, const std::string& name,
                                      const std::string& body) {
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const std::string function = std::get<FunctionRecord>(found).name;
-  auto existing = registry_.alias(function, name);
-  if (!existing) return internalError(existing.error());
-  if (!*existing)
-    return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
-  AliasRecord alias = **existing;
-  if (auto stale = checkRevisionId(request, alias.revision_id)) return *stale;
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  const std::string function = latest.name;
+  AWS_TRY(existing, registry_.alias(function, name));
+  if (!existing) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
+  AliasRecord alias = *existing;
+  AWS_CHECK(checkRevisionId(request, alias.revision_id));
   if (request.contains("FunctionVersion")) {
     const json& version = request["FunctionVersion"];
     if (!version.is_string() ||
@@ -258,9 +233,8 @@ Outcome FunctionService::updateAlias(const std::string& function_name, const std
                                   "Member must satisfy regular expression pattern: "
                                   "(\\$LATEST|[0-9]+)");
     if (version != "$LATEST") {
-      auto exists = registry_.version(function, std::stoll(version.get<std::string>()));
-      if (!exists) return internalError(exists.error());
-      if (!*exists)
+      AWS_TRY(exists, registry_.version(function, std::stoll(version.get<std::string>())));
+      if (!exists)
         return api::resourceNotFound("Function not found: " +
                                      functionArn(settings_.scope, function, version));
     }
@@ -273,24 +247,21 @@ Outcome FunctionService::updateAlias(const std::string& function_name, const std
                                   "Member must have length less than or equal to 256");
     alias.description = description.get<std::string>();
   }
-  auto routing = checkRouting(request.value("RoutingConfig", alias.routing), alias.function_version,
-                              registry_, function);
-  if (auto* error = std::get_if<AwsError>(&routing)) return *error;
-  alias.routing = std::get<json>(routing);
+  AWS_TRY(routing, checkRouting(request.value("RoutingConfig", alias.routing),
+                                alias.function_version, registry_, function));
+  alias.routing = routing;
   alias.revision_id = newUuid();
-  if (auto updated = registry_.updateAlias(alias); !updated) return internalError(updated.error());
+  AWS_CHECK(registry_.updateAlias(alias));
   invalidate(function);
   return Reply{200, aliasDocument(alias)};
 }
 
 Outcome FunctionService::deleteAlias(const std::string& function_name, const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  const std::string function = std::get<FunctionRecord>(found).name;
-  auto removed = registry_.removeAlias(function, name);
-  if (!removed) return internalError(removed.error());
-  if (!*removed) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  const std::string function = latest.name;
+  AWS_TRY(removed, registry_.removeAlias(function, name));
+  if (!removed) return api::resourceNotFound("Cannot find alias arn: " + aliasArn(function, name));
   invalidate(function);
   return Reply{204, std::nullopt};
 }
@@ -298,18 +269,15 @@ Outcome FunctionService::deleteAlias(const std::string& function_name, const std
 Outcome FunctionService::listAliases(const std::string& function_name,
                                      const std::string& function_version, const std::string& marker,
                                      const std::string& max_items) {
-  auto limit = parseMaxItems(max_items, 10000);
-  if (auto* error = std::get_if<AwsError>(&limit)) return *error;
-  auto found = find(function_name, "$LATEST");
-  if (auto* error = std::get_if<AwsError>(&found)) return *error;
-  auto aliases = registry_.aliases(std::get<FunctionRecord>(found).name);  // by name
-  if (!aliases) return internalError(aliases.error());
+  AWS_TRY(limit, parseMaxItems(max_items, 10000));
+  AWS_TRY(latest, find(function_name, "$LATEST"));
+  AWS_TRY(aliases, registry_.aliases(latest.name));  // by name
   json list = json::array();
   std::optional<std::string> next_marker;
-  for (const auto& alias : *aliases) {
+  for (const auto& alias : aliases) {
     if (!marker.empty() && alias.name <= marker) continue;
     if (!function_version.empty() && alias.function_version != function_version) continue;
-    if (static_cast<int64_t>(list.size()) == std::get<int64_t>(limit)) {
+    if (static_cast<int64_t>(list.size()) == limit) {
       next_marker = list.back()["Name"].get<std::string>();
       break;
     }

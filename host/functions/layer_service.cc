@@ -5,6 +5,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/functions/request.h"
 #include "host/runtimes/catalog.h"
 
@@ -124,9 +125,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
         "Member must satisfy regular expression pattern: "
         "(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)"
         "|[a-zA-Z0-9-_]+");
-  auto parsed = parseJsonBody(body);
-  if (auto* error = std::get_if<AwsError>(&parsed)) return *error;
-  const json& request = std::get<json>(parsed);
+  AWS_TRY(request, parseJsonBody(body));
   if (!request.contains("Content") || !request["Content"].is_object())
     return api::validationError("null", "content", "Member must not be null");
   const json& content = request["Content"];
@@ -147,18 +146,15 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
   if (auto error = checkStringList(request, "CompatibleArchitectures", "compatibleArchitectures", 2,
                                    {"x86_64", "arm64"}))
     return *error;
-  auto uploaded = storeZipUpload(content_, content["ZipFile"].get<std::string>(), "Content.ZipFile",
-                                 settings_.max_zipped_bytes, settings_.max_unzipped_bytes);
-  if (auto* error = std::get_if<AwsError>(&uploaded)) return *error;
-  const StoredCode& stored = std::get<StoredCode>(uploaded);
+  AWS_TRY(stored, storeZipUpload(content_, content["ZipFile"].get<std::string>(), "Content.ZipFile",
+                                 settings_.max_zipped_bytes, settings_.max_unzipped_bytes));
 
   std::lock_guard lock(mutex_);
-  auto existing = registry_.layerVersions(*name);
-  if (!existing) return internalError(existing.error());
+  AWS_TRY(existing, registry_.layerVersions(*name));
   LayerVersionRecord layer;
   layer.name = *name;
   // Numbers are never reused, deleted versions included.
-  layer.version = existing->empty() ? 1 : existing->front().version + 1;
+  layer.version = existing.empty() ? 1 : existing.front().version + 1;
   layer.description = request.value("Description", "");
   layer.compatible_runtimes = request.value("CompatibleRuntimes", json::array());
   layer.compatible_architectures = request.value("CompatibleArchitectures", json::array());
@@ -167,12 +163,11 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
   layer.code_size = stored.size;
   layer.unpacked_size = stored.unpacked_size;
   // An earlier version with the same zip unpacked it: take its measure.
-  for (const auto& earlier : *existing)
+  for (const auto& earlier : existing)
     if (earlier.code_sha256 == layer.code_sha256 && layer.unpacked_size == 0)
       layer.unpacked_size = earlier.unpacked_size;
   layer.created_date = utcNowMillis("+0000");
-  if (auto inserted = registry_.insertLayerVersion(layer); !inserted)
-    return internalError(inserted.error());
+  AWS_CHECK(registry_.insertLayerVersion(layer));
   json reply = versionDocument(layer);
   reply["Content"] = {{"Location", location(layer.code_sha256)},
                       {"CodeSha256", stored.sha256_base64},
@@ -184,13 +179,12 @@ Outcome LayerService::getLayerVersion(const std::string& layer_name, const std::
   auto name = parseLayerName(layer_name);
   auto number = parseVersionNumber(version);
   if (!name || !number) return notFound();
-  auto layer = registry_.layerVersion(*name, *number);
-  if (!layer) return internalError(layer.error());
-  if (!*layer || (*layer)->deleted) return notFound();
-  json reply = versionDocument(**layer);
-  reply["Content"] = {{"Location", location((*layer)->code_sha256)},
-                      {"CodeSha256", base64Encode(fromHex((*layer)->code_sha256).value_or(""))},
-                      {"CodeSize", (*layer)->code_size}};
+  AWS_TRY(layer, registry_.layerVersion(*name, *number));
+  if (!layer || layer->deleted) return notFound();
+  json reply = versionDocument(*layer);
+  reply["Content"] = {{"Location", location(layer->code_sha256)},
+                      {"CodeSha256", base64Encode(fromHex(layer->code_sha256).value_or(""))},
+                      {"CodeSize", layer->code_size}};
   return Reply{200, reply};
 }
 
@@ -207,17 +201,15 @@ Outcome LayerService::getLayerVersionByArn(const std::string& arn) {
 
 Outcome LayerService::listLayers(const std::string& runtime, const std::string& architecture,
                                  const std::string& marker, const std::string& max_items) {
-  auto limit = parseMaxItems(max_items, 50);
-  if (auto* error = std::get_if<AwsError>(&limit)) return *error;
-  auto all = registry_.allLayerVersions();  // by name, newest first
-  if (!all) return internalError(all.error());
+  AWS_TRY(limit, parseMaxItems(max_items, 50));
+  AWS_TRY(all, registry_.allLayerVersions());  // by name, newest first
   json layers = json::array();
   std::string last_name;
   std::optional<std::string> next_marker;
-  for (const auto& layer : *all) {
+  for (const auto& layer : all) {
     if (layer.deleted || layer.name == last_name || layer.name <= marker) continue;
     if (!matchesFilters(layer, runtime, architecture)) continue;
-    if (static_cast<int64_t>(layers.size()) == std::get<int64_t>(limit)) {
+    if (static_cast<int64_t>(layers.size()) == limit) {
       next_marker = last_name;
       break;
     }
@@ -238,17 +230,15 @@ Outcome LayerService::listLayerVersions(const std::string& layer_name, const std
   if (!name)
     return api::validationError(layer_name, "layerName",
                                 "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
-  auto limit = parseMaxItems(max_items, 50);
-  if (auto* error = std::get_if<AwsError>(&limit)) return *error;
-  auto versions = registry_.layerVersions(*name);  // newest first
-  if (!versions) return internalError(versions.error());
+  AWS_TRY(limit, parseMaxItems(max_items, 50));
+  AWS_TRY(versions, registry_.layerVersions(*name));  // newest first
   const int64_t after = marker.empty() ? INT64_MAX : parseVersionNumber(marker).value_or(0);
   json list = json::array();
   std::optional<int64_t> next_marker;
-  for (const auto& layer : *versions) {
+  for (const auto& layer : versions) {
     if (layer.deleted || layer.version >= after) continue;
     if (!matchesFilters(layer, runtime, architecture)) continue;
-    if (static_cast<int64_t>(list.size()) == std::get<int64_t>(limit)) {
+    if (static_cast<int64_t>(list.size()) == limit) {
       next_marker = list.back()["Version"].get<int64_t>();
       break;
     }
@@ -266,13 +256,11 @@ Outcome LayerService::deleteLayerVersion(const std::string& layer_name,
   // Deleting what does not exist succeeds, as on Lambda.
   if (!name || !number) return Reply{204, std::nullopt};
   std::lock_guard lock(mutex_);
-  auto layer = registry_.layerVersion(*name, *number);
-  if (!layer) return internalError(layer.error());
-  if (!*layer || (*layer)->deleted) return Reply{204, std::nullopt};
-  if (auto marked = registry_.markLayerVersionDeleted(*name, *number); !marked)
-    return internalError(marked.error());
-  (*layer)->deleted = true;
-  collect(**layer);
+  AWS_TRY(layer, registry_.layerVersion(*name, *number));
+  if (!layer || layer->deleted) return Reply{204, std::nullopt};
+  AWS_CHECK(registry_.markLayerVersionDeleted(*name, *number));
+  layer->deleted = true;
+  collect(*layer);
   return Reply{204, std::nullopt};
 }
 
@@ -293,9 +281,8 @@ std::variant<json, AwsError> LayerService::resolve(const json& arns) {
                                   "Member must satisfy constraint: [Member must satisfy regular "
                                   "expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:"
                                   "\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]");
-    auto layer = registry_.layerVersion(parsed->name, parsed->version);
-    if (!layer) return internalError(layer.error());
-    if (!*layer || (*layer)->deleted)
+    AWS_TRY(layer, registry_.layerVersion(parsed->name, parsed->version));
+    if (!layer || layer->deleted)
       return api::invalidParameter("Layer version " + arn + " does not exist.");
     for (const auto& earlier : resolved)
       if (parseLayerVersionArn(earlier["Arn"].get<std::string>())->name == parsed->name)
@@ -304,9 +291,9 @@ std::variant<json, AwsError> LayerService::resolve(const json& arns) {
             "same function. " +
             earlier["Arn"].get<std::string>() + " and " + arn + " are versions of the same layer.");
     resolved.push_back({{"Arn", arn},
-                        {"Sha256", (*layer)->code_sha256},
-                        {"CodeSize", (*layer)->code_size},
-                        {"UnpackedSize", (*layer)->unpacked_size}});
+                        {"Sha256", layer->code_sha256},
+                        {"CodeSize", layer->code_size},
+                        {"UnpackedSize", layer->unpacked_size}});
   }
   return resolved;
 }

@@ -11,9 +11,9 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "host/api/aws_try.h"
 #include "host/invoke/environment_extras.h"
-#include "host/invoke/payload_json.h"
-#include "host/invoke/payload_limit.h"
+#include "host/invoke/invoke_steps.h"
 #include "host/workers.h"
 
 namespace wick::invoke {
@@ -22,9 +22,6 @@ namespace asio = boost::asio;
 using api::AwsError;
 
 namespace {
-
-constexpr size_t kMaxPayload = kMaxInvokePayload;
-constexpr size_t kMaxClientContext = 3'583;
 
 // X-Ray's format: Root=1-<epoch seconds hex>-<96 bits>;Parent=<64 bits>;Sampled=0
 std::string newTraceId() {
@@ -104,27 +101,6 @@ asio::awaitable<void> Invoker::destroyOnWorkers(
   });
 }
 
-// The payload: at most 6 MB of JSON (parsed for validity only), and the
-// client context and log type from the headers.
-std::variant<Invoker::Event, AwsError> Invoker::parseEvent(const http::Request& request) {
-  if (request.body.size() > kMaxPayload)
-    return api::requestTooLarge(
-        "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
-  Event event;
-  event.payload = request.body.empty() ? std::string("{}") : request.body;
-  if (!isJson(event.payload))
-    return api::invalidRequestContent(
-        "Could not parse request body into json: Could not parse payload into json");
-  if (std::string encoded = request.header("X-Amz-Client-Context"); !encoded.empty()) {
-    auto decoded = base64Decode(encoded);
-    if (encoded.size() > kMaxClientContext || !decoded || !nlohmann::json::accept(*decoded))
-      return api::invalidParameter("Client context must be a valid Base64-encoded JSON object.");
-    event.client_context = std::move(*decoded);
-  }
-  event.tail = request.header("X-Amz-Log-Type") == "Tail";
-  return event;
-}
-
 asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
                                                 const std::string& function_name,
                                                 const std::string& request_id) {
@@ -134,7 +110,7 @@ asio::awaitable<http::Response> Invoker::invoke(const http::Request& request,
     ~InFlight() { --count; }
   } in_flight(in_flight_);
 
-  auto event = parseEvent(request);
+  auto event = parseInvokeEvent(request);
   if (auto* error = std::get_if<AwsError>(&event)) co_return errorResponse(*error, request_id);
   auto target = co_await resolve(function_name, request.queryValue("Qualifier"));
   if (auto* error = std::get_if<AwsError>(&target)) co_return errorResponse(*error, request_id);
@@ -164,15 +140,11 @@ asio::awaitable<std::variant<Invoker::Target, AwsError>> Invoker::resolve(
   std::optional<functions::FunctionService::Cached> cached =
       functions_.cached(function_name, qualifier);
   if (!cached) {
-    auto resolved =
-        co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); });
-    if (auto* error = std::get_if<AwsError>(&resolved)) co_return *error;
-    cached = std::get<functions::FunctionService::Cached>(resolved);
+    AWS_CO_TRY(resolved,
+               co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); }));
+    cached = std::move(resolved);
   }
-  Target target{cached->record, cached->invoked_arn, cached->reserved_total};
-  if (cached->additional && randomUnit() < cached->additional_weight)
-    target.record = cached->additional;
-  co_return target;
+  co_return Target{pickVersion(*cached, randomUnit()), cached->invoked_arn, cached->reserved_total};
 }
 
 // The event in a warm environment, or a new one; a warm environment whose
@@ -184,9 +156,8 @@ asio::awaitable<std::variant<Invoker::Ran, AwsError>> Invoker::runWithRetry(
   const int64_t timeout_s = record.config.timeout_s;
   Ran ran;
   for (bool may_be_warm : {true, false}) {
-    auto acquired = co_await acquire(record, key, may_be_warm, request_id);
-    if (auto* error = std::get_if<AwsError>(&acquired)) co_return *error;
-    auto& [acquired_environment, init, warm] = std::get<Acquired>(acquired);
+    AWS_CO_TRY(acquired, co_await acquire(record, key, may_be_warm, request_id));
+    auto& [acquired_environment, init, warm] = acquired;
     ran.environment = std::move(acquired_environment);
 
     logs::LogStream& log = ran.environment->log();
@@ -282,9 +253,7 @@ asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
   }
   // A new one, for this code and configuration: older ones of this version go.
   co_await destroyOnWorkers(pool_.takeRetired(record.name, record.version, key));
-  auto planned = co_await onWorkers([&] { return planner_.plan(record); });
-  if (auto* error = std::get_if<AwsError>(&planned)) co_return *error;
-  const EnvironmentPlan& plan = std::get<EnvironmentPlan>(planned);
+  AWS_CO_TRY(plan, co_await onWorkers([&] { return planner_.plan(record); }));
   auto executor = co_await asio::this_coro::executor;
   const auto create_start = std::chrono::steady_clock::now();
   auto created = co_await onWorkers([&]() -> Result<std::unique_ptr<Environment>> {

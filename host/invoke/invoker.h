@@ -16,8 +16,10 @@
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
 #include "host/invoke/concurrency.h"
+#include "host/invoke/environment.h"
 #include "host/invoke/environment_planner.h"
 #include "host/invoke/environment_pool.h"
+#include "host/invoke/invoke_steps.h"
 #include "host/invoke/role_credentials.h"
 #include "host/metrics/metrics.h"
 #include "host/network/networks.h"
@@ -58,11 +60,7 @@ class Invoker {
 
  private:
   // The steps of invoke(), in order.
-  struct Event {
-    std::string payload;
-    std::string client_context;  // decoded X-Amz-Client-Context
-    bool tail = false;           // X-Amz-Log-Type: Tail
-  };
+  using Event = InvokeEvent;  // parseInvokeEvent (invoke_steps.h)
   struct Target {
     std::shared_ptr<const registry::FunctionRecord> record;  // the version that runs
     std::string invoked_arn;
@@ -72,7 +70,6 @@ class Invoker {
     std::unique_ptr<Environment> environment;
     InvokeOutcome outcome;
   };
-  static std::variant<Event, api::AwsError> parseEvent(const http::Request& request);
   boost::asio::awaitable<std::variant<Target, api::AwsError>> resolve(
       const std::string& function_name, const std::string& qualifier);
   boost::asio::awaitable<std::variant<Ran, api::AwsError>> runWithRetry(

@@ -105,12 +105,152 @@ std::optional<FunctionRecord> fromJson(const nlohmann::json& json) {
   }
 }
 
-Result<bool> changedOneRow(Database& db) {
-  auto changes = db.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error();
-  (void)changes->step();
-  return changes->integer(0) == 1;
+// Binds `args` to ?1, ?2, ... in order.
+template <typename... Args>
+auto binding(const Args&... args) {
+  return [&args...](Statement& statement) {
+    [[maybe_unused]] int index = 1;
+    (statement.bind(index++, args), ...);
+  };
 }
+
+// Every row of `sql`, each read by `read` (Statement& -> Result<Row>).
+template <typename Row, typename Bind, typename Read>
+Result<std::vector<Row>> select(Database& db, const std::string& sql, Bind bind, Read read) {
+  auto statement = db.prepare(sql);
+  if (!statement) return std::move(statement).error();
+  bind(*statement);
+  std::vector<Row> rows;
+  for (;;) {
+    auto has_row = statement->step();
+    if (!has_row) return std::move(has_row).error();
+    if (!*has_row) return rows;
+    auto row = read(*statement);
+    if (!row) return std::move(row).error();
+    rows.push_back(std::move(*row));
+  }
+}
+
+// The first row, if any.
+template <typename Row>
+Result<std::optional<Row>> first(Result<std::vector<Row>> rows) {
+  if (!rows) return std::move(rows).error();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
+// A write; whether it changed exactly one row.
+template <typename Bind>
+Result<bool> execute(Database& db, const std::string& sql, Bind bind) {
+  auto statement = db.prepare(sql);
+  if (!statement) return std::move(statement).error();
+  bind(*statement);
+  if (auto ran = statement->run(); !ran) return std::move(ran).error();
+  return db.changes() == 1;
+}
+
+// A single number (COUNT, SUM); 0 without a row.
+template <typename Bind>
+Result<int64_t> scalar(Database& db, const std::string& sql, Bind bind) {
+  auto value = first(select<int64_t>(
+      db, sql, bind, [](Statement& statement) -> Result<int64_t> { return statement.integer(0); }));
+  if (!value) return std::move(value).error();
+  return value->value_or(0);
+}
+
+// What failed, said by the operation that failed: "get function 'f': ...".
+template <typename T>
+Result<T> in(std::string_view operation, Result<T> result) {
+  if (!result) return std::move(result).error().context(operation);
+  return result;
+}
+// A write whose row count does not matter.
+Status done(Result<bool> written) {
+  if (!written) return std::move(written).error();
+  return {};
+}
+
+std::string quoted(const std::string& name) {
+  return "'" + name + "'";
+}
+
+// Rows.
+
+Result<FunctionRecord> readFunction(Statement& statement) {
+  FunctionRecord record;
+  record.name = statement.text(0);
+  const auto settings = nlohmann::json::parse(statement.text(1), nullptr, false);
+  record.code_sha256 = statement.text(2);
+  record.code_size = statement.integer(3);
+  record.revision_id = statement.text(4);
+  record.last_modified = statement.text(5);
+  if (!statement.isNull(6)) record.reserved_concurrency = statement.integer(6);
+  record.tags = nlohmann::json::parse(statement.text(7), nullptr, false);
+  record.state = statement.text(8);
+  record.state_reason = statement.text(9);
+  record.state_reason_code = statement.text(10);
+  record.last_update_status = statement.text(11);
+  record.internal = nlohmann::json::parse(statement.text(12), nullptr, false);
+  if (settings.is_discarded() || record.tags.is_discarded() || record.internal.is_discarded())
+    return Error("function " + record.name + ": stored JSON is corrupt", EIO);
+  auto config = FunctionConfig::fromJson(settings);
+  if (!config) return std::move(config).error().context("function " + record.name);
+  record.config = std::move(*config);
+  return record;
+}
+
+Result<VersionRecord> readVersion(Statement& statement) {
+  VersionRecord version;
+  version.number = statement.integer(0);
+  auto record = fromJson(nlohmann::json::parse(statement.text(1), nullptr, false));
+  if (!record)
+    return Error("version " + std::to_string(version.number) + ": stored JSON is corrupt", EIO);
+  version.record = std::move(*record);
+  version.record.version = std::to_string(version.number);
+  return version;
+}
+
+constexpr const char* kAliasColumns =
+    "function, name, function_version, description, routing, revision_id";
+
+Result<AliasRecord> readAlias(Statement& statement) {
+  AliasRecord alias{statement.text(0),
+                    statement.text(1),
+                    statement.text(2),
+                    statement.text(3),
+                    nlohmann::json::parse(statement.text(4), nullptr, false),
+                    statement.text(5)};
+  if (alias.routing.is_discarded())
+    return Error("alias " + alias.name + ": stored JSON is corrupt", EIO);
+  return alias;
+}
+
+constexpr const char* kLayerColumns =
+    "name, version, description, compatible_runtimes, compatible_architectures, license_info, "
+    "code_sha256, code_size, unpacked_size, created_date, deleted";
+
+Result<LayerVersionRecord> readLayer(Statement& statement) {
+  LayerVersionRecord layer;
+  layer.name = statement.text(0);
+  layer.version = statement.integer(1);
+  layer.description = statement.text(2);
+  layer.compatible_runtimes = nlohmann::json::parse(statement.text(3), nullptr, false);
+  layer.compatible_architectures = nlohmann::json::parse(statement.text(4), nullptr, false);
+  layer.license_info = statement.text(5);
+  layer.code_sha256 = statement.text(6);
+  layer.code_size = statement.integer(7);
+  layer.unpacked_size = statement.integer(8);
+  layer.created_date = statement.text(9);
+  layer.deleted = statement.integer(10) != 0;
+  if (layer.compatible_runtimes.is_discarded() || layer.compatible_architectures.is_discarded())
+    return Error("layer " + layer.name + ": stored JSON is corrupt", EIO);
+  return layer;
+}
+
+const std::string kSelectFunctions = std::string("SELECT ") + kColumns + " FROM functions";
+const std::string kSelectVersions = "SELECT version, record FROM function_versions";
+const std::string kSelectAliases = std::string("SELECT ") + kAliasColumns + " FROM aliases";
+const std::string kSelectLayers = std::string("SELECT ") + kLayerColumns + " FROM layer_versions";
 
 }  // namespace
 
@@ -135,387 +275,212 @@ Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& 
   return std::unique_ptr<SqliteRegistry>(new SqliteRegistry(std::move(*db)));
 }
 
-Result<std::vector<FunctionRecord>> SqliteRegistry::query(Statement statement) {
-  std::vector<FunctionRecord> records;
-  for (;;) {
-    auto row = statement.step();
-    if (!row) return std::move(row).error().context("read functions");
-    if (!*row) break;
-    FunctionRecord record;
-    record.name = statement.text(0);
-    const auto settings = nlohmann::json::parse(statement.text(1), nullptr, false);
-    record.code_sha256 = statement.text(2);
-    record.code_size = statement.integer(3);
-    record.revision_id = statement.text(4);
-    record.last_modified = statement.text(5);
-    if (!statement.isNull(6)) record.reserved_concurrency = statement.integer(6);
-    record.tags = nlohmann::json::parse(statement.text(7), nullptr, false);
-    record.state = statement.text(8);
-    record.state_reason = statement.text(9);
-    record.state_reason_code = statement.text(10);
-    record.last_update_status = statement.text(11);
-    record.internal = nlohmann::json::parse(statement.text(12), nullptr, false);
-    if (settings.is_discarded() || record.tags.is_discarded() || record.internal.is_discarded())
-      return Error("function " + record.name + ": stored JSON is corrupt", EIO);
-    auto config = FunctionConfig::fromJson(settings);
-    if (!config) return std::move(config).error().context("function " + record.name);
-    record.config = std::move(*config);
-    records.push_back(std::move(record));
-  }
-  return records;
-}
+// Functions.
 
 Result<std::optional<FunctionRecord>> SqliteRegistry::get(const std::string& name) {
-  auto statement =
-      db_.prepare(std::string("SELECT ") + kColumns + " FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error().context("get function");
-  statement->bind(1, name);
-  auto records = query(std::move(*statement));
-  if (!records) return std::move(records).error().context("get function");
-  if (records->empty()) return std::optional<FunctionRecord>();
-  return std::optional<FunctionRecord>(std::move(records->front()));
+  return in("get function " + quoted(name),
+            first(select<FunctionRecord>(db_, kSelectFunctions + " WHERE name = ?", binding(name),
+                                         readFunction)));
 }
 
 Result<bool> SqliteRegistry::insert(const FunctionRecord& record) {
-  auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO functions (") + kColumns +
-                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error().context("insert function");
-  bindRecord(*statement, record);
-  WICK_TRY(statement->run(), "insert function " + record.name);
-  auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error().context("insert function");
-  (void)changes->step();
-  return changes->integer(0) == 1;
+  return in("insert function " + quoted(record.name),
+            execute(db_,
+                    std::string("INSERT OR IGNORE INTO functions (") + kColumns +
+                        ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [&](Statement& statement) { bindRecord(statement, record); }));
 }
 
 Status SqliteRegistry::update(const FunctionRecord& record) {
-  auto statement = db_.prepare(
-      "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, revision_id=?5, "
-      "last_modified=?6, reserved_concurrency=?7, tags=?8, state=?9, state_reason=?10, "
-      "state_reason_code=?11, last_update_status=?12, internal=?13 WHERE name=?1");
-  if (!statement) return std::move(statement).error().context("update function");
-  bindRecord(*statement, record);
-  WICK_TRY(statement->run(), "update function " + record.name);
-  return {};
+  return in(
+      "update function " + quoted(record.name),
+      done(execute(db_,
+                   "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, "
+                   "revision_id=?5, last_modified=?6, reserved_concurrency=?7, tags=?8, "
+                   "state=?9, state_reason=?10, state_reason_code=?11, last_update_status=?12, "
+                   "internal=?13 WHERE name=?1",
+                   [&](Statement& statement) { bindRecord(statement, record); })));
 }
 
 Result<bool> SqliteRegistry::remove(const std::string& name) {
-  auto statement = db_.prepare("DELETE FROM functions WHERE name = ?");
-  if (!statement) return std::move(statement).error().context("delete function");
-  statement->bind(1, name);
-  WICK_TRY(statement->run(), "delete function " + name);
-  auto changes = db_.prepare("SELECT changes()");
-  if (!changes) return std::move(changes).error().context("delete function");
-  (void)changes->step();
-  return changes->integer(0) == 1;
+  return in("delete function " + quoted(name),
+            execute(db_, "DELETE FROM functions WHERE name = ?", binding(name)));
 }
 
 Result<std::vector<FunctionRecord>> SqliteRegistry::list(const std::string& marker, int64_t limit) {
-  auto statement = db_.prepare(std::string("SELECT ") + kColumns +
-                               " FROM functions WHERE name > ? ORDER BY name LIMIT ?");
-  if (!statement) return std::move(statement).error().context("list functions");
-  statement->bind(1, marker).bind(2, limit);
-  return query(std::move(*statement));
+  return in("list functions after " + quoted(marker),
+            select<FunctionRecord>(db_, kSelectFunctions + " WHERE name > ? ORDER BY name LIMIT ?",
+                                   binding(marker, limit), readFunction));
 }
-
-namespace {
-Result<int64_t> scalar(Database& db, const std::string& sql, const std::string& argument = "",
-                       bool bind = false) {
-  auto statement = db.prepare(sql);
-  if (!statement) return std::move(statement).error();
-  if (bind) statement->bind(1, argument);
-  auto row = statement->step();
-  if (!row) return std::move(row).error();
-  return *row ? statement->integer(0) : 0;
-}
-}  // namespace
 
 Result<int64_t> SqliteRegistry::count() {
-  return scalar(db_, "SELECT COUNT(*) FROM functions");
+  return in("count functions", scalar(db_, "SELECT COUNT(*) FROM functions", binding()));
 }
+
 Result<int64_t> SqliteRegistry::totalCodeSize() {
-  return scalar(db_, "SELECT COALESCE(SUM(code_size), 0) FROM functions");
+  return in("sum the code sizes",
+            scalar(db_, "SELECT COALESCE(SUM(code_size), 0) FROM functions", binding()));
 }
+
 Result<int64_t> SqliteRegistry::reservedConcurrencyExcept(const std::string& name) {
-  return scalar(db_, "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?",
-                name, true);
+  return in(
+      "sum the reserved concurrency",
+      scalar(db_, "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?",
+             binding(name)));
 }
+
 Result<int64_t> SqliteRegistry::functionsUsingCode(const std::string& code_sha256) {
-  return scalar(db_,
-                "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
-                "(SELECT COUNT(*) FROM function_versions "
-                "WHERE json_extract(record, '$.code_sha256') = ?1)",
-                code_sha256, true);
+  return in("count the users of code " + code_sha256,
+            scalar(db_,
+                   "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
+                   "(SELECT COUNT(*) FROM function_versions "
+                   "WHERE json_extract(record, '$.code_sha256') = ?1)",
+                   binding(code_sha256)));
 }
 
 // Versions.
 
-namespace {
-Result<std::vector<VersionRecord>> queryVersions(Statement statement) {
-  std::vector<VersionRecord> versions;
-  for (;;) {
-    auto row = statement.step();
-    if (!row) return std::move(row).error().context("read versions");
-    if (!*row) break;
-    VersionRecord version;
-    version.number = statement.integer(0);
-    auto record = fromJson(nlohmann::json::parse(statement.text(1), nullptr, false));
-    if (!record)
-      return Error("version " + std::to_string(version.number) + ": stored JSON is corrupt", EIO);
-    version.record = std::move(*record);
-    version.record.version = std::to_string(version.number);
-    versions.push_back(std::move(version));
-  }
-  return versions;
-}
-}  // namespace
-
 Result<std::vector<VersionRecord>> SqliteRegistry::versions(const std::string& function) {
-  auto statement = db_.prepare(
-      "SELECT version, record FROM function_versions WHERE function = ? ORDER BY version");
-  if (!statement) return std::move(statement).error().context("list versions");
-  statement->bind(1, function);
-  return queryVersions(std::move(*statement));
+  return in("list versions of " + quoted(function),
+            select<VersionRecord>(db_, kSelectVersions + " WHERE function = ? ORDER BY version",
+                                  binding(function), readVersion));
 }
 
 Result<std::optional<VersionRecord>> SqliteRegistry::version(const std::string& function,
                                                              int64_t number) {
-  auto statement = db_.prepare(
-      "SELECT version, record FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error().context("get version");
-  statement->bind(1, function).bind(2, number);
-  auto versions = queryVersions(std::move(*statement));
-  if (!versions) return std::move(versions).error().context("get version");
-  if (versions->empty()) return std::optional<VersionRecord>();
-  return std::optional<VersionRecord>(std::move(versions->front()));
+  return in(
+      "get version " + std::to_string(number) + " of " + quoted(function),
+      first(select<VersionRecord>(db_, kSelectVersions + " WHERE function = ? AND version = ?",
+                                  binding(function, number), readVersion)));
 }
 
 Status SqliteRegistry::insertVersion(const VersionRecord& version) {
-  auto statement =
-      db_.prepare("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)");
-  if (!statement) return std::move(statement).error().context("insert version");
-  statement->bind(1, version.record.name)
-      .bind(2, version.number)
-      .bind(3, toJson(version.record).dump());
-  WICK_TRY(statement->run(),
-           "insert version " + std::to_string(version.number) + " of " + version.record.name);
-  return {};
+  const std::string record = toJson(version.record).dump();
+  return in(
+      "insert version " + std::to_string(version.number) + " of " + quoted(version.record.name),
+      done(execute(db_, "INSERT INTO function_versions (function, version, record) VALUES (?,?,?)",
+                   binding(version.record.name, version.number, record))));
 }
 
 Result<bool> SqliteRegistry::removeVersion(const std::string& function, int64_t number) {
-  auto statement = db_.prepare("DELETE FROM function_versions WHERE function = ? AND version = ?");
-  if (!statement) return std::move(statement).error().context("delete version");
-  statement->bind(1, function).bind(2, number);
-  WICK_TRY(statement->run(), "delete version " + std::to_string(number) + " of " + function);
-  return changedOneRow(db_);
+  return in("delete version " + std::to_string(number) + " of " + quoted(function),
+            execute(db_, "DELETE FROM function_versions WHERE function = ? AND version = ?",
+                    binding(function, number)));
 }
 
 Status SqliteRegistry::removeVersionsAndAliases(const std::string& function) {
   for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
-                          "DELETE FROM aliases WHERE function = ?"}) {
-    auto statement = db_.prepare(sql);
-    if (!statement) return std::move(statement).error().context("delete versions and aliases");
-    statement->bind(1, function);
-    WICK_TRY(statement->run(), "delete versions and aliases of " + function);
-  }
+                          "DELETE FROM aliases WHERE function = ?"})
+    if (auto removed = execute(db_, sql, binding(function)); !removed)
+      return std::move(removed).error().context("delete versions and aliases of " +
+                                                quoted(function));
   return {};
 }
 
 // Aliases.
 
-namespace {
-Result<std::vector<AliasRecord>> queryAliases(Statement statement) {
-  std::vector<AliasRecord> aliases;
-  for (;;) {
-    auto row = statement.step();
-    if (!row) return std::move(row).error().context("read aliases");
-    if (!*row) break;
-    AliasRecord alias{statement.text(0),
-                      statement.text(1),
-                      statement.text(2),
-                      statement.text(3),
-                      nlohmann::json::parse(statement.text(4), nullptr, false),
-                      statement.text(5)};
-    if (alias.routing.is_discarded())
-      return Error("alias " + alias.name + ": stored JSON is corrupt", EIO);
-    aliases.push_back(std::move(alias));
-  }
-  return aliases;
-}
-constexpr const char* kAliasColumns =
-    "function, name, function_version, description, routing, revision_id";
-}  // namespace
-
 Result<std::vector<AliasRecord>> SqliteRegistry::aliases(const std::string& function) {
-  auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
-                               " FROM aliases WHERE function = ? ORDER BY name");
-  if (!statement) return std::move(statement).error().context("list aliases");
-  statement->bind(1, function);
-  return queryAliases(std::move(*statement));
+  return in("list aliases of " + quoted(function),
+            select<AliasRecord>(db_, kSelectAliases + " WHERE function = ? ORDER BY name",
+                                binding(function), readAlias));
 }
 
 Result<std::optional<AliasRecord>> SqliteRegistry::alias(const std::string& function,
                                                          const std::string& name) {
-  auto statement = db_.prepare(std::string("SELECT ") + kAliasColumns +
-                               " FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error().context("get alias");
-  statement->bind(1, function).bind(2, name);
-  auto aliases = queryAliases(std::move(*statement));
-  if (!aliases) return std::move(aliases).error().context("get alias");
-  if (aliases->empty()) return std::optional<AliasRecord>();
-  return std::optional<AliasRecord>(std::move(aliases->front()));
+  return in("get alias " + quoted(name) + " of " + quoted(function),
+            first(select<AliasRecord>(db_, kSelectAliases + " WHERE function = ? AND name = ?",
+                                      binding(function, name), readAlias)));
 }
 
 Result<bool> SqliteRegistry::insertAlias(const AliasRecord& alias) {
-  auto statement = db_.prepare(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
-                               ") VALUES (?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error().context("insert alias");
-  statement->bind(1, alias.function)
-      .bind(2, alias.name)
-      .bind(3, alias.function_version)
-      .bind(4, alias.description)
-      .bind(5, alias.routing.dump())
-      .bind(6, alias.revision_id);
-  WICK_TRY(statement->run(), "insert alias " + alias.name + " of " + alias.function);
-  return changedOneRow(db_);
+  const std::string routing = alias.routing.dump();
+  return in("insert alias " + quoted(alias.name) + " of " + quoted(alias.function),
+            execute(db_,
+                    std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
+                        ") VALUES (?,?,?,?,?,?)",
+                    binding(alias.function, alias.name, alias.function_version, alias.description,
+                            routing, alias.revision_id)));
 }
 
 Status SqliteRegistry::updateAlias(const AliasRecord& alias) {
-  auto statement = db_.prepare(
-      "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
-      "revision_id = ?6 WHERE function = ?1 AND name = ?2");
-  if (!statement) return std::move(statement).error().context("update alias");
-  statement->bind(1, alias.function)
-      .bind(2, alias.name)
-      .bind(3, alias.function_version)
-      .bind(4, alias.description)
-      .bind(5, alias.routing.dump())
-      .bind(6, alias.revision_id);
-  WICK_TRY(statement->run(), "update alias " + alias.name + " of " + alias.function);
-  return {};
+  const std::string routing = alias.routing.dump();
+  return in(
+      "update alias " + quoted(alias.name) + " of " + quoted(alias.function),
+      done(execute(db_,
+                   "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
+                   "revision_id = ?6 WHERE function = ?1 AND name = ?2",
+                   binding(alias.function, alias.name, alias.function_version, alias.description,
+                           routing, alias.revision_id))));
 }
 
 Result<bool> SqliteRegistry::removeAlias(const std::string& function, const std::string& name) {
-  auto statement = db_.prepare("DELETE FROM aliases WHERE function = ? AND name = ?");
-  if (!statement) return std::move(statement).error().context("delete alias");
-  statement->bind(1, function).bind(2, name);
-  WICK_TRY(statement->run(), "delete alias " + name + " of " + function);
-  return changedOneRow(db_);
+  return in(
+      "delete alias " + quoted(name) + " of " + quoted(function),
+      execute(db_, "DELETE FROM aliases WHERE function = ? AND name = ?", binding(function, name)));
 }
 
 // Layers.
 
-namespace {
-constexpr const char* kLayerColumns =
-    "name, version, description, compatible_runtimes, compatible_architectures, license_info, "
-    "code_sha256, code_size, unpacked_size, created_date, deleted";
-
-Result<std::vector<LayerVersionRecord>> queryLayers(Statement statement) {
-  std::vector<LayerVersionRecord> layers;
-  for (;;) {
-    auto row = statement.step();
-    if (!row) return std::move(row).error().context("read layer versions");
-    if (!*row) break;
-    LayerVersionRecord layer;
-    layer.name = statement.text(0);
-    layer.version = statement.integer(1);
-    layer.description = statement.text(2);
-    layer.compatible_runtimes = nlohmann::json::parse(statement.text(3), nullptr, false);
-    layer.compatible_architectures = nlohmann::json::parse(statement.text(4), nullptr, false);
-    layer.license_info = statement.text(5);
-    layer.code_sha256 = statement.text(6);
-    layer.code_size = statement.integer(7);
-    layer.unpacked_size = statement.integer(8);
-    layer.created_date = statement.text(9);
-    layer.deleted = statement.integer(10) != 0;
-    if (layer.compatible_runtimes.is_discarded() || layer.compatible_architectures.is_discarded())
-      return Error("layer " + layer.name + ": stored JSON is corrupt", EIO);
-    layers.push_back(std::move(layer));
-  }
-  return layers;
-}
-}  // namespace
-
 Result<std::vector<LayerVersionRecord>> SqliteRegistry::layerVersions(const std::string& name) {
-  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
-                               " FROM layer_versions WHERE name = ? ORDER BY version DESC");
-  if (!statement) return std::move(statement).error().context("list layer versions");
-  statement->bind(1, name);
-  return queryLayers(std::move(*statement));
+  return in("list versions of layer " + quoted(name),
+            select<LayerVersionRecord>(db_, kSelectLayers + " WHERE name = ? ORDER BY version DESC",
+                                       binding(name), readLayer));
 }
 
 Result<std::vector<LayerVersionRecord>> SqliteRegistry::allLayerVersions() {
-  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
-                               " FROM layer_versions ORDER BY name, version DESC");
-  if (!statement) return std::move(statement).error().context("list all layer versions");
-  return queryLayers(std::move(*statement));
+  return in("list all layer versions",
+            select<LayerVersionRecord>(db_, kSelectLayers + " ORDER BY name, version DESC",
+                                       binding(), readLayer));
 }
 
 Result<std::optional<LayerVersionRecord>> SqliteRegistry::layerVersion(const std::string& name,
                                                                        int64_t version) {
-  auto statement = db_.prepare(std::string("SELECT ") + kLayerColumns +
-                               " FROM layer_versions WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error().context("get layer version");
-  statement->bind(1, name).bind(2, version);
-  auto layers = queryLayers(std::move(*statement));
-  if (!layers) return std::move(layers).error().context("get layer version");
-  if (layers->empty()) return std::optional<LayerVersionRecord>();
-  return std::optional<LayerVersionRecord>(std::move(layers->front()));
+  return in("get layer " + quoted(name) + " version " + std::to_string(version),
+            first(select<LayerVersionRecord>(db_, kSelectLayers + " WHERE name = ? AND version = ?",
+                                             binding(name, version), readLayer)));
 }
 
 Status SqliteRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
-  auto statement = db_.prepare(std::string("INSERT INTO layer_versions (") + kLayerColumns +
-                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-  if (!statement) return std::move(statement).error().context("insert layer version");
-  statement->bind(1, layer.name)
-      .bind(2, layer.version)
-      .bind(3, layer.description)
-      .bind(4, layer.compatible_runtimes.dump())
-      .bind(5, layer.compatible_architectures.dump())
-      .bind(6, layer.license_info)
-      .bind(7, layer.code_sha256)
-      .bind(8, layer.code_size)
-      .bind(9, layer.unpacked_size)
-      .bind(10, layer.created_date)
-      .bind(11, static_cast<int64_t>(layer.deleted ? 1 : 0));
-  WICK_TRY(statement->run(),
-           "insert layer " + layer.name + " version " + std::to_string(layer.version));
-  return {};
+  const std::string runtimes = layer.compatible_runtimes.dump();
+  const std::string architectures = layer.compatible_architectures.dump();
+  const int64_t deleted = layer.deleted ? 1 : 0;
+  return in(
+      "insert layer " + quoted(layer.name) + " version " + std::to_string(layer.version),
+      done(execute(db_,
+                   std::string("INSERT INTO layer_versions (") + kLayerColumns +
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                   binding(layer.name, layer.version, layer.description, runtimes, architectures,
+                           layer.license_info, layer.code_sha256, layer.code_size,
+                           layer.unpacked_size, layer.created_date, deleted))));
 }
 
 Status SqliteRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
-  auto statement =
-      db_.prepare("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?");
-  if (!statement) return std::move(statement).error().context("delete layer version");
-  statement->bind(1, name).bind(2, version);
-  WICK_TRY(statement->run(), "delete layer " + name + " version " + std::to_string(version));
-  return {};
+  return in(
+      "delete layer " + quoted(name) + " version " + std::to_string(version),
+      done(execute(db_, "UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?",
+                   binding(name, version))));
 }
 
 Result<int64_t> SqliteRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
-  return scalar(db_,
-                "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
-                "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
-                "(SELECT COUNT(*) FROM function_versions, json_each(function_versions.record, "
-                "'$.internal.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1)",
-                layer_version_arn, true);
+  return in("count the users of layer " + layer_version_arn,
+            scalar(db_,
+                   "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
+                   "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
+                   "(SELECT COUNT(*) FROM function_versions, json_each(function_versions.record, "
+                   "'$.internal.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1)",
+                   binding(layer_version_arn)));
 }
 
 Result<std::vector<std::string>> SqliteRegistry::imageDigestsInUse() {
-  auto statement = db_.prepare(
-      "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
-      "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
-      "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
-      "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL");
-  if (!statement) return std::move(statement).error().context("list image digests in use");
-  std::vector<std::string> digests;
-  for (;;) {
-    auto row = statement->step();
-    if (!row) return std::move(row).error().context("list image digests in use");
-    if (!*row) break;
-    digests.push_back(statement->text(0));
-  }
-  return digests;
+  return in("list the image digests in use",
+            select<std::string>(
+                db_,
+                "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
+                "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
+                "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
+                "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL",
+                binding(),
+                [](Statement& statement) -> Result<std::string> { return statement.text(0); }));
 }
 
 }  // namespace wick::registry

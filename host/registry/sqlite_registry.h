@@ -50,7 +50,6 @@ class SqliteRegistry final : public FunctionRegistry {
 
  private:
   explicit SqliteRegistry(Database db) : db_(std::move(db)) {}
-  Result<std::vector<FunctionRecord>> query(Statement statement);
   Database db_;
 };
 

@@ -270,14 +270,25 @@ def create(lam, name, **overrides):
     return reply
 
 
+def wait_for(condition, timeout=20, what="condition", interval=0.05):
+    """The first truthy value of condition(), polled every `interval` seconds;
+    an AssertionError naming `what` once `timeout` seconds have passed. Tests
+    wait with this for what they can observe, never with a bare sleep."""
+    deadline = time.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.time() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
 def wait_active(lam, name, timeout=300):
     """As a Lambda client does before invoking: wait for State Active (a base
     root may be building). Fails on Failed."""
-    deadline = time.time() + timeout
-    while True:
+    def active():
         config = lam.get_function_configuration(FunctionName=name)
-        if config["State"] == "Active":
-            return config
-        assert config["State"] == "Pending", config
-        assert time.time() < deadline, f"{name} still Pending after {timeout}s"
-        time.sleep(0.2)
+        assert config["State"] in ("Active", "Pending"), config
+        return config if config["State"] == "Active" else None
+    return wait_for(active, timeout, f"{name} to be Active", interval=0.2)

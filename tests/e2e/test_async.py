@@ -10,13 +10,15 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active, ACCESS_KEY_ID, SECRET_ACCESS_KEY, admin_request
+from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active, wait_for, ACCESS_KEY_ID, SECRET_ACCESS_KEY, admin_request
 
 WICK = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
 CONFIG = """
@@ -61,23 +63,21 @@ def starts_of(daemon, function, request_id):
     return [e["timestamp"] for e in events]
 
 
-def wait_for(condition, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def events_of(daemon, function):
+    """The function's async events ({"Queued": [...], "Failed": [...]}), from
+    wick's events API on the admin socket: one HTTP request, cheap enough to poll."""
+    query = urllib.parse.urlencode({"function": function})
+    status, events = admin_request(daemon, "GET", f"/wick/v1/events?{query}")
+    assert status == 200, events
+    return events
+
+
+def events_listing(daemon, function):
+    """What `wick events FUNCTION` prints (the CLI over the same API)."""
     out = subprocess.run([WICK, "events", function, "--endpoint", daemon.wick_endpoint],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    status, events = admin_request(daemon, "GET", f"/wick/v1/events?function={function}")
-    assert status == 200, events
-    return events, out.stdout
+    return out.stdout
 
 
 def test_an_event_invoke_is_202_and_runs(async_daemon):
@@ -87,8 +87,8 @@ def test_an_event_invoke_is_202_and_runs(async_daemon):
     assert reply["Payload"].read() == b""
     request_id = reply["ResponseMetadata"]["RequestId"]
     wait_for(lambda: starts_of(async_daemon, "worker", request_id), what="the event to run")
-    wait_for(lambda: not events_of(async_daemon, "worker")[0]["Queued"], what="an empty queue")
-    assert request_id not in json.dumps(events_of(async_daemon, "worker")[0]["Failed"])
+    wait_for(lambda: not events_of(async_daemon, "worker")["Queued"], what="an empty queue")
+    assert request_id not in json.dumps(events_of(async_daemon, "worker")["Failed"])
 
 
 def test_function_errors_are_retried_with_spacing_then_kept_with_lambdas_record(async_daemon):
@@ -97,7 +97,7 @@ def test_function_errors_are_retried_with_spacing_then_kept_with_lambdas_record(
     request_id = reply["ResponseMetadata"]["RequestId"]
 
     def failed():
-        return [e for e in events_of(async_daemon, "worker")[0]["Failed"] if e["Id"] == request_id]
+        return [e for e in events_of(async_daemon, "worker")["Failed"] if e["Id"] == request_id]
     (event,) = wait_for(failed, what="the event to fail for good")
     starts = starts_of(async_daemon, "worker", request_id)
     assert len(starts) == 3, starts  # MaximumRetryAttempts 2 by default
@@ -115,7 +115,7 @@ def test_function_errors_are_retried_with_spacing_then_kept_with_lambdas_record(
                                          "functionError": "Unhandled"}
     assert record["responsePayload"]["errorMessage"] == "asked to fail"  # the test runtime's
 
-    listing = events_of(async_daemon, "worker")[1]
+    listing = events_listing(async_daemon, "worker")
     assert request_id in listing and "RetriesExhausted" in listing
 
     # Replayed: it runs (and fails) three more times, then is kept again.
@@ -135,7 +135,7 @@ def test_reserved_concurrency_zero_fails_without_an_attempt(async_daemon):
     reply = lam.invoke(FunctionName="closed", InvocationType="Event", Payload=b'{"a": 1}')
     assert reply["StatusCode"] == 202  # as on Lambda: accepted, then failure handling
     request_id = reply["ResponseMetadata"]["RequestId"]
-    (event,) = wait_for(lambda: events_of(async_daemon, "closed")[0]["Failed"],
+    (event,) = wait_for(lambda: events_of(async_daemon, "closed")["Failed"],
                         what="the event to fail")
     assert event["Id"] == request_id and event["Condition"] == "ZeroReservedConcurrency"
     assert event["Record"]["requestContext"]["approximateInvokeCount"] == 0
@@ -207,6 +207,7 @@ def test_no_accepted_event_is_lost_to_kill_9(tmp_path):
         daemon.logs = boto3.client(
             "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
             aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
+
         def queue_empty():
             return not admin_request(daemon, "GET", "/wick/v1/events")[1]["Queued"]
         wait_for(queue_empty, timeout=120, what="the queue to drain")
@@ -351,5 +352,5 @@ def test_the_config_applies_and_records_reach_a_function_destination(async_daemo
     assert success["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert success["responsePayload"] == {"echo": 5}
     # Delivered: nothing kept as failed.
-    assert not [e for e in events_of(async_daemon, "flaky")[0]["Failed"]
+    assert not [e for e in events_of(async_daemon, "flaky")["Failed"]
                 if e["Id"] in (failed_id, ok_id)]

@@ -368,7 +368,8 @@ def test_admin_routes_are_on_the_root_socket_and_absent_on_tcp(served):
     assert stat.S_ISSOCK(mode.st_mode) and stat.S_IMODE(mode.st_mode) == 0o600
     assert mode.st_uid == 0
     for path in ("/wick/v1/runtimes", "/wick/v1/images", "/wick/v1/events",
-                 "/wick/v1/functions/echo/logs", "//wick/v1/runtimes", "/%77ick/v1/images"):
+                 "/wick/v1/functions/echo/logs", "//wick/v1/runtimes", "/%77ick/v1/images",
+                 "/./wick/v1/runtimes"):
         status, headers, body = signed_request(served, "GET", path)
         assert status == 404, (path, body)
         assert headers["x-amzn-errortype"] == "UnknownOperationException"

@@ -10,7 +10,8 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, WICKD, Daemon, client_for, make_zip, runtime_zip, running_daemon
+from conftest import (ROLE, WICKD, Daemon, client_for, make_zip, runtime_zip, running_daemon,
+                      wait_for)
 
 ROOTFS = os.path.join(os.path.dirname(__file__), "../../rootfs")
 WICK = os.path.join(os.path.dirname(WICKD), "wick")
@@ -98,10 +99,8 @@ def test_a_base_that_cannot_be_built_fails_its_functions_clearly(private_daemon)
     lam.create_function(FunctionName="broken", Runtime="python3.11", Role=ROLE,
                         Handler="app.handler",
                         Code={"ZipFile": make_zip({"app.py": b"def handler(e, c):\n  return 1\n"})})
-    deadline = time.time() + 60
-    while (config := state_of(lam, "broken"))["State"] == "Pending":
-        assert time.time() < deadline
-        time.sleep(0.2)
+    config = wait_for(lambda: (c := state_of(lam, "broken"))["State"] != "Pending" and c,
+                      timeout=60, what="the broken base to fail", interval=0.2)
     assert config["State"] == "Failed", config
     assert config["StateReasonCode"] == "InvalidRuntime"
     assert "wick-no-such-package" in config["StateReason"], config

@@ -204,6 +204,11 @@ def test_unknown_route_is_a_json_error(daemon):
     assert status == 404
     assert headers["x-amzn-errortype"] == "UnknownOperationException"
     assert "Unknown operation" in json.loads(body)["message"]
+    # A known path with a method it does not take: 405, saying which it takes.
+    status, headers, _ = signed_request(daemon, "PATCH", "/2015-03-31/functions")
+    assert status == 405
+    assert headers["x-amzn-errortype"] == "UnknownOperationException"
+    assert set(headers["allow"].split(", ")) == {"GET", "POST"}
 
 
 def test_restart_keeps_every_function(daemon):

@@ -122,8 +122,8 @@ def test_success_record_to_sqs_as_send_message(daemon, aws):
                                         "condition": "Success", "approximateInvokeCount": 1}
     assert record["requestPayload"] == {"n": 1}
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
-    wait_for(lambda: not events_of(daemon, "to-sqs")[0]["Queued"], what="an empty queue")
-    assert not events_of(daemon, "to-sqs")[0]["Failed"]
+    wait_for(lambda: not events_of(daemon, "to-sqs")["Queued"], what="an empty queue")
+    assert not events_of(daemon, "to-sqs")["Failed"]
 
 
 def test_failure_record_to_sns_as_publish(daemon, aws):
@@ -143,8 +143,8 @@ def test_failure_record_to_sns_as_publish(daemon, aws):
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["responsePayload"]["errorMessage"] == "asked to fail"
-    wait_for(lambda: not events_of(daemon, "to-sns")[0]["Queued"], what="an empty queue")
-    assert not events_of(daemon, "to-sns")[0]["Failed"]
+    wait_for(lambda: not events_of(daemon, "to-sns")["Queued"], what="an empty queue")
+    assert not events_of(daemon, "to-sns")["Failed"]
 
 
 def test_record_to_eventbridge_as_put_events(daemon, aws):
@@ -180,8 +180,8 @@ def test_failed_event_to_the_dead_letter_queue(daemon, aws):
         "RequestID": {"DataType": "String", "StringValue": request_id},
         "ErrorCode": {"DataType": "Number", "StringValue": "200"},
         "ErrorMessage": {"DataType": "String", "StringValue": "asked to fail"}}
-    wait_for(lambda: not events_of(daemon, "with-dlq")[0]["Queued"], what="an empty queue")
-    assert not events_of(daemon, "with-dlq")[0]["Failed"]
+    wait_for(lambda: not events_of(daemon, "with-dlq")["Queued"], what="an empty queue")
+    assert not events_of(daemon, "with-dlq")["Failed"]
 
 
 def test_an_endpoint_that_is_down_keeps_the_record(tmp_path):
@@ -201,7 +201,7 @@ def test_an_endpoint_that_is_down_keeps_the_record(tmp_path):
                                 Payload=b'{"fail": 1}')["ResponseMetadata"]["RequestId"]
 
         def kept():
-            failed = {e["Id"]: e for e in events_of(daemon, "to-nowhere")[0]["Failed"]}
+            failed = {e["Id"]: e for e in events_of(daemon, "to-nowhere")["Failed"]}
             return failed if ok in failed and bad in failed else None
         failed = wait_for(kept, what="both records kept")
         assert failed[ok]["Condition"] == "Success"

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from conftest import wait_for
 from image_tools import (WICK, Layout, api, blob, inspect, layer_dir, manifest_layers, run,
                          require_tools, wick, write)
 
@@ -74,14 +75,11 @@ def built(tmp_path_factory):
 
 
 def wait_import(daemon, import_id):
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    def finished():
         status, reply = api(daemon, "GET", f"/wick/v1/images/imports/{import_id}")
         assert status == 200, reply
-        if reply["State"] != "Running":
-            return reply
-        time.sleep(0.05)
-    raise AssertionError(f"import {import_id} still running after 60 s")
+        return reply if reply["State"] != "Running" else None
+    return wait_for(finished, timeout=60, what=f"import {import_id} to finish")
 
 
 def merged_view(daemon, image):
@@ -169,6 +167,8 @@ def test_shared_base_layer_is_not_unpacked_again(daemon, built):
     base = inspect(daemon, "x:1")["Layers"][0]["DiffId"]
     before = os.stat(layer_dir(daemon, base))
     busybox_before = os.stat(os.path.join(layer_dir(daemon, base), "bin/busybox"))
+    # Not a wait for anything: a rewrite of the layer from now on gets a
+    # later mtime than `before`, whatever the filesystem's timestamp grain.
     time.sleep(0.05)
 
     # Through the API, to see what the import read.
@@ -377,14 +377,11 @@ def test_running_import_blocks_rm_gc_and_is_abandoned_at_shutdown(daemon, tmp_pa
     layers = write_big_layout(layout)
     status, started = api(daemon, "POST", "/wick/v1/images/imports", {"Path": layout})
     assert status == 202
-    deadline = time.time() + 60
-    while True:  # until a layer or two are in, and many are not
+    def two_layers_in():  # and many not yet
         status, progress = api(daemon, "GET", f"/wick/v1/images/imports/{started['ImportId']}")
         assert progress["State"] == "Running", f"the import ended before it was caught: {progress}"
-        if progress["Progress"]["LayersDone"] >= 2:
-            break
-        assert time.time() < deadline
-        time.sleep(0.005)
+        return progress["Progress"]["LayersDone"] >= 2
+    wait_for(two_layers_in, timeout=60, what="two layers imported", interval=0.005)
 
     # Two imports at most run at once.
     status, second = api(daemon, "POST", "/wick/v1/images/imports", {"Path": layout, "Tag": "b:2"})

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROLE, Daemon, client_for, make_zip, runtime_zip, wait_active
+from conftest import ROLE, Daemon, client_for, make_zip, runtime_zip, wait_active, wait_for
 
 
 
@@ -161,7 +161,10 @@ def test_sigterm_drains_and_leaves_nothing(daemon):
     create_runtime_function(lam, "drain")
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(invoke, client_for(daemon), "drain", {"sleep": 2, "i": i}) for i in range(3)]
-        time.sleep(1)
+        # Each invoke has its own environment once it is in flight (the
+        # sandbox is made inside the invoke): then SIGTERM must drain all three.
+        wait_for(lambda: len(sandbox_slices(daemon)) == 3, timeout=30,
+                 what="three invokes in flight")
         daemon.process.send_signal(signal.SIGTERM)
         results = [f.result() for f in futures]
     assert all("FunctionError" not in r for r, _ in results)
@@ -268,12 +271,15 @@ def test_idle_environments_are_frozen_then_destroyed_after_the_keep_alive(tmp_pa
         (slice_name,) = sandbox_slices(daemon)
         freezer = f"/sys/fs/cgroup/freezer/wick-e2e-{daemon.port}/{slice_name}/freezer.state"
         if os.path.exists(freezer):  # cgroup v1 here; v2 hosts use cgroup.freeze
-            time.sleep(0.3)
-            assert open(freezer).read().strip() == "FROZEN", "an idle environment is frozen"
-        deadline = time.time() + 10
-        while sandbox_slices(daemon) and time.time() < deadline:
-            time.sleep(0.1)
-        assert sandbox_slices(daemon) == [], "destroyed after the keep-alive"
+            def frozen():
+                try:
+                    with open(freezer) as state:
+                        return state.read().strip() == "FROZEN"
+                except FileNotFoundError:
+                    return False  # destroyed already: the wait fails, as it should
+            wait_for(frozen, timeout=5, what="the idle environment to be frozen")
+        wait_for(lambda: sandbox_slices(daemon) == [], timeout=10,
+                 what="the environment to be destroyed after the keep-alive")
         response, body = invoke(lam, "idle", {"echo": 2})
         assert json.loads(body) == {"echo": 2}, "and a new one serves the next event"
     finally:
@@ -312,4 +318,6 @@ def test_runtime_that_exits_after_answering_does_not_lose_the_next_event(lam):
         response, body = invoke(lam, "oneshot", {})
         assert "FunctionError" not in response, body
         assert json.loads(body) == {"served": True}
+        # The behaviour under test: the runtime exits while its environment
+        # is idle (after a pause) or just as the next event comes (none).
         time.sleep(delay)

@@ -12,7 +12,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, running_daemon, runtime_zip, wait_active, client_for, ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from conftest import ROLE, running_daemon, runtime_zip, wait_active, wait_for, client_for, ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 GROUP = "/aws/lambda/logged"
 
@@ -62,21 +62,25 @@ def test_aws_logs_tail_prints_each_invocation(logged):
 
 
 def test_aws_logs_tail_follow_shows_a_new_invocation(logged):
+    def reported(request_id):
+        return lambda: any(f"REPORT RequestId: {request_id}" in line for line in list(lines))
+    # An invocation just before the follower starts: once it has printed it,
+    # its first poll is done and the next invocation is one it must follow.
+    before = logged.lam.invoke(FunctionName="logged", Payload=b"{}")["ResponseMetadata"]["RequestId"]
     follower = subprocess.Popen(
         ["/usr/bin/aws", "--endpoint-url", logged.endpoint, "logs", "tail", GROUP, "--follow",
          "--since", "1m", "--format", "short"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=aws_env())
     try:
-        time.sleep(1)
-        reply = logged.lam.invoke(FunctionName="logged", Payload=b"{}")
-        request_id = reply["ResponseMetadata"]["RequestId"]
         lines = []
         reader = threading.Thread(target=lambda: lines.extend(follower.stdout), daemon=True)
         reader.start()
-        deadline = time.time() + 20  # tail --follow polls every 5 s
-        while time.time() < deadline and not any(f"REPORT RequestId: {request_id}" in line
-                                                 for line in list(lines)):
-            time.sleep(0.2)
+        wait_for(reported(before), timeout=20, what="the follower's first poll")
+        reply = logged.lam.invoke(FunctionName="logged", Payload=b"{}")
+        request_id = reply["ResponseMetadata"]["RequestId"]
+        # tail --follow polls every 5 s.
+        wait_for(reported(request_id), timeout=20, what="the new invocation in the follower",
+                 interval=0.2)
         seen = "".join(lines)
         assert f"REPORT RequestId: {request_id}" in seen, seen
         assert seen.count(f"START RequestId: {request_id}") == 1, "no event twice"

@@ -13,7 +13,7 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from conftest import Daemon, client_for, create, free_port, runtime_zip
+from conftest import Daemon, client_for, create, free_port, runtime_zip, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -174,14 +174,10 @@ def test_async_event_metrics(metrics_daemon):
         'lambda_async_events_dropped_total{function_name="closed",reason="ZeroReservedConcurrency"} 1',
         'lambda_invocations_total{executed_version="$LATEST",function_name="worker"} 1',
     ]
-    deadline = time.time() + 30
-    while True:
+    def scraped():
         text = get(url)[2]
-        missing = [line for line in expected if line not in text]
-        if not missing:
-            break
-        assert time.time() < deadline, f"missing {missing} in\n{text}"
-        time.sleep(0.2)
+        return text if all(line in text for line in expected) else None
+    text = wait_for(scraped, timeout=30, what=f"{expected} in the scrape", interval=0.2)
     # The closed function's event never ran: no attempt, so no age for it.
     assert 'lambda_async_event_age_milliseconds_count{function_name="closed"}' not in text
     assert 'lambda_async_events_dropped_total{function_name="worker"' not in text

@@ -185,7 +185,7 @@ def test_a_restart_resumes_and_delivers_the_firings_missed_meanwhile(sched_daemo
     wait_for(scheduled_times, timeout=30, what="a first firing")
     sched_daemon.stop()
     stopped = datetime.datetime.now(datetime.timezone.utc)
-    time.sleep(4)
+    time.sleep(4)  # the behaviour under test: firings fall due while wickd is down
     restarted = datetime.datetime.now(datetime.timezone.utc)
     sched_daemon.start()
     assert s.get_schedule(Name="resumed")["ScheduleExpression"] == "rate(1 minute)"

@@ -234,6 +234,8 @@ TEST(ApiGate, ClassifiesRoutesByTheirDecodedSegments) {
   EXPECT_EQ(api::routeKind("/wick/v1/sandboxes/x"), RouteKind::kAdmin);  // any future one
   EXPECT_EQ(api::routeKind("//wick//v1/events"), RouteKind::kAdmin);
   EXPECT_EQ(api::routeKind("/%77ick/v1/images"), RouteKind::kAdmin);
+  EXPECT_EQ(api::routeKind("/./wick/v1/images"), RouteKind::kAdmin);
+  EXPECT_EQ(api::routeKind("/wick/./code/abc.zip"), RouteKind::kDownload);
   EXPECT_EQ(api::routeKind("/WICK/v1/images"), RouteKind::kAdmin);
   EXPECT_EQ(api::routeKind("/wick/code/abc.zip"), RouteKind::kDownload);
   EXPECT_EQ(api::routeKind("/wick/layer-content/abc.zip"), RouteKind::kDownload);

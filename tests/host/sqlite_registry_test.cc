@@ -207,7 +207,7 @@ TEST(SqliteRegistry, LayerVersionsAreKeptWhenDeletedAndCountedWhereUsed) {
   ASSERT_TRUE(registry->insertLayerVersion(layer("k", 1)).ok());
   auto duplicate = registry->insertLayerVersion(layer("l", 2));
   ASSERT_FALSE(duplicate.ok());
-  EXPECT_NE(duplicate.error().message().find("insert layer l version 2"), std::string::npos);
+  EXPECT_NE(duplicate.error().message().find("insert layer 'l' version 2"), std::string::npos);
   auto versions = registry->layerVersions("l");
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ((*versions)[0].version, 2);  // newest first
@@ -281,7 +281,7 @@ TEST_F(SqliteRegistryFile, StoredSettingsThatDoNotParseAreAnErrorNamingTheFuncti
   auto registry = SqliteRegistry::open(path());
   auto read = (*registry)->get("f");
   ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.error().message(), "get function: function f: unknown field Bogus");
+  EXPECT_EQ(read.error().message(), "get function 'f': function f: unknown field Bogus");
   execBehindItsBack("UPDATE functions SET settings = 'not json'");
   read = (*registry)->get("f");
   ASSERT_FALSE(read.ok());
