@@ -7,11 +7,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace wick::cli {
@@ -19,48 +21,83 @@ namespace wick::cli {
 namespace http = boost::beast::http;
 using boost::asio::ip::tcp;
 
-std::string defaultEndpoint() {
-  const char* env = std::getenv("WICK_ENDPOINT");
-  return env && *env ? env : "http://127.0.0.1:3001";
+namespace {
+
+// wickd's default state directory, as wickd chooses it (host/daemon/config.cc):
+// <checkout>/var/wick for a wick in a checkout's build/bin, else /var/lib/wick.
+std::string defaultStateDir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto checkout = exe.parent_path().parent_path().parent_path();
+    if (exe.parent_path().filename() == "bin" &&
+        exe.parent_path().parent_path().filename() == "build" &&
+        std::filesystem::exists(checkout / "CMakeLists.txt", ec) &&
+        std::filesystem::exists(checkout / "sandbox", ec))
+      return (checkout / "var" / "wick").string();
+  }
+  return "/var/lib/wick";
 }
 
-namespace {
+template <typename Stream>
+HttpReply exchange(Stream& stream, http::verb method, const std::string& target,
+                   const std::string& host, const std::string* json_body) {
+  http::request<http::string_body> request{method, target, 11};
+  request.set(http::field::host, host);
+  if (json_body != nullptr) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = *json_body;
+  }
+  request.prepare_payload();
+  http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  http::read(stream, buffer, parser);
+  auto response = parser.release();
+  return HttpReply{static_cast<int>(response.result_int()), std::move(response.body())};
+}
 
 Result<HttpReply> send(const std::string& endpoint, http::verb method, const std::string& target,
                        const std::string* json_body) {
-  std::string rest = endpoint;
-  if (rest.starts_with("http://")) rest = rest.substr(7);
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  size_t colon = rest.rfind(':');
-  const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
   try {
     boost::asio::io_context io;
+    if (endpoint.starts_with("unix:")) {
+      const std::string path = endpoint.substr(5);
+      boost::asio::local::stream_protocol::socket socket(io);
+      boost::system::error_code ec;
+      socket.connect(boost::asio::local::stream_protocol::endpoint(path), ec);
+      if (ec == boost::system::errc::permission_denied)
+        return Error("wickd at " + endpoint + ": " + ec.message() +
+                         " (the admin socket is root's: run wick as root)",
+                     ec.value());
+      if (ec) throw boost::system::system_error(ec);
+      return exchange(socket, method, target, "localhost", json_body);
+    }
+    std::string rest = endpoint;
+    if (rest.starts_with("http://")) rest = rest.substr(7);
+    if (!rest.empty() && rest.back() == '/') rest.pop_back();
+    size_t colon = rest.rfind(':');
+    const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
     tcp::resolver resolver(io);
     boost::beast::tcp_stream stream(io);
     stream.connect(resolver.resolve(host, port));
-    http::request<http::string_body> request{method, target, 11};
-    request.set(http::field::host, host);
-    if (json_body != nullptr) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = *json_body;
-    }
-    request.prepare_payload();
-    http::write(stream, request);
-    boost::beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
-    http::read(stream, buffer, parser);
+    HttpReply reply = exchange(stream, method, target, host, json_body);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    auto response = parser.release();
-    return HttpReply{static_cast<int>(response.result_int()), std::move(response.body())};
+    return reply;
   } catch (const boost::system::system_error& e) {
     return Error("wickd at " + endpoint + ": " + e.code().message(), e.code().value());
   }
 }
 
 }  // namespace
+
+std::string defaultEndpoint() {
+  const char* env = std::getenv("WICK_ENDPOINT");
+  return env && *env ? env : "unix:" + defaultStateDir() + "/wickd.sock";
+}
 
 Result<HttpReply> httpGet(const std::string& endpoint, const std::string& target) {
   return send(endpoint, http::verb::get, target, nullptr);

@@ -1,5 +1,7 @@
-// How `wick` verbs reach wickd: --endpoint URL, else $WICK_ENDPOINT, else
-// http://127.0.0.1:3001.
+// How `wick` verbs reach wickd: --endpoint, else $WICK_ENDPOINT, else wickd's
+// admin Unix socket in its default state directory (unix:<state dir>/wickd.sock:
+// root's, mode 0600; wick's admin routes are served there and never on TCP).
+// An endpoint is "unix:/path/to/wickd.sock" or "http://host:port".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,10 @@
 namespace wick::cli {
 
 std::string defaultEndpoint();
+// The --endpoint option's help, the same for every verb.
+inline constexpr const char* kEndpointHelp =
+    "wickd's admin socket (unix:PATH) or URL (default $WICK_ENDPOINT, else "
+    "unix:<wickd's default state dir>/wickd.sock)";
 
 struct HttpReply {
   int status = 0;

@@ -61,8 +61,7 @@ std::function<int()> addEventsCommand(CLI::App& app) {
   auto id = std::make_shared<std::string>();
   auto endpoint = std::make_shared<std::string>(defaultEndpoint());
   CLI::App* cmd = app.add_subcommand("events", "A function's queued and failed async events");
-  cmd->add_option("--endpoint", *endpoint,
-                  "wickd's URL (default $WICK_ENDPOINT or http://127.0.0.1:3001)");
+  cmd->add_option("--endpoint", *endpoint, kEndpointHelp);
   CLI::App* replay = cmd->add_subcommand("replay", "Put a failed event back in the queue");
   replay->add_option("id", *id, "Event (request) id")->required();
   CLI::App* purge = cmd->add_subcommand("purge", "Drop a function's queued and failed events");

@@ -150,8 +150,7 @@ CLI::App* addVerb(CLI::App& parent, const char* name, const char* description,
                   std::string& endpoint) {
   CLI::App* verb = parent.add_subcommand(name, description);
   verb->allow_extras(false);
-  verb->add_option("--endpoint", endpoint,
-                   "wickd's URL (default $WICK_ENDPOINT or http://127.0.0.1:3001)");
+  verb->add_option("--endpoint", endpoint, kEndpointHelp);
   return verb;
 }
 

@@ -80,8 +80,7 @@ std::function<int()> addLogsCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("logs", "Print a function's logs");
   cmd->add_option("function", *function, "Function name")->required();
   cmd->add_flag("-f,--follow", *follow, "Keep printing new lines");
-  cmd->add_option("--endpoint", *endpoint,
-                  "wickd's URL (default $WICK_ENDPOINT or http://127.0.0.1:3001)");
+  cmd->add_option("--endpoint", *endpoint, kEndpointHelp);
   return [function, follow, endpoint] { return runLogs(*endpoint, *function, *follow); };
 }
 

@@ -69,7 +69,7 @@ int runBuild(const std::string& endpoint, const std::string& name) {
 std::function<int()> addRuntimesCommand(CLI::App& app) {
   auto endpoint = std::make_shared<std::string>(defaultEndpoint());
   auto name = std::make_shared<std::string>();
-  const char* endpoint_help = "wickd's URL (default $WICK_ENDPOINT or http://127.0.0.1:3001)";
+  const char* endpoint_help = kEndpointHelp;
   CLI::App* runtimes = app.add_subcommand("runtimes", "List the managed runtimes, or build one");
   runtimes->allow_extras(false);
   runtimes->require_subcommand(0, 1);

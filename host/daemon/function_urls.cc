@@ -9,21 +9,11 @@
 
 namespace wick::daemon {
 
-urls::SecretLookup urlSecrets(const DaemonConfig& config) {
-  const std::string path = config.state_dir() + "/credentials";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    spdlog::info("no {}: AWS_IAM function URLs refuse every request", path);
-    return {};
-  }
-  auto loaded = auth::CredentialStore::load(path);
-  if (!loaded) {
-    spdlog::error("AWS_IAM function URLs refuse every request: {}", loaded.error().message());
-    return {};
-  }
-  auto store = std::make_shared<const auth::CredentialStore>(std::move(*loaded));
-  return [store](std::string_view access_key_id) -> std::optional<urls::CallerSecret> {
-    auto principal = store->find(access_key_id);
+urls::SecretLookup urlSecrets(
+    std::function<std::optional<auth::Principal>(std::string_view access_key_id)> principals) {
+  return [principals = std::move(principals)](
+             std::string_view access_key_id) -> std::optional<urls::CallerSecret> {
+    auto principal = principals(access_key_id);
     if (!principal) return std::nullopt;
     return urls::CallerSecret{principal->name, principal->secret_access_key,
                               principal->session_token};

@@ -9,16 +9,18 @@
 
 #include "common/error.h"
 #include "host/api/function_url_api.h"
+#include "host/auth/credential_store.h"
 #include "host/http/server.h"
 #include "host/urls/url_gateway.h"
 #include "wickd_config.pb.h"  // generated in the build tree
 
 namespace wick::daemon {
 
-// The secrets AWS_IAM URLs check signatures with: the principals of the API's
-// credentials file (<state_dir>/credentials, host/auth/credential_store.h)
-// when there is one; none otherwise (AWS_IAM URLs then answer 403 and log why).
-urls::SecretLookup urlSecrets(const DaemonConfig& config);
+// The secrets AWS_IAM URLs check signatures with: the API's principals
+// (daemon/api_access.h: the credentials file and the roles' keys). With
+// insecure_no_auth there are none: AWS_IAM URLs answer 403 and log why.
+urls::SecretLookup urlSecrets(
+    std::function<std::optional<auth::Principal>(std::string_view access_key_id)> principals);
 
 class FunctionUrls {
  public:

@@ -25,6 +25,7 @@
 #include "host/api/scheduler_api.h"
 #include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
+#include "host/daemon/api_access.h"
 #include "host/daemon/config.h"
 #include "host/daemon/destination_config.h"
 #include "host/daemon/function_urls.h"
@@ -109,6 +110,9 @@ int main(int argc, char** argv) {
   bool cgroup_delegated = false;
   app.add_flag("--cgroup-delegated", cgroup_delegated,
                "Sandboxes go under wickd's own cgroup (systemd Delegate=yes)");
+  bool insecure_no_auth = false;
+  app.add_flag("--insecure-no-auth", insecure_no_auth,
+               "Accept unsigned API requests (local development only; warned at every start)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -127,6 +131,7 @@ int main(int argc, char** argv) {
   if (!runtimes_dir.empty()) config.set_runtimes_dir(runtimes_dir);
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
   if (cgroup_delegated) config.set_cgroup_delegated(true);
+  if (insecure_no_auth) config.set_insecure_no_auth(true);
   if (config.cgroup_delegated())
     if (auto placed = placeSandboxesUnderOwnCgroup(config); !placed)
       return fail(placed.error().message());
@@ -135,6 +140,11 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(config.state_dir(), ec);
   if (ec) return fail("create state dir " + config.state_dir() + ": " + ec.message());
   ::chmod(config.state_dir().c_str(), 0700);
+  // Who may call the API (issue 15): SigV4 principals (and the roles' keys
+  // functions sign with), the admin socket. Before anything is made.
+  invoke::RoleCredentials roles(roleMappings(config));
+  auto access = daemon::ApiAccess::open(config, roles);
+  if (!access) return fail(access.error().message());
 
   auto registry = registry::SqliteRegistry::open(config.state_dir() + "/wick.db");
   if (!registry) return fail(registry.error().message());
@@ -174,13 +184,13 @@ int main(int argc, char** argv) {
   // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
   auto networks = network::Networks::open(networkSettings(config), config.state_dir());
   if (!networks) return fail(networks.error().message());
-  invoke::RoleCredentials roles(roleMappings(config));
 
   boost::asio::io_context io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
   functions::ServiceSettings settings;
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
+  settings.presign_location = (*access)->presigner();
   if (!config.networks().empty())
     settings.vpc_check = [&networks](const nlohmann::json& function) -> std::optional<std::string> {
       auto selected = (*networks)->select(function);
@@ -189,6 +199,7 @@ int main(int argc, char** argv) {
     };
   functions::LayerSettings layer_settings;
   layer_settings.scope = settings.scope;
+  layer_settings.presign_location = (*access)->presigner();
   functions::LayerService layers(**registry, layer_content, layer_settings);
   functions::FunctionService service(**registry, code, layers, &bases, &*image_store, settings);
   invoke::PlannerSettings planner_settings;
@@ -282,35 +293,45 @@ int main(int argc, char** argv) {
       {.scope = settings.scope, .minute_ms = std::max<int64_t>(config.scheduler_minute_ms(), 1)});
   schedule_runner.start();
   api::SchedulerApi scheduler_api(**schedules, schedule_runner, service, workers);
-  // Function URLs: their API beside Lambda's, their own listener (issue 13).
+  // Function URLs: their API beside Lambda's, their own listener (issue 13);
+  // AWS_IAM URLs check signatures against the API's principals.
   auto function_urls = daemon::FunctionUrls::open(config, io, service, invoker.get(), workers,
-                                                  daemon::urlSecrets(config));
+                                                  daemon::urlSecrets((*access)->principals()));
   if (!function_urls) return fail(function_urls.error().message());
   lambda_api.setDeletionListener([&url_parts = **function_urls](auto& name, auto& qualifier) {
     url_parts.api().forgetDeleted(name, qualifier);
   });
+  const http::Handler dispatch = [&](http::Request request) {
+    if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
+    if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
+    if (api::OperatorApi::claims(request)) return operator_api.handle(std::move(request));
+    if (api::SchedulerApi::claims(request)) return scheduler_api.handle(std::move(request));
+    if (api::FunctionUrlApi::claims(request))
+      return (*function_urls)->api().handle(std::move(request));
+    if (api::EventInvokeConfigApi::claims(request))
+      return event_invoke_config_api.handle(std::move(request));
+    return lambda_api.handle(std::move(request));
+  };
   http::ServerOptions server_options;
-  server_options.refuse_head = invoke::refuseOversizedInvoke;  // before a 6 MB+ upload
-  http::Server server(
-      io,
-      [&](http::Request request) {
-        if (api::LogsApi::claims(request)) return logs_api.handle(std::move(request));
-        if (api::EventsApi::claims(request)) return events_api.handle(std::move(request));
-        if (api::OperatorApi::claims(request)) return operator_api.handle(std::move(request));
-        if (api::SchedulerApi::claims(request)) return scheduler_api.handle(std::move(request));
-        if (api::FunctionUrlApi::claims(request))
-          return (*function_urls)->api().handle(std::move(request));
-        if (api::EventInvokeConfigApi::claims(request))
-          return event_invoke_config_api.handle(std::move(request));
-        return lambda_api.handle(std::move(request));
-      },
-      server_options);
+  // Refused by the head alone: unsigned, foreign Host, a 6 MB+ invoke upload.
+  server_options.refuse_head = (*access)->refuseHead(invoke::refuseOversizedInvoke);
+  http::Server server(io, (*access)->guardListener(dispatch, workers), server_options);
   if (auto listening = server.listen(config.listen()); !listening)
     return fail(listening.error().message());
   if (auto listening = (*function_urls)->listen(); !listening)
     return fail(listening.error().message());
+  // wick's admin routes (and the rest) for the wick CLI: root's socket, never TCP.
+  http::Server admin_server(io, api::guardAdminSocket(dispatch));
+  if (auto listening = admin_server.listenUnix((*access)->adminSocketPath(), 0600); !listening)
+    return fail(listening.error().message());
   auto gateway_servers = daemon::listenOnGateways(
-      io, [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
+      io,
+      [&](const std::string& gateway) {
+        return (*access)->guardGateway(
+            gateway,
+            [&lambda_api](http::Request request) { return lambda_api.handle(std::move(request)); },
+            workers);
+      },
       **networks, server.port());
   if (!gateway_servers) return fail(gateway_servers.error().message());
   // Declared after the invoker: stops serving before what it scrapes goes.
@@ -335,6 +356,7 @@ int main(int argc, char** argv) {
     daemon::notifyStopping();
     server.stopAccepting();
     (*function_urls)->stopAccepting();
+    admin_server.stopAccepting();
     if (async_invocations) async_invocations->stop();
     schedule_runner.stop();
     for (auto& gateway_server : *gateway_servers)
@@ -373,7 +395,8 @@ int main(int argc, char** argv) {
                  budget.vcpus > 0 ? fmt::format("{:.1f} vCPUs", budget.vcpus)
                                   : std::string("no vCPU limit"));
   }
-  spdlog::info("wickd listening on {}:{} (state {})", host, server.port(), config.state_dir());
+  spdlog::info("wickd listening on {}:{} (state {}, admin socket {})", host, server.port(),
+               config.state_dir(), (*access)->adminSocketPath());
   daemon::notifyReady("Lambda API on " + host + ":" + std::to_string(server.port()));
 
   std::vector<std::thread> threads;

@@ -37,15 +37,15 @@ std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config) {
   return all;
 }
 
-Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(boost::asio::io_context& io,
-                                                                    const http::Handler& handler,
-                                                                    network::Networks& networks,
-                                                                    uint16_t port) {
+Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(
+    boost::asio::io_context& io,
+    const std::function<http::Handler(const std::string& gateway)>& handler_for,
+    network::Networks& networks, uint16_t port) {
   auto gateways = networks.openLambdaApi(port);
   if (!gateways) return std::move(gateways).error();
   std::vector<std::unique_ptr<http::Server>> servers;
   for (const auto& gateway : *gateways) {
-    auto server = std::make_unique<http::Server>(io, handler);
+    auto server = std::make_unique<http::Server>(io, handler_for(gateway));
     WICK_TRY(server->listen(gateway + ":" + std::to_string(port)),
              "Lambda API for functions on " + gateway);
     servers.push_back(std::move(server));

@@ -1,7 +1,9 @@
 // The daemon config's networks and role credentials as host/ takes them.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "host/http/server.h"
@@ -16,9 +18,10 @@ std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config);
 
 // The Lambda API also on each network's gateway at `port`, for calls from
 // function to function (the networks' policies let exactly that port through).
-Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(boost::asio::io_context& io,
-                                                                    const http::Handler& handler,
-                                                                    network::Networks& networks,
-                                                                    uint16_t port);
+// `handler_for` gives the handler of the listener on a gateway address.
+Result<std::vector<std::unique_ptr<http::Server>>> listenOnGateways(
+    boost::asio::io_context& io,
+    const std::function<http::Handler(const std::string& gateway)>& handler_for,
+    network::Networks& networks, uint16_t port);
 
 }  // namespace wick::daemon

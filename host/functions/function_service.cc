@@ -344,8 +344,9 @@ Outcome FunctionService::createFunction(const std::string& body) {
 Outcome FunctionService::getFunction(const std::string& function_name,
                                      const std::string& qualifier) {
   AWS_TRY(record, find(function_name, qualifier));
-  json code = {{"RepositoryType", "S3"},
-               {"Location", settings_.code_url_base + "/" + record.code_sha256 + ".zip"}};
+  std::string location = settings_.code_url_base + "/" + record.code_sha256 + ".zip";
+  if (settings_.presign_location) location = settings_.presign_location(location);
+  json code = {{"RepositoryType", "S3"}, {"Location", location}};
   if (isImage(record)) {
     const std::string uri = record.internal.value("ImageUri", "");
     const std::string repository = uri.substr(0, uri.find_first_of(":@"));

@@ -31,6 +31,8 @@ struct ServiceSettings {
   uint64_t max_zipped_bytes = 52'428'800;
   uint64_t max_unzipped_bytes = 262'144'000;
   std::string code_url_base;  // GetFunction's Code.Location: <base>/<sha256>.zip
+  // Makes a Location URL fetchable (presigned) without a signed request; unset: as is.
+  std::function<std::string(const std::string& url)> presign_location;
   // Whether a function's VpcConfig names a network of this host: an error
   // message if not. Unset: no VpcConfig is accepted.
   std::function<std::optional<std::string>(const nlohmann::json& vpc_config)> vpc_check;

@@ -100,6 +100,11 @@ std::string LayerService::layerArn(const std::string& name) const {
          ":layer:" + name;
 }
 
+std::string LayerService::location(const std::string& code_sha256) const {
+  std::string url = settings_.content_url_base + "/" + code_sha256 + ".zip";
+  return settings_.presign_location ? settings_.presign_location(url) : url;
+}
+
 json LayerService::versionDocument(const LayerVersionRecord& layer) const {
   json document = {{"LayerArn", layerArn(layer.name)},
                    {"LayerVersionArn", layerArn(layer.name) + ":" + std::to_string(layer.version)},
@@ -164,7 +169,7 @@ Outcome LayerService::publishLayerVersion(const std::string& layer_name, const s
   layer.created_date = utcNowMillis("+0000");
   AWS_CHECK(registry_.insertLayerVersion(layer));
   json reply = versionDocument(layer);
-  reply["Content"] = {{"Location", settings_.content_url_base + "/" + layer.code_sha256 + ".zip"},
+  reply["Content"] = {{"Location", location(layer.code_sha256)},
                       {"CodeSha256", stored.sha256_base64},
                       {"CodeSize", layer.code_size}};
   return Reply{201, reply};
@@ -177,7 +182,7 @@ Outcome LayerService::getLayerVersion(const std::string& layer_name, const std::
   AWS_TRY(layer, registry_.layerVersion(*name, *number));
   if (!layer || layer->deleted) return notFound();
   json reply = versionDocument(*layer);
-  reply["Content"] = {{"Location", settings_.content_url_base + "/" + layer->code_sha256 + ".zip"},
+  reply["Content"] = {{"Location", location(layer->code_sha256)},
                       {"CodeSha256", base64Encode(fromHex(layer->code_sha256).value_or(""))},
                       {"CodeSize", layer->code_size}};
   return Reply{200, reply};

@@ -5,6 +5,7 @@
 // keep it until they let go.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,6 +23,8 @@ struct LayerSettings {
   uint64_t max_zipped_bytes = 52'428'800;
   uint64_t max_unzipped_bytes = 262'144'000;
   std::string content_url_base;  // Content.Location: <base>/<sha256>.zip
+  // Makes a Location URL fetchable (presigned) without a signed request; unset: as is.
+  std::function<std::string(const std::string& url)> presign_location;
 };
 
 class LayerService {
@@ -53,6 +56,8 @@ class LayerService {
 
  private:
   std::string layerArn(const std::string& name) const;
+  // Content.Location of a layer's zip (presigned when the daemon says so).
+  std::string location(const std::string& code_sha256) const;
   nlohmann::json versionDocument(const registry::LayerVersionRecord& layer) const;
   void collect(const registry::LayerVersionRecord& layer);
 

@@ -9,6 +9,22 @@ namespace wick::http {
 namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 
+namespace {
+
+// `write(stream)` on whichever socket it is; the error, if any.
+template <typename Write>
+asio::awaitable<boost::system::error_code> onSocket(ResponseStream::Socket socket, Write write) {
+  boost::system::error_code ec;
+  const auto completion = asio::redirect_error(asio::use_awaitable, ec);
+  if (auto* tcp = std::get_if<asio::ip::tcp::socket*>(&socket))
+    co_await write(**tcp, completion);
+  else
+    co_await write(*std::get<asio::local::stream_protocol::socket*>(socket), completion);
+  co_return ec;
+}
+
+}  // namespace
+
 asio::awaitable<void> ResponseStream::begin(Head head) {
   begun_ = true;
   head.version(version_);
@@ -20,31 +36,29 @@ asio::awaitable<void> ResponseStream::begin(Head head) {
     response.keep_alive(false);  // the end of the connection ends the body
   }
   beast_http::response_serializer<beast_http::empty_body> serializer(response);
-  boost::system::error_code ec;
-  co_await beast_http::async_write_header(socket_, serializer,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+  auto ec = co_await onSocket(socket_, [&serializer](auto& stream, auto completion) {
+    return beast_http::async_write_header(stream, serializer, completion);
+  });
   if (ec) failed_ = true;
 }
 
 asio::awaitable<void> ResponseStream::write(std::string_view bytes) {
   if (failed_ || bytes.empty()) co_return;
-  boost::system::error_code ec;
-  if (version_ >= 11)
-    co_await asio::async_write(
-        socket_, beast_http::make_chunk(asio::const_buffer(bytes.data(), bytes.size())),
-        asio::redirect_error(asio::use_awaitable, ec));
-  else
-    co_await asio::async_write(socket_, asio::const_buffer(bytes.data(), bytes.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
+  const asio::const_buffer buffer(bytes.data(), bytes.size());
+  const bool chunked = version_ >= 11;
+  auto ec = co_await onSocket(socket_, [&buffer, chunked](auto& stream, auto completion) {
+    if (chunked) return asio::async_write(stream, beast_http::make_chunk(buffer), completion);
+    return asio::async_write(stream, buffer, completion);
+  });
   if (ec) failed_ = true;
 }
 
 asio::awaitable<void> ResponseStream::end() {
   ended_ = true;
   if (failed_ || version_ < 11) co_return;
-  boost::system::error_code ec;
-  co_await asio::async_write(socket_, beast_http::make_chunk_last(),
-                             asio::redirect_error(asio::use_awaitable, ec));
+  auto ec = co_await onSocket(socket_, [](auto& stream, auto completion) {
+    return asio::async_write(stream, beast_http::make_chunk_last(), completion);
+  });
   if (ec) failed_ = true;
 }
 

@@ -10,16 +10,21 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
 #include <string_view>
+#include <variant>
 
 namespace wick::http {
 
 class ResponseStream {
  public:
   using Head = boost::beast::http::response_header<>;
+  // The connection it writes to: TCP, or the admin Unix socket.
+  using Socket =
+      std::variant<boost::asio::ip::tcp::socket*, boost::asio::local::stream_protocol::socket*>;
 
-  ResponseStream(boost::asio::ip::tcp::socket& socket, unsigned version, bool keep_alive)
+  ResponseStream(Socket socket, unsigned version, bool keep_alive)
       : socket_(socket), version_(version), keep_alive_(keep_alive) {}
   ResponseStream(const ResponseStream&) = delete;
   ResponseStream& operator=(const ResponseStream&) = delete;
@@ -39,7 +44,7 @@ class ResponseStream {
   bool reusable() const { return ended_ && !failed_ && keep_alive_ && version_ >= 11; }
 
  private:
-  boost::asio::ip::tcp::socket& socket_;
+  Socket socket_;
   unsigned version_;
   bool keep_alive_;
   bool begun_ = false;

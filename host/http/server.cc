@@ -1,6 +1,10 @@
 #include "host/http/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "host/http/response_stream.h"
 
@@ -18,6 +23,7 @@ namespace wick::http {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using unix_stream = asio::local::stream_protocol;
 
 std::string percentDecode(std::string_view text) {
   std::string out;
@@ -61,6 +67,7 @@ Server::Server(asio::io_context& io, Handler handler, ServerOptions options)
 
 Server::~Server() {
   stopAccepting();
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
 Status Server::listen(const std::string& address) {
@@ -78,7 +85,42 @@ Status Server::listen(const std::string& address) {
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error("listen on " + address + ": " + ec.message(), ec.value());
-  asio::co_spawn(io_, acceptLoop(), asio::detached);
+  asio::co_spawn(io_, acceptLoop(*acceptor_), asio::detached);
+  return {};
+}
+
+Status Server::listenUnix(const std::string& path, unsigned mode) {
+  if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path))
+    return Error("listen on " + path + ": a Unix socket path must be 1 to " +
+                     std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes long",
+                 ENAMETOOLONG);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return Error("listen on " + path + ": exists and is not a socket", EEXIST);
+    // A socket someone still accepts on is another daemon's: leave it.
+    boost::system::error_code probe;
+    unix_stream::socket client(io_);
+    client.connect(unix_stream::endpoint(path), probe);
+    if (!probe)
+      return Error("listen on " + path + ": another process is serving this socket", EADDRINUSE);
+    if (::unlink(path.c_str()) != 0) return Error::fromErrno("remove stale socket " + path);
+  }
+  boost::system::error_code ec;
+  auto acceptor = std::make_unique<unix_stream::acceptor>(io_);
+  acceptor->open(unix_stream(), ec);
+  // bind(2) makes the file with the umask's mode: narrow it to `mode` from the
+  // start so that no other user can connect between bind and chmod.
+  const mode_t old_umask = ::umask(static_cast<mode_t>(~mode & 0777));
+  if (!ec) acceptor->bind(unix_stream::endpoint(path), ec);
+  ::umask(old_umask);
+  if (ec) return Error("listen on " + path + ": " + ec.message(), ec.value());
+  unix_path_ = path;
+  if (::chmod(path.c_str(), mode) != 0) return Error::fromErrno("chmod " + path);
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error("listen on " + path + ": " + ec.message(), ec.value());
+  unix_acceptor_ = std::move(acceptor);
+  asio::co_spawn(io_, acceptLoop(*unix_acceptor_), asio::detached);
   return {};
 }
 
@@ -87,28 +129,55 @@ uint16_t Server::port() const {
 }
 
 void Server::stopAccepting() {
-  if (acceptor_ && acceptor_->is_open()) {
-    boost::system::error_code ignored;
-    acceptor_->close(ignored);
-  }
+  boost::system::error_code ignored;
+  if (acceptor_ && acceptor_->is_open()) acceptor_->close(ignored);
+  if (unix_acceptor_ && unix_acceptor_->is_open()) unix_acceptor_->close(ignored);
 }
 
-asio::awaitable<void> Server::acceptLoop() {
-  while (acceptor_ && acceptor_->is_open()) {
+namespace {
+
+// Who is on the other end, for the log and for the checks that depend on it.
+std::pair<std::string, std::optional<uint32_t>> describePeer(tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return {"?", std::nullopt};
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const std::string address = remote.address().to_string();
+  return {remote.address().is_v6() ? "[" + address + "]:" + std::to_string(remote.port())
+                                   : address + ":" + std::to_string(remote.port()),
+          std::nullopt};
+}
+
+std::pair<std::string, std::optional<uint32_t>> describePeer(unix_stream::socket& socket) {
+  struct ucred credentials {};
+  socklen_t length = sizeof credentials;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0)
+    return {"unix ?", std::nullopt};
+  return {"uid " + std::to_string(credentials.uid) + " pid " + std::to_string(credentials.pid),
+          credentials.uid};
+}
+
+}  // namespace
+
+template <typename Acceptor>
+asio::awaitable<void> Server::acceptLoop(Acceptor& acceptor) {
+  while (acceptor.is_open()) {
     boost::system::error_code ec;
-    tcp::socket socket =
-        co_await acceptor_->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
       spdlog::warn("accept: {}", ec.message());
       continue;
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    auto [peer, peer_uid] = describePeer(socket);
+    asio::co_spawn(io_, serve(std::move(socket), std::move(peer), peer_uid), asio::detached);
   }
 }
 
-asio::awaitable<void> Server::serve(tcp::socket socket) {
+template <typename Socket>
+asio::awaitable<void> Server::serve(Socket socket, std::string peer,
+                                    std::optional<uint32_t> peer_uid) {
   boost::beast::flat_buffer buffer;
   for (;;) {
     beast_http::request_parser<beast_http::string_body> parser;
@@ -119,9 +188,11 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                                            asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && !parser.is_done() && options_.refuse_head) {
       const auto length = parser.content_length();
-      if (auto refusal =
-              options_.refuse_head(requestHead(parser.get()),
-                                   length ? std::optional<uint64_t>(*length) : std::nullopt)) {
+      Request head = requestHead(parser.get());
+      head.peer = peer;
+      head.peer_uid = peer_uid;
+      if (auto refusal = options_.refuse_head(
+              head, length ? std::optional<uint64_t>(*length) : std::nullopt)) {
         co_await answerAndClose(socket, std::move(*refusal));
         co_return;
       }
@@ -150,12 +221,16 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
     Request request = requestHead(message, false);
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
-    if (auto peer = socket.remote_endpoint(ec); !ec)
-      request.peer_address = peer.address().to_string();
-    if (auto local = socket.local_endpoint(ec); !ec) request.local_port = local.port();
-    ec.clear();
+    if constexpr (std::is_same_v<Socket, asio::ip::tcp::socket>) {
+      if (auto remote = socket.remote_endpoint(ec); !ec)
+        request.peer_address = remote.address().to_string();
+      if (auto local = socket.local_endpoint(ec); !ec) request.local_port = local.port();
+      ec.clear();
+    }
+    request.peer = peer;
+    request.peer_uid = peer_uid;
 
-    ResponseStream stream(socket, version, keep_alive);
+    ResponseStream stream(&socket, version, keep_alive);
     request.stream = &stream;
     Response response = co_await handler_(std::move(request));
     if (stream.begun()) {  // the handler wrote its response itself
@@ -171,7 +246,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
   }
 }
 
-asio::awaitable<void> Server::refuse(tcp::socket& socket, boost::system::error_code error) {
+template <typename Socket>
+asio::awaitable<void> Server::refuse(Socket& socket, boost::system::error_code error) {
   Response response{beast_http::status::bad_request, 11};
   std::string type = "InvalidRequestContentException";
   std::string text = "malformed HTTP request: " + error.message();
@@ -194,7 +270,8 @@ asio::awaitable<void> Server::refuse(tcp::socket& socket, boost::system::error_c
   co_await answerAndClose(socket, std::move(response));
 }
 
-asio::awaitable<void> Server::answerAndClose(tcp::socket& socket, Response response) {
+template <typename Socket>
+asio::awaitable<void> Server::answerAndClose(Socket& socket, Response response) {
   response.keep_alive(false);
   response.prepare_payload();
   boost::system::error_code ec;
@@ -217,12 +294,13 @@ Request requestHead(const beast_http::request<beast_http::string_body>& message,
   return request;
 }
 
-asio::awaitable<void> Server::lingeringClose(tcp::socket& socket) {
+template <typename Socket>
+asio::awaitable<void> Server::lingeringClose(Socket& socket) {
   // RFC 9112 9.6: shut our side, then drop what the client still sends (the
   // refused body) until it closes, for a bounded time: closing with unread
   // input would reset the connection and could lose the answer.
   boost::system::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(Socket::shutdown_send, ec);
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(kLingerTime);
   deadline.async_wait([&socket](const boost::system::error_code& waited) {

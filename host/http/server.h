@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
@@ -35,6 +36,10 @@ struct Request {
   std::multimap<std::string, std::string> query;  // decoded; keys may repeat
   std::string peer_address;                       // the TCP peer's IP ("" if unknown)
   uint16_t local_port = 0;                        // the port the request came in on
+  // Who sent it, for the log: "127.0.0.1:50312", or "uid 0 pid 4242" on a Unix socket.
+  std::string peer;
+  // On a Unix socket, the peer's uid (SO_PEERCRED); unset on TCP.
+  std::optional<uint32_t> peer_uid;
   beast_http::fields headers;
   std::string body;
   // For a handler that writes its response as it makes it (none: it cannot).
@@ -68,19 +73,27 @@ class Server {
   ~Server();
   // Binds and starts accepting. "127.0.0.1:3001"; port 0 picks a free one.
   Status listen(const std::string& address);
+  // Binds a Unix stream socket at `path` with `mode` (a stale socket there is
+  // replaced; one another process still serves is not) and starts accepting.
+  // The file is removed when the server goes.
+  Status listenUnix(const std::string& path, unsigned mode);
   uint16_t port() const;
   // Stops accepting new connections.
   void stopAccepting();
 
  private:
-  boost::asio::awaitable<void> acceptLoop();
-  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  template <typename Acceptor>
+  boost::asio::awaitable<void> acceptLoop(Acceptor& acceptor);
+  template <typename Socket>
+  boost::asio::awaitable<void> serve(Socket socket, std::string peer,
+                                     std::optional<uint32_t> peer_uid);
   // Answers a request that could not be read (413, 431, 400) and ends the connection.
-  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket& socket,
-                                      boost::system::error_code error);
-  static boost::asio::awaitable<void> answerAndClose(boost::asio::ip::tcp::socket& socket,
-                                                     Response response);
-  static boost::asio::awaitable<void> lingeringClose(boost::asio::ip::tcp::socket& socket);
+  template <typename Socket>
+  boost::asio::awaitable<void> refuse(Socket& socket, boost::system::error_code error);
+  template <typename Socket>
+  static boost::asio::awaitable<void> answerAndClose(Socket& socket, Response response);
+  template <typename Socket>
+  static boost::asio::awaitable<void> lingeringClose(Socket& socket);
 
   static constexpr size_t kHeaderLimit = 64 << 10;
   static constexpr std::chrono::seconds kLingerTime{2};
@@ -89,6 +102,8 @@ class Server {
   Handler handler_;
   ServerOptions options_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::string unix_path_;
 };
 
 std::string percentDecode(std::string_view text);

@@ -75,4 +75,17 @@ Result<std::optional<RoleKeys>> RoleCredentials::forRole(const std::string& role
   return std::optional<RoleKeys>(std::move(*keys));
 }
 
+std::optional<RoleCredentials::KnownKeys> RoleCredentials::findByAccessKeyId(
+    std::string_view access_key_id) {
+  for (const auto& [arn, mapping] : mappings_)
+    if (mapping.credential_process.empty() && mapping.keys.access_key_id == access_key_id)
+      return KnownKeys{arn, mapping.keys};
+  std::lock_guard lock(mutex_);
+  for (const auto& [arn, keys] : cached_)
+    if (keys.access_key_id == access_key_id &&
+        (!keys.expiration || *keys.expiration > std::chrono::system_clock::now()))
+      return KnownKeys{arn, keys};
+  return std::nullopt;
+}
+
 }  // namespace wick::invoke

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -42,6 +43,15 @@ class RoleCredentials {
   bool empty() const { return mappings_.empty(); }
   // The role's keys; nullopt for a role the operator did not map.
   Result<std::optional<RoleKeys>> forRole(const std::string& role_arn);
+
+  // The role whose current keys (static, or the last credential_process gave,
+  // unexpired) have this access key id: functions sign their calls to wickd's
+  // API with them, as they would call Lambda with their role's keys.
+  struct KnownKeys {
+    std::string role_arn;
+    RoleKeys keys;
+  };
+  std::optional<KnownKeys> findByAccessKeyId(std::string_view access_key_id);
 
  private:
   std::map<std::string, RoleMapping> mappings_;

@@ -7,7 +7,7 @@ import subprocess
 import urllib.error
 import urllib.request
 
-from conftest import WICKD
+from conftest import WICKD, admin_request
 
 WICK = os.path.join(os.path.dirname(WICKD), "wick")
 
@@ -92,7 +92,7 @@ class Layout:
 
 def wick(daemon, *args, expect=0):
     """Runs the real CLI (stdout and stderr piped); checks its exit status."""
-    env = dict(os.environ, WICK_ENDPOINT=daemon.endpoint)
+    env = dict(os.environ, WICK_ENDPOINT=daemon.wick_endpoint)
     done = subprocess.run([WICK, *args], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == expect, f"wick {args}: {done.returncode}\n{done.stdout}{done.stderr}"
     return done
@@ -103,14 +103,9 @@ def inspect(daemon, ref):
 
 
 def api(daemon, method, path, body=None):
-    """A raw call to wickd's admin API: (status, JSON body)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(daemon.endpoint + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    """A raw call to wickd's admin API (its Unix socket): (status, JSON body)."""
+    status, reply = admin_request(daemon, method, path, body, timeout=30)
+    return status, (None if reply == b"" else reply)
 
 
 def layer_dir(daemon, diff_id):

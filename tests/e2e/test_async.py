@@ -18,7 +18,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active, wait_for
+from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active, wait_for, ACCESS_KEY_ID, SECRET_ACCESS_KEY, admin_request
 
 WICK = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
 CONFIG = """
@@ -46,7 +46,7 @@ def async_daemon(tmp_path_factory):
     daemon.lam = lam
     daemon.logs = boto3.client(
         "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
         config=botocore.config.Config(retries={"max_attempts": 1}))
     yield daemon
     daemon.stop()
@@ -65,15 +65,16 @@ def starts_of(daemon, function, request_id):
 
 def events_of(daemon, function):
     """The function's async events ({"Queued": [...], "Failed": [...]}), from
-    wick's events API: one HTTP request, cheap enough to poll."""
+    wick's events API on the admin socket: one HTTP request, cheap enough to poll."""
     query = urllib.parse.urlencode({"function": function})
-    with urllib.request.urlopen(f"{daemon.endpoint}/wick/v1/events?{query}") as reply:
-        return json.load(reply)
+    status, events = admin_request(daemon, "GET", f"/wick/v1/events?{query}")
+    assert status == 200, events
+    return events
 
 
 def events_listing(daemon, function):
     """What `wick events FUNCTION` prints (the CLI over the same API)."""
-    out = subprocess.run([WICK, "events", function, "--endpoint", daemon.endpoint],
+    out = subprocess.run([WICK, "events", function, "--endpoint", daemon.wick_endpoint],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return out.stdout
@@ -118,7 +119,7 @@ def test_function_errors_are_retried_with_spacing_then_kept_with_lambdas_record(
     assert request_id in listing and "RetriesExhausted" in listing
 
     # Replayed: it runs (and fails) three more times, then is kept again.
-    replay = subprocess.run([WICK, "events", "--endpoint", async_daemon.endpoint, "replay",
+    replay = subprocess.run([WICK, "events", "--endpoint", async_daemon.wick_endpoint, "replay",
                              request_id], capture_output=True, text=True)
     assert replay.returncode == 0, replay.stderr
     wait_for(lambda: len(starts_of(async_daemon, "worker", request_id)) == 6 and failed(),
@@ -140,7 +141,7 @@ def test_reserved_concurrency_zero_fails_without_an_attempt(async_daemon):
     assert event["Record"]["requestContext"]["approximateInvokeCount"] == 0
     assert "responseContext" not in event["Record"] and "responsePayload" not in event["Record"]
     assert starts_of(async_daemon, "closed", request_id) == []
-    purged = subprocess.run([WICK, "events", "--endpoint", async_daemon.endpoint, "purge",
+    purged = subprocess.run([WICK, "events", "--endpoint", async_daemon.wick_endpoint, "purge",
                              "closed"], capture_output=True, text=True)
     assert purged.returncode == 0 and "purged 1 events" in purged.stdout, purged
 
@@ -166,7 +167,7 @@ def test_invoke_async_with_the_awscli(async_daemon, tmp_path):
         ["/usr/bin/aws", "--endpoint-url", async_daemon.endpoint, "lambda", "invoke-async",
          "--function-name", "worker", "--invoke-args", str(event)],
         capture_output=True, text=True,
-        env=dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+        env=dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
                  AWS_DEFAULT_REGION="us-east-1", AWS_PAGER=""))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"Status": 202}
@@ -205,11 +206,10 @@ def test_no_accepted_event_is_lost_to_kill_9(tmp_path):
         daemon.start()  # same port, same state: the queue resumes
         daemon.logs = boto3.client(
             "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test")
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
 
         def queue_empty():
-            with urllib.request.urlopen(f"{daemon.endpoint}/wick/v1/events") as r:
-                return not json.load(r)["Queued"]
+            return not admin_request(daemon, "GET", "/wick/v1/events")[1]["Queued"]
         wait_for(queue_empty, timeout=120, what="the queue to drain")
         events = []
         kwargs = dict(logGroupName="/aws/lambda/durable", filterPattern='"START RequestId"')

@@ -33,7 +33,7 @@ def private_daemon(tmp_path):
 
 
 def wick(daemon, *args):
-    return subprocess.run([WICK, *args, "--endpoint", daemon.endpoint], capture_output=True,
+    return subprocess.run([WICK, *args, "--endpoint", daemon.wick_endpoint], capture_output=True,
                           text=True, timeout=120)
 
 

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROLE, client_for, create, make_zip
+from conftest import ROLE, client_for, create, make_zip, ACCESS_KEY_ID, SECRET_ACCESS_KEY, signed_request
 
 
 def error_code(excinfo):
@@ -187,35 +187,28 @@ def test_tags(lam):
     assert lam.list_tags(Resource=arn)["Tags"] == {}
 
 
-def test_dry_run_invoke_and_an_unknown_invocation_type(lam):
+def test_dry_run_invoke_and_an_unknown_invocation_type(daemon, lam):
     create(lam, "dry")
     assert lam.invoke(FunctionName="dry", InvocationType="DryRun")["StatusCode"] == 204
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke(FunctionName="nope", InvocationType="DryRun")
     # Event is served (tests/e2e/test_async.py); anything else is refused by name.
-    request = urllib.request.Request(lam.meta.endpoint_url +
-                                     "/2015-03-31/functions/dry/invocations", data=b"{}",
-                                     method="POST", headers={"X-Amz-Invocation-Type": "Later"})
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request)
-    assert refused.value.code == 400
-    assert refused.value.headers["x-amzn-ErrorType"] == "ValidationException"
+    status, headers, _ = signed_request(daemon, "POST", "/2015-03-31/functions/dry/invocations",
+                                        b"{}", {"X-Amz-Invocation-Type": "Later"})
+    assert status == 400
+    assert headers["x-amzn-errortype"] == "ValidationException"
 
 
 def test_unknown_route_is_a_json_error(daemon):
-    request = urllib.request.Request(daemon.endpoint + "/2099-01-01/nothing", method="GET")
-    with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(request)
-    assert excinfo.value.code == 404
-    assert excinfo.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert "Unknown operation" in json.loads(excinfo.value.read())["message"]
+    status, headers, body = signed_request(daemon, "GET", "/2099-01-01/nothing")
+    assert status == 404
+    assert headers["x-amzn-errortype"] == "UnknownOperationException"
+    assert "Unknown operation" in json.loads(body)["message"]
     # A known path with a method it does not take: 405, saying which it takes.
-    request = urllib.request.Request(daemon.endpoint + "/2015-03-31/functions", method="PATCH")
-    with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(request)
-    assert excinfo.value.code == 405
-    assert excinfo.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert set(excinfo.value.headers["Allow"].split(", ")) == {"GET", "POST"}
+    status, headers, _ = signed_request(daemon, "PATCH", "/2015-03-31/functions")
+    assert status == 405
+    assert headers["x-amzn-errortype"] == "UnknownOperationException"
+    assert set(headers["allow"].split(", ")) == {"GET", "POST"}
 
 
 def test_restart_keeps_every_function(daemon):
@@ -233,7 +226,7 @@ def test_restart_keeps_every_function(daemon):
 def test_awscli_unmodified(daemon, tmp_path):
     zip_path = tmp_path / "f.zip"
     zip_path.write_bytes(make_zip({"bootstrap": (b"#!/bin/sh\n", 0o755)}))
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y", AWS_DEFAULT_REGION="us-east-1",
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY, AWS_DEFAULT_REGION="us-east-1",
                AWS_PAGER="")
     aws = ["/usr/bin/aws", "--endpoint-url", daemon.endpoint, "lambda"]
     out = subprocess.run(aws + ["create-function", "--function-name", "cli", "--runtime", "provided.al2",

@@ -22,7 +22,8 @@ import zipfile
 
 import pytest
 
-from conftest import ROLE, client_for, running_daemon, wait_active
+from conftest import (ACCESS_KEY_ID, REGION, ROLE, SECRET_ACCESS_KEY, client_for, running_daemon,
+                      sign_headers, signed_head_lines, wait_active)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "http_clients")
@@ -104,9 +105,10 @@ class Answer:
 
 def invoke(daemon, name, payload):
     """POST .../invocations with urllib: (status, lower-case headers, body)."""
-    request = urllib.request.Request(
-        f"{daemon.endpoint}/2015-03-31/functions/{name}/invocations", data=payload, method="POST",
-        headers={"Content-Type": "application/json"})
+    url = f"{daemon.endpoint}/2015-03-31/functions/{name}/invocations"
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=payload, method="POST",
+                                     headers=sign_headers("POST", url, payload, headers))
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -219,8 +221,11 @@ def test_a_runtime_that_exits_before_its_event_is_reported_as_its_exit(http_daem
 
 
 def curl(daemon, *args):
+    """curl with its defaults, signing as AWS's SDKs do (--aws-sigv4)."""
     started = time.monotonic()
-    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", *args],
+    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                          "--aws-sigv4", f"aws:amz:{REGION}:lambda",
+                          "--user", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}", *args],
                          capture_output=True, text=True, timeout=30)
     return out.stdout, time.monotonic() - started
 
@@ -263,8 +268,10 @@ def raw_exchange(daemon, data, pieces=1, read_until_close=True):
 
 
 def test_wickd_api_raw_pipelined_and_split(http_daemon):
-    get = b"GET /2016-08-19/account-settings HTTP/1.1\r\nHost: x\r\n\r\n"
-    last = b"GET /2016-08-19/account-settings HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    signed = signed_head_lines(http_daemon, "GET", "/2016-08-19/account-settings")
+    get = b"GET /2016-08-19/account-settings HTTP/1.1\r\n" + signed + b"\r\n"
+    last = (b"GET /2016-08-19/account-settings HTTP/1.1\r\n" + signed +
+            b"Connection: close\r\n\r\n")
     received = raw_exchange(http_daemon, get + get + last, pieces=40)
     assert received.count(b"HTTP/1.1 200 OK") == 3, received[:500]
 
@@ -278,8 +285,11 @@ def test_wickd_api_refusals_answer_then_close(http_daemon):
         answer = sock.recv(65536)
         assert answer.startswith(b"HTTP/1.1 413"), answer
         assert b"100 Continue" not in answer
-    # An Invoke over 6 MB with Expect: refused by its head, before any of the upload.
-    invoke_head = (b"POST /2015-03-31/functions/any/invocations HTTP/1.1\r\nHost: x\r\n"
+    # An Invoke over 6 MB with Expect: refused by its head, before any of the upload
+    # (signed: an unsigned one is refused by its head too, as unsigned).
+    invoke_head = (b"POST /2015-03-31/functions/any/invocations HTTP/1.1\r\n" +
+                   signed_head_lines(http_daemon, "POST", "/2015-03-31/functions/any/invocations",
+                                     b"x" * 7000000) +
                    b"Expect: 100-continue\r\nContent-Length: 7000000\r\n\r\n")
     with socket.create_connection(("127.0.0.1", http_daemon.port), timeout=10) as sock:
         sock.sendall(invoke_head)

@@ -306,7 +306,7 @@ def test_bad_paths_and_names_are_refused_clearly(daemon, built, tmp_path):
 def run_on_pty(daemon, *args):
     """Runs the CLI with stderr on a pseudo-terminal: (exit status, stdout, terminal bytes)."""
     master, slave = pty.openpty()
-    env = dict(os.environ, WICK_ENDPOINT=daemon.endpoint)
+    env = dict(os.environ, WICK_ENDPOINT=daemon.wick_endpoint)
     process = subprocess.Popen([WICK, *args], env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     terminal = b""

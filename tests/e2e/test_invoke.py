@@ -182,7 +182,7 @@ def test_wick_logs_prints_the_streams(lam, daemon):
     create_runtime_function(lam, "logged")
     invoke(lam, "logged", {"print": True})
     wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
-    out = subprocess.run([wick, "logs", "logged", "--endpoint", daemon.endpoint], capture_output=True, text=True)
+    out = subprocess.run([wick, "logs", "logged", "--endpoint", daemon.wick_endpoint], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "test runtime ready" in out.stdout
     assert "START RequestId:" in out.stdout and "REPORT RequestId:" in out.stdout
@@ -207,7 +207,7 @@ def test_wick_logs_shows_a_multi_line_record_on_several_lines(lam, daemon):
     wait_active(lam, "traceback")
     invoke(lam, "traceback", {})
     wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
-    out = subprocess.run([wick, "logs", "traceback", "--endpoint", daemon.endpoint],
+    out = subprocess.run([wick, "logs", "traceback", "--endpoint", daemon.wick_endpoint],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -218,7 +218,7 @@ def test_wick_logs_shows_a_multi_line_record_on_several_lines(lam, daemon):
 
 def test_wick_logs_of_an_unknown_function_fails(daemon):
     wick = os.path.join(os.path.dirname(os.environ.get("WICKD", "build/bin/wickd")), "wick")
-    out = subprocess.run([wick, "logs", "never-created", "--endpoint", daemon.endpoint],
+    out = subprocess.run([wick, "logs", "never-created", "--endpoint", daemon.wick_endpoint],
                          capture_output=True, text=True)
     assert out.returncode == 1
     assert "Function not found: never-created" in out.stderr

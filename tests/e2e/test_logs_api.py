@@ -12,13 +12,13 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, running_daemon, runtime_zip, wait_active, wait_for, client_for
+from conftest import ROLE, running_daemon, runtime_zip, wait_active, wait_for, client_for, ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 GROUP = "/aws/lambda/logged"
 
 
 def aws_env():
-    return dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+    return dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
                 AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
 
 
@@ -39,7 +39,7 @@ def logged():
         daemon.lam = lam
         daemon.logs = boto3.client(
             "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
             config=botocore.config.Config(retries={"max_attempts": 1}))
         yield daemon
 

@@ -13,12 +13,11 @@ import os
 import re
 import time
 import urllib.parse
-import urllib.request
 import zipfile
 
 import pytest
 
-from conftest import ROLE, client_for, running_daemon, wait_active
+from conftest import ROLE, client_for, running_daemon, wait_active, admin_request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CODE_DIRS = {"python3.11": os.path.join(HERE, "runtimes", "python"),
@@ -106,9 +105,10 @@ def invoke(lam, name, event=None, **kwargs):
 def function_log(daemon, name):
     """Every log stream of the function, from wickd's log API (what `wick logs` prints)."""
     def get(query=""):
-        url = f"{daemon.endpoint}/wick/v1/functions/{name}/logs{query}"
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            return json.load(answer)
+        status, answer = admin_request(daemon, "GET", f"/wick/v1/functions/{name}/logs{query}",
+                                       timeout=10)
+        assert status == 200, answer
+        return answer
 
     text = ""
     for stream in get()["streams"]:

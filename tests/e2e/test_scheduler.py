@@ -10,14 +10,13 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 
 import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active
+from conftest import ROLE, Daemon, client_for, runtime_zip, wait_active, ACCESS_KEY_ID, SECRET_ACCESS_KEY, admin_request, signed_request
 from test_async import wait_for
 
 CONFIG = "scheduler_minute_ms: 1000\n"
@@ -38,7 +37,7 @@ def sched_daemon(tmp_path_factory):
     lam.put_function_event_invoke_config(FunctionName="ticker", MaximumRetryAttempts=0)
     daemon.sched = boto3.client(
         "scheduler", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
         config=botocore.config.Config(retries={"max_attempts": 1}))
     yield daemon
     daemon.stop()
@@ -49,12 +48,13 @@ def target(**extra):
 
 
 def failed_payloads(daemon):
-    with urllib.request.urlopen(f"{daemon.endpoint}/wick/v1/events?function=ticker") as r:
-        return [e["Record"]["requestPayload"] for e in json.load(r)["Failed"]]
+    status, events = admin_request(daemon, "GET", "/wick/v1/events?function=ticker")
+    assert status == 200, events
+    return [e["Record"]["requestPayload"] for e in events["Failed"]]
 
 
 def aws(daemon, *args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
                AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
     return subprocess.run(["/usr/bin/aws", "--endpoint-url", daemon.endpoint, "scheduler", *args],
                           capture_output=True, text=True, env=env)
@@ -155,17 +155,17 @@ def test_at_schedule_fires_once_and_deletes_itself(sched_daemon):
     s = sched_daemon.sched
     when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
     # Debian 12's botocore predates ActionAfterCompletion: the request as a
-    # newer client sends it (rest-json; wick does not check the signature).
+    # newer client sends it (rest-json, SigV4 for the scheduler service).
     body = {"ScheduleExpression": f"at({when:%Y-%m-%dT%H:%M:%S})",
             "FlexibleTimeWindow": {"Mode": "OFF"}, "ActionAfterCompletion": "DELETE",
             "Target": target(Input='{"fail": "once", "at": "<aws.scheduler.scheduled-time>"}')}
-    request = urllib.request.Request(f"{sched_daemon.endpoint}/schedules/once", method="POST",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as r:
-        assert json.load(r)["ScheduleArn"].endswith(":schedule/default/once")
-    with urllib.request.urlopen(f"{sched_daemon.endpoint}/schedules/once") as r:
-        assert json.load(r)["ActionAfterCompletion"] == "DELETE"
+    status, _, reply = signed_request(sched_daemon, "POST", "/schedules/once",
+                                      json.dumps(body).encode(),
+                                      {"Content-Type": "application/json"}, service="scheduler")
+    assert status == 200, reply
+    assert json.loads(reply)["ScheduleArn"].endswith(":schedule/default/once")
+    status, _, reply = signed_request(sched_daemon, "GET", "/schedules/once", service="scheduler")
+    assert json.loads(reply)["ActionAfterCompletion"] == "DELETE"
     fired = wait_for(lambda: [p for p in failed_payloads(sched_daemon) if p.get("fail") == "once"],
                      timeout=30, what="the at() firing")
     assert fired == [{"fail": "once", "at": f"{when:%Y-%m-%dT%H:%M:%S}Z"}]

@@ -7,14 +7,23 @@ the test plays systemd's part: a cgroup for the service, a notify socket."""
 import os
 import socket
 import subprocess
-import types
 
+import boto3
+import botocore.session
 import pytest
 
-from conftest import RUNTIMES_DIR, WICKD, client_for, free_port, runtime_zip, wait_active
+from conftest import RUNTIMES_DIR, WICKD, free_port, runtime_zip, wait_active
 
 BUILD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(WICKD)))
 SLICE_CONTROLLERS = {"memory", "cpu", "cpuacct", "pids", "freezer"}
+
+
+def botocore_with_credentials(path):
+    """A botocore session whose shared credentials file is `path` (and nothing of ~/.aws)."""
+    session = botocore.session.Session()
+    session.set_config_variable("credentials_file", str(path))
+    session.set_config_variable("config_file", os.devnull)
+    return session
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +92,10 @@ def test_installed_wickd_notifies_and_keeps_sandboxes_in_its_own_cgroup(installe
         assert f"STATUS=Lambda API on 127.0.0.1:{port}" in ready.splitlines(), ready
         socket.create_connection(("127.0.0.1", port), timeout=1).close()  # listening already
 
-        lam = client_for(types.SimpleNamespace(endpoint=f"http://127.0.0.1:{port}"))
+        # The admin key wickd made at its first start, as boto3 reads it.
+        lam = boto3.Session(profile_name="wick", botocore_session=botocore_with_credentials(
+            tmp_path / "state" / "credentials")).client(
+                "lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
         lam.create_function(FunctionName="svc", Runtime="provided.al2023", Handler="none",
                             Role="arn:aws:iam::000000000000:role/any",
                             Code={"ZipFile": runtime_zip()})

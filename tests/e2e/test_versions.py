@@ -2,12 +2,11 @@
 invokes (number, alias, $LATEST), X-Amz-Executed-Version and
 AWS_LAMBDA_FUNCTION_VERSION inside the sandbox, deletes, weighted aliases."""
 import json
-import urllib.request
 
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, make_zip, runtime_zip, wait_active
+from conftest import ROLE, make_zip, runtime_zip, wait_active, admin_request
 
 # A shell runtime client: answers every event with what it runs as.
 REPORTER = b"""#!/bin/sh
@@ -183,7 +182,8 @@ def test_weighted_alias_split(daemon, lam):
     assert abs(share - weight) < 0.04, counts
     # Each version keeps its own warm environment: one log stream per
     # version, not a cold start at every switch.
-    with urllib.request.urlopen(f"{daemon.endpoint}/wick/v1/functions/split/logs") as reply:
-        streams = [s["name"] for s in json.load(reply)["streams"]]
+    status, logs = admin_request(daemon, "GET", "/wick/v1/functions/split/logs")
+    assert status == 200, logs
+    streams = [s["name"] for s in logs["streams"]]
     versions = sorted(s.split("[")[1].split("]")[0] for s in streams)
     assert versions == ["1", "2"], streams

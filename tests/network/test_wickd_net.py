@@ -40,7 +40,7 @@ import json, os, urllib.request
 def handler(event, context):
     if event.get("env"):
         return {k: os.environ.get(k) for k in event["env"]}
-    if event.get("call"):  # another function, through the Lambda API (unsigned: wick does not check)
+    if event.get("call"):  # another function, through the Lambda API, unsigned
         call = event["call"]
         endpoint = call.get("endpoint") or os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
         url = f"{endpoint}/2015-03-31/functions/{call['function']}/invocations"
@@ -49,7 +49,9 @@ def handler(event, context):
             with urllib.request.urlopen(request, timeout=5) as r:
                 return {"ok": True, "endpoint": endpoint, "reply": json.loads(r.read())}
         except Exception as e:
-            return {"ok": False, "endpoint": endpoint, "error": repr(e)}
+            status = getattr(e, "code", None)
+            return {"ok": False, "endpoint": endpoint, "error": repr(e), "status": status,
+                    "type": e.headers.get("x-amzn-ErrorType") if status else None}
     if event.get("file"):
         return open(event["file"]).read()
     try:
@@ -196,13 +198,19 @@ def test_the_host_and_wickd_are_unreachable(functions, daemon):
         server.wait()
 
 
-def test_a_function_calls_another_through_the_lambda_endpoint(functions, daemon):
+def test_an_unsigned_call_through_the_lambda_endpoint_is_refused(functions, daemon):
+    """The gateway's Lambda API is authenticated as the host's (issue 15): a function
+    without keys (its role is not mapped) reaches it and is refused as AWS refuses."""
     gateway = DEFAULT_SUBNET.rsplit(".", 1)[0] + ".1"
     result = call(functions, "py-net", {"call": {
         "function": "node-net", "payload": {"url": f"http://{INTERNET}:{PORT}/hello.txt"}}})
     assert result["endpoint"] == f"http://{gateway}:{daemon.port}", result
-    assert result["ok"] is True, result
-    assert result["reply"]["ok"] is True and "fake internet" in result["reply"]["body"], result
+    assert result["ok"] is False, result
+    assert (result["status"], result["type"]) == (403, "MissingAuthenticationTokenException"), \
+        result
+    with open(daemon.log_path) as log:
+        assert f"refused POST /2015-03-31/functions/node-net/invocations from {gateway[:-1]}" \
+            in log.read()
 
 
 BOTO_CALLER = """
@@ -211,6 +219,12 @@ def handler(event, context):
     # Debian's botocore (1.29) predates AWS_ENDPOINT_URL_<SERVICE>: hand it over as SDKs of
     # 2023 on do by themselves.
     lam = boto3.client("lambda", endpoint_url=os.environ["AWS_ENDPOINT_URL_LAMBDA"])
+    if event.get("list"):  # the role's keys may invoke, nothing more
+        try:
+            lam.list_functions()
+            return {"listed": True}
+        except Exception as e:
+            return {"listed": False, "error": e.response["Error"]["Code"]}
     reply = lam.invoke(FunctionName=event["function"], Payload=json.dumps(event["payload"]))
     return json.loads(reply["Payload"].read())
 """
@@ -243,6 +257,8 @@ def boto3_zip():
 
 
 def test_a_function_calls_another_with_boto3_through_the_endpoint(functions):
+    """boto3 in the function signs with its role's keys (AWS_ACCESS_KEY_ID, the session
+    token): the gateway's Lambda API knows them, and lets them invoke, nothing more."""
     functions.create_function(FunctionName="py-boto", Runtime="python3.11", Role=STATIC_ROLE,
                               Handler="index.handler", Code={"ZipFile": boto3_zip()},
                               Timeout=15, MemorySize=512)
@@ -250,6 +266,8 @@ def test_a_function_calls_another_with_boto3_through_the_endpoint(functions):
     result = call(functions, "py-boto", {"function": "node-net", "payload": {
         "url": f"http://{INTERNET}:{PORT}/hello.txt"}})
     assert result["ok"] is True and "fake internet" in result["body"], result
+    assert call(functions, "py-boto", {"list": True}) == {
+        "listed": False, "error": "AccessDeniedException"}
 
 
 def test_a_vpc_config_selects_the_restricted_network(functions, daemon):

@@ -1,0 +1,245 @@
+#include "host/auth/request_verifier.h"
+
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <unordered_map>
+
+#include "common/encoding.h"
+#include "host/auth/sigv4.h"
+
+namespace wick::auth {
+
+namespace {
+
+constexpr const char* kMismatch =
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+Refusal refusal(int status, std::string type, std::string message, std::string reason,
+                std::string key_id = {}) {
+  return {status, std::move(type), std::move(message), std::move(reason), std::move(key_id)};
+}
+
+Refusal invalidSignature(std::string message, std::string reason, std::string key_id) {
+  return refusal(403, "InvalidSignatureException", std::move(message), std::move(reason),
+                 std::move(key_id));
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  for (const auto& each : names)
+    if (each == name) return true;
+  return false;
+}
+
+// An RFC 7231 Date ("Sun, 06 Nov 1994 08:49:37 GMT"): what a client without
+// X-Amz-Date signs. -1 if malformed.
+int64_t parseHttpDate(const std::string& text) {
+  std::tm utc{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  if (end == nullptr || *end != '\0') return -1;
+  return timegm(&utc);
+}
+
+// The signing key (the HMAC chain over date, region and service) of the last
+// few keys this thread verified: it changes once a day per key, and deriving
+// it is four of the five HMACs a verification costs. Keyed by the secret too,
+// so a changed secret never finds an old key.
+const std::string& cachedSigningKey(const Principal& principal, const Authorization& scope) {
+  thread_local std::unordered_map<std::string, std::string> cache;
+  std::string id = principal.access_key_id;
+  for (const std::string* part :
+       {&principal.secret_access_key, &scope.date, &scope.region, &scope.service}) {
+    id += '\0';
+    id += *part;
+  }
+  if (auto found = cache.find(id); found != cache.end()) return found->second;
+  if (cache.size() >= 64) cache.clear();
+  return cache
+      .emplace(std::move(id),
+               signingKey(principal.secret_access_key, scope.date, scope.region, scope.service))
+      .first->second;
+}
+
+}  // namespace
+
+struct RequestVerifier::Checked {
+  Authorization authorization;
+  Principal principal;
+  std::string amz_date;                // as signed: "YYYYMMDDTHHMMSSZ"
+  std::string claimed_payload_sha256;  // X-Amz-Content-Sha256, if sent
+};
+
+std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
+    const http::Request& request, std::string_view service, int64_t now) const {
+  const std::string header = request.header("Authorization");
+  if (header.empty()) {
+    if (request.hasQuery("X-Amz-Signature") || request.hasQuery("X-Amz-Credential"))
+      return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token",
+                     "a presigned (query-string) signature: wick accepts the Authorization "
+                     "header only");
+    return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token",
+                   "unsigned (no Authorization header)");
+  }
+  auto parsed = parseAuthorization(header);
+  if (!parsed) {
+    const std::string algorithm = header.substr(0, header.find(' '));
+    if (algorithm != "AWS4-HMAC-SHA256")
+      return refusal(400, "IncompleteSignatureException",
+                     "Unsupported AWS 'algorithm': '" + algorithm.substr(0, 64) + "'",
+                     "Authorization is not AWS4-HMAC-SHA256");
+    return refusal(400, "IncompleteSignatureException",
+                   "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+                   "parameters: " +
+                       parsed.error().message(),
+                   "malformed Authorization header");
+  }
+  Checked checked;
+  checked.authorization = std::move(*parsed);
+  const Authorization& authorization = checked.authorization;
+  const std::string& key_id = authorization.access_key_id;
+
+  // The time the signature claims, and the header that carries it.
+  int64_t signed_at = -1;
+  if (std::string amz_date = request.header("X-Amz-Date"); !amz_date.empty()) {
+    if (!contains(authorization.signed_headers, "x-amz-date"))
+      return invalidSignature("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
+                              "X-Amz-Date not signed", key_id);
+    signed_at = parseAmzDate(amz_date);
+    if (signed_at < 0)
+      return refusal(400, "IncompleteSignatureException",
+                     "X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'",
+                     "malformed X-Amz-Date", key_id);
+    checked.amz_date = std::move(amz_date);
+  } else if (std::string date = request.header("Date"); !date.empty()) {
+    if (!contains(authorization.signed_headers, "date"))
+      return invalidSignature("'Date' must be a 'SignedHeader' in the AWS Authorization.",
+                              "Date not signed", key_id);
+    signed_at = parseHttpDate(date);
+    if (signed_at < 0)
+      return refusal(400, "IncompleteSignatureException",
+                     "Date must be an RFC 7231 date such as 'Sun, 06 Nov 1994 08:49:37 GMT'",
+                     "malformed Date", key_id);
+    checked.amz_date = amzDate(signed_at);
+  } else {
+    return refusal(400, "IncompleteSignatureException",
+                   "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+                   "header.",
+                   "no X-Amz-Date", key_id);
+  }
+  if (!contains(authorization.signed_headers, "host"))
+    return invalidSignature(
+        "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
+        "Authorization.",
+        "Host not signed", key_id);
+  if (authorization.date != std::string_view(checked.amz_date).substr(0, 8))
+    return invalidSignature(
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+        "version of date from HTTP: '" +
+            authorization.date + "' != '" + checked.amz_date.substr(0, 8) + "', from '" +
+            checked.amz_date + "'.",
+        "credential scope date differs from X-Amz-Date", key_id);
+
+  // AWS checks the clock before the key: a stale request is refused as stale.
+  if (signed_at < now - settings_.max_skew_seconds)
+    return invalidSignature("Signature expired: " + checked.amz_date + " is now earlier than " +
+                                amzDate(now - settings_.max_skew_seconds) + " (" + amzDate(now) +
+                                " - 5 min.)",
+                            "signed " + std::to_string(now - signed_at) + " s ago", key_id);
+  if (signed_at > now + settings_.max_skew_seconds)
+    return invalidSignature(
+        "Signature not yet current: " + checked.amz_date + " is still later than " +
+            amzDate(now + settings_.max_skew_seconds) + " (" + amzDate(now) + " + 5 min.)",
+        "signed " + std::to_string(signed_at - now) + " s in the future", key_id);
+
+  auto principal = lookup_(key_id);
+  if (!principal)
+    return refusal(403, "UnrecognizedClientException",
+                   "The security token included in the request is invalid.",
+                   "unknown access key id", key_id);
+  checked.principal = std::move(*principal);
+  if (!checked.principal.session_token.empty()) {
+    // Temporary keys are valid only with their token, signed.
+    const std::string token = request.header("X-Amz-Security-Token");
+    if (token.size() != checked.principal.session_token.size() ||
+        CRYPTO_memcmp(token.data(), checked.principal.session_token.data(), token.size()) != 0)
+      return refusal(403, "UnrecognizedClientException",
+                     "The security token included in the request is invalid.",
+                     "missing or wrong session token for " + checked.principal.name, key_id);
+    if (!contains(authorization.signed_headers, "x-amz-security-token"))
+      return invalidSignature(kMismatch, "X-Amz-Security-Token not signed", key_id);
+  }
+
+  if (authorization.region != settings_.region)
+    return invalidSignature(
+        "Credential should be scoped to a valid region. (This endpoint's "
+        "region is '" +
+            settings_.region + "', not '" + authorization.region.substr(0, 64) + "'.)",
+        "scope region " + authorization.region.substr(0, 64), key_id);
+  if (authorization.service != service)
+    return invalidSignature(
+        "Credential should be scoped to correct service: '" + std::string(service) + "'. ",
+        "scope service " + authorization.service.substr(0, 64), key_id);
+
+  checked.claimed_payload_sha256 = request.header("X-Amz-Content-Sha256");
+  const std::string& claimed = checked.claimed_payload_sha256;
+  if (claimed == "UNSIGNED-PAYLOAD")
+    return invalidSignature(
+        "UNSIGNED-PAYLOAD is accepted only by Amazon S3: sign the payload "
+        "(its SHA-256) instead.",
+        "UNSIGNED-PAYLOAD", key_id);
+  if (claimed.starts_with("STREAMING-"))
+    return invalidSignature("Streaming (chunked) payload signatures ('" + claimed.substr(0, 64) +
+                                "') are accepted only by Amazon S3: sign the whole payload "
+                                "instead.",
+                            "streaming payload signature", key_id);
+  return checked;
+}
+
+std::optional<Refusal> RequestVerifier::verifyHead(const http::Request& head,
+                                                   std::string_view service, int64_t now) const {
+  auto checked = checkHead(head, service, now);
+  if (auto* refused = std::get_if<Refusal>(&checked)) return std::move(*refused);
+  return std::nullopt;
+}
+
+std::variant<Principal, Refusal> RequestVerifier::verify(const http::Request& request,
+                                                         std::string_view service,
+                                                         int64_t now) const {
+  auto head = checkHead(request, service, now);
+  if (auto* refused = std::get_if<Refusal>(&head)) return std::move(*refused);
+  Checked& checked = std::get<Checked>(head);
+  const std::string& key_id = checked.authorization.access_key_id;
+
+  // The server hashes what it received, as AWS does for every service but S3.
+  SignedRequest wire;
+  wire.method = std::string(http::beast_http::to_string(request.method));
+  wire.path = request.path;
+  wire.query = request.raw_query;
+  wire.payload_sha256 = sha256Hex(request.body);
+  if (!checked.claimed_payload_sha256.empty() &&
+      checked.claimed_payload_sha256 != wire.payload_sha256)
+    return invalidSignature(kMismatch, "the body's SHA-256 is not X-Amz-Content-Sha256", key_id);
+  wire.headers.reserve(checked.authorization.signed_headers.size());
+  for (const auto& field : request.headers) {
+    std::string name(field.name_string());
+    for (char& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (contains(checked.authorization.signed_headers, name))
+      wire.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  const Authorization& authorization = checked.authorization;
+  const std::string scope = authorization.date + "/" + authorization.region + "/" +
+                            authorization.service + "/aws4_request";
+  const std::string expected = toHex(hmacSha256(
+      cachedSigningKey(checked.principal, authorization),
+      stringToSign(checked.amz_date, scope, canonicalRequest(wire, authorization.signed_headers))));
+  const std::string& given = checked.authorization.signature;
+  if (given.size() != expected.size() ||
+      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
+    return invalidSignature(kMismatch, "signature does not match", key_id);
+  return std::move(checked.principal);
+}
+
+}  // namespace wick::auth
