@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,8 +99,30 @@ class BasicEnvironmentPool {
     return taken;
   }
   // Idle longer than `grace` and not frozen yet: to freeze, then put back.
+  // Idle past `grace` and not frozen yet: to freeze. Until each comes back
+  // (putFrozen) it counts as freezing, so that an invoke for its key waits
+  // for it rather than starting another environment.
   Taken takeUnfrozen(std::chrono::milliseconds grace, Clock::time_point now = Clock::now()) {
-    return takeIf([&](const Env& env) { return !env.frozen() && now - env.idleSince() > grace; });
+    Taken taken =
+        takeIf([&](const Env& env) { return !env.frozen() && now - env.idleSince() > grace; });
+    std::lock_guard lock(mutex_);
+    for (const auto& env : taken)
+      freezing_.insert({env->functionName(), env->key()});
+    return taken;
+  }
+  // Back from takeUnfrozen (frozen or not).
+  void putFrozen(std::unique_ptr<Env> environment) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = freezing_.find({environment->functionName(), environment->key()});
+      if (it != freezing_.end()) freezing_.erase(it);
+    }
+    putIdle(std::move(environment));
+  }
+  // An environment of `function` made for `key` is out being frozen.
+  bool freezing(const std::string& function, const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    return freezing_.count({function, key}) > 0;
   }
   Taken takeAll() {
     return takeIf([](const Env&) { return true; });
@@ -152,6 +175,8 @@ class BasicEnvironmentPool {
   mutable std::mutex mutex_;
   // By function; oldest first.
   std::map<std::string, std::deque<std::unique_ptr<Env>>> idle_;
+  // (function, key) of each environment taken to be frozen, not back yet.
+  std::multiset<std::pair<std::string, std::string>> freezing_;
 };
 
 using EnvironmentPool = BasicEnvironmentPool<Environment>;

@@ -263,13 +263,29 @@ http::Response Invoker::respond(const registry::FunctionRecord& record, InvokeOu
   return response;
 }
 
+// An idle environment for `key`; when the only one is out being frozen, it
+// is waited for (a freeze takes about a millisecond) rather than making
+// another: sequential invokes keep one environment, as on Lambda.
+asio::awaitable<std::unique_ptr<Environment>> Invoker::takeWarm(const std::string& function,
+                                                                const std::string& key) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto give_up = std::chrono::steady_clock::now() + kFreezeWait;
+  for (;;) {
+    if (auto environment = pool_.takeIdle(function, key)) co_return environment;
+    if (!pool_.freezing(function, key) || std::chrono::steady_clock::now() > give_up)
+      co_return nullptr;
+    timer.expires_after(std::chrono::microseconds(500));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 asio::awaitable<std::variant<Invoker::Acquired, AwsError>> Invoker::acquire(
     const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
     const std::string& request_id) {
   Acquired acquired;
   bool warm_one_failed = false;
   acquired.init.kind = InvokeOutcome::Kind::kSuccess;  // a warm environment is initialised
-  if (may_be_warm) acquired.environment = pool_.takeIdle(record.name, key);
+  if (may_be_warm) acquired.environment = co_await takeWarm(record.name, key);
   if (acquired.environment) {
     auto thawed = co_await onWorkers([&] { return acquired.environment->thaw(); });
     if (thawed) {
@@ -365,7 +381,7 @@ asio::awaitable<void> Invoker::housekeeping() {
       return 0;
     });
     for (auto& environment : to_freeze)
-      pool_.putIdle(std::move(environment));
+      pool_.putFrozen(std::move(environment));
   }
   housekeeping_stopped_ = true;
 }

@@ -133,6 +133,10 @@ class Invoker {
     InvokeOutcome init;
     bool warm = false;
   };
+  boost::asio::awaitable<std::unique_ptr<Environment>> takeWarm(const std::string& function,
+                                                                const std::string& key);
+  // How long an invoke waits for its environment to come back from freezing.
+  static constexpr std::chrono::milliseconds kFreezeWait{200};
   boost::asio::awaitable<std::variant<Acquired, api::AwsError>> acquire(
       const registry::FunctionRecord& record, const std::string& key, bool may_be_warm,
       const std::string& request_id);

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -15,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import Daemon, client_for, free_port, runtime_zip, wait_active, ROLE
+from conftest import Daemon, admin_request, client_for, free_port, runtime_zip, wait_active, ROLE
 
 
 def start(tmp_path, text):
@@ -28,8 +29,9 @@ def start(tmp_path, text):
 
 
 def sandboxes(daemon):
-    with urllib.request.urlopen(daemon.endpoint + "/wick/v1/sandboxes", timeout=10) as reply:
-        return json.loads(reply.read())
+    status, listing = admin_request(daemon, "GET", "/wick/v1/sandboxes", timeout=10)
+    assert status == 200, listing
+    return listing
 
 
 def make(lam, name, memory):
@@ -102,11 +104,8 @@ def test_idle_environments_are_reclaimed_lru_first_then_cold_starts_get_429(budg
     assert "admission refuses a cold start of a" in log_of(daemon)
 
     # boto3's standard retries wait it out: b and c go idle, one is reclaimed.
-    patient = boto3.client(
-        "lambda", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=botocore.config.Config(retries={"max_attempts": 10, "mode": "standard"},
-                                      read_timeout=60))
+    patient = client_for(daemon, retries={"max_attempts": 10, "mode": "standard"},
+                         read_timeout=60)
     reply = patient.invoke(FunctionName="a", Payload=b'{"echo": 2}')
     assert reply["StatusCode"] == 200 and "FunctionError" not in reply
     assert reply["ResponseMetadata"]["RetryAttempts"] >= 1
@@ -225,5 +224,7 @@ def _answers(endpoint):
     try:
         urllib.request.urlopen(endpoint + "/2015-03-31/functions/", timeout=1).read()
         return True
+    except urllib.error.HTTPError:
+        return True  # an unsigned request refused: it is serving
     except OSError:
         return False

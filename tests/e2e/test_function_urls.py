@@ -21,7 +21,8 @@ import zipfile
 import botocore.exceptions
 import pytest
 
-from conftest import ROLE, Daemon, client_for, free_port, wait_active
+from conftest import (ROLE, Daemon, aws_env, client_for, credentials_ini, free_port,
+                      signed_request, wait_active)
 
 HANDLER = r'''
 import base64, json, time
@@ -117,14 +118,9 @@ def request(daemon, method, path, body=None, headers=None, host=None):
 def api(daemon, method, path, body=None):
     """A raw call on the Lambda API, for what Debian's botocore (1.29) does not
     model yet: InvokeMode. Returns (status, JSON body or None)."""
-    connection = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=60)
-    try:
-        connection.request(method, path, body=None if body is None else json.dumps(body))
-        response = connection.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else None
-    finally:
-        connection.close()
+    status, _, data = signed_request(daemon, method, path,
+                                     b"" if body is None else json.dumps(body).encode())
+    return status, json.loads(data) if data else None
 
 
 def header(headers, name):
@@ -244,19 +240,15 @@ def test_url_config_validation_and_errors(urls_daemon, lam):
     finally:
         lam.delete_function_url_config(FunctionName="other")
     # AuthType missing: botocore refuses it before sending; the wire answer is Lambda's.
-    connection = http.client.HTTPConnection("127.0.0.1", urls_daemon.port)
-    connection.request("POST", "/2021-10-31/functions/other/url", body="{}")
-    response = connection.getresponse()
-    assert response.status == 400
-    assert json.loads(response.read())["message"] == (
+    status, _, data = signed_request(urls_daemon, "POST", "/2021-10-31/functions/other/url", b"{}")
+    assert status == 400
+    assert json.loads(data)["message"] == (
         "1 validation error detected: Value 'null' at 'authType' failed to satisfy constraint: "
         "Member must not be null")
-    connection.close()
 
 
 def test_url_config_with_the_awscli(urls_daemon):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+    env = aws_env()
     aws = ["/usr/bin/aws", "--endpoint-url", urls_daemon.endpoint, "lambda"]
     created = subprocess.run(aws + ["create-function-url-config", "--function-name", "other",
                                     "--auth-type", "NONE", "--cors",
@@ -561,7 +553,7 @@ def test_aws_iam_urls_want_a_sigv4_signature_by_a_known_key(tmp_path):
     state.mkdir()
     credentials = state / "credentials"
     key_id, secret = "AKIAURLTESTERAAAAAA2", "s3cr3t/Key+ForTheUrlTestOfWick0123456789"
-    credentials.write_text(f"[urltester]\naws_access_key_id = {key_id}\n"
+    credentials.write_text(credentials_ini() + f"[urltester]\naws_access_key_id = {key_id}\n"
                            f"aws_secret_access_key = {secret}\n")
     os.chmod(credentials, 0o600)
     daemon = start(tmp_path)

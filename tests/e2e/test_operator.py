@@ -7,18 +7,17 @@ import os
 import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 
-from conftest import WICKD, client_for, running_daemon, runtime_zip, wait_active, ROLE
+from conftest import WICKD, admin_request, client_for, running_daemon, runtime_zip, wait_active, ROLE
 
 WICK = os.path.join(os.path.dirname(os.path.abspath(WICKD)), "wick")
 V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def wick(daemon, *args, check=True):
-    result = subprocess.run([WICK, *args, "--endpoint", daemon.endpoint], capture_output=True,
+    result = subprocess.run([WICK, *args, "--endpoint", daemon.wick_endpoint], capture_output=True,
                             text=True, timeout=60)
     if check:
         assert result.returncode == 0, result.stderr
@@ -26,8 +25,9 @@ def wick(daemon, *args, check=True):
 
 
 def api(daemon, path):
-    with urllib.request.urlopen(daemon.endpoint + path, timeout=10) as reply:
-        return json.loads(reply.read())
+    status, answer = admin_request(daemon, "GET", path, timeout=10)
+    assert status == 200, answer
+    return answer
 
 
 def sandboxes(daemon):
@@ -226,8 +226,7 @@ def test_tuning_is_kept_across_a_restart_and_given_to_new_sandboxes(tmp_path):
         assert alias.returncode == 1 and "version number" in alias.stderr
         first.stop()
         first.start()
-        shown = json.loads(urllib.request.urlopen(
-            first.endpoint + "/wick/v1/tuning/kept?Qualifier=%24LATEST", timeout=10).read())
+        shown = api(first, "/wick/v1/tuning/kept?Qualifier=%24LATEST")
         assert shown["Tuning"] == {"CpuPeriodUs": 20000, "KeepAliveSeconds": 1}
         assert shown["Effective"] == {"MbPerVcpu": 1769, "CpuPeriodUs": 20000, "PidsMax": 1024,
                                       "SwapMb": 0, "KeepAliveSeconds": 1}

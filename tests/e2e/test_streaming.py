@@ -18,7 +18,8 @@ import botocore.config
 import botocore.session
 import pytest
 
-from conftest import ROLE, make_zip, running_daemon, wait_active
+from conftest import (ACCESS_KEY_ID, ROLE, SECRET_ACCESS_KEY, aws_env, client_for, make_zip,
+                      running_daemon, wait_active)
 
 # InvokeWithResponseStream as AWS's Lambda model defines it (botocore 1.29.100
 # and later ship it). Debian 12's botocore (1.29.27) predates it: the client
@@ -86,7 +87,7 @@ def streaming_client(daemon, model_dir):
         loader.search_paths.insert(0, model_dir)
     client = boto3.Session(botocore_session=session).client(
         "lambda", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
         config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=300))
     assert hasattr(client, "invoke_with_response_stream")
     return client
@@ -231,8 +232,7 @@ def test_a_client_that_goes_away_does_not_stop_the_function(lam, daemon):
     assert "PayloadChunk" in first
     response["EventStream"].close()  # gone after the first chunk
     # The function runs to its end, as on Lambda: all its chunks, then REPORT.
-    logs = boto3.client("logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    logs = client_for(daemon, "logs")
     deadline = time.time() + 20
     messages = []
     while time.time() < deadline:
@@ -437,7 +437,8 @@ JS_CLIENT = r"""
 const { LambdaClient, InvokeWithResponseStreamCommand } = require('@aws-sdk/client-lambda');
 (async () => {
   const client = new LambdaClient({endpoint: process.argv[2], region: 'us-east-1',
-    credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
+    credentials: {accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY}});
   const out = await client.send(new InvokeWithResponseStreamCommand({
     FunctionName: 'node-stream', Payload: Buffer.from(JSON.stringify({chunks: 2, pause: 0.2}))}));
   let text = ''; let complete = null;
@@ -465,7 +466,7 @@ def test_js_sdk_v3_decodes_the_stream(lam, daemon, node_function):
         with open(os.path.join(work, "client.js"), "w") as f:
             f.write(JS_CLIENT)
         ran = subprocess.run(["node", "client.js", daemon.endpoint], cwd=work,
-                             capture_output=True, timeout=120)
+                             capture_output=True, timeout=120, env=aws_env())
         assert ran.returncode == 0, ran.stderr.decode()
         result = json.loads(ran.stdout)
         assert result["text"].count("node chunk ") == 2

@@ -100,7 +100,10 @@ TEST(EnvironmentPool, FreezesAfterTheGraceAndExpiresAfterTheKeepAlive) {
   auto to_freeze = pool.takeUnfrozen(milliseconds(40), start + milliseconds(50));
   ASSERT_EQ(ids(to_freeze), std::vector<int>{1});
   to_freeze[0]->is_frozen = true;
-  pool.putIdle(std::move(to_freeze[0]));  // back, keeping its idle time
+  // While it is out being frozen, an invoke for its key knows to wait for it.
+  EXPECT_TRUE(pool.freezing("f", to_freeze[0]->key()));
+  pool.putFrozen(std::move(to_freeze[0]));  // back, keeping its idle time
+  EXPECT_FALSE(pool.freezing("f", "k"));
   EXPECT_TRUE(pool.takeUnfrozen(milliseconds(40), start + milliseconds(60)).empty());
   auto census = pool.census();
   ASSERT_EQ(census.size(), 1u);
