@@ -47,6 +47,10 @@ exports.handler = awslambda.streamifyResponse(async (event, stream) => {
   } else if (path === '/bad-prelude') {
     stream.setContentType(HTTP_INTEGRATION);
     stream.write('{"statusCode": "nope"}' + '\0'.repeat(8) + 'never sent');
+  } else if (path === '/no-delimiter') {
+    // Announces a prelude but writes 80 KiB without the 8 NULs.
+    stream.setContentType(HTTP_INTEGRATION);
+    stream.write('{"statusCode":201,"pad":"' + 'p'.repeat(80 * 1024) + '"}');
   } else if (path === '/text') {
     stream.setContentType('text/plain; charset=utf-8');
   }
@@ -209,6 +213,14 @@ def test_without_a_prelude_200_octet_stream(urls):
     assert code == 0 and status == 200
     assert headers["content-type"] == ["application/octet-stream"]  # the Node client's default
     assert body == b"chunk 1\nchunk 2\n"
+
+
+def test_a_prelude_without_its_delimiter_within_64_kib_is_body(urls):
+    code, status, headers, body, _, _ = curl(url_of(urls, "streamer", "/no-delimiter?chunks=1"))
+    assert code == 0 and status == 200
+    assert headers["content-type"] == ["application/octet-stream"]
+    assert body.startswith(b'{"statusCode":201,"pad":"ppp') and body.endswith(b'"}chunk 1\n')
+    assert len(body) == len('{"statusCode":201,"pad":""}chunk 1\n') + 80 * 1024
 
 
 def test_a_bad_prelude_is_502(urls):
