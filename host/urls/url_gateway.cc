@@ -7,6 +7,7 @@
 #include "common/ids.h"
 #include "host/urls/url_response.h"
 #include "host/urls/url_route.h"
+#include "host/urls/url_stream.h"
 #include "host/workers.h"
 
 namespace wick::urls {
@@ -15,14 +16,6 @@ namespace asio = boost::asio;
 namespace beast_http = http::beast_http;
 
 namespace {
-
-void addHeaders(http::Response& response, const Headers& headers) {
-  // The configured CORS headers win over the function's own.
-  for (const auto& [name, value] : headers)
-    if (name != "Vary") response.erase(name);
-  for (const auto& [name, value] : headers)
-    response.insert(name, value);
-}
 
 std::string traceId() {
   char epoch[16];
@@ -60,9 +53,11 @@ asio::awaitable<http::Response> UrlGateway::handle(http::Request request) {
   }
   EventContext context = contextFor(request, *url, route->raw_path);
   if (auto refused = authorize(*url, request, context)) co_return std::move(*refused);
-  http::Response response = co_await respond(*url, request, context);
-  if (url->cors) addHeaders(response, corsHeaders(*url->cors, origin, false));
-  response.set("x-amzn-RequestId", context.request_id);
+  // On every answer (the configured CORS headers win over the function's own).
+  Headers extra = url->cors ? corsHeaders(*url->cors, origin, false) : Headers{};
+  extra.emplace_back("x-amzn-RequestId", context.request_id);
+  http::Response response = co_await respond(*url, request, context, extra);
+  addHeaders(response, extra);
   co_return response;
 }
 
@@ -130,13 +125,17 @@ EventContext UrlGateway::contextFor(const http::Request& request, const ServedUr
 
 asio::awaitable<http::Response> UrlGateway::respond(const ServedUrl& url,
                                                     const http::Request& request,
-                                                    const EventContext& context) {
+                                                    const EventContext& context,
+                                                    const Headers& extra) {
   if (invoker_ == nullptr) co_return internalError();
   http::Request invoke;
   invoke.method = beast_http::verb::post;
   invoke.path = "/2015-03-31/functions/" + url.config.function + "/invocations";
   if (url.config.qualifier != "$LATEST") invoke.query.emplace("Qualifier", url.config.qualifier);
   invoke.body = eventJson(request, context);
+  if (url.config.invoke_mode == "RESPONSE_STREAM" && request.stream != nullptr)
+    co_return co_await streamUrlResponse(*invoker_, invoke, url.config.function, context.request_id,
+                                         *request.stream, extra);
   const http::Response invoked =
       co_await invoker_->invoke(invoke, url.config.function, context.request_id);
   co_return urlResponse(invoked);

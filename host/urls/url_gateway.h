@@ -3,9 +3,8 @@
 // (NONE) or the signature (AWS_IAM), invoke with the 2.0 event through the
 // Invoker, and map the result to the response as Lambda does.
 //
-// RESPONSE_STREAM URLs answer buffered for now: respond() is the one place a
-// streaming writer would take over (it would need the connection, which
-// http::Server keeps to itself today).
+// RESPONSE_STREAM URLs stream (url_stream.h): the answer goes to the client
+// chunk by chunk through the request's http::ResponseStream.
 #pragma once
 
 // clang-format off
@@ -54,7 +53,7 @@ class UrlGateway {
   EventContext contextFor(const http::Request& request, const ServedUrl& url,
                           const std::string& raw_path) const;
   boost::asio::awaitable<http::Response> respond(const ServedUrl& url, const http::Request& request,
-                                                 const EventContext& context);
+                                                 const EventContext& context, const Headers& extra);
 
   UrlDirectory& directory_;
   invoke::Invoker* invoker_;  // null when wick-agent is unavailable

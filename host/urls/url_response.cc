@@ -58,16 +58,15 @@ std::string headerValue(const json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-std::optional<http::Response> structured(const json& result) {
-  auto status = statusOf(result["statusCode"]);
-  if (!status) return std::nullopt;
-  http::Response response{static_cast<beast_http::status>(*status), 11};
-  bool has_type = false;
+// The result's headers and cookies onto `response`; false when one is not
+// valid. `has_type`: the function set Content-Type.
+bool addFunctionHeaders(const json& result, http::Response& response, bool& has_type) {
+  has_type = false;
   if (result.contains("headers") && !result["headers"].is_null()) {
-    if (!result["headers"].is_object()) return std::nullopt;
+    if (!result["headers"].is_object()) return false;
     for (const auto& [name, value] : result["headers"].items()) {
       const std::string text = headerValue(value);
-      if (!isToken(name) || !isFieldValue(text)) return std::nullopt;
+      if (!isToken(name) || !isFieldValue(text)) return false;
       // The length is the body's; the connection is ours.
       const std::string lower = boost::algorithm::to_lower_copy(name);
       if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection")
@@ -77,13 +76,21 @@ std::optional<http::Response> structured(const json& result) {
     }
   }
   if (result.contains("cookies") && !result["cookies"].is_null()) {
-    if (!result["cookies"].is_array()) return std::nullopt;
+    if (!result["cookies"].is_array()) return false;
     for (const json& cookie : result["cookies"]) {
-      if (!cookie.is_string() || !isFieldValue(cookie.get_ref<const std::string&>()))
-        return std::nullopt;
+      if (!cookie.is_string() || !isFieldValue(cookie.get_ref<const std::string&>())) return false;
       response.insert(beast_http::field::set_cookie, cookie.get<std::string>());
     }
   }
+  return true;
+}
+
+std::optional<http::Response> structured(const json& result) {
+  auto status = statusOf(result["statusCode"]);
+  if (!status) return std::nullopt;
+  http::Response response{static_cast<beast_http::status>(*status), 11};
+  bool has_type = false;
+  if (!addFunctionHeaders(result, response, has_type)) return std::nullopt;
   if (!has_type) response.set(beast_http::field::content_type, "application/json");
   if (result.contains("body") && !result["body"].is_null()) {
     const json& body = result["body"];
@@ -134,6 +141,22 @@ std::optional<http::Response> mapFunctionResult(std::string_view payload) {
   http::Response response{beast_http::status::ok, 11};
   response.set(beast_http::field::content_type, "application/json");
   response.body() = result.is_string() ? result.get<std::string>() : result.dump();
+  return response;
+}
+
+std::optional<http::Response> mapPrelude(std::string_view prelude) {
+  json result = json::parse(prelude, nullptr, false);
+  if (result.is_discarded() || !result.is_object()) return std::nullopt;
+  int status = 200;
+  if (result.contains("statusCode") && !result["statusCode"].is_null()) {
+    auto given = statusOf(result["statusCode"]);
+    if (!given) return std::nullopt;
+    status = *given;
+  }
+  http::Response response{static_cast<beast_http::status>(status), 11};
+  bool has_type = false;
+  if (!addFunctionHeaders(result, response, has_type)) return std::nullopt;
+  if (!has_type) response.set(beast_http::field::content_type, "application/octet-stream");
   return response;
 }
 

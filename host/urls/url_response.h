@@ -17,6 +17,13 @@ namespace wick::urls {
 // or base64): the caller answers 502.
 std::optional<http::Response> mapFunctionResult(std::string_view payload);
 
+// The head a RESPONSE_STREAM function's HTTP-integration prelude asks for
+// (../shared/reference/events.md 5.4): statusCode (absent: 200), headers and
+// cookies checked as in a buffered result; unknown keys ignored; no
+// Content-Type: application/octet-stream. Nullopt when the prelude is not a
+// JSON object or a field is not valid (the caller answers 502).
+std::optional<http::Response> mapPrelude(std::string_view prelude);
+
 // The Invoke API's answer (the invoker's response) as the URL's: the mapped
 // result, or 502 for a function error or a result that maps to nothing,
 // 429 for a throttle, 413 for an event over the payload limit.
