@@ -199,7 +199,13 @@ def test_tune_rewrites_the_cpu_quota_of_a_running_sandbox_and_its_speed_follows(
     # on an idle host is ~13 times faster (1.0 s vs 0.08 s of wall time), and
     # on one whose two cores run 30 other tasks (other test runs) may be hardly
     # faster: so the wall times are only checked not to go the wrong way.
-    assert slow_throttled >= 5 and fast_throttled <= 2, (slow_throttled, fast_throttled)
+    # The lifted limit shows as a far larger share of a CPU or (on a host too
+    # busy to give it) as the end of throttling; the agent's own CPU beside the
+    # spinning thread may still touch a whole CPU's quota in a few 10 ms periods.
+    assert slow_throttled >= 5, slow_throttled
+    assert fast_share > 2 * slow_share or fast_throttled <= 2, (
+        f"{fast_share:.3f} of a CPU, throttled in {fast_throttled} periods, at one CPU "
+        f"vs {slow_share:.3f} at 7.2%")
     # (one period of quota more at the start of the window, and the agent)
     assert slow_share < 0.11, f"{slow_share:.3f} of a CPU under a 0.072 quota"
     assert fast < slow * 1.2, f"{slow:.2f}s at 7% of a CPU vs {fast:.2f}s at one CPU"
