@@ -170,8 +170,10 @@ Result<ImageConfig> parseConfig(std::string_view text) {
   config.platform = {*os, *arch, *variant};
   auto rootfs = doc->find("rootfs");
   if (rootfs == doc->end() || !rootfs->is_object()) return Error("config: no rootfs", EINVAL);
-  if (rootfs->value("type", "") != "layers")
-    return Error("config: rootfs.type is not \"layers\"", EINVAL);
+  // optionalString, not value(): a "type" that is not a string must be an
+  // error, not an exception (found by fuzz_oci_json).
+  auto type = optionalString(*rootfs, "type");
+  if (!type || *type != "layers") return Error("config: rootfs.type is not \"layers\"", EINVAL);
   auto diff_ids = rootfs->find("diff_ids");
   if (diff_ids == rootfs->end() || !diff_ids->is_array())
     return Error("config: rootfs.diff_ids is not a list", EINVAL);

@@ -221,7 +221,16 @@ std::optional<AwsError> applyConfiguration(const json& request, json& settings, 
     settings["Architectures"] = architectures;
   }
   if (request.contains("TracingConfig")) {
-    std::string mode = request["TracingConfig"].value("Mode", "PassThrough");
+    // Checked before value(), which throws on a non-object (found by fuzz_lambda_json).
+    const auto& tracing = request["TracingConfig"];
+    const auto mode_field = tracing.is_object() ? tracing.find("Mode") : tracing.end();
+    if (!tracing.is_object() ||
+        (mode_field != tracing.end() && !mode_field->is_string() && !mode_field->is_null()))
+      return api::AwsError{400, "InvalidParameterValueException",
+                           "TracingConfig must be an object with a string Mode"};
+    std::string mode = mode_field == tracing.end() || mode_field->is_null()
+                           ? "PassThrough"
+                           : mode_field->get<std::string>();
     if (mode != "Active" && mode != "PassThrough")
       return validationError(mode, "tracingConfig.mode",
                              "Member must satisfy enum value set: [Active, PassThrough]");

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "images/oci.h"
+
 namespace wick::images {
 namespace {
 
@@ -78,3 +80,16 @@ TEST(RunConfigTest, NoProgramOrRelativeDirectoryIsAnError) {
 
 }  // namespace
 }  // namespace wick::images
+
+// Found by fuzz_oci_json: a hostile config whose rootfs.type is not a string
+// threw out of the parser (and would have ended wickd) instead of being refused.
+TEST(ImageConfigParseTest, RootfsTypeOfTheWrongKindIsAnError) {
+  for (const char* config :
+       {R"({"rootfs":{"type":["layers"],"diff_ids":[]}})", R"({"rootfs":{"type":7,"diff_ids":[]}})",
+        R"({"rootfs":{"type":"tar","diff_ids":[]}})"}) {
+    auto parsed = wick::images::parseConfig(config);
+    ASSERT_FALSE(parsed) << config;
+    EXPECT_NE(parsed.error().message().find("rootfs.type"), std::string::npos) << config;
+  }
+  EXPECT_TRUE(wick::images::parseConfig(R"({"rootfs":{"type":"layers","diff_ids":[]}})"));
+}
