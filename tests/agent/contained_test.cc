@@ -230,7 +230,10 @@ TEST(AgentContained, CurlBootstrapInARealSandbox) {
     counted = counted || line == "counter saw sandboxed-3";
   }
   EXPECT_TRUE(up) << "the runtime runs as the function's user, a child of PID 1";
-  EXPECT_TRUE(counted) << "the extension gets INVOKE events";
+  std::string all_logs;
+  for (const auto& line : channel.logs)
+    all_logs += "  " + line + "\n";
+  EXPECT_TRUE(counted) << "the extension gets INVOKE events; the sandbox logged:\n" << all_logs;
 
   HostMessage shutdown;
   shutdown.mutable_shutdown()->set_grace_ms(300);
