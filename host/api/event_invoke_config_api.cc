@@ -10,6 +10,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_try.h"
+#include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
 #include "host/workers.h"
@@ -36,18 +37,6 @@ std::optional<std::pair<std::string, bool>> parsePath(const std::string& path) {
   return std::nullopt;
 }
 
-http::Response toHttp(const functions::Outcome& outcome, const std::string& request_id) {
-  if (auto* error = std::get_if<AwsError>(&outcome)) return toResponse(*error, request_id);
-  const auto& reply = std::get<functions::Reply>(outcome);
-  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
-  response.set("x-amzn-RequestId", request_id);
-  if (reply.body) {
-    response.set(http::beast_http::field::content_type, "application/json");
-    response.body() = reply.body->dump();
-  }
-  return response;
-}
-
 std::string serviceOf(const std::string& arn) {
   // arn:PARTITION:SERVICE:...
   const size_t first = arn.find(':');
@@ -71,7 +60,7 @@ asio::awaitable<http::Response> EventInvokeConfigApi::handle(http::Request reque
       return internalError(request.path + ": " + error.what());
     }
   });
-  co_return toHttp(outcome, request_id);
+  co_return respond(outcome, request, request_id);
 }
 
 functions::Outcome EventInvokeConfigApi::answer(const http::Request& request) {

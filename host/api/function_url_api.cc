@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "common/ids.h"
+#include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
 #include "host/urls/cors.h"
@@ -51,18 +52,6 @@ std::optional<Parsed> parsePath(const std::string& path) {
   if (tail.starts_with("/policy/") && tail.size() > 8 && tail.find('/', 8) == std::string::npos)
     return Parsed{Route::kStatement, std::move(name), http::percentDecode(tail.substr(8))};
   return std::nullopt;
-}
-
-http::Response toHttp(const functions::Outcome& outcome, const std::string& request_id) {
-  if (auto* error = std::get_if<AwsError>(&outcome)) return toResponse(*error, request_id);
-  const auto& reply = std::get<functions::Reply>(outcome);
-  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
-  response.set("x-amzn-RequestId", request_id);
-  if (reply.body) {
-    response.set(http::beast_http::field::content_type, "application/json");
-    response.body() = reply.body->dump();
-  }
-  return response;
 }
 
 // "2025-11-24T23:09:04.123456Z"
@@ -126,9 +115,7 @@ asio::awaitable<http::Response> FunctionUrlApi::handle(http::Request request) {
       return internalError(request.path + ": " + error.what());
     }
   });
-  if (auto* error = std::get_if<AwsError>(&outcome))
-    logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
-  co_return toHttp(outcome, request_id);
+  co_return respond(outcome, request, request_id);
 }
 
 functions::Outcome FunctionUrlApi::answer(const http::Request& request) {

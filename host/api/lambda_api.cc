@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/unique_fd.h"
 #include "host/api/aws_try.h"
+#include "host/api/outcome_response.h"
 #include "host/api/response_stream_api.h"
 #include "host/functions/function_name.h"
 #include "host/logs/log_reader.h"
@@ -30,17 +31,6 @@ namespace {
 // Event invokes take 1 MB as Lambda does now; the deprecated InvokeAsync 256 KB.
 constexpr size_t kMaxAsyncPayload = 1 << 20;
 constexpr size_t kMaxInvokeAsyncPayload = 256 << 10;
-
-http::Response toHttp(const functions::Reply& reply, const std::string& request_id) {
-  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
-  response.set("x-amzn-RequestId", request_id);
-  if (reply.body) {
-    response.set(http::beast_http::field::content_type, "application/json");
-    // Logs and user data may hold invalid UTF-8: replace rather than throw.
-    response.body() = reply.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-  return response;
-}
 
 void forgetEventInvokeConfigs(async::EventInvokeConfigs& configs, const std::string& name,
                               const std::string& qualifier) {
@@ -99,17 +89,17 @@ const RouteTable<LambdaApi::Handler>& LambdaApi::routes() {
       {verb::post, "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
        Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
          if (self.invoker_ == nullptr)
-           co_return self.answer(serviceError("wick-agent is not available: streaming invoke is "
-                                              "disabled (see wickd's log)"),
-                                 c.request, c.request_id);
+           co_return respond(serviceError("wick-agent is not available: streaming invoke is "
+                                          "disabled (see wickd's log)"),
+                             c.request, c.request_id);
          co_return co_await ResponseStreamApi(*self.invoker_, self.functions_, self.workers_)
              .handle(c.request, c.path["FunctionName"], c.request_id);
        }}},
       {verb::post, "/2014-11-13/functions/{FunctionName}/invoke-async",
        Direct{[](Self& self, const Call& c) -> asio::awaitable<http::Response> {
          if (self.async_ == nullptr)
-           co_return self.answer(unknownOperation(c.request.method, c.request.path, {}), c.request,
-                                 c.request_id);
+           co_return respond(unknownOperation(c.request.method, c.request.path, {}), c.request,
+                             c.request_id);
          co_return co_await self.async_->accept(c.request, c.path["FunctionName"], c.request_id,
                                                 kMaxInvokeAsyncPayload, true);
        }}},
@@ -244,7 +234,7 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   const std::string request_id = newRequestId();
   auto found = routes().find(request.method, splitPath(request.path), request.path);
   if (auto* unknown = std::get_if<AwsError>(&found))
-    co_return answer(std::move(*unknown), request, request_id);
+    co_return respond(std::move(*unknown), request, request_id);
   const auto& match = std::get<RouteTable<Handler>::Match>(found);
   const Call call{request, match.params, request_id};
   if (auto* direct = std::get_if<Direct>(&match.handler)) co_return co_await (*direct)(*this, call);
@@ -255,16 +245,7 @@ asio::awaitable<http::Response> LambdaApi::handle(http::Request request) {
   } catch (const std::exception& e) {
     outcome = api::internalError(std::string(request.path) + ": " + e.what());
   }
-  co_return answer(std::move(outcome), request, request_id);
-}
-
-http::Response LambdaApi::answer(functions::Outcome outcome, const http::Request& request,
-                                 const std::string& request_id) {
-  if (auto* error = std::get_if<AwsError>(&outcome)) {
-    api::logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
-    return toResponse(*error, request_id);
-  }
-  return toHttp(std::get<functions::Reply>(outcome), request_id);
+  co_return respond(std::move(outcome), request, request_id);
 }
 
 // Synchronous invokes answer with the function's own bytes: the invoker
@@ -277,7 +258,7 @@ asio::awaitable<http::Response> LambdaApi::invocations(const Call& call) {
   if (async_ != nullptr && type == "Event")
     co_return co_await async_->accept(call.request, name, call.request_id, kMaxAsyncPayload, false);
   functions::Outcome outcome = co_await onWorkers([&] { return invocationsWithoutInvoker(call); });
-  co_return answer(std::move(outcome), call.request, call.request_id);
+  co_return respond(std::move(outcome), call.request, call.request_id);
 }
 
 // DryRun, an unknown InvocationType, or an invoke this host cannot run.

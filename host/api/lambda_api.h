@@ -71,8 +71,6 @@ class LambdaApi {
   functions::Outcome deleteFunction(const Call& call);
   http::Response serveZip(const functions::CodeStore& store, const std::string& file,
                           const std::string& request_id);
-  http::Response answer(functions::Outcome outcome, const http::Request& request,
-                        const std::string& request_id);
   functions::Outcome logs(const std::string& function_name, const http::Request& request);
 
   functions::FunctionService& functions_;

@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_try.h"
+#include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
@@ -50,22 +51,6 @@ std::optional<AwsError> checkGroup(const std::string& group) {
                   "Schedule group " + group + " does not exist (wick has only the default group)."};
 }
 
-http::Response toHttp(const functions::Outcome& outcome, const std::string& request_id) {
-  if (auto* error = std::get_if<AwsError>(&outcome)) {
-    AwsError sent = *error;
-    auto response = toResponse(sent, request_id);
-    // rest-json: the exception name in x-amzn-ErrorType, {"Message"} in the body.
-    response.body() = json{{"Message", sent.message}}.dump();
-    return response;
-  }
-  const auto& reply = std::get<functions::Reply>(outcome);
-  http::Response response{static_cast<http::beast_http::status>(reply.status), 11};
-  response.set("x-amzn-RequestId", request_id);
-  response.set(http::beast_http::field::content_type, "application/json");
-  response.body() = reply.body ? reply.body->dump() : "{}";
-  return response;
-}
-
 // Epoch seconds (a number, possibly fractional) as botocore sends them.
 std::variant<std::optional<int64_t>, AwsError> timestampMs(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) return std::optional<int64_t>();
@@ -98,10 +83,13 @@ asio::awaitable<http::Response> SchedulerApi::handle(http::Request request) {
   } catch (const std::exception& error) {
     outcome = internalError(request.path + ": " + error.what());
   }
-  if (auto* error = std::get_if<AwsError>(&outcome))
-    logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
   co_await asio::post(io, asio::use_awaitable);
-  co_return toHttp(outcome, request_id);
+  http::Response response = respond(outcome, request, request_id);
+  // Scheduler's rest-json errors: the exception name in x-amzn-ErrorType,
+  // only {"Message"} in the body.
+  if (auto* error = std::get_if<AwsError>(&outcome))
+    response.body() = json{{"Message", error->message}}.dump();
+  co_return response;
 }
 
 functions::Outcome SchedulerApi::answer(const http::Request& request) {
