@@ -143,9 +143,11 @@ std::optional<AwsError> EventInvokeConfigApi::checkDestination(const Target& tar
       return invalidParameter("You can't specify the function as a destination for itself.");
     // A function of this wickd (its region and account), that exists.
     const std::string ours = functions::functionArn(functions_.settings().scope, named->name);
-    if (!arn.starts_with(ours) ||
-        std::holds_alternative<AwsError>(functions_.resolve(named->name, named->qualifier)))
-      return invalidParameter("The destination ARN " + arn + " is invalid.");
+    const AwsError invalid = invalidParameter("The destination ARN " + arn + " is invalid.");
+    if (!arn.starts_with(ours)) return invalid;
+    auto resolved = functions_.resolve(named->name, named->qualifier);
+    if (auto* error = std::get_if<AwsError>(&resolved))
+      return error->status >= 500 ? *error : invalid;  // the registry failed: not a bad ARN
     return std::nullopt;
   }
   if (service == "sqs" || service == "sns" || service == "events" ||

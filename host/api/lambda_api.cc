@@ -299,10 +299,14 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
     auto streams = logs::listStreams(logs_root_, function_name);
     if (!streams) return api::internalError(streams.error().message());
     // A deleted function's log group outlives it (as in CloudWatch); a name that
-    // never had a function or a log is an error, not an empty listing.
-    if (streams->empty() &&
-        std::holds_alternative<api::AwsError>(functions_.getFunction(function_name, "")))
-      return resourceNotFound("Function not found: " + function_name);
+    // never had a function or a log is an error, not an empty listing. A
+    // registry failure is ours: a 500, its cause logged.
+    if (streams->empty()) {
+      auto function = functions_.getFunctionConfiguration(function_name, "");
+      if (auto* error = std::get_if<AwsError>(&function))
+        return error->status >= 500 ? *error
+                                    : resourceNotFound("Function not found: " + function_name);
+    }
     nlohmann::json list = nlohmann::json::array();
     for (const auto& info : *streams)
       list.push_back({{"name", info.name}, {"size", info.size}});
@@ -310,7 +314,13 @@ functions::Outcome LambdaApi::logs(const std::string& function_name, const http:
   }
   uint64_t offset = std::strtoull(request.queryValue("offset").c_str(), nullptr, 10);
   auto chunk = logs::readMessages(logs_root_, function_name, stream, offset, 1 << 20);
-  if (!chunk) return resourceNotFound(chunk.error().message());
+  // A stream that is not there is the caller's to know; any other failure
+  // to read it (and the path it names) is ours.
+  if (!chunk)
+    return chunk.error().errNo() == ENOENT
+               ? resourceNotFound("No log stream '" + stream + "' of " + function_name)
+               : internalError("read log stream '" + stream + "' of " + function_name + ": " +
+                               chunk.error().message());
   return functions::Reply{200,
                           nlohmann::json{{"data", chunk->text}, {"offset", chunk->next_offset}}};
 }

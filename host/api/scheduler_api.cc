@@ -121,8 +121,11 @@ std::optional<AwsError> SchedulerApi::checkTarget(const std::string& arn) {
     return validation("Target " + arn + " is not supported: wick's schedules target Lambda " +
                       "functions of this host (" + ours + "NAME).");
   auto resolved = functions_.resolve(named->name, named->qualifier);
-  if (std::holds_alternative<AwsError>(resolved))
-    return validation("Target " + arn + " does not exist: " + std::get<AwsError>(resolved).message);
+  if (auto* error = std::get_if<AwsError>(&resolved)) {
+    // A registry failure is ours (a 500, its cause logged), not a bad target.
+    if (error->status >= 500) return *error;
+    return validation("Target " + arn + " does not exist: " + error->message);
+  }
   return std::nullopt;
 }
 

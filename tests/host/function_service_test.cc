@@ -5,8 +5,6 @@
 // tells the client.
 #include "host/functions/function_service.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -14,6 +12,7 @@
 
 #include "common/encoding.h"
 #include "host/registry/sqlite_registry.h"
+#include "tests/host/test_zip.h"
 
 namespace wick::functions {
 namespace {
@@ -21,26 +20,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// A zip holding one executable `bootstrap` with `content`.
-std::string zipOf(const std::string& content) {
-  archive* writer = archive_write_new();
-  archive_write_set_format_zip(writer);
-  std::vector<char> buffer(1 << 20);
-  size_t used = 0;
-  archive_write_open_memory(writer, buffer.data(), buffer.size(), &used);
-  archive_entry* entry = archive_entry_new();
-  archive_entry_set_pathname(entry, "bootstrap");
-  archive_entry_set_filetype(entry, AE_IFREG);
-  archive_entry_set_perm(entry, 0755);
-  archive_entry_set_mtime(entry, 1'700'000'000, 0);  // the same bytes every time
-  archive_entry_set_size(entry, static_cast<la_int64_t>(content.size()));
-  archive_write_header(writer, entry);
-  archive_write_data(writer, content.data(), content.size());
-  archive_entry_free(entry);
-  archive_write_close(writer);
-  archive_write_free(writer);
-  return std::string(buffer.data(), used);
-}
+using test::zipOf;
 
 json createRequest(const std::string& name, const std::string& code = "#!/bin/sh\necho 1\n") {
   return {{"FunctionName", name},
