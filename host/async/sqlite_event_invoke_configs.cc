@@ -9,9 +9,12 @@ namespace wick::async {
 namespace {
 
 using registry::Database;
+using registry::in;
 using registry::Statement;
 
-constexpr const char* kSchema = R"(
+// Schema versions (Database::migrate); the first kept IF NOT EXISTS for the
+// files made before versions were recorded.
+constexpr const char* kMigrations[] = {R"(
   CREATE TABLE IF NOT EXISTS event_invoke_configs (
     function TEXT NOT NULL,
     qualifier TEXT NOT NULL,
@@ -20,7 +23,7 @@ constexpr const char* kSchema = R"(
     on_success TEXT NOT NULL,
     on_failure TEXT NOT NULL,
     last_modified_ms INTEGER NOT NULL,
-    PRIMARY KEY (function, qualifier));)";
+    PRIMARY KEY (function, qualifier));)"};
 
 constexpr const char* kColumns =
     "function, qualifier, maximum_retry_attempts, maximum_event_age_seconds, on_success, "
@@ -44,65 +47,49 @@ class SqliteEventInvokeConfigs final : public EventInvokeConfigs {
 
   Status put(const EventInvokeConfig& config) override {
     std::lock_guard lock(mutex_);
-    auto insert = db_.prepare(std::string("INSERT OR REPLACE INTO event_invoke_configs (") +
-                              kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!insert) return std::move(insert).error();
     std::optional<int64_t> retries;
     if (config.maximum_retry_attempts) retries = *config.maximum_retry_attempts;
-    insert->bind(1, config.function)
-        .bind(2, config.qualifier)
-        .bind(3, retries)
-        .bind(4, config.maximum_event_age_seconds)
-        .bind(5, config.on_success)
-        .bind(6, config.on_failure)
-        .bind(7, config.last_modified_ms);
-    WICK_TRY(insert->run(), "put the EventInvokeConfig of " + config.function);
+    auto put =
+        db_.execute(std::string("INSERT OR REPLACE INTO event_invoke_configs (") + kColumns +
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    config.function, config.qualifier, retries, config.maximum_event_age_seconds,
+                    config.on_success, config.on_failure, config.last_modified_ms);
+    if (!put)
+      return std::move(put).error().context("put the EventInvokeConfig of " + config.function);
     return {};
   }
 
   Result<std::optional<EventInvokeConfig>> get(const std::string& function,
                                                const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare(std::string("SELECT ") + kColumns +
-                              " FROM event_invoke_configs WHERE function = ? AND qualifier = ?");
-    if (!select) return std::move(select).error();
-    select->bind(1, function).bind(2, qualifier);
-    auto row = select->step();
-    if (!row) return std::move(row).error().context("get the EventInvokeConfig of " + function);
-    if (!*row) return std::optional<EventInvokeConfig>();
-    return std::optional<EventInvokeConfig>(readConfig(*select));
+    return in("get the EventInvokeConfig of " + function,
+              db_.first(std::string("SELECT ") + kColumns +
+                            " FROM event_invoke_configs WHERE function = ? AND qualifier = ?",
+                        readConfig, function, qualifier));
   }
 
   Result<bool> remove(const std::string& function, const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    auto remove =
-        db_.prepare("DELETE FROM event_invoke_configs WHERE function = ? AND qualifier = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, function).bind(2, qualifier).run(),
-             "delete the EventInvokeConfig of " + function);
-    return db_.changes() > 0;
+    auto removed =
+        db_.execute("DELETE FROM event_invoke_configs WHERE function = ? AND qualifier = ?",
+                    function, qualifier);
+    if (!removed)
+      return std::move(removed).error().context("delete the EventInvokeConfig of " + function);
+    return *removed > 0;
   }
 
   Result<std::vector<EventInvokeConfig>> list(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare(std::string("SELECT ") + kColumns +
-                              " FROM event_invoke_configs WHERE function = ? ORDER BY qualifier");
-    if (!select) return std::move(select).error();
-    select->bind(1, function);
-    std::vector<EventInvokeConfig> configs;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error().context("list EventInvokeConfigs of " + function);
-      if (!*row) return configs;
-      configs.push_back(readConfig(*select));
-    }
+    return in("list EventInvokeConfigs of " + function,
+              db_.rows(std::string("SELECT ") + kColumns +
+                           " FROM event_invoke_configs WHERE function = ? ORDER BY qualifier",
+                       readConfig, function));
   }
 
   Status removeFunction(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    auto remove = db_.prepare("DELETE FROM event_invoke_configs WHERE function = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, function).run(), "delete the EventInvokeConfigs of " + function);
+    WICK_TRY(db_.execute("DELETE FROM event_invoke_configs WHERE function = ?", function),
+             "delete the EventInvokeConfigs of " + function);
     return {};
   }
 
@@ -116,7 +103,7 @@ class SqliteEventInvokeConfigs final : public EventInvokeConfigs {
 Result<std::unique_ptr<EventInvokeConfigs>> openSqliteEventInvokeConfigs(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open EventInvokeConfigs");
-  WICK_TRY(db->exec(kSchema), "create the EventInvokeConfig schema in " + path);
+  WICK_TRY(db->migrate("event_invoke_configs", kMigrations), "open EventInvokeConfigs");
   return std::unique_ptr<EventInvokeConfigs>(
       std::make_unique<SqliteEventInvokeConfigs>(std::move(*db)));
 }

@@ -9,9 +9,12 @@ namespace wick::async {
 namespace {
 
 using registry::Database;
+using registry::in;
 using registry::Statement;
 
-constexpr const char* kSchema = R"(
+// Schema versions (Database::migrate); the first kept IF NOT EXISTS for the
+// files made before versions were recorded.
+constexpr const char* kMigrations[] = {R"(
   CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
     function TEXT NOT NULL,
@@ -37,7 +40,7 @@ constexpr const char* kSchema = R"(
     record TEXT NOT NULL,
     reason TEXT NOT NULL,
     failed_ms INTEGER NOT NULL);
-  CREATE INDEX IF NOT EXISTS failed_events_function ON failed_events(function);)";
+  CREATE INDEX IF NOT EXISTS failed_events_function ON failed_events(function);)"};
 
 constexpr const char* kEventColumns =
     "id, function, qualifier, payload, enqueued_ms, next_attempt_ms, function_attempts, "
@@ -57,63 +60,66 @@ AsyncEvent readEvent(const Statement& row) {
   return event;
 }
 
+FailedEvent readFailed(const Statement& row) {
+  FailedEvent failed;
+  failed.event.id = row.text(0);
+  failed.event.function = row.text(1);
+  failed.event.qualifier = row.text(2);
+  failed.event.payload = row.text(3);
+  failed.event.enqueued_ms = row.integer(4);
+  failed.event.function_attempts = static_cast<int>(row.integer(5));
+  failed.event.last_error = row.text(6);
+  failed.condition = row.text(7);
+  failed.record = row.text(8);
+  failed.reason = row.text(9);
+  failed.failed_ms = row.integer(10);
+  return failed;
+}
+
+// Nothing to say but that it worked.
+Status done(Result<int64_t> written) {
+  if (!written) return std::move(written).error();
+  return {};
+}
+
 class SqliteEventStore final : public EventStore {
  public:
   explicit SqliteEventStore(Database db) : db_(std::move(db)) {}
 
   Status enqueue(const std::vector<AsyncEvent>& events) override {
     std::lock_guard lock(mutex_);
-    WICK_TRY(db_.exec("PRAGMA synchronous=FULL; BEGIN IMMEDIATE"), "enqueue events");
-    Status inserted = insertLocked(events);
-    Status ended = db_.exec(inserted ? "COMMIT" : "ROLLBACK");
+    // A 202 promises the event outlives a power cut: this commit alone is FULL.
+    WICK_TRY(db_.exec("PRAGMA synchronous=FULL"), "enqueue events");
+    Status inserted = db_.transaction([&] { return insertLocked(events); });
     (void)db_.exec("PRAGMA synchronous=NORMAL");
-    if (!inserted) return inserted;
-    WICK_TRY(std::move(ended), "enqueue events");
-    return {};
+    return in("enqueue events", std::move(inserted));
   }
 
   Result<std::vector<AsyncEvent>> takeDue(int64_t now_ms, size_t max,
                                           int64_t lease_until_ms) override {
     std::lock_guard lock(mutex_);
-    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "take due events");
-    auto taken = takeDueLocked(now_ms, max, lease_until_ms);
-    if (!taken) {
-      (void)db_.exec("ROLLBACK");
-      return std::move(taken).error().context("take due events");
-    }
-    WICK_TRY(db_.exec("COMMIT"), "take due events");
-    return taken;
+    return in("take due events",
+              db_.transaction([&] { return takeDueLocked(now_ms, max, lease_until_ms); }));
   }
 
   Status reschedule(const AsyncEvent& event) override {
     std::lock_guard lock(mutex_);
-    auto update = prepare(
-        "UPDATE events SET next_attempt_ms = ?, function_attempts = ?, throttles = ?, "
-        "last_error = ?, leased_until_ms = 0 WHERE id = ?");
-    if (!update) return std::move(update).error();
-    update->bind(1, event.next_attempt_ms)
-        .bind(2, int64_t{event.function_attempts})
-        .bind(3, int64_t{event.throttles})
-        .bind(4, event.last_error)
-        .bind(5, event.id);
-    WICK_TRY(update->run(), "reschedule event " + event.id);
-    return {};
+    return in("reschedule event " + event.id,
+              done(db_.execute("UPDATE events SET next_attempt_ms = ?, function_attempts = ?, "
+                               "throttles = ?, last_error = ?, leased_until_ms = 0 WHERE id = ?",
+                               event.next_attempt_ms, int64_t{event.function_attempts},
+                               int64_t{event.throttles}, event.last_error, event.id)));
   }
 
   Status remove(const std::string& id) override {
     std::lock_guard lock(mutex_);
-    auto remove = prepare("DELETE FROM events WHERE id = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, id).run(), "remove event " + id);
-    return {};
+    return in("remove event " + id, done(db_.execute("DELETE FROM events WHERE id = ?", id)));
   }
 
   Status moveToFailed(const FailedEvent& failed) override {
     std::lock_guard lock(mutex_);
-    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "keep failed event " + failed.event.id);
-    Status moved = moveToFailedLocked(failed);
-    WICK_TRY(db_.exec(moved ? "COMMIT" : "ROLLBACK"), "keep failed event " + failed.event.id);
-    return moved;
+    return in("keep failed event " + failed.event.id,
+              db_.transaction([&] { return moveToFailedLocked(failed); }));
   }
 
   Status releaseLeases() override {
@@ -125,100 +131,53 @@ class SqliteEventStore final : public EventStore {
 
   Result<std::vector<AsyncEvent>> queued(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    auto select = prepare(std::string("SELECT ") + kEventColumns +
-                          " FROM events WHERE ?1 = '' OR function = ?1 ORDER BY enqueued_ms");
-    if (!select) return std::move(select).error();
-    select->bind(1, function);
-    std::vector<AsyncEvent> events;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error().context("list queued events");
-      if (!*row) return events;
-      events.push_back(readEvent(*select));
-    }
+    return in("list queued events",
+              db_.rows(std::string("SELECT ") + kEventColumns +
+                           " FROM events WHERE ?1 = '' OR function = ?1 ORDER BY enqueued_ms",
+                       readEvent, function));
   }
 
   Result<std::vector<FailedEvent>> failed(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    auto select = prepare(
-        "SELECT id, function, qualifier, payload, enqueued_ms, function_attempts, last_error, "
-        "condition, record, reason, failed_ms FROM failed_events WHERE ?1 = '' OR function = ?1 "
-        "ORDER BY failed_ms");
-    if (!select) return std::move(select).error();
-    select->bind(1, function);
-    std::vector<FailedEvent> events;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error().context("list failed events");
-      if (!*row) return events;
-      FailedEvent failed;
-      failed.event.id = select->text(0);
-      failed.event.function = select->text(1);
-      failed.event.qualifier = select->text(2);
-      failed.event.payload = select->text(3);
-      failed.event.enqueued_ms = select->integer(4);
-      failed.event.function_attempts = static_cast<int>(select->integer(5));
-      failed.event.last_error = select->text(6);
-      failed.condition = select->text(7);
-      failed.record = select->text(8);
-      failed.reason = select->text(9);
-      failed.failed_ms = select->integer(10);
-      events.push_back(std::move(failed));
-    }
+    return in("list failed events",
+              db_.rows("SELECT id, function, qualifier, payload, enqueued_ms, function_attempts, "
+                       "last_error, condition, record, reason, failed_ms FROM failed_events "
+                       "WHERE ?1 = '' OR function = ?1 ORDER BY failed_ms",
+                       readFailed, function));
   }
 
   Result<bool> replay(const std::string& id, int64_t now_ms) override {
     std::lock_guard lock(mutex_);
-    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "replay event " + id);
-    auto replayed = replayLocked(id, now_ms);
-    (void)db_.exec(replayed && *replayed ? "COMMIT" : "ROLLBACK");
-    return replayed;
+    return in("replay event " + id, db_.transaction([&] { return replayLocked(id, now_ms); }));
   }
 
   Result<uint64_t> purge(const std::string& function) override {
     std::lock_guard lock(mutex_);
     uint64_t removed = 0;
     for (const char* table : {"events", "failed_events"}) {
-      auto remove = prepare(std::string("DELETE FROM ") + table + " WHERE function = ?");
-      if (!remove) return std::move(remove).error();
-      WICK_TRY(remove->bind(1, function).run(), "purge events of " + function);
-      removed += changes();
+      auto purged =
+          db_.execute(std::string("DELETE FROM ") + table + " WHERE function = ?", function);
+      if (!purged) return std::move(purged).error().context("purge events of " + function);
+      removed += static_cast<uint64_t>(*purged);
     }
     return removed;
   }
 
   Result<std::optional<int64_t>> nextDue() override {
     std::lock_guard lock(mutex_);
-    auto select = prepare("SELECT MIN(next_attempt_ms) FROM events WHERE leased_until_ms = 0");
-    if (!select) return std::move(select).error();
-    auto row = select->step();
-    if (!row) return std::move(row).error().context("next due event");
-    if (!*row || select->isNull(0)) return std::optional<int64_t>();
-    return std::optional<int64_t>(select->integer(0));
+    return in("next due event",
+              db_.scalar("SELECT MIN(next_attempt_ms) FROM events WHERE leased_until_ms = 0"));
   }
 
  private:
-  Result<Statement> prepare(const std::string& sql) { return db_.prepare(sql); }
-  uint64_t changes() { return static_cast<uint64_t>(db_.changes()); }
-
-  static void bindEvent(Statement& statement, const AsyncEvent& event) {
-    statement.bind(1, event.id)
-        .bind(2, event.function)
-        .bind(3, event.qualifier)
-        .bind(4, event.payload)
-        .bind(5, event.enqueued_ms)
-        .bind(6, event.next_attempt_ms)
-        .bind(7, int64_t{event.function_attempts})
-        .bind(8, int64_t{event.throttles})
-        .bind(9, event.last_error);
-  }
-
   Status insertLocked(const std::vector<AsyncEvent>& events) {
-    auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto insert = db_.prepare(std::string("INSERT INTO events (") + kEventColumns +
+                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!insert) return std::move(insert).error();
     for (const AsyncEvent& event : events) {
-      bindEvent(*insert, event);
+      insert->bindAll(event.id, event.function, event.qualifier, event.payload, event.enqueued_ms,
+                      event.next_attempt_ms, int64_t{event.function_attempts},
+                      int64_t{event.throttles}, event.last_error);
       WICK_TRY(insert->run(), "enqueue event " + event.id);
       insert->reset();
     }
@@ -227,60 +186,39 @@ class SqliteEventStore final : public EventStore {
 
   Result<std::vector<AsyncEvent>> takeDueLocked(int64_t now_ms, size_t max,
                                                 int64_t lease_until_ms) {
-    auto select = prepare(std::string("SELECT ") + kEventColumns +
-                          " FROM events WHERE next_attempt_ms <= ? AND leased_until_ms <= ? "
-                          "ORDER BY next_attempt_ms, enqueued_ms LIMIT ?");
-    if (!select) return std::move(select).error();
-    select->bind(1, now_ms).bind(2, now_ms).bind(3, static_cast<int64_t>(max));
-    std::vector<AsyncEvent> events;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      events.push_back(readEvent(*select));
-    }
-    for (const AsyncEvent& event : events) {
-      auto leased = prepare("UPDATE events SET leased_until_ms = ? WHERE id = ?");
-      if (!leased) return std::move(leased).error();
-      WICK_TRY(leased->bind(1, lease_until_ms).bind(2, event.id).run(), "lease " + event.id);
-    }
+    auto events = db_.rows(std::string("SELECT ") + kEventColumns +
+                               " FROM events WHERE next_attempt_ms <= ? AND leased_until_ms <= ? "
+                               "ORDER BY next_attempt_ms, enqueued_ms LIMIT ?",
+                           readEvent, now_ms, now_ms, static_cast<int64_t>(max));
+    if (!events) return events;
+    for (const AsyncEvent& event : *events)
+      WICK_TRY(db_.execute("UPDATE events SET leased_until_ms = ? WHERE id = ?", lease_until_ms,
+                           event.id),
+               "lease " + event.id);
     return events;
   }
 
   Status moveToFailedLocked(const FailedEvent& failed) {
-    auto insert = prepare(
-        "INSERT OR REPLACE INTO failed_events (id, function, qualifier, payload, enqueued_ms, "
-        "function_attempts, last_error, condition, record, reason, failed_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!insert) return std::move(insert).error();
-    insert->bind(1, failed.event.id)
-        .bind(2, failed.event.function)
-        .bind(3, failed.event.qualifier)
-        .bind(4, failed.event.payload)
-        .bind(5, failed.event.enqueued_ms)
-        .bind(6, int64_t{failed.event.function_attempts})
-        .bind(7, failed.event.last_error)
-        .bind(8, failed.condition)
-        .bind(9, failed.record)
-        .bind(10, failed.reason)
-        .bind(11, failed.failed_ms);
-    WICK_TRY(insert->run(), "insert failed event");
-    auto remove = prepare("DELETE FROM events WHERE id = ?");
-    if (!remove) return std::move(remove).error();
-    return remove->bind(1, failed.event.id).run();
+    WICK_TRY(db_.execute("INSERT OR REPLACE INTO failed_events (id, function, qualifier, payload, "
+                         "enqueued_ms, function_attempts, last_error, condition, record, reason, "
+                         "failed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         failed.event.id, failed.event.function, failed.event.qualifier,
+                         failed.event.payload, failed.event.enqueued_ms,
+                         int64_t{failed.event.function_attempts}, failed.event.last_error,
+                         failed.condition, failed.record, failed.reason, failed.failed_ms),
+             "insert failed event");
+    return done(db_.execute("DELETE FROM events WHERE id = ?", failed.event.id));
   }
 
   Result<bool> replayLocked(const std::string& id, int64_t now_ms) {
-    auto copy = prepare(
+    auto copied = db_.execute(
         "INSERT INTO events (id, function, qualifier, payload, enqueued_ms, next_attempt_ms, "
         "function_attempts, throttles, last_error) SELECT id, function, qualifier, payload, ?1, "
-        "?1, 0, 0, '' FROM failed_events WHERE id = ?2");
-    if (!copy) return std::move(copy).error();
-    WICK_TRY(copy->bind(1, now_ms).bind(2, id).run(), "replay event " + id);
-    if (changes() == 0) return false;
-    auto remove = prepare("DELETE FROM failed_events WHERE id = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, id).run(), "replay event " + id);
+        "?1, 0, 0, '' FROM failed_events WHERE id = ?2",
+        now_ms, id);
+    if (!copied) return std::move(copied).error();
+    if (*copied == 0) return false;
+    WICK_TRY(db_.execute("DELETE FROM failed_events WHERE id = ?", id), "remove the failed copy");
     return true;
   }
 
@@ -293,8 +231,7 @@ class SqliteEventStore final : public EventStore {
 Result<std::unique_ptr<EventStore>> openSqliteEventStore(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open event queue");
-  WICK_TRY(db->exec("PRAGMA synchronous=NORMAL"), "open event queue " + path);
-  WICK_TRY(db->exec(kSchema), "create event queue schema in " + path);
+  WICK_TRY(db->migrate("events", kMigrations), "open event queue");
   return std::unique_ptr<EventStore>(std::make_unique<SqliteEventStore>(std::move(*db)));
 }
 

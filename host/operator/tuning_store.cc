@@ -4,14 +4,22 @@ namespace wick::ops {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Schema versions (registry::Database::migrate); the first kept IF NOT
+// EXISTS for the files made before versions were recorded.
+constexpr const char* kMigrations[] = {R"sql(
 CREATE TABLE IF NOT EXISTS tunings (
   function  TEXT NOT NULL,
   qualifier TEXT NOT NULL,  -- '' for every version
   document  TEXT NOT NULL,  -- Tuning::toJson()
   PRIMARY KEY (function, qualifier)
 );
-)sql";
+)sql"};
+
+struct StoredTuning {
+  std::string function;
+  std::string qualifier;
+  std::string document;
+};
 
 }  // namespace
 
@@ -20,21 +28,20 @@ Result<std::unique_ptr<TuningStore>> TuningStore::open(const std::string& path,
                                                        std::chrono::milliseconds keep_alive) {
   auto db = registry::Database::open(path);
   if (!db) return std::move(db).error().context("open the tuning store");
-  WICK_TRY(db->exec(kSchema), "create the tuning schema in " + path);
+  WICK_TRY(db->migrate("tunings", kMigrations), "open the tuning store");
   std::unique_ptr<TuningStore> store(new TuningStore(std::move(*db)));
   store->defaults_ = defaults;
   store->keep_alive_ = keep_alive;
-  auto select = store->db_.prepare("SELECT function, qualifier, document FROM tunings");
-  if (!select) return std::move(select).error();
-  for (;;) {
-    auto row = select->step();
-    if (!row) return std::move(row).error().context("read " + path);
-    if (!*row) break;
-    auto document = nlohmann::json::parse(select->text(2), nullptr, false);
-    auto tuning = Tuning::fromJson(document);
+  auto rows = store->db_.rows("SELECT function, qualifier, document FROM tunings",
+                              [](const registry::Statement& row) {
+                                return StoredTuning{row.text(0), row.text(1), row.text(2)};
+                              });
+  if (!rows) return std::move(rows).error().context("read " + path);
+  for (const StoredTuning& row : *rows) {
+    auto tuning = Tuning::fromJson(nlohmann::json::parse(row.document, nullptr, false));
     if (!tuning)
-      return std::move(tuning).error().context("tuning of " + select->text(0) + " in " + path);
-    store->cache_[{select->text(0), select->text(1)}] = *tuning;
+      return std::move(tuning).error().context("tuning of " + row.function + " in " + path);
+    store->cache_[{row.function, row.qualifier}] = *tuning;
   }
   return store;
 }
@@ -49,14 +56,10 @@ Result<Tuning> TuningStore::put(const TuningTarget& target, const Tuning& tuning
   std::lock_guard lock(mutex_);
   auto it = cache_.find({target.function, target.qualifier});
   Tuning merged = (it == cache_.end() ? Tuning{} : it->second).merged(tuning);
-  auto upsert = db_.prepare(
-      "INSERT INTO tunings (function, qualifier, document) VALUES (?, ?, ?) "
-      "ON CONFLICT (function, qualifier) DO UPDATE SET document = excluded.document");
-  if (!upsert) return std::move(upsert).error();
-  WICK_TRY(upsert->bind(1, target.function)
-               .bind(2, target.qualifier)
-               .bind(3, merged.toJson().dump())
-               .run(),
+  WICK_TRY(db_.execute("INSERT INTO tunings (function, qualifier, document) VALUES (?, ?, ?) "
+                       "ON CONFLICT (function, qualifier) DO UPDATE SET document = "
+                       "excluded.document",
+                       target.function, target.qualifier, merged.toJson().dump()),
            "store the tuning of " + target.function);
   cache_[{target.function, target.qualifier}] = merged;
   return merged;
@@ -64,9 +67,8 @@ Result<Tuning> TuningStore::put(const TuningTarget& target, const Tuning& tuning
 
 Status TuningStore::reset(const TuningTarget& target) {
   std::lock_guard lock(mutex_);
-  auto remove = db_.prepare("DELETE FROM tunings WHERE function = ? AND qualifier = ?");
-  if (!remove) return std::move(remove).error();
-  WICK_TRY(remove->bind(1, target.function).bind(2, target.qualifier).run(),
+  WICK_TRY(db_.execute("DELETE FROM tunings WHERE function = ? AND qualifier = ?", target.function,
+                       target.qualifier),
            "reset the tuning of " + target.function);
   cache_.erase({target.function, target.qualifier});
   return {};

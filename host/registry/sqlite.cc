@@ -1,5 +1,7 @@
 #include "host/registry/sqlite.h"
 
+#include <algorithm>
+
 namespace wick::registry {
 
 namespace {
@@ -52,7 +54,7 @@ bool Statement::isNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Result<Database> Database::open(const std::string& path) {
+Result<Database> Database::open(const std::string& path, Sync sync) {
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -63,11 +65,58 @@ Result<Database> Database::open(const std::string& path) {
     return error;
   }
   sqlite3_busy_timeout(db, 5000);
-  Database database(db);
-  WICK_TRY(
-      database.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"),
-      "open database " + path);
+  Database database(db, path);
+  WICK_TRY(database.exec(std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
+                         (sync == Sync::kFull ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON;"),
+           "open database " + path);
   return database;
+}
+
+Result<int64_t> Database::storedVersion(std::string_view component, Legacy legacy) {
+  WICK_TRY(exec("CREATE TABLE IF NOT EXISTS schema_versions ("
+                "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"),
+           "create schema_versions");
+  auto stored =
+      scalar("SELECT version FROM schema_versions WHERE component = ?", std::string(component));
+  if (!stored) return std::move(stored).error();
+  if (legacy == Legacy::kNone) return stored->value_or(0);
+  auto user_version = scalar("PRAGMA user_version");
+  if (!user_version) return std::move(user_version).error();
+  // The larger: an older wickd may have migrated user_version alone.
+  return std::max(stored->value_or(0), user_version->value_or(0));
+}
+
+Status Database::migrate(std::string_view component, std::span<const char* const> steps,
+                         Legacy legacy) {
+  const std::string what = "migrate " + std::string(component) + " in " + path_;
+  auto version = storedVersion(component, legacy);
+  if (!version) return std::move(version).error().context(what);
+  const auto latest = static_cast<int64_t>(steps.size());
+  if (*version > latest)
+    return Error(std::string(component) + " in " + path_ + " has schema version " +
+                     std::to_string(*version) + ", newer than this wickd knows (" +
+                     std::to_string(latest) + ")",
+                 EPROTO);
+  for (int64_t from = *version; from < latest; ++from) {
+    const int64_t to = from + 1;
+    Status stepped = transaction([&]() -> Status {
+      WICK_TRY(exec(steps[static_cast<size_t>(from)]), "step " + std::to_string(to));
+      auto recorded = execute(
+          "INSERT INTO schema_versions (component, version) VALUES (?1, ?2) "
+          "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+          std::string(component), to);
+      if (!recorded) return std::move(recorded).error();
+      if (legacy == Legacy::kUserVersion)
+        WICK_TRY(exec("PRAGMA user_version = " + std::to_string(to)), "set user_version");
+      return {};
+    });
+    WICK_TRY(std::move(stepped), what + " to schema " + std::to_string(to));
+  }
+  // A legacy file already at the latest version gets its row now.
+  WICK_TRY(execute("INSERT OR IGNORE INTO schema_versions (component, version) VALUES (?1, ?2)",
+                   std::string(component), latest),
+           what);
+  return {};
 }
 
 Status Database::exec(const std::string& sql) {

@@ -54,20 +54,14 @@ constexpr const char* kColumns =
     "name, settings, code_sha256, code_size, revision_id, last_modified, reserved_concurrency, "
     "tags, state, state_reason, state_reason_code, last_update_status, internal";
 
-void bindRecord(Statement& statement, const FunctionRecord& record) {
-  statement.bind(1, record.name)
-      .bind(2, record.config.toJson().dump())
-      .bind(3, record.code_sha256)
-      .bind(4, record.code_size)
-      .bind(5, record.revision_id)
-      .bind(6, record.last_modified)
-      .bind(7, record.reserved_concurrency)
-      .bind(8, record.tags.dump())
-      .bind(9, record.state)
-      .bind(10, record.state_reason)
-      .bind(11, record.state_reason_code)
-      .bind(12, record.last_update_status)
-      .bind(13, record.internal.dump());
+// Writes `sql` with the record's columns bound to ?1..?13 (kColumns' order).
+Result<int64_t> executeWithRecord(Database& db, const std::string& sql,
+                                  const FunctionRecord& record) {
+  return db.execute(sql, record.name, record.config.toJson().dump(), record.code_sha256,
+                    record.code_size, record.revision_id, record.last_modified,
+                    record.reserved_concurrency, record.tags.dump(), record.state,
+                    record.state_reason, record.state_reason_code, record.last_update_status,
+                    record.internal.dump());
 }
 
 // A published version's snapshot: the whole record as JSON.
@@ -105,67 +99,20 @@ std::optional<FunctionRecord> fromJson(const nlohmann::json& json) {
   }
 }
 
-// Binds `args` to ?1, ?2, ... in order.
-template <typename... Args>
-auto binding(const Args&... args) {
-  return [&args...](Statement& statement) {
-    [[maybe_unused]] int index = 1;
-    (statement.bind(index++, args), ...);
-  };
+// Whether a write changed exactly one row.
+Result<bool> changedOne(Result<int64_t> changed) {
+  if (!changed) return std::move(changed).error();
+  return *changed == 1;
 }
 
-// Every row of `sql`, each read by `read` (Statement& -> Result<Row>).
-template <typename Row, typename Bind, typename Read>
-Result<std::vector<Row>> select(Database& db, const std::string& sql, Bind bind, Read read) {
-  auto statement = db.prepare(sql);
-  if (!statement) return std::move(statement).error();
-  bind(*statement);
-  std::vector<Row> rows;
-  for (;;) {
-    auto has_row = statement->step();
-    if (!has_row) return std::move(has_row).error();
-    if (!*has_row) return rows;
-    auto row = read(*statement);
-    if (!row) return std::move(row).error();
-    rows.push_back(std::move(*row));
-  }
-}
-
-// The first row, if any.
-template <typename Row>
-Result<std::optional<Row>> first(Result<std::vector<Row>> rows) {
-  if (!rows) return std::move(rows).error();
-  if (rows->empty()) return std::optional<Row>();
-  return std::optional<Row>(std::move(rows->front()));
-}
-
-// A write; whether it changed exactly one row.
-template <typename Bind>
-Result<bool> execute(Database& db, const std::string& sql, Bind bind) {
-  auto statement = db.prepare(sql);
-  if (!statement) return std::move(statement).error();
-  bind(*statement);
-  if (auto ran = statement->run(); !ran) return std::move(ran).error();
-  return db.changes() == 1;
-}
-
-// A single number (COUNT, SUM); 0 without a row.
-template <typename Bind>
-Result<int64_t> scalar(Database& db, const std::string& sql, Bind bind) {
-  auto value = first(select<int64_t>(
-      db, sql, bind, [](Statement& statement) -> Result<int64_t> { return statement.integer(0); }));
+// A single number (COUNT, SUM); 0 without one.
+Result<int64_t> orZero(Result<std::optional<int64_t>> value) {
   if (!value) return std::move(value).error();
   return value->value_or(0);
 }
 
-// What failed, said by the operation that failed: "get function 'f': ...".
-template <typename T>
-Result<T> in(std::string_view operation, Result<T> result) {
-  if (!result) return std::move(result).error().context(operation);
-  return result;
-}
 // A write whose row count does not matter.
-Status done(Result<bool> written) {
+Status done(Result<int64_t> written) {
   if (!written) return std::move(written).error();
   return {};
 }
@@ -257,21 +204,7 @@ const std::string kSelectLayers = std::string("SELECT ") + kLayerColumns + " FRO
 Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open registry");
-  auto version_query = db->prepare("PRAGMA user_version");
-  if (!version_query) return std::move(version_query).error().context("open registry");
-  auto has_row = version_query->step();
-  if (!has_row) return std::move(has_row).error().context("open registry");
-  int64_t version = version_query->integer(0);
-  const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
-  if (version > latest)
-    return Error("database " + path + " has schema version " + std::to_string(version) +
-                     ", newer than this wickd knows (" + std::to_string(latest) + ")",
-                 EPROTO);
-  for (; version < latest; ++version) {
-    WICK_TRY(db->exec(std::string("BEGIN; ") + kMigrations[version] +
-                      "; PRAGMA user_version = " + std::to_string(version + 1) + "; COMMIT;"),
-             "migrate " + path + " to schema " + std::to_string(version + 1));
-  }
+  WICK_TRY(db->migrate("registry", kMigrations, Database::Legacy::kUserVersion), "open registry");
   return std::unique_ptr<SqliteRegistry>(new SqliteRegistry(std::move(*db)));
 }
 
@@ -279,99 +212,97 @@ Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& 
 
 Result<std::optional<FunctionRecord>> SqliteRegistry::get(const std::string& name) {
   return in("get function " + quoted(name),
-            first(select<FunctionRecord>(db_, kSelectFunctions + " WHERE name = ?", binding(name),
-                                         readFunction)));
+            db_.first(kSelectFunctions + " WHERE name = ?", readFunction, name));
 }
 
 Result<bool> SqliteRegistry::insert(const FunctionRecord& record) {
   return in("insert function " + quoted(record.name),
-            execute(db_,
-                    std::string("INSERT OR IGNORE INTO functions (") + kColumns +
-                        ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [&](Statement& statement) { bindRecord(statement, record); }));
+            changedOne(executeWithRecord(db_,
+                                         std::string("INSERT OR IGNORE INTO functions (") +
+                                             kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                         record)));
 }
 
 Status SqliteRegistry::update(const FunctionRecord& record) {
-  return in(
-      "update function " + quoted(record.name),
-      done(execute(db_,
-                   "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, "
-                   "revision_id=?5, last_modified=?6, reserved_concurrency=?7, tags=?8, "
-                   "state=?9, state_reason=?10, state_reason_code=?11, last_update_status=?12, "
-                   "internal=?13 WHERE name=?1",
-                   [&](Statement& statement) { bindRecord(statement, record); })));
+  return in("update function " + quoted(record.name),
+            done(executeWithRecord(
+                db_,
+                "UPDATE functions SET settings=?2, code_sha256=?3, code_size=?4, "
+                "revision_id=?5, last_modified=?6, reserved_concurrency=?7, tags=?8, "
+                "state=?9, state_reason=?10, state_reason_code=?11, last_update_status=?12, "
+                "internal=?13 WHERE name=?1",
+                record)));
 }
 
 Result<bool> SqliteRegistry::remove(const std::string& name) {
   return in("delete function " + quoted(name),
-            execute(db_, "DELETE FROM functions WHERE name = ?", binding(name)));
+            changedOne(db_.execute("DELETE FROM functions WHERE name = ?", name)));
 }
 
 Result<std::vector<FunctionRecord>> SqliteRegistry::list(const std::string& marker, int64_t limit) {
   return in("list functions after " + quoted(marker),
-            select<FunctionRecord>(db_, kSelectFunctions + " WHERE name > ? ORDER BY name LIMIT ?",
-                                   binding(marker, limit), readFunction));
+            db_.rows(kSelectFunctions + " WHERE name > ? ORDER BY name LIMIT ?", readFunction,
+                     marker, limit));
 }
 
 Result<int64_t> SqliteRegistry::count() {
-  return in("count functions", scalar(db_, "SELECT COUNT(*) FROM functions", binding()));
+  return in("count functions", orZero(db_.scalar("SELECT COUNT(*) FROM functions")));
 }
 
 Result<int64_t> SqliteRegistry::totalCodeSize() {
   return in("sum the code sizes",
-            scalar(db_, "SELECT COALESCE(SUM(code_size), 0) FROM functions", binding()));
+            orZero(db_.scalar("SELECT COALESCE(SUM(code_size), 0) FROM functions")));
 }
 
 Result<int64_t> SqliteRegistry::reservedConcurrencyExcept(const std::string& name) {
   return in(
       "sum the reserved concurrency",
-      scalar(db_, "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?",
-             binding(name)));
+      orZero(db_.scalar(
+          "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE name != ?", name)));
 }
 
 Result<int64_t> SqliteRegistry::functionsUsingCode(const std::string& code_sha256) {
   return in("count the users of code " + code_sha256,
-            scalar(db_,
-                   "SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
-                   "(SELECT COUNT(*) FROM function_versions "
-                   "WHERE json_extract(record, '$.code_sha256') = ?1)",
-                   binding(code_sha256)));
+            orZero(db_.scalar("SELECT (SELECT COUNT(*) FROM functions WHERE code_sha256 = ?1) + "
+                              "(SELECT COUNT(*) FROM function_versions "
+                              "WHERE json_extract(record, '$.code_sha256') = ?1)",
+                              code_sha256)));
 }
 
 // Versions.
 
 Result<std::vector<VersionRecord>> SqliteRegistry::versions(const std::string& function) {
-  return in("list versions of " + quoted(function),
-            select<VersionRecord>(db_, kSelectVersions + " WHERE function = ? ORDER BY version",
-                                  binding(function), readVersion));
+  return in(
+      "list versions of " + quoted(function),
+      db_.rows(kSelectVersions + " WHERE function = ? ORDER BY version", readVersion, function));
 }
 
 Result<std::optional<VersionRecord>> SqliteRegistry::version(const std::string& function,
                                                              int64_t number) {
-  return in(
-      "get version " + std::to_string(number) + " of " + quoted(function),
-      first(select<VersionRecord>(db_, kSelectVersions + " WHERE function = ? AND version = ?",
-                                  binding(function, number), readVersion)));
+  return in("get version " + std::to_string(number) + " of " + quoted(function),
+            db_.first(kSelectVersions + " WHERE function = ? AND version = ?", readVersion,
+                      function, number));
 }
 
 Status SqliteRegistry::insertVersion(const VersionRecord& version) {
   const std::string record = toJson(version.record).dump();
   return in(
       "insert version " + std::to_string(version.number) + " of " + quoted(version.record.name),
-      done(execute(db_, "INSERT INTO function_versions (function, version, record) VALUES (?,?,?)",
-                   binding(version.record.name, version.number, record))));
+      done(db_.execute("INSERT INTO function_versions (function, version, record) VALUES (?,?,?)",
+                       version.record.name, version.number, record)));
 }
 
 Result<bool> SqliteRegistry::removeVersion(const std::string& function, int64_t number) {
-  return in("delete version " + std::to_string(number) + " of " + quoted(function),
-            execute(db_, "DELETE FROM function_versions WHERE function = ? AND version = ?",
-                    binding(function, number)));
+  return in(
+      "delete version " + std::to_string(number) + " of " + quoted(function),
+      changedOne(db_.execute("DELETE FROM function_versions WHERE function = ? AND version = ?",
+                             function, number)));
 }
 
 Status SqliteRegistry::removeVersionsAndAliases(const std::string& function) {
   for (const char* sql : {"DELETE FROM function_versions WHERE function = ?",
                           "DELETE FROM aliases WHERE function = ?"})
-    if (auto removed = execute(db_, sql, binding(function)); !removed)
+    if (auto removed = changedOne(db_.execute(sql, function)); !removed)
       return std::move(removed).error().context("delete versions and aliases of " +
                                                 quoted(function));
   return {};
@@ -381,106 +312,95 @@ Status SqliteRegistry::removeVersionsAndAliases(const std::string& function) {
 
 Result<std::vector<AliasRecord>> SqliteRegistry::aliases(const std::string& function) {
   return in("list aliases of " + quoted(function),
-            select<AliasRecord>(db_, kSelectAliases + " WHERE function = ? ORDER BY name",
-                                binding(function), readAlias));
+            db_.rows(kSelectAliases + " WHERE function = ? ORDER BY name", readAlias, function));
 }
 
 Result<std::optional<AliasRecord>> SqliteRegistry::alias(const std::string& function,
                                                          const std::string& name) {
-  return in("get alias " + quoted(name) + " of " + quoted(function),
-            first(select<AliasRecord>(db_, kSelectAliases + " WHERE function = ? AND name = ?",
-                                      binding(function, name), readAlias)));
+  return in(
+      "get alias " + quoted(name) + " of " + quoted(function),
+      db_.first(kSelectAliases + " WHERE function = ? AND name = ?", readAlias, function, name));
 }
 
 Result<bool> SqliteRegistry::insertAlias(const AliasRecord& alias) {
   const std::string routing = alias.routing.dump();
   return in("insert alias " + quoted(alias.name) + " of " + quoted(alias.function),
-            execute(db_,
-                    std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
-                        ") VALUES (?,?,?,?,?,?)",
-                    binding(alias.function, alias.name, alias.function_version, alias.description,
-                            routing, alias.revision_id)));
+            changedOne(db_.execute(std::string("INSERT OR IGNORE INTO aliases (") + kAliasColumns +
+                                       ") VALUES (?,?,?,?,?,?)",
+                                   alias.function, alias.name, alias.function_version,
+                                   alias.description, routing, alias.revision_id)));
 }
 
 Status SqliteRegistry::updateAlias(const AliasRecord& alias) {
   const std::string routing = alias.routing.dump();
   return in(
       "update alias " + quoted(alias.name) + " of " + quoted(alias.function),
-      done(execute(db_,
-                   "UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
-                   "revision_id = ?6 WHERE function = ?1 AND name = ?2",
-                   binding(alias.function, alias.name, alias.function_version, alias.description,
-                           routing, alias.revision_id))));
+      done(db_.execute("UPDATE aliases SET function_version = ?3, description = ?4, routing = ?5, "
+                       "revision_id = ?6 WHERE function = ?1 AND name = ?2",
+                       alias.function, alias.name, alias.function_version, alias.description,
+                       routing, alias.revision_id)));
 }
 
 Result<bool> SqliteRegistry::removeAlias(const std::string& function, const std::string& name) {
-  return in(
-      "delete alias " + quoted(name) + " of " + quoted(function),
-      execute(db_, "DELETE FROM aliases WHERE function = ? AND name = ?", binding(function, name)));
+  return in("delete alias " + quoted(name) + " of " + quoted(function),
+            changedOne(db_.execute("DELETE FROM aliases WHERE function = ? AND name = ?", function,
+                                   name)));
 }
 
 // Layers.
 
 Result<std::vector<LayerVersionRecord>> SqliteRegistry::layerVersions(const std::string& name) {
   return in("list versions of layer " + quoted(name),
-            select<LayerVersionRecord>(db_, kSelectLayers + " WHERE name = ? ORDER BY version DESC",
-                                       binding(name), readLayer));
+            db_.rows(kSelectLayers + " WHERE name = ? ORDER BY version DESC", readLayer, name));
 }
 
 Result<std::vector<LayerVersionRecord>> SqliteRegistry::allLayerVersions() {
   return in("list all layer versions",
-            select<LayerVersionRecord>(db_, kSelectLayers + " ORDER BY name, version DESC",
-                                       binding(), readLayer));
+            db_.rows(kSelectLayers + " ORDER BY name, version DESC", readLayer));
 }
 
 Result<std::optional<LayerVersionRecord>> SqliteRegistry::layerVersion(const std::string& name,
                                                                        int64_t version) {
   return in("get layer " + quoted(name) + " version " + std::to_string(version),
-            first(select<LayerVersionRecord>(db_, kSelectLayers + " WHERE name = ? AND version = ?",
-                                             binding(name, version), readLayer)));
+            db_.first(kSelectLayers + " WHERE name = ? AND version = ?", readLayer, name, version));
 }
 
 Status SqliteRegistry::insertLayerVersion(const LayerVersionRecord& layer) {
   const std::string runtimes = layer.compatible_runtimes.dump();
   const std::string architectures = layer.compatible_architectures.dump();
   const int64_t deleted = layer.deleted ? 1 : 0;
-  return in(
-      "insert layer " + quoted(layer.name) + " version " + std::to_string(layer.version),
-      done(execute(db_,
-                   std::string("INSERT INTO layer_versions (") + kLayerColumns +
-                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   binding(layer.name, layer.version, layer.description, runtimes, architectures,
-                           layer.license_info, layer.code_sha256, layer.code_size,
-                           layer.unpacked_size, layer.created_date, deleted))));
+  return in("insert layer " + quoted(layer.name) + " version " + std::to_string(layer.version),
+            done(db_.execute(std::string("INSERT INTO layer_versions (") + kLayerColumns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             layer.name, layer.version, layer.description, runtimes, architectures,
+                             layer.license_info, layer.code_sha256, layer.code_size,
+                             layer.unpacked_size, layer.created_date, deleted)));
 }
 
 Status SqliteRegistry::markLayerVersionDeleted(const std::string& name, int64_t version) {
-  return in(
-      "delete layer " + quoted(name) + " version " + std::to_string(version),
-      done(execute(db_, "UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?",
-                   binding(name, version))));
+  return in("delete layer " + quoted(name) + " version " + std::to_string(version),
+            done(db_.execute("UPDATE layer_versions SET deleted = 1 WHERE name = ? AND version = ?",
+                             name, version)));
 }
 
 Result<int64_t> SqliteRegistry::functionsUsingLayer(const std::string& layer_version_arn) {
   return in("count the users of layer " + layer_version_arn,
-            scalar(db_,
-                   "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
-                   "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
-                   "(SELECT COUNT(*) FROM function_versions, json_each(function_versions.record, "
-                   "'$.internal.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1)",
-                   binding(layer_version_arn)));
+            orZero(db_.scalar(
+                "SELECT (SELECT COUNT(*) FROM functions, json_each(functions.internal, "
+                "'$.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1) + "
+                "(SELECT COUNT(*) FROM function_versions, json_each(function_versions.record, "
+                "'$.internal.Layers') AS l WHERE json_extract(l.value, '$.Arn') = ?1)",
+                layer_version_arn)));
 }
 
 Result<std::vector<std::string>> SqliteRegistry::imageDigestsInUse() {
-  return in("list the image digests in use",
-            select<std::string>(
-                db_,
-                "SELECT json_extract(internal, '$.ImageDigest') FROM functions "
-                "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
-                "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
-                "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL",
-                binding(),
-                [](Statement& statement) -> Result<std::string> { return statement.text(0); }));
+  return in(
+      "list the image digests in use",
+      db_.rows("SELECT json_extract(internal, '$.ImageDigest') FROM functions "
+               "WHERE json_extract(internal, '$.ImageDigest') IS NOT NULL UNION "
+               "SELECT json_extract(record, '$.internal.ImageDigest') FROM function_versions "
+               "WHERE json_extract(record, '$.internal.ImageDigest') IS NOT NULL",
+               [](Statement& statement) -> Result<std::string> { return statement.text(0); }));
 }
 
 }  // namespace wick::registry

@@ -9,9 +9,12 @@ namespace wick::urls {
 namespace {
 
 using registry::Database;
+using registry::in;
 using registry::Statement;
 
-constexpr const char* kSchema = R"(
+// Schema versions (Database::migrate); the first kept IF NOT EXISTS for the
+// files made before versions were recorded.
+constexpr const char* kMigrations[] = {R"(
   CREATE TABLE IF NOT EXISTS function_urls (
     function TEXT NOT NULL,
     qualifier TEXT NOT NULL,
@@ -33,7 +36,7 @@ constexpr const char* kSchema = R"(
     function TEXT NOT NULL,
     qualifier TEXT NOT NULL,
     revision_id TEXT NOT NULL,
-    PRIMARY KEY (function, qualifier));)";
+    PRIMARY KEY (function, qualifier));)"};
 
 constexpr const char* kColumns =
     "function, qualifier, url_id, auth_type, invoke_mode, cors, creation_time, last_modified_time";
@@ -57,91 +60,77 @@ class SqliteUrlStore final : public UrlStore {
 
   Result<bool> createUrl(const UrlConfig& config) override {
     std::lock_guard lock(mutex_);
-    auto insert = db_.prepare(std::string("INSERT OR IGNORE INTO function_urls (") + kColumns +
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!insert) return std::move(insert).error();
-    bindConfig(*insert, config);
-    WICK_TRY(insert->run(), "create the function URL of " + config.function);
-    return db_.changes() > 0;
+    auto created = writeConfig(std::string("INSERT OR IGNORE INTO function_urls (") + kColumns +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               config);
+    if (!created)
+      return std::move(created).error().context("create the function URL of " + config.function);
+    return *created > 0;
   }
 
   Status updateUrl(const UrlConfig& config) override {
     std::lock_guard lock(mutex_);
-    auto update = db_.prepare(
-        "UPDATE function_urls SET url_id = ?3, auth_type = ?4, invoke_mode = ?5, cors = ?6, "
-        "creation_time = ?7, last_modified_time = ?8 WHERE function = ?1 AND qualifier = ?2");
-    if (!update) return std::move(update).error();
-    bindConfig(*update, config);
-    WICK_TRY(update->run(), "update the function URL of " + config.function);
+    WICK_TRY(writeConfig("UPDATE function_urls SET url_id = ?3, auth_type = ?4, invoke_mode = ?5, "
+                         "cors = ?6, creation_time = ?7, last_modified_time = ?8 "
+                         "WHERE function = ?1 AND qualifier = ?2",
+                         config),
+             "update the function URL of " + config.function);
     return {};
   }
 
   Result<std::optional<UrlConfig>> url(const std::string& function,
                                        const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare(std::string("SELECT ") + kColumns +
-                              " FROM function_urls WHERE function = ? AND qualifier = ?");
-    if (!select) return std::move(select).error();
-    select->bind(1, function).bind(2, qualifier);
-    return one(*select, "get the function URL of " + function);
+    return in("get the function URL of " + function,
+              db_.first(std::string("SELECT ") + kColumns +
+                            " FROM function_urls WHERE function = ? AND qualifier = ?",
+                        readConfig, function, qualifier));
   }
 
   Result<std::optional<UrlConfig>> urlById(const std::string& url_id) override {
     std::lock_guard lock(mutex_);
-    auto select =
-        db_.prepare(std::string("SELECT ") + kColumns + " FROM function_urls WHERE url_id = ?");
-    if (!select) return std::move(select).error();
-    select->bind(1, url_id);
-    return one(*select, "find function URL " + url_id);
+    return in("find function URL " + url_id,
+              db_.first(std::string("SELECT ") + kColumns + " FROM function_urls WHERE url_id = ?",
+                        readConfig, url_id));
   }
 
   Result<std::vector<UrlConfig>> urls(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare(std::string("SELECT ") + kColumns +
-                              " FROM function_urls WHERE function = ? ORDER BY qualifier");
-    if (!select) return std::move(select).error();
-    select->bind(1, function);
-    std::vector<UrlConfig> configs;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error().context("list the function URLs of " + function);
-      if (!*row) return configs;
-      configs.push_back(readConfig(*select));
-    }
+    return in("list the function URLs of " + function,
+              db_.rows(std::string("SELECT ") + kColumns +
+                           " FROM function_urls WHERE function = ? ORDER BY qualifier",
+                       readConfig, function));
   }
 
   Result<bool> removeUrl(const std::string& function, const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    auto remove = db_.prepare("DELETE FROM function_urls WHERE function = ? AND qualifier = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, function).bind(2, qualifier).run(),
-             "delete the function URL of " + function);
-    return db_.changes() > 0;
+    auto removed = db_.execute("DELETE FROM function_urls WHERE function = ? AND qualifier = ?",
+                               function, qualifier);
+    if (!removed)
+      return std::move(removed).error().context("delete the function URL of " + function);
+    return *removed > 0;
   }
 
   Result<std::optional<Policy>> policy(const std::string& function,
                                        const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare(
+    auto statements = db_.rows(
         "SELECT sid, statement FROM policy_statements WHERE function = ? AND qualifier = ? "
-        "ORDER BY added, sid");
-    if (!select) return std::move(select).error();
-    select->bind(1, function).bind(2, qualifier);
+        "ORDER BY added, sid",
+        [](const Statement& row) {
+          return PolicyStatement{row.text(0), row.text(1)};
+        },
+        function, qualifier);
+    if (!statements) return std::move(statements).error().context("read the policy of " + function);
+    if (statements->empty()) return std::optional<Policy>();
+    auto revision = db_.first(
+        "SELECT revision_id FROM policy_revisions WHERE function = ? AND qualifier = ?",
+        [](const Statement& row) { return row.text(0); }, function, qualifier);
+    if (!revision)
+      return std::move(revision).error().context("read the policy revision of " + function);
     Policy policy;
-    for (;;) {
-      auto row = select->step();
-      if (!row) return std::move(row).error().context("read the policy of " + function);
-      if (!*row) break;
-      policy.statements.push_back({select->text(0), select->text(1)});
-    }
-    if (policy.statements.empty()) return std::optional<Policy>();
-    auto revision = db_.prepare(
-        "SELECT revision_id FROM policy_revisions WHERE function = ? AND qualifier = ?");
-    if (!revision) return std::move(revision).error();
-    revision->bind(1, function).bind(2, qualifier);
-    auto row = revision->step();
-    if (!row) return std::move(row).error().context("read the policy revision of " + function);
-    if (*row) policy.revision_id = revision->text(0);
+    policy.statements = std::move(*statements);
+    policy.revision_id = revision->value_or("");
     return std::optional<Policy>(std::move(policy));
   }
 
@@ -149,13 +138,14 @@ class SqliteUrlStore final : public UrlStore {
                             const PolicyStatement& statement,
                             const std::string& revision_id) override {
     std::lock_guard lock(mutex_);
-    auto insert = db_.prepare(
+    auto added = db_.execute(
         "INSERT OR IGNORE INTO policy_statements (function, qualifier, sid, statement, added) "
-        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(added), 0) + 1 FROM policy_statements))");
-    if (!insert) return std::move(insert).error();
-    insert->bind(1, function).bind(2, qualifier).bind(3, statement.sid).bind(4, statement.json);
-    WICK_TRY(insert->run(), "add statement " + statement.sid + " to the policy of " + function);
-    if (db_.changes() == 0) return false;
+        "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(added), 0) + 1 FROM policy_statements))",
+        function, qualifier, statement.sid, statement.json);
+    if (!added)
+      return std::move(added).error().context("add statement " + statement.sid +
+                                              " to the policy of " + function);
+    if (*added == 0) return false;
     WICK_TRY(setRevision(function, qualifier, revision_id), "policy revision of " + function);
     return true;
   }
@@ -163,65 +153,51 @@ class SqliteUrlStore final : public UrlStore {
   Result<bool> removeStatement(const std::string& function, const std::string& qualifier,
                                const std::string& sid, const std::string& revision_id) override {
     std::lock_guard lock(mutex_);
-    auto remove = db_.prepare(
-        "DELETE FROM policy_statements WHERE function = ? AND qualifier = ? AND sid = ?");
-    if (!remove) return std::move(remove).error();
-    WICK_TRY(remove->bind(1, function).bind(2, qualifier).bind(3, sid).run(),
-             "remove statement " + sid + " from the policy of " + function);
-    if (db_.changes() == 0) return false;
+    auto removed = db_.execute(
+        "DELETE FROM policy_statements WHERE function = ? AND qualifier = ? AND sid = ?", function,
+        qualifier, sid);
+    if (!removed)
+      return std::move(removed).error().context("remove statement " + sid + " from the policy of " +
+                                                function);
+    if (*removed == 0) return false;
     WICK_TRY(setRevision(function, qualifier, revision_id), "policy revision of " + function);
     return true;
   }
 
   Status removeQualifier(const std::string& function, const std::string& qualifier) override {
     std::lock_guard lock(mutex_);
-    for (const char* table : {"function_urls", "policy_statements", "policy_revisions"}) {
-      auto remove = db_.prepare(std::string("DELETE FROM ") + table +
-                                " WHERE function = ? AND qualifier = ?");
-      if (!remove) return std::move(remove).error();
-      WICK_TRY(remove->bind(1, function).bind(2, qualifier).run(),
-               std::string("delete from ") + table + " for " + function + ":" + qualifier);
-    }
+    for (const char* table : {"function_urls", "policy_statements", "policy_revisions"})
+      WICK_TRY(
+          db_.execute(std::string("DELETE FROM ") + table + " WHERE function = ? AND qualifier = ?",
+                      function, qualifier),
+          std::string("delete from ") + table + " for " + function + ":" + qualifier);
     return {};
   }
 
   Status removeFunction(const std::string& function) override {
     std::lock_guard lock(mutex_);
-    for (const char* table : {"function_urls", "policy_statements", "policy_revisions"}) {
-      auto remove = db_.prepare(std::string("DELETE FROM ") + table + " WHERE function = ?");
-      if (!remove) return std::move(remove).error();
-      WICK_TRY(remove->bind(1, function).run(),
+    for (const char* table : {"function_urls", "policy_statements", "policy_revisions"})
+      WICK_TRY(db_.execute(std::string("DELETE FROM ") + table + " WHERE function = ?", function),
                std::string("delete from ") + table + " for " + function);
-    }
     return {};
   }
 
  private:
-  static void bindConfig(Statement& statement, const UrlConfig& config) {
-    statement.bind(1, config.function)
-        .bind(2, config.qualifier)
-        .bind(3, config.url_id)
-        .bind(4, config.auth_type)
-        .bind(5, config.invoke_mode)
-        .bind(6, config.cors_json)
-        .bind(7, config.creation_time)
-        .bind(8, config.last_modified_time);
-  }
-
-  static Result<std::optional<UrlConfig>> one(Statement& select, const std::string& what) {
-    auto row = select.step();
-    if (!row) return std::move(row).error().context(what);
-    if (!*row) return std::optional<UrlConfig>();
-    return std::optional<UrlConfig>(readConfig(select));
+  // Writes `sql` with the config's columns bound to ?1..?8 (kColumns' order).
+  Result<int64_t> writeConfig(const std::string& sql, const UrlConfig& config) {
+    return db_.execute(sql, config.function, config.qualifier, config.url_id, config.auth_type,
+                       config.invoke_mode, config.cors_json, config.creation_time,
+                       config.last_modified_time);
   }
 
   Status setRevision(const std::string& function, const std::string& qualifier,
                      const std::string& revision_id) {
-    auto upsert = db_.prepare(
+    auto set = db_.execute(
         "INSERT OR REPLACE INTO policy_revisions (function, qualifier, revision_id) "
-        "VALUES (?, ?, ?)");
-    if (!upsert) return std::move(upsert).error();
-    return upsert->bind(1, function).bind(2, qualifier).bind(3, revision_id).run();
+        "VALUES (?, ?, ?)",
+        function, qualifier, revision_id);
+    if (!set) return std::move(set).error();
+    return {};
   }
 
   std::mutex mutex_;
@@ -233,7 +209,7 @@ class SqliteUrlStore final : public UrlStore {
 Result<std::unique_ptr<UrlStore>> openSqliteUrlStore(const std::string& path) {
   auto db = Database::open(path);
   if (!db) return std::move(db).error().context("open the function URL store");
-  WICK_TRY(db->exec(kSchema), "create the function URL schema in " + path);
+  WICK_TRY(db->migrate("function_urls", kMigrations), "open the function URL store");
   return std::unique_ptr<UrlStore>(std::make_unique<SqliteUrlStore>(std::move(*db)));
 }
 
