@@ -185,9 +185,13 @@ class Daemon:
                 if self.process.poll() is not None:
                     raise RuntimeError("wickd exited: " + open(self.log_path).read())
                 time.sleep(0.02)
+        self.process.kill()  # not left running behind the error
+        self.process.wait()
         raise RuntimeError("wickd did not start listening")
 
     def stop(self):
+        """SIGTERM and a clean exit (asserted); safe to call when start failed
+        or the daemon is already stopped."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             assert self.process.wait(timeout=30) == 0, open(self.log_path).read()
@@ -196,7 +200,8 @@ class Daemon:
             left = [d for d in (f"/sys/fs/cgroup/memory/{parent}", f"/sys/fs/cgroup/{parent}")
                     if os.path.isdir(d)]
             assert not left, f"left behind after a clean stop: {left}"
-        self.log.close()
+        if getattr(self, "log", None) and not self.log.closed:
+            self.log.close()
 
 
 @contextlib.contextmanager
@@ -206,10 +211,13 @@ def running_daemon(prefix="wick-e2e-", extra_args=(), runtimes_dir=None, credent
     root = tempfile.mkdtemp(prefix=prefix)
     d = Daemon(os.path.join(root, "state"), extra_args, runtimes_dir, credentials)
     d.root = root
-    d.start()
-    yield d
-    d.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        d.start()
+        yield d
+    finally:
+        # Also when the body raised: a failed test must not leave wickd running.
+        d.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture()

@@ -39,17 +39,19 @@ def start_daemon(tmp_path, state=None):
 @pytest.fixture(scope="module")
 def async_daemon(tmp_path_factory):
     daemon = start_daemon(tmp_path_factory.mktemp("async"))
-    lam = client_for(daemon)
-    lam.create_function(FunctionName="worker", Runtime="provided.al2023", Role=ROLE,
-                        Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
-    wait_active(lam, "worker")
-    daemon.lam = lam
-    daemon.logs = boto3.client(
-        "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
-        config=botocore.config.Config(retries={"max_attempts": 1}))
-    yield daemon
-    daemon.stop()
+    try:  # a failed setup stops wickd too
+        lam = client_for(daemon)
+        lam.create_function(FunctionName="worker", Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
+        wait_active(lam, "worker")
+        daemon.lam = lam
+        daemon.logs = boto3.client(
+            "logs", endpoint_url=daemon.endpoint, region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+        yield daemon
+    finally:
+        daemon.stop()
 
 
 def starts_of(daemon, function, request_id):

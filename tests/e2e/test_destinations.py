@@ -80,7 +80,11 @@ def start(tmp_path, endpoints):
                               for s, u in endpoints.items()))
     daemon = Daemon(str(tmp_path / "state"), ["--config", str(config)])
     daemon.start()
-    daemon.lam = client_for(daemon)
+    try:
+        daemon.lam = client_for(daemon)
+    except BaseException:
+        daemon.stop()  # a failed setup stops wickd too
+        raise
     return daemon
 
 

@@ -63,29 +63,35 @@ def start(tmp_path, config=""):
                     ["--config", str(conf), "--url-listen", f"127.0.0.1:{url_port}"])
     daemon.url_port = url_port
     daemon.start()
-    deadline = time.time() + 10
-    while True:  # the URL listener opens just after the API's
-        try:
-            socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "the URL listener did not open"
-            time.sleep(0.05)
+    try:
+        deadline = time.time() + 10
+        while True:  # the URL listener opens just after the API's
+            try:
+                socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the URL listener did not open"
+                time.sleep(0.05)
+    except BaseException:
+        daemon.stop()  # a failed start stops wickd too
+        raise
     return daemon
 
 
 @pytest.fixture(scope="module")
 def urls_daemon(tmp_path_factory):
     daemon = start(tmp_path_factory.mktemp("urls"))
-    lam = client_for(daemon)
-    for name in ("echo", "other"):
-        lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": code_zip()}, Timeout=3)
-        wait_active(lam, name)
-    version = lam.publish_version(FunctionName="echo")["Version"]
-    lam.create_alias(FunctionName="echo", Name="live", FunctionVersion=version)
-    yield daemon
-    daemon.stop()
+    try:  # a failed setup stops wickd too
+        lam = client_for(daemon)
+        for name in ("echo", "other"):
+            lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": code_zip()}, Timeout=3)
+            wait_active(lam, name)
+        version = lam.publish_version(FunctionName="echo")["Version"]
+        lam.create_alias(FunctionName="echo", Name="live", FunctionVersion=version)
+        yield daemon
+    finally:
+        daemon.stop()
 
 
 @pytest.fixture(scope="module")

@@ -30,17 +30,19 @@ def sched_daemon(tmp_path_factory):
     (tmp / "wickd.conf").write_text(CONFIG)
     daemon = Daemon(str(tmp / "state"), ["--config", str(tmp / "wickd.conf")])
     daemon.start()
-    lam = client_for(daemon)
-    lam.create_function(FunctionName="ticker", Runtime="provided.al2023", Role=ROLE,
-                        Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
-    wait_active(lam, "ticker")
-    lam.put_function_event_invoke_config(FunctionName="ticker", MaximumRetryAttempts=0)
-    daemon.sched = boto3.client(
-        "scheduler", endpoint_url=daemon.endpoint, region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
-        config=botocore.config.Config(retries={"max_attempts": 1}))
-    yield daemon
-    daemon.stop()
+    try:  # a failed setup stops wickd too
+        lam = client_for(daemon)
+        lam.create_function(FunctionName="ticker", Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
+        wait_active(lam, "ticker")
+        lam.put_function_event_invoke_config(FunctionName="ticker", MaximumRetryAttempts=0)
+        daemon.sched = boto3.client(
+            "scheduler", endpoint_url=daemon.endpoint, region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+        yield daemon
+    finally:
+        daemon.stop()
 
 
 def target(**extra):
