@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/unique_fd.h"
+#include "host/network/cni_plugin_exec.h"
 #include "host/network/conntrack.h"
 #include "host/network/default_network.h"
 #include "host/network/host_links.h"
@@ -37,6 +38,13 @@ Status Networks::start(Network& network, const std::string& dir) {
   auto cni = loadNetwork(settings);
   if (!cni) return std::move(cni).error();
   network.bridge = cni->bridgeName();
+  const std::vector<std::string> plugin_dirs =
+      settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path;
+  // A missing plugin fails here, not in the pool's background attempts.
+  for (const auto& plugin : cni->plugins) {
+    auto found = findCniPlugin(plugin.value("type", ""), plugin_dirs);
+    if (!found) return std::move(found).error();
+  }
   WICK_TRY(makeDir(dir), "network " + settings.name);
   DnsSettings dns;
   dns.nameservers = settings.dns;
@@ -66,8 +74,7 @@ Status Networks::start(Network& network, const std::string& dir) {
     network.policy = std::move(*policy);
     network.rules = rules;
   }
-  auto runner = std::make_shared<const CniRunner>(
-      std::move(*cni), settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path);
+  auto runner = std::make_shared<const CniRunner>(std::move(*cni), plugin_dirs);
   auto pool = NetworkPool::start(runner, {.pin_dir = dir + "/pins", .size = settings.pool_size});
   if (!pool) return std::move(pool).error();
   network.pool = std::move(*pool);
@@ -158,6 +165,7 @@ Result<std::vector<std::string>> Networks::openLambdaApi(uint16_t port) {
 
 void Networks::stop() {
   for (auto& [name, network] : networks_) {
+    if (network.stopped) continue;  // the destructor's stop after wickd's
     if (network.pool) {
       const NetworkPoolStats stats = network.pool->stats();
       if (stats.attached > 0)
@@ -182,6 +190,7 @@ void Networks::stop() {
           spdlog::warn("network {}: {}", name, flushed.error().message());
     }
     ::unlink(network.resolv_conf_path.c_str());
+    network.stopped = true;
   }
 }
 

@@ -61,6 +61,8 @@ class Networks {
   // Pools stopped (their namespaces detached), policies and bridges removed.
   void stop();
   std::map<std::string, NetworkPoolStats> stats() const;
+  // Whether any network serves functions (else every sandbox has only loopback).
+  bool configured() const { return !networks_.empty(); }
 
  private:
   struct Network {
@@ -71,6 +73,7 @@ class Networks {
     std::string lambda_endpoint;
     std::string resolv_conf_path;
     std::string bridge;
+    bool stopped = false;
   };
   static Status start(Network& network, const std::string& dir);
   std::map<std::string, Network> networks_;

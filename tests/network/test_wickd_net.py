@@ -395,3 +395,57 @@ def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(se
     assert network_leftovers(setup, "b") == []
     assert pins(d.state_dir) == []
     shutil.rmtree(root, ignore_errors=True)
+
+
+def host_resolvers():
+    """The host's nameservers a sandbox can reach (loopback ones left out)."""
+    with open("/etc/resolv.conf") as f:
+        servers = [line.split()[1] for line in f if line.startswith("nameserver ")
+                   and len(line.split()) > 1]
+    return [s for s in servers if not s.startswith("127.") and s != "::1"]
+
+
+def test_embedded_defaults_give_functions_wicks_default_network(fake_internet):
+    """No config at all, as the README starts wickd: functions reach the
+    internet through wick's default network (bridge wick0, 10.131.0.0/16)
+    under the default policy, and SIGTERM takes it all down again."""
+    if os.path.exists("/sys/class/net/wick0"):
+        pytest.skip("another wickd on this host holds wick0, the default network's bridge")
+    subnet = "10.131.0.0/16"
+    table = str(20000 + (N + 7) % 10000)
+    # Whatever the policy let out of that subnet stays inside the fake internet.
+    rules = [["from", subnet, "lookup", table, "priority", "1000"],
+             ["from", subnet, "iif", "lo", "lookup", "main", "priority", "999"]]
+    subprocess.run(["ip", "route", "add", "default", "via", "198.18.255.2", "table", table],
+                   check=True)
+    for rule in rules:
+        subprocess.run(["ip", "rule", "add"] + rule, check=True)
+    try:
+        with e2e.running_daemon("wick-e2e-defnet-", network=True) as d:
+            lam = e2e.client_for(d)
+            deploy(lam, "py-default-net", "python3.11")
+            result = call(lam, "py-default-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})
+            assert result == {"ok": True, "body": fake_internet.payload.decode()}
+            for address in (METADATA, PRIVATE, "10.131.0.1"):
+                result = call(lam, "py-default-net", {"url": f"http://{address}:{PORT}/"})
+                assert result["ok"] is False, (address, result)
+            text = call(lam, "py-default-net", {"file": "/etc/resolv.conf"})
+            servers = [line.split()[1] for line in text.splitlines()
+                       if line.startswith("nameserver ")]
+            assert servers == host_resolvers(), text
+            # The function's own address is in the default subnet.
+            addresses = call(lam, "py-default-net", {"file": "/proc/net/fib_trie"})
+            assert "10.131." in addresses
+            log = open(d.log_path).read()
+            assert "network default: bridge wick0" in log, log[-2000:]
+        assert not os.path.exists("/sys/class/net/wick0")
+        tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+        assert "wick_wick" not in tables, tables
+        lease_dir = "/run/wick/cni/networks/wick"
+        leases = [n for n in os.listdir(lease_dir) if n[0].isdigit()] \
+            if os.path.isdir(lease_dir) else []
+        assert leases == []
+    finally:
+        for rule in rules:
+            subprocess.run(["ip", "rule", "del"] + rule, check=False)
+        subprocess.run(["ip", "route", "flush", "table", table], check=False)
