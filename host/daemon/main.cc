@@ -42,6 +42,7 @@
 #include "host/invoke/payload_limit.h"
 #include "host/logs/retention.h"
 #include "host/metrics/metrics_server.h"
+#include "host/metrics/network_metrics.h"
 #include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "host/scheduler/schedule_runner.h"
@@ -256,6 +257,9 @@ int main(int argc, char** argv) {
     invoker->setNetworks(networks->get());
     invoker->setRoleCredentials(&roles);
     if (!config.metrics_listen().empty()) invoker->setMetrics(&metrics);
+    if (!config.metrics_listen().empty())
+      metrics.addScrapeSource(
+          [&networks] { return metrics::networkPoolFamilies((*networks)->stats()); });
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
     async_invocations = std::make_unique<async::AsyncInvocations>(
         **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),

@@ -4,6 +4,7 @@ see the resolver they were given, cannot reach the host, the metadata service
 or a private service; a VpcConfig selects a restricted network and unknown ids
 are refused; SIGTERM leaves nothing behind and a killed daemon's namespaces
 are reclaimed at the next start."""
+import concurrent.futures
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 import zipfile
 
 import pytest
@@ -33,6 +35,7 @@ STATIC_SECRET = "static-secret-never-shown-0123456789"
 PROCESS_ROLE = "arn:aws:iam::123456789012:role/process-role"
 CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
 SUBNETS = {}  # suffix -> the subnets of that config's networks
+METRICS_PORTS = {}  # suffix -> that config's metrics_listen port
 DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
 
 PYTHON = """
@@ -102,7 +105,9 @@ printf '{{"Version": 1, "AccessKeyId": "ASIAPROCESS%04d", "SecretAccessKey": "pr
 """)
     process.chmod(0o755)
     config = root / f"wickd{suffix}.conf"
+    METRICS_PORTS[suffix] = e2e.free_port()
     config.write_text(f"""
+metrics_listen: "127.0.0.1:{METRICS_PORTS[suffix]}"
 roles {{ role_arn: "{STATIC_ROLE}" access_key_id: "AKIASTATICKEY0000001"
         secret_access_key: "{STATIC_SECRET}" session_token: "static-token" }}
 roles {{ role_arn: "{PROCESS_ROLE}" credential_process: "{process}" }}
@@ -288,6 +293,36 @@ def test_a_vpc_config_selects_the_restricted_network(functions, daemon):
     assert blocked["ok"] is False, blocked
 
 
+def network_metric(name, network):
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORTS['']}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    prefix = f'{name}{{network="{network}"}} '
+    values = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    assert len(values) == 1, (prefix, text[-3000:])
+    return float(values[0])
+
+
+def test_a_cold_start_that_waits_for_an_empty_pool_is_counted(functions, daemon):
+    """The restricted network keeps one namespace ready: three functions
+    started at once on it take that one and wait for two more."""
+    names = [f"py-wait-{i}" for i in range(3)]
+    for name in names:
+        deploy(functions, name, "python3.11",
+               VpcConfig={"SubnetIds": ["subnet-restricted"],
+                          "SecurityGroupIds": ["sg-restricted"]})
+    waits_before = network_metric("wick_network_pool_waits_total", "restricted")
+    takes_before = network_metric("wick_network_pool_takes_total", "restricted")
+    with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+        results = list(pool.map(lambda name: call(functions, name, {"env": ["HOME"]}), names))
+    assert len(results) == 3
+    assert network_metric("wick_network_pool_takes_total", "restricted") >= takes_before + 3
+    assert network_metric("wick_network_pool_waits_total", "restricted") >= waits_before + 1
+    assert network_metric("wick_network_pool_wait_seconds_total", "restricted") > 0
+    assert network_metric("wick_network_pool_ready", "default") >= 0
+    log = open(daemon.log_path).read()
+    assert "no namespace ready, a cold start waits for one" in log
+
+
 def test_unknown_vpc_ids_are_a_validation_error(functions):
     for vpc in ({"SubnetIds": ["subnet-nope"]},
                 {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-nope"]}):
@@ -440,7 +475,7 @@ def test_embedded_defaults_give_functions_wicks_default_network(fake_internet):
             assert "network default: bridge wick0" in log, log[-2000:]
         assert not os.path.exists("/sys/class/net/wick0")
         tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
-        assert "wick_wick" not in tables, tables
+        assert "table inet wick_wick\n" not in tables, tables
         lease_dir = "/run/wick/cni/networks/wick"
         leases = [n for n in os.listdir(lease_dir) if n[0].isdigit()] \
             if os.path.isdir(lease_dir) else []
