@@ -13,6 +13,7 @@ std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config
     settings.cni_path = {entry.cni_path().begin(), entry.cni_path().end()};
     settings.pool_size = entry.pool_size() ? entry.pool_size() : 4;
     settings.dns = {entry.dns().begin(), entry.dns().end()};
+    if (!entry.host_resolv_conf().empty()) settings.host_resolv_conf = entry.host_resolv_conf();
     settings.allow = {entry.allow().begin(), entry.allow().end()};
     settings.deny = {entry.deny().begin(), entry.deny().end()};
     settings.internet = !entry.no_internet();

@@ -21,6 +21,7 @@ import pytest
 import importlib.util
 
 from conftest import TAG, leftovers
+from fake_dns import FakeDns
 from fake_internet import INTERNET, METADATA, PORT, PRIVATE, RESOLVER
 
 # The e2e suite's daemon helpers (a module of its own name: both folders have a conftest).
@@ -37,9 +38,10 @@ CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"
 SUBNETS = {}  # suffix -> the subnets of that config's networks
 METRICS_PORTS = {}  # suffix -> that config's metrics_listen port
 DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
+FAKE_DNS = "127.0.0.77"  # the host's resolver, on loopback
 
 PYTHON = """
-import json, os, urllib.request
+import json, os, socket, struct, urllib.request
 def handler(event, context):
     if event.get("env"):
         return {k: os.environ.get(k) for k in event["env"]}
@@ -57,6 +59,22 @@ def handler(event, context):
                     "type": e.headers.get("x-amzn-ErrorType") if status else None}
     if event.get("file"):
         return open(event["file"]).read()
+    if event.get("resolve"):
+        try:
+            return {"ok": True, "address": socket.gethostbyname(event["resolve"])}
+        except OSError as e:
+            return {"ok": False, "error": repr(e)}
+    if event.get("dns_tcp"):  # one A query over TCP to the first nameserver
+        server = [l.split()[1] for l in open("/etc/resolv.conf") if l.startswith("nameserver")][0]
+        name = event["dns_tcp"]
+        question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\\0"
+        message = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + question + b"\\0\\1\\0\\1"
+        with socket.create_connection((server, 53), timeout=5) as c:
+            c.sendall(struct.pack("!H", len(message)) + message)
+            length = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
+            reply = c.recv(length, socket.MSG_WAITALL)
+        return {"ok": True, "server": server, "answers": struct.unpack("!H", reply[6:8])[0],
+                "address": socket.inet_ntoa(reply[-4:])}
     try:
         with urllib.request.urlopen(event["url"], timeout=2) as r:
             return {"ok": True, "body": r.read().decode()}
@@ -94,6 +112,12 @@ def write_config(root, suffix=""):
              default_subnet, lease_dir)
     conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
              restricted_subnet, lease_dir)
+    # A host that resolves on loopback only: its sandboxes ask a forwarder.
+    forwarded_subnet = f"10.132.{(N + 5 + shift) % 250}.0/24"
+    SUBNETS[suffix].append(forwarded_subnet)
+    conflist(root / f"forwarded{suffix}.conflist", f"wickdfwd{TAG}{suffix}", f"wkf{TAG}{suffix}",
+             forwarded_subnet, lease_dir)
+    (root / "host-resolv.conf").write_text(f"nameserver {FAKE_DNS}\nsearch example\n")
     # A credential_process that counts its runs and expires within the refresh margin.
     counter = root / "process-runs"
     process = root / "credential-process"
@@ -117,12 +141,22 @@ networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" 
            dns: "{RESOLVER}" no_internet: true allow: "{PRIVATE}/32:{PORT}"
            subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted"
            no_lambda_api: true }}
+networks {{ name: "forwarded" cni_config: "{root}/forwarded{suffix}.conflist" pool_size: 1
+           host_resolv_conf: "{root}/host-resolv.conf"
+           subnet_ids: "subnet-forwarded" security_group_ids: "sg-forwarded" }}
 """)
     return str(config)
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, fake_internet):
+def fake_dns():
+    server = FakeDns(FAKE_DNS, {"fake.example": INTERNET})
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, fake_internet, fake_dns):
     root = tmp_path_factory.mktemp("wickd-net")
     config = write_config(root)
     return {"root": root, "config": str(config), "lease_dir": str(root / "leases"),
@@ -323,6 +357,30 @@ def test_a_cold_start_that_waits_for_an_empty_pool_is_counted(functions, daemon)
     assert "no namespace ready, a cold start waits for one" in log
 
 
+def test_a_host_resolving_on_loopback_only_is_reached_through_the_forwarder(functions,
+                                                                          fake_dns):
+    deploy(functions, "py-dns", "python3.11",
+           VpcConfig={"SubnetIds": ["subnet-forwarded"], "SecurityGroupIds": ["sg-forwarded"]})
+    text = call(functions, "py-dns", {"file": "/etc/resolv.conf"})
+    servers = [line.split()[1] for line in text.splitlines() if line.startswith("nameserver ")]
+    gateway = SUBNETS[""][2].rsplit(".", 1)[0] + ".1"
+    assert servers == [gateway], text
+    assert "search example" in text
+    before = len(fake_dns.asked)
+    assert call(functions, "py-dns", {"resolve": "fake.example"}) == \
+        {"ok": True, "address": INTERNET}
+    result = call(functions, "py-dns", {"url": f"http://fake.example:{PORT}/hello.txt"})
+    assert result["ok"] is True, result
+    assert call(functions, "py-dns", {"resolve": "nowhere.invalid"})["ok"] is False
+    tcp = call(functions, "py-dns", {"dns_tcp": "fake.example"})
+    assert tcp == {"ok": True, "server": gateway, "answers": 1, "address": INTERNET}
+    asked = fake_dns.asked[before:]
+    assert ("udp", "fake.example") in asked and ("tcp", "fake.example") in asked, asked
+    # The forwarder is the only way in: the gateway's other ports stay closed.
+    result = call(functions, "py-dns", {"url": f"http://{gateway}:{PORT}/"})
+    assert result["ok"] is False, result
+
+
 def test_unknown_vpc_ids_are_a_validation_error(functions):
     for vpc in ({"SubnetIds": ["subnet-nope"]},
                 {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-nope"]}):
@@ -361,9 +419,9 @@ def test_credential_process_keys_arrive_and_are_refreshed_before_expiry(function
 def network_leftovers(setup, suffix):
     """What the daemon of networks <...>{suffix} could leave: bridges, veths,
     leases, NAT rules, nft tables, conntrack entries of its sandboxes' addresses."""
-    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}")
+    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}", f"wickdfwd{TAG}{suffix}")
     found = []
-    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}"):
+    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}", f"wkf{TAG}{suffix}"):
         found += [item for item in leftovers(bridge, setup["lease_dir"], "/nonexistent")
                   if not item.startswith(("lease", "-A", "-N"))]
     for name in names:
