@@ -56,6 +56,9 @@ std::variant<StartOptions, int> readCommandLine(int argc, char** argv) {
   bool insecure_no_auth = false;
   app.add_flag("--insecure-no-auth", insecure_no_auth,
                "Accept unsigned API requests (local development only; warned at every start)");
+  bool no_default_network = false;
+  app.add_flag("--no-default-network", no_default_network,
+               "Without networks in the config, sandboxes get only loopback");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   try {
@@ -79,6 +82,7 @@ std::variant<StartOptions, int> readCommandLine(int argc, char** argv) {
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
   if (cgroup_delegated) config.set_cgroup_delegated(true);
   if (insecure_no_auth) config.set_insecure_no_auth(true);
+  if (no_default_network) config.set_default_network(false);
   if (config.cgroup_delegated())
     if (auto placed = placeSandboxesUnderOwnCgroup(config); !placed)
       return fail(placed.error().message());

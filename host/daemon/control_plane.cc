@@ -8,7 +8,7 @@ ControlPlane makeControlPlane(const DaemonConfig& config, Storage& storage, ApiA
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
   settings.presign_location = access.presigner();
-  if (!config.networks().empty())
+  if (networks.configured())
     settings.vpc_check = [&networks](const nlohmann::json& function) -> std::optional<std::string> {
       auto selected = networks.select(function);
       if (selected) return std::nullopt;

@@ -8,6 +8,7 @@
 #include "host/daemon/destination_config.h"
 #include "host/daemon/operator_settings.h"
 #include "host/invoke/agent_wire.h"
+#include "host/metrics/network_metrics.h"
 
 namespace wick::daemon {
 
@@ -92,6 +93,9 @@ void addInvoker(const InvokeParts& parts, InvokePath& path) {
   path.invoker->setNetworks(&parts.networks);
   path.invoker->setRoleCredentials(&parts.roles);
   if (!config.metrics_listen().empty()) path.invoker->setMetrics(path.metrics.get());
+  if (!config.metrics_listen().empty())
+    path.metrics->addScrapeSource(
+        [&networks = parts.networks] { return metrics::networkPoolFamilies(networks.stats()); });
   boost::asio::co_spawn(parts.io, path.invoker->housekeeping(), boost::asio::detached);
   path.async_invocations = std::make_unique<async::AsyncInvocations>(
       *path.event_store, *path.event_invoke_configs, parts.functions, *path.invoker, parts.workers,

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   auto launcher = openLauncher(config);
   if (!launcher) return fail(launcher.error().message());
   // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
-  auto networks = network::Networks::open(networkSettings(config), config.state_dir());
+  auto networks = openNetworks(config);
   if (!networks) return fail(networks.error().message());
 
   boost::asio::io_context io;
