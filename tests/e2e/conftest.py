@@ -134,6 +134,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_listening(port, what, timeout=10):
+    """Until 127.0.0.1:`port` accepts a connection (an AssertionError naming
+    `what` after `timeout` seconds)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            assert time.time() < deadline, f"{what} did not open"
+            time.sleep(0.05)
+
+
 class Daemon:
     def __init__(self, state_dir, extra_args=(), runtimes_dir=None, credentials=True,
                  network=False):

@@ -22,7 +22,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import (ROLE, Daemon, aws_env, client_for, credentials_ini, free_port,
-                      signed_request, wait_active)
+                      signed_request, wait_active, wait_listening)
 
 HANDLER = r'''
 import base64, json, time
@@ -63,15 +63,8 @@ def start(tmp_path, config=""):
                     ["--config", str(conf), "--url-listen", f"127.0.0.1:{url_port}"])
     daemon.url_port = url_port
     daemon.start()
-    try:
-        deadline = time.time() + 10
-        while True:  # the URL listener opens just after the API's
-            try:
-                socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the URL listener did not open"
-                time.sleep(0.05)
+    try:  # the URL listener opens just after the API's
+        wait_listening(url_port, "the URL listener")
     except BaseException:
         daemon.stop()  # a failed start stops wickd too
         raise

@@ -10,7 +10,6 @@ a BUFFERED URL answers as before."""
 import http.client
 import json
 import re
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,7 +17,7 @@ import time
 import pytest
 
 from conftest import (ROLE, Daemon, client_for, free_port, make_zip, signed_request,
-                      wait_active)
+                      wait_active, wait_listening)
 
 NODE_HANDLER = r"""
 const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
@@ -96,14 +95,7 @@ def urls(tmp_path_factory):
     daemon.url_port = url_port
     daemon.start()
     try:
-        deadline = time.time() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the URL listener did not open"
-                time.sleep(0.05)
+        wait_listening(url_port, "the URL listener")
         lam = client_for(daemon)
         code = make_zip({"index.js": NODE_HANDLER.encode()})
         ids = {}
