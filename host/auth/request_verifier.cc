@@ -42,6 +42,23 @@ int64_t parseHttpDate(const std::string& text) {
   return timegm(&utc);
 }
 
+int64_t parseAmzDateHeader(const std::string& text) {
+  return parseAmzDate(text);
+}
+
+// The headers a signature's time may come from, in the order AWS reads them.
+struct DateHeader {
+  std::string_view name;
+  std::string_view signed_name;  // as SignedHeaders lists it
+  int64_t (*parse)(const std::string&);
+  std::string_view format;  // for "<name> must be <format>"
+};
+constexpr DateHeader kDateHeaders[] = {
+    {"X-Amz-Date", "x-amz-date", parseAmzDateHeader,
+     "in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'"},
+    {"Date", "date", parseHttpDate, "an RFC 7231 date such as 'Sun, 06 Nov 1994 08:49:37 GMT'"},
+};
+
 // The signing key (the HMAC chain over date, region and service) of the last
 // few keys this thread verified: it changes once a day per key, and deriving
 // it is four of the five HMACs a verification costs. Keyed by the secret too,
@@ -100,39 +117,36 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
   const Authorization& authorization = checked.authorization;
   const std::string& key_id = authorization.access_key_id;
 
-  // The time the signature claims, and the header that carries it.
-  int64_t signed_at = -1;
-  if (std::string amz_date = request.header("X-Amz-Date"); !amz_date.empty()) {
-    if (!contains(authorization.signed_headers, "x-amz-date"))
-      return invalidSignature("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
-                              "X-Amz-Date not signed", key_id);
-    signed_at = parseAmzDate(amz_date);
-    if (signed_at < 0)
-      return refusal(400, "IncompleteSignatureException",
-                     "X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'",
-                     "malformed X-Amz-Date", key_id);
-    checked.amz_date = std::move(amz_date);
-  } else if (std::string date = request.header("Date"); !date.empty()) {
-    if (!contains(authorization.signed_headers, "date"))
-      return invalidSignature("'Date' must be a 'SignedHeader' in the AWS Authorization.",
-                              "Date not signed", key_id);
-    signed_at = parseHttpDate(date);
-    if (signed_at < 0)
-      return refusal(400, "IncompleteSignatureException",
-                     "Date must be an RFC 7231 date such as 'Sun, 06 Nov 1994 08:49:37 GMT'",
-                     "malformed Date", key_id);
-    checked.amz_date = amzDate(signed_at);
-  } else {
+  // The time the signature claims: X-Amz-Date, else an HTTP Date; whichever
+  // carries it must be signed, and so must Host.
+  const DateHeader* dated = nullptr;
+  std::string date_text;
+  for (const DateHeader& candidate : kDateHeaders) {
+    date_text = request.header(candidate.name);
+    if (!date_text.empty()) {
+      dated = &candidate;
+      break;
+    }
+  }
+  if (dated == nullptr)
     return refusal(400, "IncompleteSignatureException",
                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
                    "header.",
                    "no X-Amz-Date", key_id);
-  }
-  if (!contains(authorization.signed_headers, "host"))
-    return invalidSignature(
-        "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-        "Authorization.",
-        "Host not signed", key_id);
+  for (const auto& [name, signed_name] :
+       {std::pair<std::string_view, std::string_view>{dated->name, dated->signed_name},
+        {"Host' or ':authority", "host"}})
+    if (!contains(authorization.signed_headers, signed_name))
+      return invalidSignature(
+          "'" + std::string(name) + "' must be a 'SignedHeader' in the AWS Authorization.",
+          std::string(signed_name) + " not signed", key_id);
+  const int64_t signed_at = dated->parse(date_text);
+  if (signed_at < 0)
+    return refusal(400, "IncompleteSignatureException",
+                   std::string(dated->name) + " must be " + std::string(dated->format),
+                   "malformed " + std::string(dated->name), key_id);
+  // X-Amz-Date is signed as sent; a Date as the X-Amz-Date it stands for.
+  checked.amz_date = dated == &kDateHeaders[0] ? std::move(date_text) : amzDate(signed_at);
   if (authorization.date != std::string_view(checked.amz_date).substr(0, 8))
     return invalidSignature(
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 "

@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
   // Function URLs: their API beside Lambda's, their own listener (issue 13);
   // AWS_IAM URLs check signatures against the API's principals.
   auto function_urls = daemon::FunctionUrls::open(config, io, service, invoker.get(), workers,
-                                                  daemon::urlSecrets((*access)->principals()));
+                                                  &(*access)->verifier());
   if (!function_urls) return fail(function_urls.error().message());
   lambda_api.setDeletionListener([&url_parts = **function_urls](auto& name, auto& qualifier) {
     url_parts.api().forgetDeleted(name, qualifier);

@@ -585,6 +585,15 @@ def test_aws_iam_urls_want_a_sigv4_signature_by_a_known_key(tmp_path):
         assert event["body"] == '{"x":1}'
         assert signed(key_id, "wrong" + secret[5:])[0] == 403
         assert signed("AKIAUNKNOWNKEYAAAAA2", secret)[0] == 403
+        # Refused by the API's verifier, and logged as the API logs its refusals.
+        with open(daemon.log_path) as log:
+            text = log.read()
+        assert (f"refused POST /signed from 127.0.0.1:" in text and
+                f"(access key {key_id}): function URL {url_id} of echo: signature does not match"
+                in text), text[-2000:]
+        assert ("(access key AKIAUNKNOWNKEYAAAAA2): function URL "
+                f"{url_id} of echo: unknown access key id") in text
+        assert secret not in text
         status, _, body = request(daemon, "POST", "/signed", body=b"{}",
                                   host=f"{url_id}.lambda-url.us-east-1.localhost")
         assert status == 403 and json.loads(body)["Message"].startswith("Forbidden.")

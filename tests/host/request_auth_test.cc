@@ -107,6 +107,41 @@ TEST(RequestVerifier, AcceptsWhatBotocoreSigned) {
             "InvalidSignatureException");
 }
 
+// AWS_IAM function URLs verify through the same verifier (service lambda):
+// a URL's Host, any path and query, the body hashed by the server.
+TEST(RequestVerifier, VerifiesAFunctionUrlRequest) {
+  const auto keys = store();
+  const auto check = verifier(keys);
+  auth::SignedRequest wire{"POST",
+                           "/path/x",
+                           "a=1&b=2",
+                           {{"Host", "id.lambda-url.us-east-1.localhost:3002"}},
+                           auth::sha256Hex("body")};
+  auth::sign(wire, {kInvokerKey, kInvokerSecret, ""}, "us-east-1", "lambda", auth::amzDate(kNow));
+  http::Request request;
+  request.method = verb::post;
+  request.path = wire.path;
+  request.raw_query = wire.query;
+  request.body = "body";
+  for (const auto& [name, value] : wire.headers)
+    request.headers.insert(name, value);
+  auto verdict = check.verify(request, "lambda", kNow + 5);
+  ASSERT_TRUE(std::holds_alternative<auth::Principal>(verdict)) << refusalOf(verdict).reason;
+  EXPECT_EQ(std::get<auth::Principal>(verdict).name, "ci");
+  http::Request tampered = request;
+  tampered.body = "other";
+  EXPECT_EQ(refusalOf(check.verify(tampered, "lambda", kNow)).reason, "signature does not match");
+  tampered = request;
+  tampered.raw_query = "a=1&b=3";
+  EXPECT_EQ(refusalOf(check.verify(tampered, "lambda", kNow)).reason, "signature does not match");
+  EXPECT_EQ(refusalOf(check.verify(request, "lambda", kNow + 3600)).type,
+            "InvalidSignatureException");  // stale
+  auto other_region = auth::RequestVerifier([&keys](std::string_view id) { return keys.find(id); },
+                                            {.region = "eu-west-1"});
+  EXPECT_EQ(refusalOf(other_region.verify(request, "lambda", kNow)).reason,
+            "scope region us-east-1");
+}
+
 TEST(RequestVerifier, RefusesAsAwsDoes) {
   const auto keys = store();
   const auto check = verifier(keys);
