@@ -24,6 +24,10 @@ from conftest import (ACCESS_KEY_ID, REGION, ROLE, SECRET_ACCESS_KEY, client_for
 
 INVOKER_KEY = "AKIAINVOKEREXAMPLE02"
 INVOKER_SECRET = "invoker-secret-abcdefghijklmno0123456789"
+# Temporary keys: valid only with their session token.
+TEMP_KEY = "ASIATEMPORARYEXAMPL2"
+TEMP_SECRET = "temporary-secret-0123456789abcdefghijklm"
+TEMP_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/Token+With=Specials"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,9 @@ def served():
     url_port = free_port()
     with running_daemon("wick-e2e-presigned-", ["--url-listen", f"127.0.0.1:{url_port}"],
                         credentials=credentials_ini() + credentials_ini(
-                            "invoker", INVOKER_KEY, INVOKER_SECRET, admin=False)) as daemon:
+                            "invoker", INVOKER_KEY, INVOKER_SECRET, admin=False) +
+                        credentials_ini("temporary", TEMP_KEY, TEMP_SECRET) +
+                        f"aws_session_token = {TEMP_TOKEN}\n") as daemon:
         deadline = time.time() + 10
         while True:  # the URL listener opens just after the API's
             try:
@@ -55,7 +61,7 @@ def served():
 
 
 def presign(url, method="GET", expires=300, key=ACCESS_KEY_ID, secret=SECRET_ACCESS_KEY,
-            at=None, unsigned_payload=False):
+            at=None, unsigned_payload=False, token=None):
     """`url` presigned by botocore's SigV4QueryAuth (as of `at`, a UTC datetime).
     With unsigned_payload the payload is UNSIGNED-PAYLOAD (what botocore signs
     over https when payload signing is off)."""
@@ -63,7 +69,7 @@ def presign(url, method="GET", expires=300, key=ACCESS_KEY_ID, secret=SECRET_ACC
         url = "https" + url[len("http"):]
     request = botocore.awsrequest.AWSRequest(method=method, url=url)
     request.context["payload_signing_enabled"] = not unsigned_payload
-    signer = botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(key, secret),
+    signer = botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(key, secret, token),
                                           "lambda", REGION, expires=expires)
     if at is None:
         signer.add_auth(request)
@@ -182,6 +188,18 @@ def test_presigned_requests_are_refused_as_aws_refuses_them(served):
     assert "both an Authorization header and a presigned query" in log
     assert "presigned 90 s ago, valid for 60" in log or "presigned 91 s ago, valid for 60" in log
     assert SECRET_ACCESS_KEY not in log
+
+
+def test_temporary_keys_presign_with_their_session_token(served):
+    get = f"{served.endpoint}/2015-03-31/functions/echo"
+    url = presign(get, key=TEMP_KEY, secret=TEMP_SECRET, token=TEMP_TOKEN)
+    assert "X-Amz-Security-Token=" in url  # botocore puts it in the query, signed
+    status, _, body = fetch(url)
+    assert status == 200, body
+    for token in (None, TEMP_TOKEN + "x"):
+        refused = error_of(fetch(presign(get, key=TEMP_KEY, secret=TEMP_SECRET, token=token)))
+        assert refused[:2] == (403, "UnrecognizedClientException"), refused
+    assert "missing or wrong session token for temporary" in log_of(served)
 
 
 def test_aws_iam_url_presigned(served):
