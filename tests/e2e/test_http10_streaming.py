@@ -21,7 +21,7 @@ from conftest import (ACCESS_KEY_ID, REGION, ROLE, SECRET_ACCESS_KEY, client_for
                       wait_active)
 
 # A runtime that streams its answer (Lambda-Runtime-Function-Response-Mode:
-# streaming, chunked to the Runtime API by hand): three short lines 0.2 s
+# streaming, chunked to the Runtime API by hand): three short lines 0.3 s
 # apart, or, for an event that mentions "big", 64 blocks of 32 KiB.
 BOOTSTRAP = r"""#!/bin/bash
 export LC_ALL=C
@@ -43,7 +43,7 @@ while true; do
       for i in 1 2 3; do
         LINE="line $i"
         printf '%x\r\n%s\n\r\n' $(( ${#LINE} + 1 )) "$LINE" >&3
-        sleep 0.2
+        sleep 0.3
       done ;;
   esac
   printf '0\r\n\r\n' >&3
@@ -190,7 +190,7 @@ def test_invoke_with_response_stream_by_hand_with_keep_alive(served):
     assert "keep-alive" not in lower, head_text
     payload, complete, whole = event_stream(received)
     assert whole and payload == SMALL and complete is not None
-    # Sent as written: the first line 0.4 s (two pauses) before the end, not all at once.
+    # Sent as written: the first line 0.6 s (two pauses) before the end, not all at once.
     assert streamed_for > 0.3, streamed_for
 
 
