@@ -82,7 +82,9 @@ std::optional<http::Response> UrlGateway::authorize(const ServedUrl& url,
         request,
         "function URL " + url.config.url_id + " of " + url.config.function + ": " + refused->reason,
         refused->key_id);
-    return forbidden();
+    // Unsigned: the URL's own 403; a signature that fails: why, as AWS says it.
+    if (refused->type == "MissingAuthenticationTokenException") return forbidden();
+    return signatureRefused(refused->status, refused->type, refused->message);
   }
   const auth::Principal& caller = std::get<auth::Principal>(verified);
   // A function's role signs with its ARN as the principal's name.

@@ -212,18 +212,34 @@ def test_aws_iam_url_presigned(served):
     assert event["rawPath"] == "/report"
     assert event["queryStringParameters"]["day"] == "mon"
 
-    # Refused as a signed header would be: Lambda's 403 for a URL, the reason logged.
+    # Refused as the API refuses them (the URL's error body: "Message"), the reason logged.
+    def url_error(reply):
+        status, headers, body = reply
+        return status, headers.get("x-amzn-ErrorType"), json.loads(body)["Message"]
+
     now = datetime.datetime.utcnow()
-    for bad in (presign(url, expires=30, at=now - datetime.timedelta(seconds=60)),
-                presign(url, at=now + datetime.timedelta(minutes=10)),
-                presign(url).replace("day=mon", "day=tue"),
-                presign(url, key="AKIAUNKNOWNEXAMPLE03")):
-        status, _, body = fetch(bad, port=served.url_port)
-        assert status == 403 and json.loads(body)["Message"].startswith("Forbidden."), bad
-    status, _, _ = fetch(presign(url), port=served.url_port,
-                         headers={k: v for k, v in sign_headers("GET", url).items()
-                                  if k.lower() != "host"})
-    assert status == 403
+    expired = url_error(fetch(presign(url, expires=30, at=now - datetime.timedelta(seconds=60)),
+                              port=served.url_port))
+    assert expired[:2] == (403, "InvalidSignatureException")
+    assert expired[2].startswith("Signature expired: ") and expired[2].endswith(" - 30 sec.)")
+    future = url_error(fetch(presign(url, at=now + datetime.timedelta(minutes=10)),
+                             port=served.url_port))
+    assert future[:2] == (403, "InvalidSignatureException")
+    assert future[2].startswith("Signature not yet current: ")
+    tampered = url_error(fetch(presign(url).replace("day=mon", "day=tue"), port=served.url_port))
+    assert tampered[:2] == (403, "InvalidSignatureException")
+    assert tampered[2].startswith("The request signature we calculated does not match")
+    assert url_error(fetch(presign(url, key="AKIAUNKNOWNEXAMPLE03"), port=served.url_port)) == (
+        403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+    mixed = url_error(fetch(presign(url), port=served.url_port,
+                            headers={k: v for k, v in sign_headers("GET", url).items()
+                                     if k.lower() != "host"}))
+    assert mixed == (400, "InvalidSignatureException",
+                     "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' "
+                     "as HTTP header.")
+    # Unsigned: the URL's own Forbidden.
+    status, _, body = fetch(url, port=served.url_port)
+    assert status == 403 and json.loads(body)["Message"].startswith("Forbidden."), body
     log = log_of(served)
     url_id = served.url_host.split(".")[0]
     assert f"function URL {url_id} of echo: both an Authorization header and a presigned" in log
