@@ -13,6 +13,8 @@ namespace wick::auth {
 
 namespace {
 
+constexpr int64_t kMaxPresignedSeconds = 7 * 24 * 3600;  // X-Amz-Expires: AWS's week
+
 constexpr const char* kMismatch =
     "The request signature we calculated does not match the signature you provided. Check your "
     "AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -92,10 +94,6 @@ struct RequestVerifier::Checked {
   bool security_token_signed = false;  // in the query, or a signed header
   std::string claimed_payload_sha256;  // X-Amz-Content-Sha256, if sent
 };
-
-namespace {
-constexpr int64_t kMaxPresignedSeconds = 7 * 24 * 3600;  // AWS's: a week
-}  // namespace
 
 // The Authorization header's form: the date from X-Amz-Date (else Date), the
 // token and payload hash from their headers.
