@@ -10,6 +10,7 @@
 #include "host/api/logs_api.h"
 #include "host/api/route_table.h"
 #include "host/api/scheduler_api.h"
+#include "host/auth/refusal_log.h"
 #include "host/workers.h"
 
 namespace wick::api {
@@ -26,14 +27,7 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// What a log line may show of something a client sent.
-std::string printable(std::string_view text, size_t limit = 200) {
-  std::string out;
-  for (char c : text.substr(0, limit))
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (text.size() > limit) out += "...";
-  return out;
-}
+using auth::printable;
 
 std::string methodName(verb method) {
   return std::string(http::beast_http::to_string(method));
@@ -112,9 +106,7 @@ ApiGate::ApiGate(GateSettings settings, const auth::RequestVerifier& verifier,
 http::Response ApiGate::refuse(const http::Request& request, int status, const std::string& type,
                                const std::string& message, const std::string& reason,
                                const std::string& key_id) const {
-  spdlog::warn("refused {} {} from {}{}: {}", methodName(request.method), printable(request.path),
-               request.peer, key_id.empty() ? "" : " (access key " + printable(key_id, 128) + ")",
-               reason);
+  auth::logRefused(request, reason, key_id);
   return toResponse(AwsError{status, type, message}, newRequestId());
 }
 

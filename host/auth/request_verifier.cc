@@ -13,6 +13,8 @@ namespace wick::auth {
 
 namespace {
 
+constexpr int64_t kMaxPresignedSeconds = 7 * 24 * 3600;  // X-Amz-Expires: AWS's week
+
 constexpr const char* kMismatch =
     "The request signature we calculated does not match the signature you provided. Check your "
     "AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -42,6 +44,23 @@ int64_t parseHttpDate(const std::string& text) {
   return timegm(&utc);
 }
 
+int64_t parseAmzDateHeader(const std::string& text) {
+  return parseAmzDate(text);
+}
+
+// The headers a signature's time may come from, in the order AWS reads them.
+struct DateHeader {
+  std::string_view name;
+  std::string_view signed_name;  // as SignedHeaders lists it
+  int64_t (*parse)(const std::string&);
+  std::string_view format;  // for "<name> must be <format>"
+};
+constexpr DateHeader kDateHeaders[] = {
+    {"X-Amz-Date", "x-amz-date", parseAmzDateHeader,
+     "in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'"},
+    {"Date", "date", parseHttpDate, "an RFC 7231 date such as 'Sun, 06 Nov 1994 08:49:37 GMT'"},
+};
+
 // The signing key (the HMAC chain over date, region and service) of the last
 // few keys this thread verified: it changes once a day per key, and deriving
 // it is four of the five HMACs a verification costs. Keyed by the secret too,
@@ -67,21 +86,19 @@ const std::string& cachedSigningKey(const Principal& principal, const Authorizat
 struct RequestVerifier::Checked {
   Authorization authorization;
   Principal principal;
+  bool presigned = false;              // the signature is in the query
   std::string amz_date;                // as signed: "YYYYMMDDTHHMMSSZ"
+  int64_t signed_at = 0;               // amz_date in Unix seconds
+  int64_t valid_seconds = -1;          // X-Amz-Expires; -1: the header form's skew
+  std::string security_token;          // as sent
+  bool security_token_signed = false;  // in the query, or a signed header
   std::string claimed_payload_sha256;  // X-Amz-Content-Sha256, if sent
 };
 
-std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
-    const http::Request& request, std::string_view service, int64_t now) const {
-  const std::string header = request.header("Authorization");
-  if (header.empty()) {
-    if (request.hasQuery("X-Amz-Signature") || request.hasQuery("X-Amz-Credential"))
-      return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token",
-                     "a presigned (query-string) signature: wick accepts the Authorization "
-                     "header only");
-    return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token",
-                   "unsigned (no Authorization header)");
-  }
+// The Authorization header's form: the date from X-Amz-Date (else Date), the
+// token and payload hash from their headers.
+std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::fromHeader(
+    const http::Request& request, const std::string& header) {
   auto parsed = parseAuthorization(header);
   if (!parsed) {
     const std::string algorithm = header.substr(0, header.find(' '));
@@ -100,39 +117,108 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
   const Authorization& authorization = checked.authorization;
   const std::string& key_id = authorization.access_key_id;
 
-  // The time the signature claims, and the header that carries it.
-  int64_t signed_at = -1;
-  if (std::string amz_date = request.header("X-Amz-Date"); !amz_date.empty()) {
-    if (!contains(authorization.signed_headers, "x-amz-date"))
-      return invalidSignature("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
-                              "X-Amz-Date not signed", key_id);
-    signed_at = parseAmzDate(amz_date);
-    if (signed_at < 0)
-      return refusal(400, "IncompleteSignatureException",
-                     "X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'",
-                     "malformed X-Amz-Date", key_id);
-    checked.amz_date = std::move(amz_date);
-  } else if (std::string date = request.header("Date"); !date.empty()) {
-    if (!contains(authorization.signed_headers, "date"))
-      return invalidSignature("'Date' must be a 'SignedHeader' in the AWS Authorization.",
-                              "Date not signed", key_id);
-    signed_at = parseHttpDate(date);
-    if (signed_at < 0)
-      return refusal(400, "IncompleteSignatureException",
-                     "Date must be an RFC 7231 date such as 'Sun, 06 Nov 1994 08:49:37 GMT'",
-                     "malformed Date", key_id);
-    checked.amz_date = amzDate(signed_at);
-  } else {
+  // The time the signature claims: X-Amz-Date, else an HTTP Date; whichever
+  // carries it must be signed, and so must Host.
+  const DateHeader* dated = nullptr;
+  std::string date_text;
+  for (const DateHeader& candidate : kDateHeaders) {
+    date_text = request.header(candidate.name);
+    if (!date_text.empty()) {
+      dated = &candidate;
+      break;
+    }
+  }
+  if (dated == nullptr)
     return refusal(400, "IncompleteSignatureException",
                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
                    "header.",
                    "no X-Amz-Date", key_id);
-  }
-  if (!contains(authorization.signed_headers, "host"))
+  for (const auto& [name, signed_name] :
+       {std::pair<std::string_view, std::string_view>{dated->name, dated->signed_name},
+        {"Host' or ':authority", "host"}})
+    if (!contains(authorization.signed_headers, signed_name))
+      return invalidSignature(
+          "'" + std::string(name) + "' must be a 'SignedHeader' in the AWS Authorization.",
+          std::string(signed_name) + " not signed", key_id);
+  checked.signed_at = dated->parse(date_text);
+  if (checked.signed_at < 0)
+    return refusal(400, "IncompleteSignatureException",
+                   std::string(dated->name) + " must be " + std::string(dated->format),
+                   "malformed " + std::string(dated->name), key_id);
+  // X-Amz-Date is signed as sent; a Date as the X-Amz-Date it stands for.
+  checked.amz_date = dated == &kDateHeaders[0] ? std::move(date_text) : amzDate(checked.signed_at);
+  checked.security_token = request.header("X-Amz-Security-Token");
+  checked.security_token_signed = contains(authorization.signed_headers, "x-amz-security-token");
+  checked.claimed_payload_sha256 = request.header("X-Amz-Content-Sha256");
+  return checked;
+}
+
+// The presigned form: everything from the query, which the signature covers
+// (all of it but X-Amz-Signature).
+std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::fromQuery(
+    const http::Request& request) {
+  auto parsed = parseQueryAuthorization(request.raw_query);
+  if (!parsed)
+    return refusal(400, "IncompleteSignatureException", parsed.error().message(),
+                   "malformed presigned query: " + parsed.error().message().substr(0, 200));
+  Checked checked;
+  checked.presigned = true;
+  checked.authorization = std::move(parsed->authorization);
+  const std::string& key_id = checked.authorization.access_key_id;
+  if (!contains(checked.authorization.signed_headers, "host"))
     return invalidSignature(
-        "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-        "Authorization.",
-        "Host not signed", key_id);
+        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        "host not signed", key_id);
+  checked.signed_at = parseAmzDate(parsed->amz_date);
+  if (checked.signed_at < 0)
+    return refusal(400, "IncompleteSignatureException",
+                   "X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z'",
+                   "malformed X-Amz-Date", key_id);
+  checked.amz_date = std::move(parsed->amz_date);
+  if (!parsed->expires.empty()) {
+    const std::string& expires = parsed->expires;
+    if (expires.size() > 9 || expires.find_first_not_of("0123456789") != std::string::npos)
+      return refusal(400, "IncompleteSignatureException",
+                     "X-Amz-Expires must be a non-negative integer number of seconds",
+                     "malformed X-Amz-Expires", key_id);
+    checked.valid_seconds = std::stoll(expires);
+    if (checked.valid_seconds > kMaxPresignedSeconds)
+      return refusal(400, "IncompleteSignatureException",
+                     "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+                     "X-Amz-Expires must be less than 604800 seconds",
+                     "X-Amz-Expires " + expires + " over a week", key_id);
+  }
+  checked.security_token = std::move(parsed->security_token);
+  checked.security_token_signed = true;
+  if (checked.security_token.empty()) {
+    checked.security_token = request.header("X-Amz-Security-Token");
+    checked.security_token_signed =
+        contains(checked.authorization.signed_headers, "x-amz-security-token");
+  }
+  checked.claimed_payload_sha256 = std::move(parsed->content_sha256);
+  if (checked.claimed_payload_sha256.empty())
+    checked.claimed_payload_sha256 = request.header("X-Amz-Content-Sha256");
+  return checked;
+}
+
+std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
+    const http::Request& request, std::string_view service, int64_t now) const {
+  const std::string header = request.header("Authorization");
+  const bool presigned = hasQueryAuthorization(request.raw_query);
+  if (!header.empty() && presigned)
+    return refusal(400, "InvalidSignatureException",
+                   "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as "
+                   "HTTP header.",
+                   "both an Authorization header and a presigned query");
+  if (header.empty() && !presigned)
+    return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token",
+                   "unsigned (no Authorization header)");
+  auto presented = presigned ? fromQuery(request) : fromHeader(request, header);
+  if (auto* refused = std::get_if<Refusal>(&presented)) return std::move(*refused);
+  Checked& checked = std::get<Checked>(presented);
+  const Authorization& authorization = checked.authorization;
+  const std::string& key_id = authorization.access_key_id;
+
   if (authorization.date != std::string_view(checked.amz_date).substr(0, 8))
     return invalidSignature(
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
@@ -142,7 +228,17 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
         "credential scope date differs from X-Amz-Date", key_id);
 
   // AWS checks the clock before the key: a stale request is refused as stale.
-  if (signed_at < now - settings_.max_skew_seconds)
+  // A presigned request lasts its X-Amz-Expires (without one, the header
+  // form's skew); neither may be dated later than the skew allows.
+  const int64_t signed_at = checked.signed_at;
+  if (checked.valid_seconds >= 0 && now > signed_at + checked.valid_seconds)
+    return invalidSignature("Signature expired: " + checked.amz_date + " is now earlier than " +
+                                amzDate(now - checked.valid_seconds) + " (" + amzDate(now) + " - " +
+                                std::to_string(checked.valid_seconds) + " sec.)",
+                            "presigned " + std::to_string(now - signed_at) + " s ago, valid for " +
+                                std::to_string(checked.valid_seconds),
+                            key_id);
+  if (checked.valid_seconds < 0 && signed_at < now - settings_.max_skew_seconds)
     return invalidSignature("Signature expired: " + checked.amz_date + " is now earlier than " +
                                 amzDate(now - settings_.max_skew_seconds) + " (" + amzDate(now) +
                                 " - 5 min.)",
@@ -161,13 +257,13 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
   checked.principal = std::move(*principal);
   if (!checked.principal.session_token.empty()) {
     // Temporary keys are valid only with their token, signed.
-    const std::string token = request.header("X-Amz-Security-Token");
+    const std::string& token = checked.security_token;
     if (token.size() != checked.principal.session_token.size() ||
         CRYPTO_memcmp(token.data(), checked.principal.session_token.data(), token.size()) != 0)
       return refusal(403, "UnrecognizedClientException",
                      "The security token included in the request is invalid.",
                      "missing or wrong session token for " + checked.principal.name, key_id);
-    if (!contains(authorization.signed_headers, "x-amz-security-token"))
+    if (!checked.security_token_signed)
       return invalidSignature(kMismatch, "X-Amz-Security-Token not signed", key_id);
   }
 
@@ -182,11 +278,12 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
         "Credential should be scoped to correct service: '" + std::string(service) + "'. ",
         "scope service " + authorization.service.substr(0, 64), key_id);
 
-  checked.claimed_payload_sha256 = request.header("X-Amz-Content-Sha256");
   const std::string& claimed = checked.claimed_payload_sha256;
-  if (claimed == "UNSIGNED-PAYLOAD")
+  // A presigned URL may leave its body unsigned (UNSIGNED-PAYLOAD, as S3's
+  // and an https SigV4QueryAuth do); a signed header may not.
+  if (claimed == "UNSIGNED-PAYLOAD" && !checked.presigned)
     return invalidSignature(
-        "UNSIGNED-PAYLOAD is accepted only by Amazon S3: sign the payload "
+        "UNSIGNED-PAYLOAD is accepted only by Amazon S3 and in presigned URLs: sign the payload "
         "(its SHA-256) instead.",
         "UNSIGNED-PAYLOAD", key_id);
   if (claimed.starts_with("STREAMING-"))
@@ -194,7 +291,7 @@ std::variant<RequestVerifier::Checked, Refusal> RequestVerifier::checkHead(
                                 "') are accepted only by Amazon S3: sign the whole payload "
                                 "instead.",
                             "streaming payload signature", key_id);
-  return checked;
+  return std::move(checked);
 }
 
 std::optional<Refusal> RequestVerifier::verifyHead(const http::Request& head,
@@ -213,14 +310,26 @@ std::variant<Principal, Refusal> RequestVerifier::verify(const http::Request& re
   const std::string& key_id = checked.authorization.access_key_id;
 
   // The server hashes what it received, as AWS does for every service but S3.
+  // The payload hashes a signature may cover: the one claimed, else the
+  // body's, and for a presigned request that claims none UNSIGNED-PAYLOAD too.
+  const std::string body_sha256 = sha256Hex(request.body);
+  const std::string& claimed = checked.claimed_payload_sha256;
+  std::vector<std::string> payload_hashes;
+  if (claimed == "UNSIGNED-PAYLOAD") {
+    payload_hashes.push_back(claimed);
+  } else if (!claimed.empty()) {
+    if (claimed != body_sha256)
+      return invalidSignature(kMismatch, "the body's SHA-256 is not X-Amz-Content-Sha256", key_id);
+    payload_hashes.push_back(body_sha256);
+  } else {
+    payload_hashes.push_back(body_sha256);
+    if (checked.presigned) payload_hashes.emplace_back("UNSIGNED-PAYLOAD");
+  }
+
   SignedRequest wire;
   wire.method = std::string(http::beast_http::to_string(request.method));
   wire.path = request.path;
-  wire.query = request.raw_query;
-  wire.payload_sha256 = sha256Hex(request.body);
-  if (!checked.claimed_payload_sha256.empty() &&
-      checked.claimed_payload_sha256 != wire.payload_sha256)
-    return invalidSignature(kMismatch, "the body's SHA-256 is not X-Amz-Content-Sha256", key_id);
+  wire.query = checked.presigned ? withoutSignature(request.raw_query) : request.raw_query;
   wire.headers.reserve(checked.authorization.signed_headers.size());
   for (const auto& field : request.headers) {
     std::string name(field.name_string());
@@ -232,13 +341,18 @@ std::variant<Principal, Refusal> RequestVerifier::verify(const http::Request& re
   const Authorization& authorization = checked.authorization;
   const std::string scope = authorization.date + "/" + authorization.region + "/" +
                             authorization.service + "/aws4_request";
-  const std::string expected = toHex(hmacSha256(
-      cachedSigningKey(checked.principal, authorization),
-      stringToSign(checked.amz_date, scope, canonicalRequest(wire, authorization.signed_headers))));
-  const std::string& given = checked.authorization.signature;
-  if (given.size() != expected.size() ||
-      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
-    return invalidSignature(kMismatch, "signature does not match", key_id);
+  const std::string& key = cachedSigningKey(checked.principal, authorization);
+  const std::string& given = authorization.signature;
+  bool matched = false;
+  for (std::string& payload_sha256 : payload_hashes) {
+    wire.payload_sha256 = std::move(payload_sha256);
+    const std::string expected =
+        toHex(hmacSha256(key, stringToSign(checked.amz_date, scope,
+                                           canonicalRequest(wire, authorization.signed_headers))));
+    matched = matched || (given.size() == expected.size() &&
+                          CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0);
+  }
+  if (!matched) return invalidSignature(kMismatch, "signature does not match", key_id);
   return std::move(checked.principal);
 }
 

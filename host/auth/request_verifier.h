@@ -1,12 +1,16 @@
-// Whether a request on wickd's API was signed (SigV4, Authorization header) by
-// a principal it knows, as AWS checks it: the algorithm and the header's
-// parts, X-Amz-Date within 5 minutes of now, the credential scope (its date,
-// the daemon's region, the route's service), the key, a session token where
-// the key has one, the body's SHA-256 (which the server computes itself, as
-// every service but S3 does: UNSIGNED-PAYLOAD and streaming chunk signatures
-// are S3's and are refused), then the signature, compared in constant time.
-// Each refusal carries the exception and message AWS answers with, and a
-// reason for wickd's log (never a secret).
+// Whether a request on wickd's API (or an AWS_IAM function URL) was signed
+// (SigV4) by a principal it knows, as AWS checks it: the algorithm and the
+// signature's parts, from the Authorization header or from a presigned
+// request's query (never both), X-Amz-Date within 5 minutes of now (a
+// presigned request: until X-Amz-Expires, a week at most, has passed, and not
+// dated later than 5 minutes ahead), the credential scope (its date, the
+// daemon's region, the route's service), the key, a session token where the
+// key has one, the body's SHA-256 (which the server computes itself, as every
+// service but S3 does: streaming chunk signatures are S3's and are refused,
+// UNSIGNED-PAYLOAD is accepted in presigned requests only), then the
+// signature, compared in constant time; a presigned request's canonical query
+// is its query without X-Amz-Signature. Each refusal carries the exception and
+// message AWS answers with, and a reason for wickd's log (never a secret).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +59,11 @@ class RequestVerifier {
   struct Checked;
   std::variant<Checked, Refusal> checkHead(const http::Request& request, std::string_view service,
                                            int64_t now) const;
+  // What the request presents: the Authorization header's form, or the
+  // presigned (query-string) form's.
+  static std::variant<Checked, Refusal> fromHeader(const http::Request& request,
+                                                   const std::string& header);
+  static std::variant<Checked, Refusal> fromQuery(const http::Request& request);
 
   Lookup lookup_;
   VerifierSettings settings_;

@@ -74,20 +74,27 @@ std::string trimmed(std::string_view value) {
   return out;
 }
 
-std::string canonicalQuery(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> pairs;
+// A query's parameters in order, each part as sent ("" when it has no '=').
+std::vector<std::pair<std::string_view, std::string_view>> rawPairs(std::string_view query) {
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (part.empty()) continue;
     const size_t equals = part.find('=');
-    const std::string_view key = part.substr(0, equals);
-    const std::string_view value =
-        equals == std::string_view::npos ? std::string_view() : part.substr(equals + 1);
+    pairs.emplace_back(part.substr(0, equals), equals == std::string_view::npos
+                                                   ? std::string_view()
+                                                   : part.substr(equals + 1));
+  }
+  return pairs;
+}
+
+std::string canonicalQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& [key, value] : rawPairs(query))
     pairs.emplace_back(uriEncode(percentDecode(key), false),
                        uriEncode(percentDecode(value), false));
-  }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
   for (const auto& [key, value] : pairs) {
@@ -95,6 +102,38 @@ std::string canonicalQuery(std::string_view query) {
     out += key + '=' + value;
   }
   return out;
+}
+
+// Credential ("AKID/YYYYMMDD/region/service/aws4_request"), SignedHeaders
+// ("host;x-amz-date") and Signature (64 hex) into `parsed`; `where` names
+// their carrier in errors.
+Status parseScope(const std::string& credential, const std::string& signed_headers,
+                  std::string signature, std::string_view where, Authorization& parsed) {
+  std::vector<std::string> scope;
+  for (size_t start = 0;;) {
+    const size_t slash = credential.find('/', start);
+    scope.push_back(credential.substr(start, slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (scope.size() != 5 || scope[4] != "aws4_request" || scope[1].size() != 8)
+    return Error(
+        "the " + std::string(where) + "'s Credential is not KEY/DATE/REGION/SERVICE/aws4_request",
+        EINVAL);
+  if (signed_headers.empty() || signature.size() != 64)
+    return Error("the " + std::string(where) + " lacks SignedHeaders or a Signature", EINVAL);
+  parsed.signature = std::move(signature);
+  parsed.access_key_id = scope[0];
+  parsed.date = scope[1];
+  parsed.region = scope[2];
+  parsed.service = scope[3];
+  for (size_t start = 0;;) {
+    const size_t semicolon = signed_headers.find(';', start);
+    parsed.signed_headers.push_back(lower(signed_headers.substr(start, semicolon - start)));
+    if (semicolon == std::string::npos) break;
+    start = semicolon + 1;
+  }
+  return {};
 }
 
 std::string scopeOf(const Authorization& authorization) {
@@ -114,7 +153,7 @@ Result<Authorization> parseAuthorization(std::string_view header) {
     return Error("the Authorization header is not AWS4-HMAC-SHA256", EINVAL);
   header.remove_prefix(kAlgorithm.size() + 1);
   Authorization parsed;
-  std::string credential, signed_headers;
+  std::string credential, signed_headers, signature;
   while (!header.empty()) {
     const size_t comma = header.find(',');
     std::string_view part = header.substr(0, comma);
@@ -127,33 +166,77 @@ Result<Authorization> parseAuthorization(std::string_view header) {
     const std::string value(part.substr(equals + 1));
     if (key == "Credential") credential = value;
     if (key == "SignedHeaders") signed_headers = value;
-    if (key == "Signature") parsed.signature = value;
+    if (key == "Signature") signature = value;
   }
-  // AKID/YYYYMMDD/region/service/aws4_request
-  std::vector<std::string> scope;
-  for (size_t start = 0;;) {
-    const size_t slash = credential.find('/', start);
-    scope.push_back(credential.substr(start, slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  if (scope.size() != 5 || scope[4] != "aws4_request" || scope[1].size() != 8)
-    return Error(
-        "the Authorization header's Credential is not KEY/DATE/REGION/SERVICE/aws4_request",
-        EINVAL);
-  if (signed_headers.empty() || parsed.signature.size() != 64)
-    return Error("the Authorization header lacks SignedHeaders or a Signature", EINVAL);
-  parsed.access_key_id = scope[0];
-  parsed.date = scope[1];
-  parsed.region = scope[2];
-  parsed.service = scope[3];
-  for (size_t start = 0;;) {
-    const size_t semicolon = signed_headers.find(';', start);
-    parsed.signed_headers.push_back(lower(signed_headers.substr(start, semicolon - start)));
-    if (semicolon == std::string::npos) break;
-    start = semicolon + 1;
-  }
+  if (auto scoped = parseScope(credential, signed_headers, std::move(signature),
+                               "Authorization header", parsed);
+      !scoped)
+    return std::move(scoped).error();
   return parsed;
+}
+
+bool hasQueryAuthorization(std::string_view raw_query) {
+  for (const auto& [key, value] : rawPairs(raw_query)) {
+    const std::string name = percentDecode(key);
+    if (name == "X-Amz-Algorithm" || name == "X-Amz-Credential" || name == "X-Amz-Signature")
+      return true;
+  }
+  return false;
+}
+
+Result<QueryAuthorization> parseQueryAuthorization(std::string_view raw_query) {
+  // Each parameter once: a second copy would make what is checked differ
+  // from what is signed.
+  static constexpr std::string_view kRequired[] = {"X-Amz-Algorithm", "X-Amz-Credential",
+                                                   "X-Amz-Signature", "X-Amz-SignedHeaders",
+                                                   "X-Amz-Date"};
+  static constexpr std::string_view kOptional[] = {"X-Amz-Expires", "X-Amz-Security-Token",
+                                                   "X-Amz-Content-Sha256"};
+  std::map<std::string, std::string, std::less<>> found;
+  for (const auto& [key, value] : rawPairs(raw_query)) {
+    std::string name = percentDecode(key);
+    const bool ours =
+        std::find(std::begin(kRequired), std::end(kRequired), name) != std::end(kRequired) ||
+        std::find(std::begin(kOptional), std::end(kOptional), name) != std::end(kOptional);
+    if (!ours) continue;
+    if (found.count(name))
+      return Error("AWS query-string parameter '" + name +
+                       "' appears more than once. Re-examine the query-string parameters.",
+                   EINVAL);
+    found.emplace(std::move(name), percentDecode(value));
+  }
+  std::string missing;
+  for (std::string_view name : kRequired) {
+    auto it = found.find(name);
+    if (it == found.end() || it->second.empty())
+      missing += "AWS query-string parameters must include '" + std::string(name) + "'. ";
+  }
+  if (!missing.empty()) return Error(missing + "Re-examine the query-string parameters.", EINVAL);
+  if (found["X-Amz-Algorithm"] != kAlgorithm)
+    return Error("Unsupported AWS 'algorithm': '" + found["X-Amz-Algorithm"].substr(0, 64) + "'",
+                 EINVAL);
+  QueryAuthorization parsed;
+  if (auto scoped = parseScope(found["X-Amz-Credential"], found["X-Amz-SignedHeaders"],
+                               found["X-Amz-Signature"], "query string", parsed.authorization);
+      !scoped)
+    return std::move(scoped).error();
+  parsed.amz_date = std::move(found["X-Amz-Date"]);
+  parsed.expires = std::move(found["X-Amz-Expires"]);
+  parsed.security_token = std::move(found["X-Amz-Security-Token"]);
+  parsed.content_sha256 = std::move(found["X-Amz-Content-Sha256"]);
+  return parsed;
+}
+
+std::string withoutSignature(std::string_view raw_query) {
+  std::string out;
+  for (const auto& [key, value] : rawPairs(raw_query)) {
+    if (percentDecode(key) == "X-Amz-Signature") continue;
+    if (!out.empty()) out += '&';
+    out += key;
+    out += '=';
+    out += value;
+  }
+  return out;
 }
 
 std::string canonicalRequest(const SignedRequest& request,

@@ -39,6 +39,29 @@ struct Authorization {
 };
 Result<Authorization> parseAuthorization(std::string_view header);
 
+// A presigned (query-string) request's parameters, as AWS's presigners
+// (botocore's SigV4QueryAuth, the SDKs' presign) put them in the URL:
+// X-Amz-Algorithm=AWS4-HMAC-SHA256, X-Amz-Credential (the scope), X-Amz-Date,
+// X-Amz-SignedHeaders, X-Amz-Signature, and optionally X-Amz-Expires,
+// X-Amz-Security-Token and X-Amz-Content-Sha256. Values percent-decoded.
+struct QueryAuthorization {
+  Authorization authorization;
+  std::string amz_date;        // as signed: "YYYYMMDDTHHMMSSZ" (not yet checked)
+  std::string expires;         // X-Amz-Expires as sent; "" when absent
+  std::string security_token;  // "" when absent
+  std::string content_sha256;  // "" when absent
+};
+// Whether `raw_query` carries the presigned form at all (any of
+// X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature).
+bool hasQueryAuthorization(std::string_view raw_query);
+// The parameters, or an error whose message is AWS's words for what is
+// missing, repeated or malformed ("AWS query-string parameters must include
+// 'X-Amz-Date'. Re-examine the query-string parameters.").
+Result<QueryAuthorization> parseQueryAuthorization(std::string_view raw_query);
+// `raw_query` without X-Amz-Signature: what a presigned request's canonical
+// query covers (the signature cannot sign itself).
+std::string withoutSignature(std::string_view raw_query);
+
 std::string sha256Hex(std::string_view data);
 std::string canonicalRequest(const SignedRequest& request,
                              const std::vector<std::string>& signed_headers);

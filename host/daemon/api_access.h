@@ -40,11 +40,9 @@ class ApiAccess {
   // A download URL's presigned form (functions::ServiceSettings::presign_location).
   std::function<std::string(const std::string& url)> presigner() const;
 
-  // The principals (the credentials file's, then the roles'), for AWS_IAM
-  // function URLs: one store for every signature wickd checks.
-  std::function<std::optional<auth::Principal>(std::string_view access_key_id)> principals() const {
-    return [this](std::string_view access_key_id) { return find(access_key_id); };
-  }
+  // The SigV4 verifier over the principals (the credentials file's, then the
+  // roles'), for AWS_IAM function URLs too: one for every signature wickd checks.
+  const auth::RequestVerifier& verifier() const { return verifier_; }
 
   const std::string& adminSocketPath() const { return admin_socket_; }
   const std::string& credentialsPath() const { return credentials_path_; }

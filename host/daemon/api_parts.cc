@@ -62,7 +62,7 @@ Status addScheduler(const ApiInputs& in, ApiParts& parts) {
 Status addFunctionUrls(const ApiInputs& in, ApiParts& parts) {
   auto function_urls =
       FunctionUrls::open(in.config, in.io, *in.plane.functions, in.path.invoker.get(), in.workers,
-                         urlSecrets(in.access.principals()));
+                         &in.access.verifier());
   if (!function_urls) return std::move(function_urls).error();
   parts.function_urls = std::move(*function_urls);
   parts.lambda->setDeletionListener(

@@ -4,25 +4,16 @@
 
 #include <filesystem>
 
-#include "host/auth/credential_store.h"
 #include "host/invoke/payload_limit.h"
 
 namespace wick::daemon {
 
-urls::SecretLookup urlSecrets(
-    std::function<std::optional<auth::Principal>(std::string_view access_key_id)> principals) {
-  return [principals = std::move(principals)](
-             std::string_view access_key_id) -> std::optional<urls::CallerSecret> {
-    auto principal = principals(access_key_id);
-    if (!principal) return std::nullopt;
-    return urls::CallerSecret{principal->name, principal->secret_access_key,
-                              principal->session_token};
-  };
-}
-
-Result<std::unique_ptr<FunctionUrls>> FunctionUrls::open(
-    const DaemonConfig& config, boost::asio::io_context& io, functions::FunctionService& functions,
-    invoke::Invoker* invoker, boost::asio::thread_pool& workers, urls::SecretLookup secrets) {
+Result<std::unique_ptr<FunctionUrls>> FunctionUrls::open(const DaemonConfig& config,
+                                                         boost::asio::io_context& io,
+                                                         functions::FunctionService& functions,
+                                                         invoke::Invoker* invoker,
+                                                         boost::asio::thread_pool& workers,
+                                                         const auth::RequestVerifier* verifier) {
   std::unique_ptr<FunctionUrls> built(new FunctionUrls());
   auto store = urls::openSqliteUrlStore(config.state_dir() + "/urls.db");
   if (!store) return std::move(store).error();
@@ -48,7 +39,7 @@ Result<std::unique_ptr<FunctionUrls>> FunctionUrls::open(
   settings.trusted_proxies.assign(config.url_trusted_proxies().begin(),
                                   config.url_trusted_proxies().end());
   built->gateway_ = std::make_unique<urls::UrlGateway>(*built->directory_, invoker, workers,
-                                                       std::move(settings), std::move(secrets));
+                                                       std::move(settings), verifier);
   http::ServerOptions options;
   // A URL's request becomes an event of at most 6 MB; a body that cannot fit
   // is refused by its Content-Length before it is read.

@@ -1,6 +1,7 @@
 // Function URLs as the daemon runs them: the store (urls.db in the state
 // directory), the control-plane API and the URL listener, from the config's
-// url_* fields.
+// url_* fields. AWS_IAM URLs verify signatures with the API's verifier
+// (daemon/api_access.h), so they know the same principals.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,18 +10,12 @@
 
 #include "common/error.h"
 #include "host/api/function_url_api.h"
-#include "host/auth/credential_store.h"
+#include "host/auth/request_verifier.h"
 #include "host/http/server.h"
 #include "host/urls/url_gateway.h"
 #include "wickd_config.pb.h"  // generated in the build tree
 
 namespace wick::daemon {
-
-// The secrets AWS_IAM URLs check signatures with: the API's principals
-// (daemon/api_access.h: the credentials file and the roles' keys). With
-// insecure_no_auth there are none: AWS_IAM URLs answer 403 and log why.
-urls::SecretLookup urlSecrets(
-    std::function<std::optional<auth::Principal>(std::string_view access_key_id)> principals);
 
 class FunctionUrls {
  public:
@@ -29,7 +24,7 @@ class FunctionUrls {
                                                     functions::FunctionService& functions,
                                                     invoke::Invoker* invoker,
                                                     boost::asio::thread_pool& workers,
-                                                    urls::SecretLookup secrets);
+                                                    const auth::RequestVerifier* verifier);
   api::FunctionUrlApi& api() { return *api_; }
   // Starts the URL listener (unless url_listen is ""). The default address
   // when taken is a warning, a configured one an error.

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
@@ -234,15 +235,21 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     request.stream = &stream;
     Response response = co_await handler_(std::move(request));
     if (stream.begun()) {  // the handler wrote its response itself
-      if (!stream.reusable()) co_return;
-      continue;
+      if (stream.reusable()) continue;
+      // An HTTP/1.0 body ends with the connection, and so does one cut off.
+      if (!stream.failed()) co_await lingeringClose(socket);
+      co_return;
     }
     response.version(version);
     response.keep_alive(keep_alive);
     response.prepare_payload();
     co_await beast_http::async_write(socket, response,
                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !keep_alive) co_return;
+    if (ec) co_return;
+    if (!keep_alive) {
+      co_await lingeringClose(socket);
+      co_return;
+    }
   }
 }
 
@@ -296,20 +303,26 @@ Request requestHead(const beast_http::request<beast_http::string_body>& message,
 
 template <typename Socket>
 asio::awaitable<void> Server::lingeringClose(Socket& socket) {
-  // RFC 9112 9.6: shut our side, then drop what the client still sends (the
-  // refused body) until it closes, for a bounded time: closing with unread
-  // input would reset the connection and could lose the answer.
+  // RFC 9112 9.6: shut our side, then drop what the client still sends (a
+  // refused body, a request after one whose answer ends with the connection)
+  // until it closes, for a bounded time: closing with unread input would reset
+  // the connection, and the reset discards what the client has not read yet.
   boost::system::error_code ec;
   socket.shutdown(Socket::shutdown_send, ec);
+  if (ec) co_return;  // already gone
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(kLingerTime);
-  deadline.async_wait([&socket](const boost::system::error_code& waited) {
-    if (!waited) socket.close();
+  // The wait may complete after this coroutine is gone (its completion queued
+  // as the read ended): it touches the socket only while the read is on.
+  auto reading = std::make_shared<bool>(true);
+  deadline.async_wait([&socket, reading](const boost::system::error_code& waited) {
+    if (!waited && *reading) socket.close();
   });
   std::array<char, 65536> sink;
   while (!ec)
     co_await socket.async_read_some(asio::buffer(sink),
                                     asio::redirect_error(asio::use_awaitable, ec));
+  *reading = false;
   deadline.cancel();
 }
 

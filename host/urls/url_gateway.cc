@@ -5,6 +5,7 @@
 #include <boost/algorithm/string/predicate.hpp>
 
 #include "common/ids.h"
+#include "host/auth/refusal_log.h"
 #include "host/urls/url_response.h"
 #include "host/urls/url_route.h"
 #include "host/urls/url_stream.h"
@@ -70,18 +71,27 @@ std::optional<http::Response> UrlGateway::authorize(const ServedUrl& url,
                   url.config.url_id, url.config.function);
     return forbidden();
   }
-  auto verified = verifySignature(request, secrets_, settings_.region, epochMillis() / 1000);
-  if (auto* reason = std::get_if<std::string>(&verified)) {
-    if (!secrets_)
-      spdlog::warn("function URL {} of {} is AWS_IAM but no credentials are configured: 403",
-                   url.config.url_id, url.config.function);
-    else
-      spdlog::info("function URL {} of {}: refused: {}", url.config.url_id, url.config.function,
-                   *reason);
+  if (verifier_ == nullptr) {
+    spdlog::warn("function URL {} of {} is AWS_IAM but no credentials are configured: 403",
+                 url.config.url_id, url.config.function);
     return forbidden();
   }
-  const Caller& caller = std::get<Caller>(verified);
-  const std::string user_arn = "arn:aws:iam::" + settings_.account_id + ":user/" + caller.name;
+  auto verified = verifier_->verify(request, "lambda", epochMillis() / 1000);
+  if (auto* refused = std::get_if<auth::Refusal>(&verified)) {
+    auth::logRefused(
+        request,
+        "function URL " + url.config.url_id + " of " + url.config.function + ": " + refused->reason,
+        refused->key_id);
+    // Unsigned: the URL's own 403; a signature that fails: why, as AWS says it.
+    if (refused->type == "MissingAuthenticationTokenException") return forbidden();
+    return signatureRefused(refused->status, refused->type, refused->message);
+  }
+  const auth::Principal& caller = std::get<auth::Principal>(verified);
+  // A function's role signs with its ARN as the principal's name.
+  const std::string user_arn =
+      caller.name.starts_with("arn:")
+          ? caller.name
+          : "arn:aws:iam::" + settings_.account_id + ":user/" + caller.name;
   context.account_id = settings_.account_id;
   context.authorizer = {{"iam",
                          {{"accessKey", caller.access_key_id},

@@ -1,7 +1,8 @@
 // The function URL listener's handler: route the request to its URL (Host or
 // path prefix), answer a CORS preflight from the config, check the policy
-// (NONE) or the signature (AWS_IAM), invoke with the 2.0 event through the
-// Invoker, and map the result to the response as Lambda does.
+// (NONE) or the signature (AWS_IAM: SigV4 for service "lambda", verified by
+// the API's auth::RequestVerifier and logged as its refusals are), invoke with the 2.0 event
+// through the Invoker, and map the result to the response as Lambda does.
 //
 // RESPONSE_STREAM URLs stream (url_stream.h): the answer goes to the client
 // chunk by chunk through the request's http::ResponseStream.
@@ -16,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "host/auth/request_verifier.h"
 #include "host/http/server.h"
 #include "host/invoke/invoker.h"
-#include "host/urls/url_auth.h"
 #include "host/urls/url_directory.h"
 #include "host/urls/url_event.h"
 
@@ -35,12 +36,12 @@ struct GatewaySettings {
 class UrlGateway {
  public:
   UrlGateway(UrlDirectory& directory, invoke::Invoker* invoker, boost::asio::thread_pool& workers,
-             GatewaySettings settings, SecretLookup secrets)
+             GatewaySettings settings, const auth::RequestVerifier* verifier)
       : directory_(directory),
         invoker_(invoker),
         workers_(workers),
         settings_(std::move(settings)),
-        secrets_(std::move(secrets)) {}
+        verifier_(verifier) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request request);
 
@@ -59,7 +60,9 @@ class UrlGateway {
   invoke::Invoker* invoker_;  // null when wick-agent is unavailable
   boost::asio::thread_pool& workers_;
   GatewaySettings settings_;
-  SecretLookup secrets_;
+  // The API's (daemon/api_access.h): one verifier for every signature wickd
+  // checks. Null: no credentials, AWS_IAM URLs answer 403.
+  const auth::RequestVerifier* verifier_;
 };
 
 }  // namespace wick::urls

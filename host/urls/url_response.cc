@@ -180,6 +180,11 @@ http::Response forbidden() {
                    "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html");
 }
 
+http::Response signatureRefused(unsigned status, const std::string& type,
+                                const std::string& message) {
+  return jsonError(status, type, message);
+}
+
 http::Response internalError() {
   http::Response response{beast_http::status::bad_gateway, 11};
   response.set(beast_http::field::content_type, "application/json");

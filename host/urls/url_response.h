@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "host/http/server.h"
@@ -29,8 +30,13 @@ std::optional<http::Response> mapPrelude(std::string_view prelude);
 // 429 for a throttle, 413 for an event over the payload limit.
 http::Response urlResponse(const http::Response& invoked);
 
-http::Response unknownUrl();       // 403 {"Message":null}
-http::Response forbidden();        // 403, the policy or the signature refuses
+http::Response unknownUrl();  // 403 {"Message":null}
+http::Response forbidden();   // 403, the policy refuses or an AWS_IAM URL is unsigned
+// A signature the verifier refused (AWS_IAM): its status (403, or 400 when
+// malformed), exception and AWS's message, as Lambda's IAM check answers
+// ("The security token included in the request is invalid.").
+http::Response signatureRefused(unsigned status, const std::string& type,
+                                const std::string& message);
 http::Response internalError();    // 502 Internal Server Error
 http::Response throttled();        // 429
 http::Response payloadTooLarge();  // 413

@@ -582,8 +582,25 @@ def test_aws_iam_urls_want_a_sigv4_signature_by_a_known_key(tmp_path):
         assert iam["userArn"] == "arn:aws:iam::000000000000:user/urltester"
         assert event["requestContext"]["accountId"] == "000000000000"
         assert event["body"] == '{"x":1}'
-        assert signed(key_id, "wrong" + secret[5:])[0] == 403
-        assert signed("AKIAUNKNOWNKEYAAAAA2", secret)[0] == 403
+        # A signature that fails: 403 and why, as AWS's IAM check says it.
+        status, headers, body = signed(key_id, "wrong" + secret[5:])
+        assert status == 403 and header(headers, "x-amzn-ErrorType") == "InvalidSignatureException"
+        assert json.loads(body)["Message"].startswith(
+            "The request signature we calculated does not match")
+        status, headers, body = signed("AKIAUNKNOWNKEYAAAAA2", secret)
+        assert status == 403 and header(headers, "x-amzn-ErrorType") == \
+            "UnrecognizedClientException"
+        assert json.loads(body)["Message"] == \
+            "The security token included in the request is invalid."
+        # Refused by the API's verifier, and logged as the API logs its refusals.
+        with open(daemon.log_path) as log:
+            text = log.read()
+        assert (f"refused POST /signed from 127.0.0.1:" in text and
+                f"(access key {key_id}): function URL {url_id} of echo: signature does not match"
+                in text), text[-2000:]
+        assert ("(access key AKIAUNKNOWNKEYAAAAA2): function URL "
+                f"{url_id} of echo: unknown access key id") in text
+        assert secret not in text
         status, _, body = request(daemon, "POST", "/signed", body=b"{}",
                                   host=f"{url_id}.lambda-url.us-east-1.localhost")
         assert status == 403 and json.loads(body)["Message"].startswith("Forbidden.")

@@ -107,6 +107,41 @@ TEST(RequestVerifier, AcceptsWhatBotocoreSigned) {
             "InvalidSignatureException");
 }
 
+// AWS_IAM function URLs verify through the same verifier (service lambda):
+// a URL's Host, any path and query, the body hashed by the server.
+TEST(RequestVerifier, VerifiesAFunctionUrlRequest) {
+  const auto keys = store();
+  const auto check = verifier(keys);
+  auth::SignedRequest wire{"POST",
+                           "/path/x",
+                           "a=1&b=2",
+                           {{"Host", "id.lambda-url.us-east-1.localhost:3002"}},
+                           auth::sha256Hex("body")};
+  auth::sign(wire, {kInvokerKey, kInvokerSecret, ""}, "us-east-1", "lambda", auth::amzDate(kNow));
+  http::Request request;
+  request.method = verb::post;
+  request.path = wire.path;
+  request.raw_query = wire.query;
+  request.body = "body";
+  for (const auto& [name, value] : wire.headers)
+    request.headers.insert(name, value);
+  auto verdict = check.verify(request, "lambda", kNow + 5);
+  ASSERT_TRUE(std::holds_alternative<auth::Principal>(verdict)) << refusalOf(verdict).reason;
+  EXPECT_EQ(std::get<auth::Principal>(verdict).name, "ci");
+  http::Request tampered = request;
+  tampered.body = "other";
+  EXPECT_EQ(refusalOf(check.verify(tampered, "lambda", kNow)).reason, "signature does not match");
+  tampered = request;
+  tampered.raw_query = "a=1&b=3";
+  EXPECT_EQ(refusalOf(check.verify(tampered, "lambda", kNow)).reason, "signature does not match");
+  EXPECT_EQ(refusalOf(check.verify(request, "lambda", kNow + 3600)).type,
+            "InvalidSignatureException");  // stale
+  auto other_region = auth::RequestVerifier([&keys](std::string_view id) { return keys.find(id); },
+                                            {.region = "eu-west-1"});
+  EXPECT_EQ(refusalOf(other_region.verify(request, "lambda", kNow)).reason,
+            "scope region us-east-1");
+}
+
 TEST(RequestVerifier, RefusesAsAwsDoes) {
   const auto keys = store();
   const auto check = verifier(keys);
@@ -226,6 +261,155 @@ TEST(RequestVerifier, TheDateAndHostMustBeSigned) {
   undated.headers.erase("X-Amz-Date");
   EXPECT_EQ(refusalOf(check.verify(undated, "lambda", kNow)).message,
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+}
+
+// Presigned (query-string) requests, checked against AWS's published
+// vectors: the SigV4 test suite's get-vanilla-query-order-key-case (query
+// form, the empty body's SHA-256, service "service") and S3's presigned GET
+// example (UNSIGNED-PAYLOAD, 86400 s).
+constexpr const char* kSuiteQuery =
+    "Param2=value2&Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%"
+    "2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-"
+    "SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+    "86012e2c9ad4d77369f5d81c11f75158aae4f895a085212cc6d3f923d300bed5";
+constexpr int64_t kSuiteTime = 1440938160;  // 2015-08-30T12:36:00Z
+
+http::Request presignedGet(const std::string& target, const std::string& host) {
+  http::beast_http::request<http::beast_http::string_body> message{verb::get, target, 11};
+  message.set("Host", host);
+  http::Request request = http::requestHead(message);
+  request.peer = "127.0.0.1:50000";
+  return request;
+}
+
+auth::RequestVerifier suiteVerifier(const auth::CredentialStore& keys) {
+  return auth::RequestVerifier([&keys](std::string_view id) { return keys.find(id); },
+                               {.region = "us-east-1"});
+}
+
+TEST(PresignedRequest, AcceptsAwsTestSuiteVector) {
+  auth::CredentialStore keys(
+      {{"suite", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", true}});
+  const auto check = suiteVerifier(keys);
+  http::Request request = presignedGet(std::string("/?") + kSuiteQuery, "example.amazonaws.com");
+  // The canonical request covers every parameter but X-Amz-Signature, sorted.
+  auth::SignedRequest wire{"GET",
+                           "/",
+                           auth::withoutSignature(request.raw_query),
+                           {{"host", "example.amazonaws.com"}},
+                           auth::sha256Hex("")};
+  EXPECT_EQ(auth::canonicalRequest(wire, {"host"}),
+            "GET\n/\nParam1=value1&Param2=value2&X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+            "X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&"
+            "X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+            "host:example.amazonaws.com\n\nhost\n"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  auto verdict = check.verify(request, "service", kSuiteTime + 60);
+  ASSERT_TRUE(std::holds_alternative<auth::Principal>(verdict)) << refusalOf(verdict).reason;
+  EXPECT_EQ(std::get<auth::Principal>(verdict).name, "suite");
+  // Valid for its X-Amz-Expires (an hour), not a second more.
+  EXPECT_EQ(refusalOf(check.verify(request, "service", kSuiteTime + 3600)).type, "accepted");
+  auto expired = refusalOf(check.verify(request, "service", kSuiteTime + 3601));
+  EXPECT_EQ(expired.type, "InvalidSignatureException");
+  EXPECT_EQ(expired.status, 403);
+  EXPECT_EQ(expired.message,
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z "
+            "(20150830T133601Z - 3600 sec.)");
+  // Dated later than the 5 minutes of skew: not yet current.
+  EXPECT_EQ(refusalOf(check.verify(request, "service", kSuiteTime - 300)).type, "accepted");
+  EXPECT_TRUE(refusalOf(check.verify(request, "service", kSuiteTime - 301))
+                  .message.starts_with("Signature not yet current: 20150830T123600Z"));
+  // Any other parameter, the path, the host or a body: another signature.
+  for (const auto& [target, host] : std::vector<std::pair<std::string, std::string>>{
+           {std::string("/?") + kSuiteQuery + "&Param3=x", "example.amazonaws.com"},
+           {"/?" + std::regex_replace(kSuiteQuery, std::regex("value1"), "value3"),
+            "example.amazonaws.com"},
+           {std::string("/x?") + kSuiteQuery, "example.amazonaws.com"},
+           {std::string("/?") + kSuiteQuery, "other.amazonaws.com"}}) {
+    auto tampered = refusalOf(check.verify(presignedGet(target, host), "service", kSuiteTime));
+    EXPECT_EQ(tampered.reason, "signature does not match") << target << " " << host;
+  }
+  http::Request with_body = request;
+  with_body.body = "x";
+  EXPECT_EQ(refusalOf(check.verify(with_body, "service", kSuiteTime)).reason,
+            "signature does not match");
+}
+
+TEST(PresignedRequest, AcceptsS3PresignedExampleWithUnsignedPayload) {
+  // S3's "Authenticating Requests: Using Query Parameters" example.
+  auth::CredentialStore keys({{"s3", "AKIAIOSFODNN7EXAMPLE", kAdminSecret, "", true}});
+  const auto check = suiteVerifier(keys);
+  const http::Request request = presignedGet(
+      "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%"
+      "2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+      "SignedHeaders=host&X-Amz-Signature="
+      "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+      "examplebucket.s3.amazonaws.com");
+  const int64_t signed_at = 1369353600;  // 2013-05-24T00:00:00Z
+  EXPECT_EQ(refusalOf(check.verify(request, "s3", signed_at + 86400)).type, "accepted");
+  EXPECT_EQ(refusalOf(check.verify(request, "s3", signed_at + 86401)).type,
+            "InvalidSignatureException");
+  EXPECT_EQ(refusalOf(check.verify(request, "lambda", signed_at)).message,
+            "Credential should be scoped to correct service: 'lambda'. ");
+}
+
+TEST(PresignedRequest, RefusesMalformedAndMixedAsAwsDoes) {
+  auth::CredentialStore keys(
+      {{"suite", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", true}});
+  const auto check = suiteVerifier(keys);
+  auto refused = [&](const std::string& query) {
+    return refusalOf(
+        check.verify(presignedGet("/?" + query, "example.amazonaws.com"), "service", kSuiteTime));
+  };
+  const std::string query = kSuiteQuery;
+  // Header and query both: AWS refuses before looking further.
+  http::Request mixed = presignedGet("/?" + query, "example.amazonaws.com");
+  mixed.headers.set("Authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+                    "aws4_request, SignedHeaders=host, Signature=" +
+                        std::string(64, '0'));
+  auto both = refusalOf(check.verify(mixed, "service", kSuiteTime));
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.type, "InvalidSignatureException");
+  EXPECT_EQ(both.message,
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
+            "header.");
+  // Each missing parameter named, in AWS's words.
+  auto missing = refused("X-Amz-Signature=" + std::string(64, 'a'));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.type, "IncompleteSignatureException");
+  EXPECT_EQ(missing.message,
+            "AWS query-string parameters must include 'X-Amz-Algorithm'. AWS query-string "
+            "parameters must include 'X-Amz-Credential'. AWS query-string parameters must include "
+            "'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. "
+            "Re-examine the query-string parameters.");
+  auto week = refused(std::regex_replace(query, std::regex("Expires=3600"), "Expires=604801"));
+  EXPECT_EQ(week.type, "IncompleteSignatureException");
+  EXPECT_TRUE(week.message.starts_with("X-Amz-Expires must be less than a week")) << week.message;
+  EXPECT_EQ(refused(std::regex_replace(query, std::regex("Expires=3600"), "Expires=-1")).type,
+            "IncompleteSignatureException");
+  EXPECT_EQ(refused(std::regex_replace(query, std::regex("HMAC-SHA256"), "HMAC-SHA1")).message,
+            "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA1'");
+  EXPECT_EQ(refused(query + "&X-Amz-Signature=" + std::string(64, 'b')).type,
+            "IncompleteSignatureException");  // a second signature
+  EXPECT_EQ(refused(std::regex_replace(query, std::regex("SignedHeaders=host"),
+                                       "SignedHeaders=x-amz-date"))
+                .message,
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  EXPECT_EQ(
+      refused(std::regex_replace(query, std::regex("Date=20150830T"), "Date=20150831T")).reason,
+      "credential scope date differs from X-Amz-Date");
+  // Without X-Amz-Expires a presigned request gets the header form's 5 minutes.
+  const std::string unlimited = std::regex_replace(query, std::regex("&X-Amz-Expires=3600"), "");
+  EXPECT_EQ(refusalOf(check.verify(presignedGet("/?" + unlimited, "example.amazonaws.com"),
+                                   "service", kSuiteTime + 301))
+                .message.substr(0, 18),
+            "Signature expired:");
+  // UNSIGNED-PAYLOAD named in the query is allowed; a streaming hash is not.
+  EXPECT_EQ(refused(query + "&X-Amz-Content-Sha256=STREAMING-AWS4-HMAC-SHA256-PAYLOAD").reason,
+            "streaming payload signature");
+  EXPECT_EQ(refused(query + "&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD").reason,
+            "signature does not match");  // it is part of what was signed
 }
 
 TEST(ApiGate, ClassifiesRoutesByTheirDecodedSegments) {

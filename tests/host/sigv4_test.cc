@@ -77,6 +77,36 @@ TEST(SigV4, MalformedAuthorizationIsRefused) {
       "AWS4-HMAC-SHA256 Credential=AK/20261206/us-east-1/lambda/aws4_request, Signature=00"));
 }
 
+TEST(SigV4, PresignedQueryParameters) {
+  const std::string query =
+      "b=2&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20261206%2Fus-east-1%2Flambda%"
+      "2Faws4_request&X-Amz-Date=20261206T090000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host%"
+      "3Bx-amz-date&X-Amz-Security-Token=a%2Bb%2Fc%3D&X-Amz-Signature=" +
+      std::string(64, 'f');
+  EXPECT_TRUE(hasQueryAuthorization(query));
+  EXPECT_FALSE(hasQueryAuthorization("a=1&x-amz-signature=abc"));  // names are case-sensitive
+  auto parsed = parseQueryAuthorization(query);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->authorization.access_key_id, "AK");
+  EXPECT_EQ(parsed->authorization.service, "lambda");
+  EXPECT_EQ(parsed->authorization.signed_headers, (std::vector<std::string>{"host", "x-amz-date"}));
+  EXPECT_EQ(parsed->amz_date, "20261206T090000Z");
+  EXPECT_EQ(parsed->expires, "300");
+  EXPECT_EQ(parsed->security_token, "a+b/c=");
+  // The signature leaves the canonical query, however its name is spelled.
+  EXPECT_EQ(withoutSignature("a=1&X-Amz-Signature=ff&b=2"), "a=1&b=2");
+  EXPECT_EQ(withoutSignature("X-Amz-%53ignature=ff&b"), "b=");
+  EXPECT_EQ(withoutSignature("x-amz-signature=ff"), "x-amz-signature=ff");
+  // Each parameter once, every required one present.
+  EXPECT_FALSE(parseQueryAuthorization(query + "&X-Amz-Date=20261206T090001Z"));
+  EXPECT_FALSE(parseQueryAuthorization(withoutSignature(query)));
+  EXPECT_EQ(parseQueryAuthorization("X-Amz-Algorithm=AWS4-HMAC-SHA256").error().message(),
+            "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string "
+            "parameters must include 'X-Amz-Signature'. AWS query-string parameters must include "
+            "'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. "
+            "Re-examine the query-string parameters.");
+}
+
 TEST(SigV4, AmzDates) {
   EXPECT_EQ(amzDate(1796547600), "20261206T090000Z");
   EXPECT_EQ(parseAmzDate("20261206T090000Z"), 1796547600);

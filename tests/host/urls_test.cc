@@ -11,7 +11,6 @@
 #include "host/auth/sigv4.h"
 #include "host/urls/cors.h"
 #include "host/urls/resource_policy.h"
-#include "host/urls/url_auth.h"
 #include "host/urls/url_event.h"
 #include "host/urls/url_response.h"
 #include "host/urls/url_route.h"
@@ -418,49 +417,6 @@ TEST(ResourcePolicy, PublicUrlNeedsInvokeFunctionUrlForEveryone) {
   EXPECT_FALSE(allowsPublicUrl(policyOf({account})));
   EXPECT_FALSE(allowsPublicUrl(policyOf({})));
   EXPECT_EQ(policyDocument(policyOf({url_none}))["Statement"][0], url_none);
-}
-
-TEST(UrlAuth, VerifiesWhatBotocoreWouldSign) {
-  const int64_t now = 1'796'000'000;
-  auth::SignedRequest wire{"POST",
-                           "/path/x",
-                           "a=1&b=2",
-                           {{"Host", "id.lambda-url.us-east-1.localhost:3002"}},
-                           auth::sha256Hex("body")};
-  auth::sign(wire, {"AKIAEXAMPLE", "secret", ""}, "us-east-1", "lambda", auth::amzDate(now));
-  http::Request request;
-  request.method = http::beast_http::verb::post;
-  request.path = wire.path;
-  request.raw_query = wire.query;
-  request.body = "body";
-  for (const auto& [name, value] : wire.headers)
-    request.headers.insert(name, value);
-  SecretLookup lookup = [](std::string_view key) -> std::optional<CallerSecret> {
-    if (key == "AKIAEXAMPLE") return CallerSecret{"alice", "secret", ""};
-    return std::nullopt;
-  };
-  auto verified = verifySignature(request, lookup, "us-east-1", now + 5);
-  ASSERT_TRUE(std::holds_alternative<Caller>(verified)) << std::get<std::string>(verified);
-  EXPECT_EQ(std::get<Caller>(verified).name, "alice");
-
-  http::Request tampered = request;
-  tampered.body = "other";
-  EXPECT_TRUE(
-      std::holds_alternative<std::string>(verifySignature(tampered, lookup, "us-east-1", now)));
-  EXPECT_TRUE(std::holds_alternative<std::string>(
-      verifySignature(request, lookup, "us-east-1", now + 3600)));  // stale
-  EXPECT_TRUE(std::holds_alternative<std::string>(
-      verifySignature(request, lookup, "eu-west-1", now)));  // another region
-  EXPECT_TRUE(std::holds_alternative<std::string>(verifySignature(request, {}, "us-east-1", now)));
-  SecretLookup other = [](std::string_view) -> std::optional<CallerSecret> {
-    return CallerSecret{"mallory", "wrong", ""};
-  };
-  EXPECT_TRUE(
-      std::holds_alternative<std::string>(verifySignature(request, other, "us-east-1", now)));
-  http::Request unsigned_request = request;
-  unsigned_request.headers.erase("Authorization");
-  EXPECT_TRUE(std::holds_alternative<std::string>(
-      verifySignature(unsigned_request, lookup, "us-east-1", now)));
 }
 
 class UrlStoreTest : public ::testing::Test {
