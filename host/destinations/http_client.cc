@@ -1,11 +1,14 @@
 #include "host/destinations/http_client.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
 
 namespace wick::destinations {
 
@@ -24,77 +27,62 @@ bhttp::request<bhttp::string_body> beastRequest(const OutgoingRequest& request) 
   return out;
 }
 
-// The whole exchange as asynchronous steps on a private io_context, so one
-// deadline (beast::tcp_stream's) bounds every step; run() returns when done.
-class Exchange {
- public:
-  Exchange(const OutgoingRequest& request, std::chrono::milliseconds timeout)
-      : request_(beastRequest(request)),
-        resolver_(io_),
-        stream_(io_),
-        host_(request.endpoint.host),
-        port_(request.endpoint.port),
-        timeout_(timeout) {}
-
-  Result<HttpAnswer> run() {
-    stream_.expires_after(timeout_);
-    resolver_.async_resolve(host_, port_,
-                            [this](auto error, auto endpoints) { resolved(error, endpoints); });
-    io_.run_for(timeout_ + std::chrono::seconds(1));
-    if (error_) return Error(*error_, EIO);
-    if (!done_)
-      return Error("no answer from " + host_ + ":" + port_ + " within " +
-                       std::to_string(timeout_.count()) + " ms",
-                   ETIMEDOUT);
-    return HttpAnswer{response_.result_int(), response_.body()};
-  }
-
- private:
-  void resolved(boost::system::error_code error, asio::ip::tcp::resolver::results_type endpoints) {
-    if (fail(error, "resolve")) return;
-    stream_.async_connect(endpoints,
-                          [this](auto connect_error, auto) { connected(connect_error); });
-  }
-
-  void connected(boost::system::error_code error) {
-    if (fail(error, "connect")) return;
-    bhttp::async_write(stream_, request_,
-                       [this](auto write_error, size_t) { written(write_error); });
-  }
-
-  void written(boost::system::error_code error) {
-    if (fail(error, "send")) return;
-    bhttp::async_read(stream_, buffer_, response_, [this](auto read_error, size_t) {
-      if (fail(read_error, "read the answer")) return;
-      done_ = true;
-      boost::system::error_code ignored;
-      stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    });
-  }
-
-  bool fail(boost::system::error_code error, const char* step) {
-    if (!error) return false;
-    error_ = std::string(step) + " " + host_ + ":" + port_ + ": " + error.message();
-    return true;
-  }
-
-  asio::io_context io_;
-  bhttp::request<bhttp::string_body> request_;
-  asio::ip::tcp::resolver resolver_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  bhttp::response<bhttp::string_body> response_;
-  std::string host_;
-  std::string port_;
-  std::chrono::milliseconds timeout_;
-  std::optional<std::string> error_;
-  bool done_ = false;
+// The resolver and the stream outlive the coroutine while a handler of the
+// deadline timer may still point at them.
+struct Connection {
+  explicit Connection(const asio::any_io_executor& executor)
+      : resolver(executor), stream(executor), deadline(executor) {}
+  asio::ip::tcp::resolver resolver;
+  beast::tcp_stream stream;
+  asio::steady_timer deadline;
+  bool expired = false;
 };
 
 }  // namespace
 
-Result<HttpAnswer> postRequest(const OutgoingRequest& request, std::chrono::milliseconds timeout) {
-  return Exchange(request, timeout).run();
+asio::awaitable<Result<HttpAnswer>> postRequest(const OutgoingRequest& request,
+                                                std::chrono::milliseconds timeout) {
+  const std::string where = request.endpoint.host + ":" + request.endpoint.port;
+  auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
+  // One deadline over every step: the timer cancels the resolver and closes
+  // the stream, which ends whichever step is under way.
+  connection->deadline.expires_after(timeout);
+  connection->deadline.async_wait([weak = std::weak_ptr(connection)](boost::system::error_code e) {
+    auto alive = weak.lock();
+    if (e || !alive) return;
+    alive->expired = true;
+    alive->resolver.cancel();
+    boost::system::error_code ignored;
+    alive->stream.socket().close(ignored);
+  });
+  auto failed = [&](const char* step, boost::system::error_code error) -> Result<HttpAnswer> {
+    connection->deadline.cancel();
+    if (connection->expired)
+      return Error("no answer from " + where + " within " + std::to_string(timeout.count()) +
+                       " ms (" + step + ")",
+                   ETIMEDOUT);
+    return Error(std::string(step) + " " + where + ": " + error.message(), EIO);
+  };
+  boost::system::error_code error;
+  auto endpoints =
+      co_await connection->resolver.async_resolve(request.endpoint.host, request.endpoint.port,
+                                                  asio::redirect_error(asio::use_awaitable, error));
+  if (error || connection->expired) co_return failed("resolve", error);
+  co_await connection->stream.async_connect(endpoints,
+                                            asio::redirect_error(asio::use_awaitable, error));
+  if (error || connection->expired) co_return failed("connect", error);
+  auto outgoing = beastRequest(request);
+  co_await bhttp::async_write(connection->stream, outgoing,
+                              asio::redirect_error(asio::use_awaitable, error));
+  if (error || connection->expired) co_return failed("send", error);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> response;
+  co_await bhttp::async_read(connection->stream, buffer, response,
+                             asio::redirect_error(asio::use_awaitable, error));
+  if (error || connection->expired) co_return failed("read the answer from", error);
+  connection->deadline.cancel();
+  connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, error);
+  co_return HttpAnswer{response.result_int(), std::move(response.body())};
 }
 
 }  // namespace wick::destinations

@@ -1,8 +1,13 @@
-// One HTTP/1.1 POST to a destination service, blocking the calling (worker)
-// thread for at most `timeout`: resolve, connect, write and read all count
-// against it. http:// only.
+// One HTTP/1.1 POST to a destination service, asynchronous on the caller's
+// executor (no thread waits for the network): resolve, connect, write and
+// read all count against one deadline. http:// only.
 #pragma once
 
+// clang-format off
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
 
@@ -16,6 +21,7 @@ struct HttpAnswer {
   std::string body;
 };
 
-Result<HttpAnswer> postRequest(const OutgoingRequest& request, std::chrono::milliseconds timeout);
+boost::asio::awaitable<Result<HttpAnswer>> postRequest(const OutgoingRequest& request,
+                                                       std::chrono::milliseconds timeout);
 
 }  // namespace wick::destinations

@@ -8,7 +8,9 @@ the record in the failed-event store with the reason."""
 import http.server
 import json
 import re
+import signal
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -209,5 +211,146 @@ def test_an_endpoint_that_is_down_keeps_the_record(tmp_path):
         assert "Connection refused" in failed[ok]["Reason"], failed[ok]["Reason"]
         assert failed[ok]["Record"]["requestContext"]["requestId"] == ok
         assert "no destination endpoint configured for service sns" in failed[bad]["Reason"]
+    finally:
+        daemon.stop()
+
+
+class Flaky(http.server.BaseHTTPRequestHandler):
+    """An endpoint answering server.status (500 until a test says otherwise),
+    recording when each try came and what it carried."""
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.tries.append((time.monotonic(), body))
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def flaky():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    server.status, server.tries = 500, []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def tries_of(server, needle):
+    return [at for at, body in server.tries if needle in body]
+
+
+def test_a_failing_endpoint_stalls_no_other_delivery_or_invoke(tmp_path, aws, flaky):
+    """Retries of a failing endpoint are scheduled, not slept on a thread:
+    while eight records keep failing at one endpoint (a 500 each try, three
+    retries 3 s apart), records for another endpoint arrive and synchronous
+    invokes answer promptly. (Sleeping on the two worker threads, as wick
+    once did, held both for 9 s per record: 36 s of nothing else.)"""
+    failing = f"http://127.0.0.1:{flaky.server_port}"
+    working = f"http://127.0.0.1:{aws.server_port}"
+    config = tmp_path / "wickd.conf"
+    config.write_text("destination_retry_delays_ms: [3000, 3000, 3000]\n"
+                      "destination_timeout_ms: 2000\nworker_threads: 2\n"
+                      f'destination_access_key_id: "{KEY}"\n'
+                      f'destination_secret_access_key: "{SECRET}"\n'
+                      f'destination_endpoints {{ service: "sqs" url: "{failing}" }}\n'
+                      f'destination_endpoints {{ service: "events" url: "{working}" }}\n')
+    daemon = Daemon(str(tmp_path / "state"), ["--config", str(config)])
+    daemon.start()
+    try:
+        daemon.lam = client_for(daemon)
+        for name in ("to-failing", "to-working", "plain"):
+            make_function(daemon, name)
+        daemon.lam.put_function_event_invoke_config(
+            FunctionName="to-failing", DestinationConfig={
+                "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:{ACCOUNT}:broken"}})
+        bus = f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
+        daemon.lam.put_function_event_invoke_config(
+            FunctionName="to-working", DestinationConfig={"OnSuccess": {"Destination": bus}})
+        daemon.lam.invoke(FunctionName="plain", Payload=b'{"warm": 1}')  # its cold start
+
+        stuck = [daemon.lam.invoke(FunctionName="to-failing", InvocationType="Event",
+                                   Payload=b'{"n": %d}' % i)["ResponseMetadata"]["RequestId"]
+                 for i in range(8)]
+        wait_for(lambda: all(tries_of(flaky, r.encode()) for r in stuck), timeout=30,
+                 what="a first (failing) try of each of the eight records")
+        delivering = events_of(daemon, "to-failing")["Delivering"]
+        assert {d["Id"] for d in delivering} == set(stuck), delivering
+        assert all(d["Tries"] >= 1 and "answered 500" in d["LastError"] for d in delivering)
+
+        began = time.monotonic()
+        ok = [daemon.lam.invoke(FunctionName="to-working", InvocationType="Event",
+                                Payload=b'{"ok": %d}' % i)["ResponseMetadata"]["RequestId"]
+              for i in range(5)]
+        wait_for(lambda: all(delivered(aws, "events", r.encode()) for r in ok), timeout=30,
+                 what="the working endpoint's five records")
+        records_s = time.monotonic() - began
+        sync = []
+        for i in range(5):
+            start_at = time.monotonic()
+            reply = daemon.lam.invoke(FunctionName="plain", Payload=b'{"echo": %d}' % i)
+            assert reply["StatusCode"] == 200 and "FunctionError" not in reply
+            sync.append(time.monotonic() - start_at)
+        still_failing = [r for r in stuck if len(tries_of(flaky, r.encode())) < 4]
+        print(f"while {len(still_failing)} records were being retried: 5 records delivered "
+              f"in {records_s:.2f} s, sync invokes {max(sync) * 1000:.0f} ms at most")
+        assert still_failing, "the check ran after the failing retries were over"
+        assert records_s < 6, f"records for the working endpoint took {records_s:.1f} s"
+        assert max(sync) < 3, f"a synchronous invoke took {max(sync):.1f} s"
+
+        # The failing records: four tries each, about 3 s apart, then kept.
+        def all_failed():
+            failed = {e["Id"]: e for e in events_of(daemon, "to-failing")["Failed"]}
+            return failed if set(failed) == set(stuck) else None
+        failed = wait_for(all_failed, timeout=60, what="the eight records given up")
+        for request_id in stuck:
+            times = tries_of(flaky, request_id.encode())
+            assert len(times) == 4, times
+            gaps = [b - a for a, b in zip(times, times[1:])]
+            assert all(2.8 <= gap < 10 for gap in gaps), gaps
+            assert "failed after 4 tries" in failed[request_id]["Reason"]
+            assert "answered 500" in failed[request_id]["Reason"]
+            assert failed[request_id]["Record"]["requestContext"]["requestId"] == request_id
+        assert not events_of(daemon, "to-failing")["Delivering"]
+    finally:
+        daemon.stop()
+
+
+def test_a_delivery_being_retried_survives_kill_9(tmp_path, flaky):
+    """A record whose endpoint failed is kept with its next try's time: a
+    kill -9 of wickd loses nothing, and the restarted daemon delivers it once
+    the endpoint answers."""
+    daemon = start(tmp_path, {"sqs": f"http://127.0.0.1:{flaky.server_port}"})
+    try:
+        make_function(daemon, "survivor")
+        daemon.lam.put_function_event_invoke_config(
+            FunctionName="survivor", DestinationConfig={
+                "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:{ACCOUNT}:later"}})
+        config = tmp_path / "wickd.conf"
+        config.write_text(config.read_text().replace("destination_retry_delays_ms: [100, 200]",
+                                                     "destination_retry_delays_ms: [1500, 1500]"))
+        daemon.stop()
+        daemon.start()
+        request_id = daemon.lam.invoke(FunctionName="survivor", InvocationType="Event",
+                                       Payload=b'{"keep": 1}')["ResponseMetadata"]["RequestId"]
+        wait_for(lambda: tries_of(flaky, request_id.encode()), what="a first failing try")
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait()
+        daemon.log.close()
+        flaky.status = 200
+        daemon.start()
+        wait_for(lambda: len(tries_of(flaky, request_id.encode())) >= 2, timeout=30,
+                 what="the delivery after the restart")
+        wait_for(lambda: not events_of(daemon, "survivor")["Delivering"], what="no delivery left")
+        events = events_of(daemon, "survivor")
+        assert not events["Queued"] and not events["Failed"], events
+        body = json.loads(flaky.tries[-1][1])
+        assert json.loads(body["MessageBody"])["requestContext"]["requestId"] == request_id
     finally:
         daemon.stop()

@@ -177,5 +177,72 @@ TEST_F(EventStoreTest, RescheduleFailReplayAndPurge) {
   EXPECT_EQ(store->queued("")->size(), 1u) << "other functions' events stay";
 }
 
+TEST_F(EventStoreTest, AnEventEndsWithItsDeliveriesInOneStepAndTheyAreRetriedThenKept) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  ASSERT_TRUE(store->takeDue(kT0, 10, kT0 + 100));
+  FailedEvent failed{event("a", "fn", kT0), "RetriesExhausted", "{\"record\":1}", "", 0};
+  destinations::Message record{
+      "arn:aws:sqs:us-east-1:000000000000:q", false, "arn:fn", false, "{\"record\":1}", {}};
+  destinations::Message letter{
+      "arn:aws:sns:us-east-1:000000000000:t", true, "", false, failed.event.payload,
+      {{"RequestID", "String", "a"}}};
+  EventEnd end{"a",
+               {event("for-destination-fn", "dest", kT0)},
+               {{"d1", record, failed, 0, kT0, ""}, {"d2", letter, failed, 0, kT0 + 50, ""}},
+               std::nullopt};
+  ASSERT_TRUE(store->end(end));
+  EXPECT_TRUE(store->queued("fn")->empty()) << "the event left the queue";
+  EXPECT_EQ(store->queued("dest")->size(), 1u) << "its record for a function is queued";
+  EXPECT_EQ(*store->nextDeliveryDue(), std::optional<int64_t>(kT0));
+
+  auto due = store->takeDueDeliveries(kT0 + 10, 10, kT0 + 1000);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u) << "d2 is due later";
+  PendingDelivery d1 = (*due)[0];
+  EXPECT_EQ(d1.id, "d1");
+  EXPECT_EQ(d1.message.target_arn, record.target_arn);
+  EXPECT_EQ(d1.message.function_arn, "arn:fn");
+  EXPECT_EQ(d1.failed.record, failed.record);
+  EXPECT_TRUE(store->takeDueDeliveries(kT0 + 10, 10, kT0 + 1000)->empty()) << "leased";
+
+  d1.attempts = 1;
+  d1.last_error = "answered 500";
+  d1.next_attempt_ms = kT0 + 3000;
+  ASSERT_TRUE(store->rescheduleDelivery(d1));
+  auto pending = store->deliveries("fn");
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].attempts, 1);
+  EXPECT_EQ((*pending)[1].message.dead_letter, true);
+  ASSERT_EQ((*pending)[1].message.attributes.size(), 1u);
+  EXPECT_EQ((*pending)[1].message.attributes[0].value, "a");
+
+  // Both given up: one failed event, both reasons.
+  ASSERT_TRUE(store->giveUpDelivery(d1, "destination down", kT0 + 4000));
+  ASSERT_TRUE(store->giveUpDelivery((*pending)[1], "DeadLetterConfig: down too", kT0 + 4001));
+  EXPECT_TRUE(store->deliveries("")->empty());
+  auto kept = store->failed("fn");
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].reason, "destination down; DeadLetterConfig: down too");
+  EXPECT_EQ((*kept)[0].record, failed.record);
+  EXPECT_EQ((*kept)[0].event.payload, failed.event.payload);
+}
+
+TEST_F(EventStoreTest, LeasedDeliveriesComeBackAfterARestartAndArePurgedWithTheirFunction) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  FailedEvent failed{event("a", "fn", kT0), "Success", "{}", "", 0};
+  destinations::Message record{"arn:aws:sqs:us-east-1:000000000000:q", false, "", true, "{}", {}};
+  ASSERT_TRUE(store->end({"a", {}, {{"d", record, failed, 0, kT0, ""}}, std::nullopt}));
+  ASSERT_EQ(store->takeDueDeliveries(kT0, 10, kT0 + 60'000)->size(), 1u);
+  store.reset();  // the daemon died holding it
+  store = open();
+  EXPECT_TRUE(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->empty());
+  ASSERT_TRUE(store->releaseLeases());
+  EXPECT_EQ(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->size(), 1u);
+  EXPECT_EQ(*store->purge("fn"), 1u);
+  EXPECT_TRUE(store->deliveries("")->empty());
+}
+
 }  // namespace
 }  // namespace wick::async
