@@ -123,7 +123,8 @@ Result<size_t> ScheduleRunner::fire(const Schedule& schedule, int64_t now_ms) {
     wake_dispatcher_();
   }
   if (plan->finished && schedule.action_after_completion == "DELETE") {
-    WICK_TRY(schedules_.remove(schedule.name, schedule.modified_ms), "delete it after completion");
+    WICK_TRY(schedules_.remove(schedule.group, schedule.name, schedule.modified_ms),
+             "delete it after completion");
     spdlog::info("scheduler: schedule {} completed and deleted", schedule.name);
     return events.size();
   }

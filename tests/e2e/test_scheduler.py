@@ -130,6 +130,97 @@ def test_create_get_list_update_delete_and_errors(sched_daemon):
     assert s.list_schedules()["Schedules"] == []
 
 
+def client_error(call, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        call(**kwargs)
+    error = refused.value.response
+    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]
+
+
+def test_client_token_makes_create_schedule_idempotent(sched_daemon):
+    """The same ClientToken with the same request answers as the first time
+    (a retried create does not fail); with another request it is a 409
+    ConflictException, as AWS answers a reused token. boto3 fills a fresh
+    token when none is given, so a plain second create conflicts as before."""
+    s = sched_daemon.sched
+    request = dict(Name="tokened", ScheduleExpression="rate(1 hour)",
+                   FlexibleTimeWindow={"Mode": "OFF"}, State="DISABLED",
+                   Target=target(Input='{"n":1}'))
+    first = s.create_schedule(ClientToken="token-1", **request)["ScheduleArn"]
+    created = s.get_schedule(Name="tokened")["CreationDate"]
+    again = s.create_schedule(ClientToken="token-1", **request)["ScheduleArn"]
+    assert again == first
+    assert s.get_schedule(Name="tokened")["CreationDate"] == created  # not made twice
+    changed = dict(request, Target=target(Input='{"n":2}'))
+    assert client_error(s.create_schedule, ClientToken="token-1", **changed) == \
+        (409, "ConflictException")
+    assert client_error(s.create_schedule, ClientToken="token-1",
+                        **dict(request, Name="other-name")) == (409, "ConflictException")
+    assert client_error(s.create_schedule, **request) == (409, "ConflictException")
+    assert client_error(s.create_schedule, ClientToken="bad token!", **request)[1] == \
+        "ValidationException"
+    # A delete retried with its token answers as the first time.
+    s.delete_schedule(Name="tokened", ClientToken="delete-1")
+    s.delete_schedule(Name="tokened", ClientToken="delete-1")
+    assert client_error(s.delete_schedule, Name="tokened") == (404, "ResourceNotFoundException")
+    # The awscli sends the same token twice when told to.
+    args = ["create-schedule", "--name", "cli-tokened", "--schedule-expression", "rate(5 minutes)",
+            "--flexible-time-window", "Mode=OFF", "--state", "DISABLED",
+            "--target", json.dumps(target()), "--client-token", "cli-token-1"]
+    one, two = aws(sched_daemon, *args), aws(sched_daemon, *args)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    s.delete_schedule(Name="cli-tokened")
+
+
+def test_schedule_groups(sched_daemon):
+    s = sched_daemon.sched
+    default = s.get_schedule_group(Name="default")
+    assert default["Arn"] == "arn:aws:scheduler:us-east-1:000000000000:schedule-group/default"
+    assert default["State"] == "ACTIVE" and isinstance(default["CreationDate"], datetime.datetime)
+    arn = s.create_schedule_group(Name="team-a", Tags=[{"Key": "k", "Value": "v"}])
+    assert arn["ScheduleGroupArn"].endswith(":schedule-group/team-a")
+    assert client_error(s.create_schedule_group, Name="team-a") == (409, "ConflictException")
+    assert client_error(s.get_schedule_group, Name="nope") == (404, "ResourceNotFoundException")
+    assert client_error(s.create_schedule_group, Name="bad/name")[0] in (400, 404)
+    names = [g["Name"] for g in s.get_paginator("list_schedule_groups").paginate(
+        PaginationConfig={"PageSize": 1}).build_full_result()["ScheduleGroups"]]
+    assert names == ["default", "team-a"]
+    assert [g["Name"] for g in s.list_schedule_groups(NamePrefix="team")["ScheduleGroups"]] == \
+        ["team-a"]
+
+    # The same name in two groups: two schedules, each with its group's ARN.
+    for group in ("default", "team-a"):
+        s.create_schedule(Name="same", GroupName=group, ScheduleExpression="rate(1 hour)",
+                          FlexibleTimeWindow={"Mode": "OFF"}, State="DISABLED",
+                          Target=target(Input=json.dumps({"group": group})))
+    got = s.get_schedule(Name="same", GroupName="team-a")
+    assert got["GroupName"] == "team-a" and got["Arn"].endswith(":schedule/team-a/same")
+    assert got["Target"]["Input"] == '{"group": "team-a"}'
+    assert s.get_schedule(Name="same")["Target"]["Input"] == '{"group": "default"}'
+    assert [x["GroupName"] for x in s.list_schedules(GroupName="team-a")["Schedules"]] == ["team-a"]
+    assert sorted(x["GroupName"] for x in s.list_schedules(NamePrefix="same")["Schedules"]) == \
+        ["default", "team-a"]
+    assert client_error(s.get_schedule, Name="same", GroupName="nope") == \
+        (404, "ResourceNotFoundException")
+    assert client_error(s.create_schedule, Name="x", GroupName="nope",
+                        ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                        Target=target()) == (404, "ResourceNotFoundException")
+
+    # Deleting a group deletes its schedules; the default group stays.
+    out = aws(sched_daemon, "delete-schedule-group", "--name", "team-a")
+    assert out.returncode == 0, out.stderr
+    assert client_error(s.get_schedule, Name="same", GroupName="team-a")[1] == \
+        "ResourceNotFoundException"
+    assert client_error(s.get_schedule_group, Name="team-a")[0] == 404
+    assert s.get_schedule(Name="same")["GroupName"] == "default"
+    assert client_error(s.delete_schedule_group, Name="default")[1] == "ValidationException"
+    out = aws(sched_daemon, "list-schedule-groups")
+    assert out.returncode == 0, out.stderr
+    assert [g["Name"] for g in json.loads(out.stdout)["ScheduleGroups"]] == ["default"]
+    s.delete_schedule(Name="same")
+
+
 def test_rate_schedule_fires_with_the_context_attributes_replaced(sched_daemon):
     s = sched_daemon.sched
     s.create_schedule(Name="every", ScheduleExpression="rate(1 minute)",
