@@ -224,6 +224,15 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
   if (!found) spdlog::error("async event {}: {}", event.id, found.error().message());
   const EventInvokeConfig config = found && *found ? **found : EventInvokeConfig{};
   if (auto* error = std::get_if<api::AwsError>(&resolved)) {
+    // A schedule's invoke that failed: the schedule's retry policy decides.
+    if (auto origin = parseOrigin(event.origin)) {
+      Status handled =
+          co_await onWorkers([&] { return scheduledInvokeFailed(event, *origin, *error, arn); });
+      if (!handled)
+        spdlog::error("scheduled event {} of {}: {}", event.id, event.function,
+                      handled.error().message());
+      co_return;
+    }
     // The function (or its alias) is gone: nothing will ever run the event.
     event.last_error = error->type + ": " + error->message;
     if (error->status == 404) {
@@ -327,6 +336,58 @@ Status AsyncInvocations::handOnRecord(const std::string& destination,
       epochMillis(), ""};
   WICK_TRY(delivery_->check(pending.message), "destination " + destination);
   end.deliveries.push_back(std::move(pending));
+  return {};
+}
+
+Status AsyncInvocations::scheduledInvokeFailed(AsyncEvent& event, const ScheduleOrigin& origin,
+                                               const api::AwsError& error,
+                                               const std::string& function_arn) {
+  // A target that does not exist is not retried (as Scheduler); the rest are.
+  const bool retryable = error.status != 404 && error.status != 400;
+  const int retries = event.throttles;
+  event.last_error = error.type + ": " + error.message;
+  const ScheduleRetry retry =
+      decideScheduleRetry(origin, retryable, retries, epochMillis(), settings_.delays);
+  if (!retry.give_up) {
+    ++event.throttles;
+    event.next_attempt_ms = retry.next_attempt_ms;
+    spdlog::info("scheduled event {}: invoke of {} failed, retry {} due in {} ms: {}", event.id,
+                 origin.target_arn, event.throttles, retry.next_attempt_ms - epochMillis(),
+                 event.last_error);
+    return store_.reschedule(event);
+  }
+  const std::string condition = retry.exhausted.empty() ? "TargetNotInvoked" : retry.exhausted;
+  spdlog::warn("scheduled event {} of schedule {} not delivered ({}): {}", event.id,
+               origin.schedule_arn, condition, event.last_error);
+  FailedEvent failed{event, condition,
+                     invocationRecord(event, Condition::kRetriesExhausted, function_arn, nullptr),
+                     "", epochMillis()};
+  EventEnd end{event.id, {}, {}, std::nullopt};
+  std::string reason;
+  if (origin.dead_letter_arn.empty()) {
+    reason = "the schedule has no DeadLetterConfig";
+  } else if (delivery_ == nullptr) {
+    reason = "schedule DeadLetterConfig: no endpoint configured for " + origin.dead_letter_arn;
+  } else {
+    PendingDelivery pending{
+        newUuid(),
+        {origin.dead_letter_arn, true, "", false, event.payload,
+         scheduleDeadLetterAttributes(origin, error.type, error.message, retries, retry.exhausted)},
+        failed,
+        0,
+        epochMillis(),
+        ""};
+    if (Status usable = delivery_->check(pending.message); !usable)
+      reason = "schedule DeadLetterConfig: " + usable.error().message();
+    else
+      end.deliveries.push_back(std::move(pending));
+  }
+  if (!reason.empty()) {
+    failed.reason = reason + "; " + event.last_error;
+    end.failed = failed;
+  }
+  WICK_TRY(store_.end(end), "end scheduled event " + event.id);
+  if (!end.deliveries.empty()) deliveries_.wake();
   return {};
 }
 

@@ -24,6 +24,7 @@
 #include "host/async/event_store.h"
 #include "host/async/group_commit.h"
 #include "host/async/retry_policy.h"
+#include "host/async/schedule_origin.h"
 #include "host/destinations/delivery.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -90,6 +91,11 @@ class AsyncInvocations {
   // The record handed on in `end`; an error says why it cannot be.
   Status handOnRecord(const std::string& destination, const std::string& function_arn, bool success,
                       const FailedEvent& failed, EventEnd& end);
+  // A schedule's firing whose invoke failed (`error`, before the function
+  // ran): retried by the schedule's RetryPolicy, or its event to the
+  // schedule's DeadLetterConfig queue (none: the failed-event store).
+  Status scheduledInvokeFailed(AsyncEvent& event, const ScheduleOrigin& origin,
+                               const api::AwsError& error, const std::string& function_arn);
   // The function's DeadLetterConfig.TargetArn ("" if none).
   std::string deadLetterTarget(const AsyncEvent& event);
   Status handOnDeadLetter(const std::string& target, const http::Response* last,

@@ -27,8 +27,9 @@ struct AsyncEvent {
   int64_t enqueued_ms = 0;
   int64_t next_attempt_ms = 0;
   int function_attempts = 0;
-  int throttles = 0;  // in a row
+  int throttles = 0;  // in a row (before a schedule's invoke was accepted: its retries)
   std::string last_error;
+  std::string origin;  // a schedule's firing: its ScheduleOrigin (schedule_origin.h) as JSON
 };
 
 struct FailedEvent {

@@ -129,7 +129,7 @@ PendingDelivery readDelivery(const Statement& row) {
 
 constexpr const char* kEventColumns =
     "id, function, qualifier, payload, enqueued_ms, next_attempt_ms, function_attempts, "
-    "throttles, last_error";
+    "throttles, last_error, origin";
 
 AsyncEvent readEvent(const Statement& row) {
   AsyncEvent event;
@@ -142,6 +142,7 @@ AsyncEvent readEvent(const Statement& row) {
   event.function_attempts = static_cast<int>(row.integer(6));
   event.throttles = static_cast<int>(row.integer(7));
   event.last_error = row.text(8);
+  event.origin = row.text(9);
   return event;
 }
 
@@ -384,12 +385,13 @@ class SqliteEventStore final : public EventStore {
         .bind(6, event.next_attempt_ms)
         .bind(7, int64_t{event.function_attempts})
         .bind(8, int64_t{event.throttles})
-        .bind(9, event.last_error);
+        .bind(9, event.last_error)
+        .bind(10, event.origin);
   }
 
   Status insertLocked(const std::vector<AsyncEvent>& events) {
     auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!insert) return std::move(insert).error();
     for (const AsyncEvent& event : events) {
       bindEvent(*insert, event);
@@ -533,6 +535,14 @@ Result<std::unique_ptr<EventStore>> openSqliteEventStore(const std::string& path
   if (!db) return std::move(db).error().context("open event queue");
   WICK_TRY(db->exec("PRAGMA synchronous=NORMAL"), "open event queue " + path);
   WICK_TRY(db->exec(kSchema), "create event queue schema in " + path);
+  // A queue from before schedule origins: the column is added (empty: an ordinary event).
+  auto has_origin = db->prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'origin'");
+  if (!has_origin) return std::move(has_origin).error().context("open event queue " + path);
+  auto found = has_origin->step();
+  if (!found) return std::move(found).error().context("open event queue " + path);
+  if (!*found)
+    WICK_TRY(db->exec("ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT ''"),
+             "add the origin column to " + path);
   return std::unique_ptr<EventStore>(std::make_unique<SqliteEventStore>(std::move(*db)));
 }
 

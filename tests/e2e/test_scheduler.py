@@ -288,3 +288,77 @@ def test_a_restart_resumes_and_delivers_the_firings_missed_meanwhile(sched_daemo
                     what="the firings missed while wickd was down")
     assert len(late) == len(set(late))
     s.delete_schedule(Name="resumed")
+
+
+def test_a_firing_whose_target_is_gone_goes_to_the_schedules_dead_letter_queue(tmp_path):
+    """Scheduler invokes a Lambda target asynchronously: once the invoke is
+    accepted the function's own retries apply; the schedule's RetryPolicy and
+    DeadLetterConfig apply to the invoke failing. A target that no longer
+    exists is not retried: the firing's event goes at once to the schedule's
+    SQS dead-letter queue (through the configured SQS endpoint, signed), with
+    Scheduler's message attributes. Without a DeadLetterConfig it is kept in
+    the failed-event store."""
+    import http.server
+    import threading
+    from test_destinations import KEY, SECRET, Recorder
+    sqs = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    sqs.received = []
+    threading.Thread(target=sqs.serve_forever, daemon=True).start()
+    (tmp_path / "wickd.conf").write_text(
+        CONFIG + f'destination_access_key_id: "{KEY}"\n'
+        f'destination_secret_access_key: "{SECRET}"\n'
+        f'destination_endpoints {{ service: "sqs" url: "http://127.0.0.1:{sqs.server_port}" }}\n')
+    daemon = Daemon(str(tmp_path / "state"), ["--config", str(tmp_path / "wickd.conf")])
+    daemon.start()
+    try:
+        lam = client_for(daemon)
+        for name in ("doomed", "doomed-too"):
+            lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE,
+                                Handler="none", Code={"ZipFile": runtime_zip()})
+            wait_active(lam, name)
+        s = client_for(daemon, "scheduler")
+        dlq = "arn:aws:sqs:us-east-1:000000000000:sched-dlq"
+        arn = s.create_schedule(
+            Name="orphan", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": TARGET.replace("ticker", "doomed"), "RoleArn": SCHED_ROLE,
+                    "Input": '{"at": "<aws.scheduler.scheduled-time>"}',
+                    "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
+                    "DeadLetterConfig": {"Arn": dlq}})["ScheduleArn"]
+        s.create_schedule(
+            Name="orphan-no-dlq", ScheduleExpression="rate(1 minute)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": TARGET.replace("ticker", "doomed-too"), "RoleArn": SCHED_ROLE})
+        lam.delete_function(FunctionName="doomed")
+        lam.delete_function(FunctionName="doomed-too")
+
+        (sent, *_) = wait_for(lambda: [r for r in sqs.received if b"sched-dlq" in r["body"]],
+                              timeout=30, what="the dead letter")
+        assert sent["signature_ok"] and sent["service"] == "sqs"
+        message = json.loads(sent["body"])
+        assert message["QueueUrl"].endswith("/000000000000/sched-dlq")
+        body = json.loads(message["MessageBody"])  # the target's event, as it would have been
+        assert datetime.datetime.strptime(body["at"], "%Y-%m-%dT%H:%M:%SZ")
+        attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert {v["DataType"] for v in message["MessageAttributes"].values()} == {"String"}
+        assert attributes["SCHEDULE_ARN"] == arn
+        assert attributes["TARGET_ARN"] == TARGET.replace("ticker", "doomed")
+        assert attributes["ERROR_CODE"] == "ResourceNotFoundException"
+        assert attributes["RETRY_ATTEMPTS"] == "0"  # a missing target is not retried
+        assert "EXHAUSTED_RETRY_CONDITION" not in attributes
+        assert attributes["SCHEDULED_TIME"] == body["at"]
+        assert attributes["IS_PAYLOAD_TRUNCATED"] == "false" and attributes["EXECUTION_ID"]
+
+        def kept():
+            status, events = admin_request(daemon, "GET", "/wick/v1/events?function=doomed-too")
+            return events["Failed"]
+        failed = wait_for(kept, timeout=30, what="the firing without a DLQ kept")
+        assert failed[0]["Condition"] == "TargetNotInvoked"
+        assert "no DeadLetterConfig" in failed[0]["Reason"]
+        s.delete_schedule(Name="orphan")
+        s.delete_schedule(Name="orphan-no-dlq")
+        status, events = admin_request(daemon, "GET", "/wick/v1/events?function=doomed")
+        assert not events["Delivering"] and not events["Failed"], events
+    finally:
+        daemon.stop()
+        sqs.shutdown()
+        sqs.server_close()

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "host/async/event_store.h"
 #include "host/async/retry_policy.h"
+#include "host/async/schedule_origin.h"
 
 namespace wick::async {
 namespace {
@@ -97,7 +99,7 @@ class EventStoreTest : public ::testing::Test {
     return store ? std::move(*store) : nullptr;
   }
   static AsyncEvent event(const std::string& id, const std::string& function, int64_t at) {
-    return {id, function, "", "{\"n\":\"" + id + "\"}", at, at, 0, 0, ""};
+    return {id, function, "", "{\"n\":\"" + id + "\"}", at, at, 0, 0, "", ""};
   }
   std::string dir_;
 };
@@ -242,6 +244,65 @@ TEST_F(EventStoreTest, LeasedDeliveriesComeBackAfterARestartAndArePurgedWithThei
   EXPECT_EQ(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->size(), 1u);
   EXPECT_EQ(*store->purge("fn"), 1u);
   EXPECT_TRUE(store->deliveries("")->empty());
+}
+
+TEST(ScheduleOrigin, RoundTripsAndRefusesGarbage) {
+  ScheduleOrigin origin{"arn:s", "arn:t", "abc", kT0, 120, 3, "arn:aws:sqs:us-east-1:1:q"};
+  auto back = parseOrigin(toOriginJson(origin));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->execution_id, "abc");
+  EXPECT_EQ(back->maximum_retry_attempts, 3);
+  EXPECT_EQ(back->dead_letter_arn, origin.dead_letter_arn);
+  EXPECT_FALSE(parseOrigin(""));
+  EXPECT_FALSE(parseOrigin("{not json"));
+  EXPECT_FALSE(parseOrigin(R"({"schedule_arn": 5})"));
+}
+
+TEST(ScheduleOrigin, RetriesBackOffWithinTheRetryPolicyThenGiveUp) {
+  RetryDelays delays;
+  delays.throttle_first = std::chrono::milliseconds(1000);
+  delays.throttle_max = std::chrono::milliseconds(8000);
+  ScheduleOrigin origin{"s", "t", "e", kT0, 3600, 5, ""};
+  EXPECT_TRUE(decideScheduleRetry(origin, false, 0, kT0, delays).give_up) << "not retryable";
+  EXPECT_EQ(decideScheduleRetry(origin, false, 0, kT0, delays).exhausted, "");
+  // 1 s, 2 s, 4 s, 8 s, 8 s: doubling up to the longest wait.
+  const int64_t waits[] = {1000, 2000, 4000, 8000, 8000};
+  for (int retries = 0; retries < 5; ++retries) {
+    auto retry = decideScheduleRetry(origin, true, retries, kT0, delays);
+    ASSERT_FALSE(retry.give_up) << retries;
+    EXPECT_EQ(retry.next_attempt_ms, kT0 + waits[retries]);
+  }
+  auto exhausted = decideScheduleRetry(origin, true, 5, kT0, delays);
+  EXPECT_TRUE(exhausted.give_up);
+  EXPECT_EQ(exhausted.exhausted, "MaximumRetryAttempts");
+  origin.maximum_retry_attempts = 0;
+  EXPECT_EQ(decideScheduleRetry(origin, true, 0, kT0, delays).exhausted, "MaximumRetryAttempts");
+  // A retry that would come after the maximum age (from the scheduled time) is not made.
+  origin.maximum_retry_attempts = 185;
+  origin.maximum_event_age_seconds = 60;
+  EXPECT_FALSE(decideScheduleRetry(origin, true, 0, kT0 + 58'000, delays).give_up);
+  auto aged = decideScheduleRetry(origin, true, 0, kT0 + 59'500, delays);
+  EXPECT_TRUE(aged.give_up);
+  EXPECT_EQ(aged.exhausted, "MaximumEventAgeInSeconds");
+}
+
+TEST(ScheduleOrigin, DeadLetterAttributesAreSchedulersAllStrings) {
+  ScheduleOrigin origin{
+      "arn:aws:scheduler:us-east-1:0:schedule/default/s", "arn:t", "e1", 1767225600000, 60, 0, "q"};
+  auto attributes =
+      scheduleDeadLetterAttributes(origin, "ResourceNotFoundException", "gone", 0, "");
+  std::map<std::string, std::string> by_name;
+  for (const auto& attribute : attributes) {
+    EXPECT_EQ(attribute.data_type, "String");
+    by_name[attribute.name] = attribute.value;
+  }
+  EXPECT_EQ(by_name.count("EXHAUSTED_RETRY_CONDITION"), 0u) << "only when a limit ended it";
+  EXPECT_EQ(by_name["SCHEDULED_TIME"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(by_name["RETRY_ATTEMPTS"], "0");
+  EXPECT_EQ(by_name["SCHEDULE_ARN"], origin.schedule_arn);
+  EXPECT_EQ(by_name["ERROR_CODE"], "ResourceNotFoundException");
+  auto exhausted = scheduleDeadLetterAttributes(origin, "E", "m", 3, "MaximumRetryAttempts");
+  EXPECT_EQ(exhausted.size(), attributes.size() + 1);
 }
 
 }  // namespace
