@@ -14,6 +14,19 @@ int64_t nowSeconds() {
 
 }  // namespace
 
+Result<std::unique_ptr<Delivery>> Delivery::make(DeliverySettings settings) {
+  bool https = false;
+  for (const auto& [service, endpoint] : settings.endpoints)
+    https = https || endpoint.tls;
+  auto delivery = std::make_unique<Delivery>(std::move(settings));
+  if (https) {
+    auto context = clientTlsContext(delivery->settings_.ca_file);
+    if (!context) return std::move(context).error().context("https destination endpoints");
+    delivery->tls_ = std::move(*context);
+  }
+  return delivery;
+}
+
 Result<OutgoingRequest> Delivery::request(const Message& message, ServiceArn& arn) const {
   auto parsed = parseServiceArn(message.target_arn);
   if (!parsed) return Error("destination " + message.target_arn + " is not an ARN", EINVAL);
@@ -48,7 +61,7 @@ boost::asio::awaitable<Status> Delivery::sendOnce(const Message& message) const 
   OutgoingRequest& outgoing = *built;
   const std::string region = arn.region.empty() ? settings_.region : arn.region;
   signRequest(outgoing, settings_.keys, region, arn.service, auth::amzDate(nowSeconds()));
-  auto answer = co_await postRequest(outgoing, settings_.timeout);
+  auto answer = co_await postRequest(outgoing, settings_.timeout, tls_.get());
   if (!answer) co_return std::move(answer).error();
   if (answer->status < 200 || answer->status >= 300)
     co_return Error(outgoing.endpoint.url + " answered " + std::to_string(answer->status) + ": " +

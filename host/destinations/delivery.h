@@ -12,8 +12,10 @@
 // clang-format on
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,8 @@ struct DeliverySettings {
   auth::SigningKeys keys;
   std::string region;  // signing region when an ARN names none
   std::chrono::milliseconds timeout{5000};
+  // https endpoints: the CA certificates (PEM) that verify them; "": the system's.
+  std::string ca_file;
   // Waits between tries: as many retries as entries.
   std::vector<std::chrono::milliseconds> retry_delays{
       std::chrono::seconds(1), std::chrono::seconds(5), std::chrono::seconds(30),
@@ -48,6 +52,8 @@ struct Message {
 
 class Delivery {
  public:
+  // An error: the TLS settings of https endpoints cannot be made (the CA file).
+  static Result<std::unique_ptr<Delivery>> make(DeliverySettings settings);
   explicit Delivery(DeliverySettings settings) : settings_(std::move(settings)) {}
 
   // Whether the message can go anywhere: its target is an ARN of a service
@@ -64,6 +70,7 @@ class Delivery {
   Result<OutgoingRequest> request(const Message& message, ServiceArn& arn) const;
 
   DeliverySettings settings_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // when an endpoint is https
 };
 
 }  // namespace wick::destinations

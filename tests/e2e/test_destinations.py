@@ -5,10 +5,13 @@ DeadLetterConfig queue, as signed requests. The endpoint is a local HTTP
 server in this test that recomputes each SigV4 signature with botocore's own
 signer and checks each service's wire shape; an endpoint that is down leaves
 the record in the failed-event store with the reason."""
+import contextlib
 import http.server
 import json
 import re
 import signal
+import ssl
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -354,3 +357,90 @@ def test_a_delivery_being_retried_survives_kill_9(tmp_path, flaky):
         assert json.loads(body["MessageBody"])["requestContext"]["requestId"] == request_id
     finally:
         daemon.stop()
+
+
+def self_signed(directory, name, san):
+    """A self-signed certificate and key (PEM) whose subjectAltName is `san`."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", f"/CN={name}", "-addext", f"subjectAltName={san}",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@contextlib.contextmanager
+def https_recorder(cert, key):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.received = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_endpoints_with_the_operators_ca_file(tmp_path):
+    """An https:// endpoint: TLS, the peer's certificate verified against the
+    CA file of the config (here the test server's self-signed one) and its
+    name checked. Without that CA, or for a certificate naming another host,
+    nothing is sent and the record is kept with the reason."""
+    good_cert, good_key = self_signed(tmp_path, "local", "IP:127.0.0.1")
+    other_cert, other_key = self_signed(tmp_path, "other", "DNS:other.example")
+    with https_recorder(good_cert, good_key) as good, \
+            https_recorder(other_cert, other_key) as misnamed:
+        def run(name, url, ca_file, queue):
+            directory = tmp_path / name
+            directory.mkdir()
+            daemon = start(directory, {"sqs": url})
+            if ca_file:
+                config = directory / "wickd.conf"
+                config.write_text(config.read_text() + f'destination_ca_file: "{ca_file}"\n')
+                daemon.stop()
+                daemon.start()
+            make_function(daemon, name)
+            daemon.lam.put_function_event_invoke_config(
+                FunctionName=name, DestinationConfig={
+                    "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}"}})
+            request_id = daemon.lam.invoke(FunctionName=name, InvocationType="Event",
+                                           Payload=b'{"tls": 1}')["ResponseMetadata"]["RequestId"]
+            return daemon, request_id
+
+        daemon, request_id = run("verified", f"https://127.0.0.1:{good.server_port}/",
+                                 good_cert, "over-tls")
+        try:
+            (sent,) = wait_for(lambda: delivered(good, "sqs", request_id.encode()),
+                               what="SendMessage over TLS")
+            assert sent["signature_ok"]
+            message = json.loads(sent["body"])
+            assert message["QueueUrl"] == \
+                f"https://127.0.0.1:{good.server_port}/{ACCOUNT}/over-tls"
+            assert json.loads(message["MessageBody"])["requestContext"]["requestId"] == request_id
+            wait_for(lambda: not events_of(daemon, "verified")["Delivering"], what="delivered")
+            assert not events_of(daemon, "verified")["Failed"]
+        finally:
+            daemon.stop()
+
+        for name, url, ca_file, why in [
+                ("unknown-ca", f"https://127.0.0.1:{good.server_port}", None,
+                 "self-signed certificate"),
+                ("wrong-name", f"https://127.0.0.1:{misnamed.server_port}", other_cert,
+                 "the certificate does not name 127.0.0.1")]:
+            daemon, request_id = run(name, url, ca_file, name)
+            try:
+                def kept():
+                    failed = events_of(daemon, name)["Failed"]
+                    return failed if failed else None
+                (failed,) = wait_for(kept, what=f"the record kept ({name})")
+                assert failed["Id"] == request_id
+                assert "TLS handshake" in failed["Reason"], failed["Reason"]
+                assert "certificate verify failed" in failed["Reason"], failed["Reason"]
+                assert why in failed["Reason"], failed["Reason"]
+            finally:
+                daemon.stop()
+        assert not [r for r in good.received if b"unknown-ca" in r["body"]]
+        assert not misnamed.received
