@@ -260,6 +260,24 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
                                     static_cast<double>(epochMillis() - event.enqueued_ms));
     response = co_await invoker_.invoke(request, event.function, event.id);
   }
+  // A schedule's invoke refused because the function cannot run now (Pending
+  // or Failed: Lambda's Invoke fails with ResourceConflictException) never
+  // got into the function's queue on AWS: the schedule's RetryPolicy decides.
+  if (auto origin = parseOrigin(event.origin);
+      origin && event.function_attempts == 0 && response.result_int() == 409) {
+    json body = json::parse(response.body(), nullptr, false);
+    const std::string message =
+        body.is_object() ? body.value("message", body.value("Message", "")) : "";
+    api::AwsError refused{409, "ResourceConflictException", message};
+    if (auto type = response.find("x-amzn-ErrorType"); type != response.end())
+      refused.type = std::string(type->value());
+    Status handled =
+        co_await onWorkers([&] { return scheduledInvokeFailed(event, *origin, refused, arn); });
+    if (!handled)
+      spdlog::error("scheduled event {} of {}: {}", event.id, event.function,
+                    handled.error().message());
+    co_return;
+  }
   const AttemptOutcome outcome = outcomeOf(response);
   if (outcome == AttemptOutcome::kSuccess || outcome == AttemptOutcome::kFunctionError) {
     ++event.function_attempts;

@@ -4,7 +4,8 @@
 // EventInvokeConfig rules; the schedule's target RetryPolicy and
 // DeadLetterConfig apply to the invoke itself failing. A target that does not
 // exist (or no longer) is not retried: its event goes to the dead-letter
-// queue at once. Another failure is retried with exponential backoff until
+// queue at once. Another failure (the function cannot run now: Pending or
+// Failed, Lambda's ResourceConflictException) is retried with exponential backoff until
 // MaximumRetryAttempts retries are made or MaximumEventAgeInSeconds have
 // passed since the scheduled time, then goes there. The dead letter is the
 // target's event with Scheduler's message attributes (all String):

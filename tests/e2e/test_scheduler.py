@@ -5,6 +5,7 @@ an at() schedule firing once and deleting itself (ActionAfterCompletion
 DELETE). What the function received is read from the failed-event store: the
 Input asks the test runtime to fail, with no retries, so the event is kept
 with its record (requestPayload = the event as delivered)."""
+import collections
 import datetime
 import json
 import os
@@ -358,6 +359,66 @@ def test_a_firing_whose_target_is_gone_goes_to_the_schedules_dead_letter_queue(t
         s.delete_schedule(Name="orphan-no-dlq")
         status, events = admin_request(daemon, "GET", "/wick/v1/events?function=doomed")
         assert not events["Delivering"] and not events["Failed"], events
+    finally:
+        daemon.stop()
+        sqs.shutdown()
+        sqs.server_close()
+
+
+def test_a_refused_invoke_is_retried_by_the_schedules_retry_policy(tmp_path):
+    """A target that cannot run (its runtime's base root cannot be built: the
+    function is not Active, so Lambda's Invoke fails with
+    ResourceConflictException) is retried by the schedule's RetryPolicy with
+    backoff, MaximumRetryAttempts times, and then the firing goes to the
+    dead-letter queue with EXHAUSTED_RETRY_CONDITION MaximumRetryAttempts."""
+    import http.server
+    import threading
+    from test_destinations import KEY, SECRET, Recorder
+    sqs = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    sqs.received = []
+    threading.Thread(target=sqs.serve_forever, daemon=True).start()
+    rootfs = tmp_path / "rootfs"
+    rootfs.mkdir()
+    (rootfs / "build-base").write_text("#!/bin/sh\necho 'no base roots here' >&2\nexit 1\n")
+    (rootfs / "build-base").chmod(0o755)
+    (tmp_path / "wickd.conf").write_text(
+        CONFIG + f'rootfs_dir: "{rootfs}"\n'
+        "async_throttle_backoff_first_ms: 200\nasync_throttle_backoff_max_ms: 400\n"
+        f'destination_access_key_id: "{KEY}"\n'
+        f'destination_secret_access_key: "{SECRET}"\n'
+        f'destination_endpoints {{ service: "sqs" url: "http://127.0.0.1:{sqs.server_port}" }}\n')
+    daemon = Daemon(str(tmp_path / "state"), ["--config", str(tmp_path / "wickd.conf")],
+                    runtimes_dir=str(tmp_path / "runtimes"))
+    daemon.start()
+    try:
+        lam = client_for(daemon)
+        lam.create_function(FunctionName="unbuildable", Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()})
+        s = client_for(daemon, "scheduler")
+        arn = s.create_schedule(
+            Name="refused", ScheduleExpression="rate(5 minutes)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": TARGET.replace("ticker", "unbuildable"), "RoleArn": SCHED_ROLE,
+                    "Input": '{"n": 1}',
+                    "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600},
+                    "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:000000000000:refused"}}
+        )["ScheduleArn"]
+        (sent, *_) = wait_for(lambda: [r for r in sqs.received if b"refused" in r["body"]],
+                              timeout=30, what="the dead letter after the retries")
+        s.delete_schedule(Name="refused")
+        message = json.loads(sent["body"])
+        assert message["MessageBody"] == '{"n": 1}'
+        attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attributes["ERROR_CODE"] == "ResourceConflictException"
+        assert "following state" in attributes["ERROR_MESSAGE"]
+        assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+        assert attributes["RETRY_ATTEMPTS"] == "2"
+        assert attributes["SCHEDULE_ARN"] == arn
+        log = open(daemon.log_path).read()
+        retries = collections.Counter(
+            line.split("scheduled event ")[1].split(":")[0] for line in log.splitlines()
+            if "scheduled event" in line and " retry " in line and "due in" in line)
+        assert max(retries.values()) == 2, retries  # two retries per firing, then the DLQ
     finally:
         daemon.stop()
         sqs.shutdown()
