@@ -71,8 +71,11 @@ json messageJson(const destinations::Message& message) {
           {"attributes", attributes}};
 }
 
-destinations::Message messageFrom(const json& stored) {
+// A row that does not parse (written by a newer or broken writer) gives an
+// empty message: its delivery fails and the event is kept as failed.
+destinations::Message messageFrom(const json& stored) try {
   destinations::Message message;
+  if (!stored.is_object()) return message;
   message.target_arn = stored.value("target", "");
   message.dead_letter = stored.value("dead_letter", false);
   message.function_arn = stored.value("function_arn", "");
@@ -83,6 +86,8 @@ destinations::Message messageFrom(const json& stored) {
                                   attribute.at(1).get<std::string>(),
                                   attribute.at(2).get<std::string>()});
   return message;
+} catch (const json::exception&) {
+  return {};
 }
 
 json failedJson(const FailedEvent& failed) {
@@ -98,8 +103,9 @@ json failedJson(const FailedEvent& failed) {
           {"record", failed.record}};
 }
 
-FailedEvent failedFrom(const json& stored) {
+FailedEvent failedFrom(const json& stored) try {
   FailedEvent failed;
+  if (!stored.is_object()) return failed;
   AsyncEvent& event = failed.event;
   event.id = stored.value("id", "");
   event.function = stored.value("function", "");
@@ -111,6 +117,8 @@ FailedEvent failedFrom(const json& stored) {
   failed.condition = stored.value("condition", "");
   failed.record = stored.value("record", "");
   return failed;
+} catch (const json::exception&) {
+  return {};
 }
 
 constexpr const char* kDeliveryColumns =

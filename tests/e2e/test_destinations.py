@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conftest import ROLE, Daemon, client_for, free_port, runtime_zip, wait_active
-from test_async import events_of, wait_for
+from test_async import WICK, events_of, wait_for
 
 KEY, SECRET = "AKIDDESTINATION", "destination/secret+key"
 ACCOUNT = "000000000000"
@@ -286,6 +286,11 @@ def test_a_failing_endpoint_stalls_no_other_delivery_or_invoke(tmp_path, aws, fl
         delivering = events_of(daemon, "to-failing")["Delivering"]
         assert {d["Id"] for d in delivering} == set(stuck), delivering
         assert all(d["Tries"] >= 1 and "answered 500" in d["LastError"] for d in delivering)
+        listing = subprocess.run([WICK, "events", "to-failing", "--endpoint", daemon.wick_endpoint],
+                                 capture_output=True, text=True)
+        assert listing.returncode == 0, listing.stderr
+        assert "DELIVERING" in listing.stdout and "arn:aws:sqs:us-east-1:000000000000:broken" in \
+            listing.stdout, listing.stdout
 
         began = time.monotonic()
         ok = [daemon.lam.invoke(FunctionName="to-working", InvocationType="Event",

@@ -12,6 +12,7 @@
 #include "host/async/event_store.h"
 #include "host/async/retry_policy.h"
 #include "host/async/schedule_origin.h"
+#include "host/registry/sqlite.h"
 
 namespace wick::async {
 namespace {
@@ -244,6 +245,22 @@ TEST_F(EventStoreTest, LeasedDeliveriesComeBackAfterARestartAndArePurgedWithThei
   EXPECT_EQ(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->size(), 1u);
   EXPECT_EQ(*store->purge("fn"), 1u);
   EXPECT_TRUE(store->deliveries("")->empty());
+}
+
+TEST_F(EventStoreTest, ADeliveryRowThatDoesNotParseGivesAnEmptyMessageNotAThrow) {
+  auto store = open();
+  {
+    auto db = registry::Database::open(dir_ + "/events.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO deliveries (id, event_id, function, message, failed, attempts, "
+        "next_attempt_ms, last_error) VALUES ('x', 'e', 'fn', '{not json', '[1,2]', 0, 0, '')"));
+  }
+  auto due = store->takeDueDeliveries(kT0, 10, kT0 + 1000);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].message.target_arn, "");
+  EXPECT_EQ((*due)[0].failed.event.id, "");
 }
 
 TEST(ScheduleOrigin, RoundTripsAndRefusesGarbage) {
