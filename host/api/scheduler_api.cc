@@ -256,6 +256,9 @@ functions::Outcome SchedulerApi::write(const std::string& name, const std::strin
                                        bool create) {
   json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
+  for (const char* key : {"ClientToken", "GroupName"})
+    if (body.contains(key) && !body[key].is_string())
+      return validation(std::string(key) + " must be a string.");
   const std::string token = stringField(body, "ClientToken");
   body.erase("ClientToken");
   const std::string request =

@@ -87,8 +87,9 @@ json SchedulerApi::groupDocument(const scheduler::ScheduleGroup& group) const {
 functions::Outcome SchedulerApi::createGroup(const std::string& name, const std::string& text) {
   json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
-  const std::string token =
-      body.contains("ClientToken") && body["ClientToken"].is_string() ? body["ClientToken"] : "";
+  if (body.contains("ClientToken") && !body["ClientToken"].is_string())
+    return validation("ClientToken must be a string.");
+  const std::string token = body.value("ClientToken", "");
   body.erase("ClientToken");
   const std::string request = "CreateScheduleGroup\n" + name + "\n" + body.dump();
   return idempotent(token, request, [&]() -> functions::Outcome {

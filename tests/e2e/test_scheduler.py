@@ -160,6 +160,13 @@ def test_client_token_makes_create_schedule_idempotent(sched_daemon):
     assert client_error(s.create_schedule, **request) == (409, "ConflictException")
     assert client_error(s.create_schedule, ClientToken="bad token!", **request)[1] == \
         "ValidationException"
+    for body in ({"ClientToken": 5}, {"GroupName": ["default"]}):
+        status, _, reply = signed_request(
+            sched_daemon, "POST", "/schedules/typed",
+            json.dumps(dict(body, ScheduleExpression="rate(1 hour)",
+                            FlexibleTimeWindow={"Mode": "OFF"}, Target=target())).encode(),
+            {"Content-Type": "application/json"}, service="scheduler")
+        assert status == 400 and b"must be a string" in reply, reply
     # A delete retried with its token answers as the first time.
     s.delete_schedule(Name="tokened", ClientToken="delete-1")
     s.delete_schedule(Name="tokened", ClientToken="delete-1")
