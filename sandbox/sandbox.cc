@@ -105,6 +105,59 @@ Status writeIdMaps(pid_t pid, const SandboxSpec& spec, const HostIdRange::Lease&
   return {};
 }
 
+// A child in a user namespace of its own cannot setns(2) into a network
+// namespace of the host's user namespace: that needs CAP_SYS_ADMIN there. So a
+// short-lived joiner, still root of the host, enters the network namespace and
+// clones the sandbox from inside it as its own sibling (CLONE_PARENT): the
+// sandbox inherits the network namespace, holds no capability over it, and is
+// our child like any other. The joiner reports the sandbox's pid and leaves.
+Result<pid_t> cloneInNetwork(clone_args args, int netns_fd, const ChildPlan& plan, int sync_fd) {
+  struct JoinerReport {
+    bool joined = false;  // false: setns failed
+    long result = 0;      // the sandbox's pid, or -errno
+  };
+  int report_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) != 0) return Error::fromErrno("network joiner: pipe");
+  UniqueFd report_read(report_pipe[0]);
+  UniqueFd report_write(report_pipe[1]);
+  clone_args joiner{};
+  joiner.exit_signal = SIGCHLD;
+  const long joiner_pid = ::syscall(SYS_clone3, &joiner, sizeof joiner);
+  if (joiner_pid < 0) return Error::fromErrno("network joiner: clone3");
+  if (joiner_pid == 0) {
+    JoinerReport report;
+    report.joined = ::setns(netns_fd, CLONE_NEWNET) == 0;
+    if (!report.joined) {
+      report.result = -errno;
+    } else {
+      // clone3 takes no exit signal with CLONE_PARENT (the parent's applies),
+      // and a pidfd made here would be the joiner's: the caller opens its own.
+      args.flags = (args.flags | CLONE_PARENT) & ~static_cast<uint64_t>(CLONE_PIDFD);
+      args.pidfd = 0;
+      args.exit_signal = 0;
+      report.result = ::syscall(SYS_clone3, &args, sizeof args);
+      if (report.result == 0) runChild(plan, sync_fd);
+      if (report.result < 0) report.result = -errno;
+    }
+    (void)!::write(report_write.get(), &report, sizeof report);
+    ::_exit(0);
+  }
+  report_write.reset();
+  JoinerReport report;
+  ssize_t n;
+  while ((n = ::read(report_read.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  int status = 0;
+  while (::waitpid(static_cast<pid_t>(joiner_pid), &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(sizeof report))
+    return Error("network joiner: died before it reported", ECHILD);
+  if (report.result < 0)
+    return Error::fromErrno(report.joined ? "network joiner: clone3" : "network joiner: setns",
+                            static_cast<int>(-report.result));
+  return static_cast<pid_t>(report.result);
+}
+
 }  // namespace
 
 Result<HostIdRange::Lease> Launcher::takeHostIds(const SandboxSpec& spec) const {
@@ -181,15 +234,12 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   };
 
   const bool own_identity = spec.own_host_identity || options_.every_sandbox_own_identity;
-  // setns(2) into a network namespace of the host's user namespace needs
-  // CAP_SYS_ADMIN there, which a child in a user namespace of its own lacks.
-  if (own_identity && spec.netns_fd >= 0)
-    return Error("a sandbox with a host identity of its own cannot join a network namespace yet",
-                 EINVAL)
-        .context(what);
+  // See cloneInNetwork: the network is joined before the user namespace exists.
+  const bool join_network_first = own_identity && spec.netns_fd >= 0;
   auto plan = ChildPlan::build(
       {&spec, options_.runtime_dir + "/stage", seccomp_program_.get(), own_identity});
   if (!plan) return std::move(plan).error().context(what);
+  if (join_network_first) plan->netns_fd = -1;
   step("plan");
 
   auto slice = CgroupSlice::create(hierarchy_, options_.cgroup_parent, kSlicePrefix + sandbox.id_,
@@ -237,10 +287,26 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
   UniqueFd sync_read(sync[0]);
   UniqueFd sync_write(sync[1]);
 
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return Error::fromErrno(what + ": clone3");
-  if (pid == 0) runChild(*plan, sync_write.get());
-  sandbox.pid_ = static_cast<pid_t>(pid);
+  if (join_network_first) {
+    auto pid = cloneInNetwork(args, spec.netns_fd, *plan, sync_write.get());
+    if (!pid) return std::move(pid).error().context(what);
+    sandbox.pid_ = *pid;
+    // Our child (CLONE_PARENT), unreaped: the pid cannot have been reused.
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0));
+    if (pidfd < 0) {
+      int err = errno;
+      ::kill(*pid, SIGKILL);
+      while (::waitpid(*pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      sandbox.pid_ = 0;
+      return Error::fromErrno(what + ": pidfd_open", err);
+    }
+  } else {
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) return Error::fromErrno(what + ": clone3");
+    if (pid == 0) runChild(*plan, sync_write.get());
+    sandbox.pid_ = static_cast<pid_t>(pid);
+  }
   sandbox.pidfd_.reset(pidfd);
   sync_write.reset();
   if (own_identity) {

@@ -67,6 +67,9 @@ DaemonConfig defaultConfig() {
   config.set_stream_bytes_per_second(2u << 20);
   config.set_stream_burst_bytes(6u << 20);
   config.set_host_memory_budget_percent(90);
+  config.set_host_id_first(kDefaultHostIdFirst);
+  config.set_host_id_slots(kDefaultHostIdSlots);
+  config.set_default_network(true);
   return config;
 }
 

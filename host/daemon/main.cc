@@ -42,6 +42,7 @@
 #include "host/invoke/payload_limit.h"
 #include "host/logs/retention.h"
 #include "host/metrics/metrics_server.h"
+#include "host/metrics/network_metrics.h"
 #include "host/registry/sqlite_registry.h"
 #include "host/runtimes/base_store.h"
 #include "host/scheduler/schedule_runner.h"
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
   bool insecure_no_auth = false;
   app.add_flag("--insecure-no-auth", insecure_no_auth,
                "Accept unsigned API requests (local development only; warned at every start)");
+  bool no_default_network = false;
+  app.add_flag("--no-default-network", no_default_network,
+               "Without networks in the config, sandboxes get only loopback");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -132,6 +136,7 @@ int main(int argc, char** argv) {
   if (!cgroup_parent.empty()) config.set_cgroup_parent(cgroup_parent);
   if (cgroup_delegated) config.set_cgroup_delegated(true);
   if (insecure_no_auth) config.set_insecure_no_auth(true);
+  if (no_default_network) config.set_default_network(false);
   if (config.cgroup_delegated())
     if (auto placed = placeSandboxesUnderOwnCgroup(config); !placed)
       return fail(placed.error().message());
@@ -182,7 +187,7 @@ int main(int argc, char** argv) {
                config.cgroup_parent());
 
   // Networks (issue 11): policies installed, pools filling, a crashed run's reclaimed.
-  auto networks = network::Networks::open(networkSettings(config), config.state_dir());
+  auto networks = daemon::openNetworks(config);
   if (!networks) return fail(networks.error().message());
 
   boost::asio::io_context io;
@@ -191,7 +196,7 @@ int main(int argc, char** argv) {
   settings.scope = {config.region(), config.account_id()};
   settings.account_concurrency = config.account_concurrency();
   settings.presign_location = (*access)->presigner();
-  if (!config.networks().empty())
+  if ((*networks)->configured())
     settings.vpc_check = [&networks](const nlohmann::json& function) -> std::optional<std::string> {
       auto selected = (*networks)->select(function);
       if (selected) return std::nullopt;
@@ -252,6 +257,9 @@ int main(int argc, char** argv) {
     invoker->setNetworks(networks->get());
     invoker->setRoleCredentials(&roles);
     if (!config.metrics_listen().empty()) invoker->setMetrics(&metrics);
+    if (!config.metrics_listen().empty())
+      metrics.addScrapeSource(
+          [&networks] { return metrics::networkPoolFamilies((*networks)->stats()); });
     boost::asio::co_spawn(io, invoker->housekeeping(), boost::asio::detached);
     async_invocations = std::make_unique<async::AsyncInvocations>(
         **event_store, **event_invoke_configs, service, *invoker, workers, io.get_executor(),

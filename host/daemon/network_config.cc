@@ -1,5 +1,7 @@
 #include "host/daemon/network_config.h"
 
+#include <spdlog/spdlog.h>
+
 namespace wick::daemon {
 
 std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config) {
@@ -11,6 +13,7 @@ std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config
     settings.cni_path = {entry.cni_path().begin(), entry.cni_path().end()};
     settings.pool_size = entry.pool_size() ? entry.pool_size() : 4;
     settings.dns = {entry.dns().begin(), entry.dns().end()};
+    if (!entry.host_resolv_conf().empty()) settings.host_resolv_conf = entry.host_resolv_conf();
     settings.allow = {entry.allow().begin(), entry.allow().end()};
     settings.deny = {entry.deny().begin(), entry.deny().end()};
     settings.internet = !entry.no_internet();
@@ -20,7 +23,23 @@ std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config
                                    entry.security_group_ids().end()};
     all.push_back(std::move(settings));
   }
+  if (all.empty() && config.default_network()) {
+    network::NetworkSettings settings;
+    settings.name = network::kDefaultNetworkName;  // cni_config_path empty: wick's own
+    all.push_back(std::move(settings));
+  }
   return all;
+}
+
+Result<std::unique_ptr<network::Networks>> openNetworks(const DaemonConfig& config) {
+  const auto settings = networkSettings(config);
+  auto networks = network::Networks::open(settings, config.state_dir());
+  if (networks || !config.networks().empty() || settings.empty()) return networks;
+  spdlog::warn(
+      "wick's default network is unavailable, so functions have only loopback: {} (install "
+      "Debian's containernetworking-plugins and nftables, or set default_network: false)",
+      networks.error().message());
+  return network::Networks::open({}, config.state_dir());
 }
 
 std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config) {

@@ -13,7 +13,13 @@
 
 namespace wick::daemon {
 
+// The configured networks; none configured: wick's default network, unless
+// default_network is off.
 std::vector<network::NetworkSettings> networkSettings(const DaemonConfig& config);
+// Opens them. If wick's default network cannot start (no bridge plugin, no
+// nft), wickd warns and runs with loopback-only sandboxes; a configured
+// network that cannot start is an error.
+Result<std::unique_ptr<network::Networks>> openNetworks(const DaemonConfig& config);
 std::vector<invoke::RoleMapping> roleMappings(const DaemonConfig& config);
 
 // The Lambda API also on each network's gateway at `port`, for calls from

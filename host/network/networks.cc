@@ -7,8 +7,10 @@
 #include <algorithm>
 
 #include "common/unique_fd.h"
+#include "host/network/cni_plugin_exec.h"
 #include "host/network/conntrack.h"
 #include "host/network/default_network.h"
+#include "host/network/dns_forwarder.h"
 #include "host/network/host_links.h"
 #include "host/network/resolv_conf.h"
 
@@ -37,10 +39,52 @@ Status Networks::start(Network& network, const std::string& dir) {
   auto cni = loadNetwork(settings);
   if (!cni) return std::move(cni).error();
   network.bridge = cni->bridgeName();
+  const std::vector<std::string> plugin_dirs =
+      settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path;
+  // A missing plugin fails here, not in the pool's background attempts.
+  for (const auto& plugin : cni->plugins) {
+    auto found = findCniPlugin(plugin.value("type", ""), plugin_dirs);
+    if (!found) return std::move(found).error();
+  }
   WICK_TRY(makeDir(dir), "network " + settings.name);
+  const std::string cni_name = cni->name;
+  // The resolvers: the operator's, else the host's that a sandbox can reach,
+  // else (the host resolves on loopback only) a forwarder on the gateway.
   DnsSettings dns;
   dns.nameservers = settings.dns;
-  if (dns.nameservers.empty()) dns = reachableHostDns();
+  std::vector<std::string> forward_to;
+  if (dns.nameservers.empty()) {
+    HostDns host = hostDns(settings.host_resolv_conf);
+    dns = host.reachable;
+    if (dns.nameservers.empty() && !network.bridge.empty()) forward_to = host.loopback;
+  }
+
+  auto runner = std::make_shared<const CniRunner>(std::move(*cni), plugin_dirs);
+  auto pool = NetworkPool::start(runner, {.pin_dir = dir + "/pins", .size = settings.pool_size});
+  if (!pool) return std::move(pool).error();
+  network.pool = std::move(*pool);
+  // Known before wickd listens (openLambdaApi then needs no wait, and a SIGTERM
+  // right after the listen finds the signal handler installed).
+  std::string gateway;
+  if (!network.bridge.empty() && (settings.lambda_api || !forward_to.empty())) {
+    auto known = network.pool->gateway();
+    if (!known) return std::move(known).error();
+    gateway = *known;
+  }
+  if (!forward_to.empty()) {
+    auto forwarder = DnsForwarder::start({.listen_address = gateway, .upstreams = forward_to});
+    if (forwarder) {
+      network.dns_forwarder = std::move(*forwarder);
+      spdlog::info("network {}: the host resolves on loopback only; DNS forwarded from {}:53",
+                   settings.name, gateway);
+    } else {
+      // A resolver of the host's on every address (dnsmasq's default) answers
+      // on the gateway itself.
+      spdlog::warn("network {}: {}; sandboxes ask {}:53 all the same", settings.name,
+                   forwarder.error().message(), gateway);
+    }
+    dns.nameservers = {gateway};
+  }
   network.resolv_conf_path = dir + "/resolv.conf";
   auto file = openFile(network.resolv_conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!file) return std::move(file).error();
@@ -50,7 +94,7 @@ Status Networks::start(Network& network, const std::string& dir) {
     // Named for the CNI network (its bridge), not the daemon's name for it:
     // two daemons on one host name their networks "default" alike.
     EgressRules rules;
-    rules.network = cni->name;
+    rules.network = cni_name;
     rules.bridge = network.bridge;
     rules.internet = settings.internet;
     for (const auto& allowed : settings.allow) {
@@ -66,15 +110,6 @@ Status Networks::start(Network& network, const std::string& dir) {
     network.policy = std::move(*policy);
     network.rules = rules;
   }
-  auto runner = std::make_shared<const CniRunner>(
-      std::move(*cni), settings.cni_path.empty() ? defaultPluginDirs() : settings.cni_path);
-  auto pool = NetworkPool::start(runner, {.pin_dir = dir + "/pins", .size = settings.pool_size});
-  if (!pool) return std::move(pool).error();
-  network.pool = std::move(*pool);
-  // Known before wickd listens (openLambdaApi then needs no wait, and a SIGTERM
-  // right after the listen finds the signal handler installed).
-  if (settings.lambda_api && network.policy)
-    if (auto gateway = network.pool->gateway(); !gateway) return std::move(gateway).error();
   return {};
 }
 
@@ -158,6 +193,7 @@ Result<std::vector<std::string>> Networks::openLambdaApi(uint16_t port) {
 
 void Networks::stop() {
   for (auto& [name, network] : networks_) {
+    if (network.stopped) continue;  // the destructor's stop after wickd's
     if (network.pool) {
       const NetworkPoolStats stats = network.pool->stats();
       if (stats.attached > 0)
@@ -182,6 +218,8 @@ void Networks::stop() {
           spdlog::warn("network {}: {}", name, flushed.error().message());
     }
     ::unlink(network.resolv_conf_path.c_str());
+    network.dns_forwarder.reset();
+    network.stopped = true;
   }
 }
 

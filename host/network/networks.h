@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "host/network/dns_forwarder.h"
 #include "host/network/egress_policy.h"
 #include "host/network/network_pool.h"
 
@@ -24,7 +25,8 @@ struct NetworkSettings {
   std::string cni_config_path;  // empty: wick's default network (bridge wick0)
   std::vector<std::string> cni_path;
   size_t pool_size = 4;
-  std::vector<std::string> dns;  // empty: CNI's, else the host's reachable resolvers
+  std::vector<std::string> dns;  // empty: the host's reachable resolvers, else a forwarder
+  std::string host_resolv_conf = "/etc/resolv.conf";  // where the host's resolvers are
   bool internet = true;
   bool lambda_api = true;          // functions may call wickd's Lambda API on the gateway
   std::vector<std::string> allow;  // CIDR[:PORT]
@@ -61,6 +63,8 @@ class Networks {
   // Pools stopped (their namespaces detached), policies and bridges removed.
   void stop();
   std::map<std::string, NetworkPoolStats> stats() const;
+  // Whether any network serves functions (else every sandbox has only loopback).
+  bool configured() const { return !networks_.empty(); }
 
  private:
   struct Network {
@@ -71,6 +75,8 @@ class Networks {
     std::string lambda_endpoint;
     std::string resolv_conf_path;
     std::string bridge;
+    std::unique_ptr<DnsForwarder> dns_forwarder;  // the host resolves on loopback only
+    bool stopped = false;
   };
   static Status start(Network& network, const std::string& dir);
   std::map<std::string, Network> networks_;

@@ -1,5 +1,7 @@
 #include "host/network/resolv_conf.h"
 
+#include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "common/unique_fd.h"
@@ -45,13 +47,21 @@ DnsSettings parseResolvConf(const std::string& text) {
   return dns;
 }
 
-DnsSettings reachableHostDns(const std::string& path) {
+HostDns hostDns(const std::string& path) {
   auto text = readFile(path);
-  DnsSettings dns = parseResolvConf(text ? *text : "");
-  std::erase_if(dns.nameservers, [](const std::string& server) {
+  HostDns host;
+  host.reachable = parseResolvConf(text ? *text : "");
+  auto& servers = host.reachable.nameservers;
+  const auto loopback = [](const std::string& server) {
     return server.starts_with("127.") || server == "::1";
-  });
-  return dns;
+  };
+  std::copy_if(servers.begin(), servers.end(), std::back_inserter(host.loopback), loopback);
+  std::erase_if(servers, loopback);
+  return host;
+}
+
+DnsSettings reachableHostDns(const std::string& path) {
+  return hostDns(path).reachable;
 }
 
 }  // namespace wick::network

@@ -21,5 +21,11 @@ std::string renderResolvConf(const DnsSettings& dns);
 DnsSettings parseResolvConf(const std::string& text);
 // The host's resolvers minus loopback ones.
 DnsSettings reachableHostDns(const std::string& path = "/etc/resolv.conf");
+// The same, and the loopback ones apart (a forwarder's upstreams).
+struct HostDns {
+  DnsSettings reachable;
+  std::vector<std::string> loopback;
+};
+HostDns hostDns(const std::string& path = "/etc/resolv.conf");
 
 }  // namespace wick::network

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/net_namespace.h"
 #include "sandbox/sandbox.h"
 
 using wick::sandbox::Launcher;
@@ -111,7 +112,15 @@ int main(int argc, char** argv) {
   }
 
   std::map<std::string, std::vector<double>> step_ms;
-  std::vector<double> fork_exec, sandbox_net, sandbox_nonet, sandbox_userns, destroy_net;
+  std::vector<double> fork_exec, sandbox_net, sandbox_nonet, sandbox_userns, sandbox_joined,
+      destroy_net;
+  // A namespace made ahead of time, as the network pool makes them: variant 3
+  // joins it with its own host identity (through the joiner process).
+  auto pooled = wick::sandbox::NetNamespace::create();
+  if (!pooled) {
+    std::fprintf(stderr, "%s\n", pooled.error().message().c_str());
+    return 1;
+  }
   std::vector<std::vector<double>> whole(static_cast<size_t>(std::max(argc - 2, 0)));
   std::vector<std::string> step_order;
   // Interleave the variants so drift on the machine hits each alike.
@@ -119,10 +128,11 @@ int main(int argc, char** argv) {
     const bool warmup = i < 5;
     double t = timeMs(forkExecTrue);
     if (!warmup) fork_exec.push_back(t);
-    for (int variant = 0; variant < 3; ++variant) {
+    for (int variant = 0; variant < 4; ++variant) {
       const bool network = variant != 1;
       SandboxSpec spec = trueSpec(network);
-      spec.own_host_identity = variant == 2;
+      spec.own_host_identity = variant >= 2;
+      if (variant == 3) spec.netns_fd = pooled->fd();
       std::optional<wick::Result<wick::sandbox::Sandbox>> box;
       double ms = timeMs([&] {
         box.emplace(launcher->create(spec));
@@ -138,8 +148,9 @@ int main(int argc, char** argv) {
           if (!step_ms.count(step.name)) step_order.push_back(step.name);
           step_ms[step.name].push_back(step.ns / 1e6);
         }
-      if (!warmup)
-        (variant == 0 ? sandbox_net : variant == 1 ? sandbox_nonet : sandbox_userns).push_back(ms);
+      std::vector<double>* series[] = {&sandbox_net, &sandbox_nonet, &sandbox_userns,
+                                       &sandbox_joined};
+      if (!warmup) series[variant]->push_back(ms);
       if (!warmup && variant == 0) destroy_net.push_back(destroy_ms);
     }
     for (int b = 2; b < argc; ++b) {
@@ -155,6 +166,7 @@ int main(int argc, char** argv) {
   printRow("sandbox create+exec+exit", summarize(sandbox_net), base.median);
   printRow("  same without a network namespace", summarize(sandbox_nonet), base.median);
   printRow("  same with its own host identity", summarize(sandbox_userns), base.median);
+  printRow("  same, joining a pooled namespace", summarize(sandbox_joined), base.median);
   printRow("sandbox destroy (after exit)", summarize(destroy_net), base.median);
   std::printf(
       "\ncreate steps (with network namespace), median ms and share of the summed medians:\n");

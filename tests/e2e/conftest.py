@@ -135,8 +135,12 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, state_dir, extra_args=(), runtimes_dir=None, credentials=True):
+    def __init__(self, state_dir, extra_args=(), runtimes_dir=None, credentials=True,
+                 network=False):
         self.state_dir = state_dir
+        # wick's default network (bridge wick0) is one per host: only the network
+        # suite's test of it turns it on; other daemons' sandboxes have loopback.
+        self.network = network
         # True: this session's admin key; a string: that file content; None: wickd makes its own.
         self.credentials = credentials
         self.extra_args = list(extra_args)
@@ -171,7 +175,8 @@ class Daemon:
         self.process = subprocess.Popen(
             [WICKD, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state_dir,
              "--cgroup-parent", f"wick-e2e-{self.port}", "--runtimes-dir", self.runtimes_dir,
-             "--log-level", "debug"] + self.extra_args,
+             "--log-level", "debug"] + ([] if self.network else ["--no-default-network"])
+            + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -200,11 +205,12 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def running_daemon(prefix="wick-e2e-", extra_args=(), runtimes_dir=None, credentials=True):
+def running_daemon(prefix="wick-e2e-", extra_args=(), runtimes_dir=None, credentials=True,
+                   network=False):
     """A started wickd on a fresh temporary state directory, stopped (cleanly,
     leaving nothing) and removed afterwards."""
     root = tempfile.mkdtemp(prefix=prefix)
-    d = Daemon(os.path.join(root, "state"), extra_args, runtimes_dir, credentials)
+    d = Daemon(os.path.join(root, "state"), extra_args, runtimes_dir, credentials, network)
     d.root = root
     d.start()
     yield d

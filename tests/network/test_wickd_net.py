@@ -4,6 +4,7 @@ see the resolver they were given, cannot reach the host, the metadata service
 or a private service; a VpcConfig selects a restricted network and unknown ids
 are refused; SIGTERM leaves nothing behind and a killed daemon's namespaces
 are reclaimed at the next start."""
+import concurrent.futures
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 import zipfile
 
 import pytest
@@ -19,6 +21,7 @@ import pytest
 import importlib.util
 
 from conftest import TAG, leftovers
+from fake_dns import FakeDns
 from fake_internet import INTERNET, METADATA, PORT, PRIVATE, RESOLVER
 
 # The e2e suite's daemon helpers (a module of its own name: both folders have a conftest).
@@ -33,10 +36,12 @@ STATIC_SECRET = "static-secret-never-shown-0123456789"
 PROCESS_ROLE = "arn:aws:iam::123456789012:role/process-role"
 CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
 SUBNETS = {}  # suffix -> the subnets of that config's networks
+METRICS_PORTS = {}  # suffix -> that config's metrics_listen port
 DEFAULT_SUBNET = f"10.132.{(N + 1) % 250}.0/24"
+FAKE_DNS = "127.0.0.77"  # the host's resolver, on loopback
 
 PYTHON = """
-import json, os, urllib.request
+import json, os, socket, struct, urllib.request
 def handler(event, context):
     if event.get("env"):
         return {k: os.environ.get(k) for k in event["env"]}
@@ -54,6 +59,22 @@ def handler(event, context):
                     "type": e.headers.get("x-amzn-ErrorType") if status else None}
     if event.get("file"):
         return open(event["file"]).read()
+    if event.get("resolve"):
+        try:
+            return {"ok": True, "address": socket.gethostbyname(event["resolve"])}
+        except OSError as e:
+            return {"ok": False, "error": repr(e)}
+    if event.get("dns_tcp"):  # one A query over TCP to the first nameserver
+        server = [l.split()[1] for l in open("/etc/resolv.conf") if l.startswith("nameserver")][0]
+        name = event["dns_tcp"]
+        question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\\0"
+        message = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + question + b"\\0\\1\\0\\1"
+        with socket.create_connection((server, 53), timeout=5) as c:
+            c.sendall(struct.pack("!H", len(message)) + message)
+            length = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
+            reply = c.recv(length, socket.MSG_WAITALL)
+        return {"ok": True, "server": server, "answers": struct.unpack("!H", reply[6:8])[0],
+                "address": socket.inet_ntoa(reply[-4:])}
     try:
         with urllib.request.urlopen(event["url"], timeout=2) as r:
             return {"ok": True, "body": r.read().decode()}
@@ -91,6 +112,12 @@ def write_config(root, suffix=""):
              default_subnet, lease_dir)
     conflist(root / f"restricted{suffix}.conflist", f"wickdres{TAG}{suffix}", f"wkr{TAG}{suffix}",
              restricted_subnet, lease_dir)
+    # A host that resolves on loopback only: its sandboxes ask a forwarder.
+    forwarded_subnet = f"10.132.{(N + 5 + shift) % 250}.0/24"
+    SUBNETS[suffix].append(forwarded_subnet)
+    conflist(root / f"forwarded{suffix}.conflist", f"wickdfwd{TAG}{suffix}", f"wkf{TAG}{suffix}",
+             forwarded_subnet, lease_dir)
+    (root / "host-resolv.conf").write_text(f"nameserver {FAKE_DNS}\nsearch example\n")
     # A credential_process that counts its runs and expires within the refresh margin.
     counter = root / "process-runs"
     process = root / "credential-process"
@@ -102,7 +129,9 @@ printf '{{"Version": 1, "AccessKeyId": "ASIAPROCESS%04d", "SecretAccessKey": "pr
 """)
     process.chmod(0o755)
     config = root / f"wickd{suffix}.conf"
+    METRICS_PORTS[suffix] = e2e.free_port()
     config.write_text(f"""
+metrics_listen: "127.0.0.1:{METRICS_PORTS[suffix]}"
 roles {{ role_arn: "{STATIC_ROLE}" access_key_id: "AKIASTATICKEY0000001"
         secret_access_key: "{STATIC_SECRET}" session_token: "static-token" }}
 roles {{ role_arn: "{PROCESS_ROLE}" credential_process: "{process}" }}
@@ -112,12 +141,22 @@ networks {{ name: "restricted" cni_config: "{root}/restricted{suffix}.conflist" 
            dns: "{RESOLVER}" no_internet: true allow: "{PRIVATE}/32:{PORT}"
            subnet_ids: "subnet-restricted" security_group_ids: "sg-restricted"
            no_lambda_api: true }}
+networks {{ name: "forwarded" cni_config: "{root}/forwarded{suffix}.conflist" pool_size: 1
+           host_resolv_conf: "{root}/host-resolv.conf"
+           subnet_ids: "subnet-forwarded" security_group_ids: "sg-forwarded" }}
 """)
     return str(config)
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, fake_internet):
+def fake_dns():
+    server = FakeDns(FAKE_DNS, {"fake.example": INTERNET})
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, fake_internet, fake_dns):
     root = tmp_path_factory.mktemp("wickd-net")
     config = write_config(root)
     return {"root": root, "config": str(config), "lease_dir": str(root / "leases"),
@@ -288,6 +327,60 @@ def test_a_vpc_config_selects_the_restricted_network(functions, daemon):
     assert blocked["ok"] is False, blocked
 
 
+def network_metric(name, network):
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORTS['']}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    prefix = f'{name}{{network="{network}"}} '
+    values = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    assert len(values) == 1, (prefix, text[-3000:])
+    return float(values[0])
+
+
+def test_a_cold_start_that_waits_for_an_empty_pool_is_counted(functions, daemon):
+    """The restricted network keeps one namespace ready: three functions
+    started at once on it take that one and wait for two more."""
+    names = [f"py-wait-{i}" for i in range(3)]
+    for name in names:
+        deploy(functions, name, "python3.11",
+               VpcConfig={"SubnetIds": ["subnet-restricted"],
+                          "SecurityGroupIds": ["sg-restricted"]})
+    waits_before = network_metric("wick_network_pool_waits_total", "restricted")
+    takes_before = network_metric("wick_network_pool_takes_total", "restricted")
+    with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+        results = list(pool.map(lambda name: call(functions, name, {"env": ["HOME"]}), names))
+    assert len(results) == 3
+    assert network_metric("wick_network_pool_takes_total", "restricted") >= takes_before + 3
+    assert network_metric("wick_network_pool_waits_total", "restricted") >= waits_before + 1
+    assert network_metric("wick_network_pool_wait_seconds_total", "restricted") > 0
+    assert network_metric("wick_network_pool_ready", "default") >= 0
+    log = open(daemon.log_path).read()
+    assert "no namespace ready, a cold start waits for one" in log
+
+
+def test_a_host_resolving_on_loopback_only_is_reached_through_the_forwarder(functions,
+                                                                          fake_dns):
+    deploy(functions, "py-dns", "python3.11",
+           VpcConfig={"SubnetIds": ["subnet-forwarded"], "SecurityGroupIds": ["sg-forwarded"]})
+    text = call(functions, "py-dns", {"file": "/etc/resolv.conf"})
+    servers = [line.split()[1] for line in text.splitlines() if line.startswith("nameserver ")]
+    gateway = SUBNETS[""][2].rsplit(".", 1)[0] + ".1"
+    assert servers == [gateway], text
+    assert "search example" in text
+    before = len(fake_dns.asked)
+    assert call(functions, "py-dns", {"resolve": "fake.example"}) == \
+        {"ok": True, "address": INTERNET}
+    result = call(functions, "py-dns", {"url": f"http://fake.example:{PORT}/hello.txt"})
+    assert result["ok"] is True, result
+    assert call(functions, "py-dns", {"resolve": "nowhere.invalid"})["ok"] is False
+    tcp = call(functions, "py-dns", {"dns_tcp": "fake.example"})
+    assert tcp == {"ok": True, "server": gateway, "answers": 1, "address": INTERNET}
+    asked = fake_dns.asked[before:]
+    assert ("udp", "fake.example") in asked and ("tcp", "fake.example") in asked, asked
+    # The forwarder is the only way in: the gateway's other ports stay closed.
+    result = call(functions, "py-dns", {"url": f"http://{gateway}:{PORT}/"})
+    assert result["ok"] is False, result
+
+
 def test_unknown_vpc_ids_are_a_validation_error(functions):
     for vpc in ({"SubnetIds": ["subnet-nope"]},
                 {"SubnetIds": ["subnet-restricted"], "SecurityGroupIds": ["sg-nope"]}):
@@ -326,9 +419,9 @@ def test_credential_process_keys_arrive_and_are_refreshed_before_expiry(function
 def network_leftovers(setup, suffix):
     """What the daemon of networks <...>{suffix} could leave: bridges, veths,
     leases, NAT rules, nft tables, conntrack entries of its sandboxes' addresses."""
-    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}")
+    names = (f"wickdnet{TAG}{suffix}", f"wickdres{TAG}{suffix}", f"wickdfwd{TAG}{suffix}")
     found = []
-    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}"):
+    for bridge in (f"wkd{TAG}{suffix}", f"wkr{TAG}{suffix}", f"wkf{TAG}{suffix}"):
         found += [item for item in leftovers(bridge, setup["lease_dir"], "/nonexistent")
                   if not item.startswith(("lease", "-A", "-N"))]
     for name in names:
@@ -395,3 +488,57 @@ def test_sigterm_leaves_nothing_and_a_killed_daemons_namespaces_are_reclaimed(se
     assert network_leftovers(setup, "b") == []
     assert pins(d.state_dir) == []
     shutil.rmtree(root, ignore_errors=True)
+
+
+def host_resolvers():
+    """The host's nameservers a sandbox can reach (loopback ones left out)."""
+    with open("/etc/resolv.conf") as f:
+        servers = [line.split()[1] for line in f if line.startswith("nameserver ")
+                   and len(line.split()) > 1]
+    return [s for s in servers if not s.startswith("127.") and s != "::1"]
+
+
+def test_embedded_defaults_give_functions_wicks_default_network(fake_internet):
+    """No config at all, as the README starts wickd: functions reach the
+    internet through wick's default network (bridge wick0, 10.131.0.0/16)
+    under the default policy, and SIGTERM takes it all down again."""
+    if os.path.exists("/sys/class/net/wick0"):
+        pytest.skip("another wickd on this host holds wick0, the default network's bridge")
+    subnet = "10.131.0.0/16"
+    table = str(20000 + (N + 7) % 10000)
+    # Whatever the policy let out of that subnet stays inside the fake internet.
+    rules = [["from", subnet, "lookup", table, "priority", "1000"],
+             ["from", subnet, "iif", "lo", "lookup", "main", "priority", "999"]]
+    subprocess.run(["ip", "route", "add", "default", "via", "198.18.255.2", "table", table],
+                   check=True)
+    for rule in rules:
+        subprocess.run(["ip", "rule", "add"] + rule, check=True)
+    try:
+        with e2e.running_daemon("wick-e2e-defnet-", network=True) as d:
+            lam = e2e.client_for(d)
+            deploy(lam, "py-default-net", "python3.11")
+            result = call(lam, "py-default-net", {"url": f"http://{INTERNET}:{PORT}/hello.txt"})
+            assert result == {"ok": True, "body": fake_internet.payload.decode()}
+            for address in (METADATA, PRIVATE, "10.131.0.1"):
+                result = call(lam, "py-default-net", {"url": f"http://{address}:{PORT}/"})
+                assert result["ok"] is False, (address, result)
+            text = call(lam, "py-default-net", {"file": "/etc/resolv.conf"})
+            servers = [line.split()[1] for line in text.splitlines()
+                       if line.startswith("nameserver ")]
+            assert servers == host_resolvers(), text
+            # The function's own address is in the default subnet.
+            addresses = call(lam, "py-default-net", {"file": "/proc/net/fib_trie"})
+            assert "10.131." in addresses
+            log = open(d.log_path).read()
+            assert "network default: bridge wick0" in log, log[-2000:]
+        assert not os.path.exists("/sys/class/net/wick0")
+        tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+        assert "table inet wick_wick\n" not in tables, tables
+        lease_dir = "/run/wick/cni/networks/wick"
+        leases = [n for n in os.listdir(lease_dir) if n[0].isdigit()] \
+            if os.path.isdir(lease_dir) else []
+        assert leases == []
+    finally:
+        for rule in rules:
+            subprocess.run(["ip", "rule", "del"] + rule, check=False)
+        subprocess.run(["ip", "route", "flush", "table", table], check=False)

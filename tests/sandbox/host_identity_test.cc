@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "sandbox/net_namespace.h"
 #include "tests/sandbox/sandbox_test_support.h"
 
 namespace wick::sandbox {
@@ -158,6 +159,21 @@ TEST(HostIdentity, ReachesLayersAndBindsUnderARootOnlyDirectory) {
   auto result = runToEnd(spec, 20000, identityLauncher());
   EXPECT_EQ(result.out, "layer\ncode\n993\n");
   fs::remove_all(state);
+}
+
+// A network namespace made ahead of time (as the CNI pool makes them) belongs
+// to the host's user namespace; the sandbox joins it before it gets a user
+// namespace of its own, and then holds no capability over it.
+TEST(HostIdentity, JoinsANetworkNamespaceMadeAheadOfTime) {
+  auto network = NetNamespace::create();
+  ASSERT_TRUE(network.ok()) << network.error().message();
+  SandboxSpec spec = ownIdentity(
+      shellSpec("readlink /proc/self/ns/net; id -u; tail -n +3 /proc/net/dev | cut -d: -f1 | "
+                "tr -d ' '; /usr/sbin/ip link set lo down 2>/dev/null; echo link-change=$?"));
+  spec.netns_fd = network->fd();
+  auto result = runToEnd(spec, 20000, identityLauncher());
+  EXPECT_EQ(result.out, "net:[" + std::to_string(network->inode()) + "]\n993\nlo\nlink-change=2\n");
+  EXPECT_EQ(identityLauncher().hostIdSlotsInUse(), 0u);
 }
 
 TEST(HostIdentity, IdsGoBackToTheRangeWhenTheSandboxIsDestroyed) {
