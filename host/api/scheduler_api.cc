@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_try.h"
+#include "host/api/scheduler_errors.h"
 #include "host/functions/function_name.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
@@ -33,20 +34,12 @@ int64_t nowMillis() {
       .count();
 }
 
-AwsError validation(std::string message) {
-  return {400, "ValidationException", std::move(message)};
-}
+using scheduler_errors::groupNotFound;
+using scheduler_errors::validation;
+using scheduler_errors::validName;
+
 AwsError notFound(const std::string& name) {
   return {404, "ResourceNotFoundException", "Schedule " + name + " does not exist."};
-}
-
-bool validName(const std::string& name) {
-  static const std::regex pattern("^[0-9a-zA-Z_.-]{1,64}$");
-  return std::regex_match(name, pattern);
-}
-
-AwsError groupNotFound(const std::string& group) {
-  return {404, "ResourceNotFoundException", "Schedule group " + group + " does not exist."};
 }
 
 // The group a request names ("" = default).

@@ -1,10 +1,9 @@
 // Schedule groups of the Scheduler subset: CreateScheduleGroup,
 // GetScheduleGroup, ListScheduleGroups, DeleteScheduleGroup.
-#include <chrono>
-#include <regex>
-
+#include "common/ids.h"
 #include "host/api/aws_try.h"
 #include "host/api/scheduler_api.h"
+#include "host/api/scheduler_errors.h"
 
 namespace wick::api {
 
@@ -15,24 +14,8 @@ namespace {
 
 constexpr std::string_view kGroups = "/schedule-groups";
 
-int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-AwsError validation(std::string message) {
-  return {400, "ValidationException", std::move(message)};
-}
-
-AwsError groupNotFound(const std::string& name) {
-  return {404, "ResourceNotFoundException", "Schedule group " + name + " does not exist."};
-}
-
-bool validGroupName(const std::string& name) {
-  static const std::regex pattern("^[0-9a-zA-Z_.-]{1,64}$");
-  return std::regex_match(name, pattern);
-}
+using scheduler_errors::groupNotFound;
+using scheduler_errors::validation;
 
 // Tags: up to 200 of {"Key": 1-128, "Value": 0-256} (kept by AWS for
 // tagging; wick checks them and does not keep them).
@@ -60,7 +43,7 @@ functions::Outcome SchedulerApi::answerGroups(const http::Request& request) {
     return listGroups(request);
   }
   const std::string name = http::percentDecode(request.path.substr(kGroups.size() + 1));
-  if (!validGroupName(name))
+  if (!scheduler_errors::validName(name))
     return validation("Name " + name + " must match ^[0-9a-zA-Z-_.]+$ and be 1-64 characters.");
   switch (request.method) {
     case verb::post:
@@ -94,7 +77,7 @@ functions::Outcome SchedulerApi::createGroup(const std::string& name, const std:
   const std::string request = "CreateScheduleGroup\n" + name + "\n" + body.dump();
   return idempotent(token, request, [&]() -> functions::Outcome {
     AWS_CHECK(checkTags(body));
-    const int64_t now = nowMillis();
+    const int64_t now = epochMillis();
     AWS_TRY(created, schedules_.createGroup({name, now, now}));
     if (!created)
       return AwsError{409, "ConflictException", "Schedule group " + name + " already exists."};
