@@ -62,7 +62,10 @@ class AsyncInvocations {
   // The dispatcher looks at the queue again now (an event came, or room).
   void wake();
   // Counts received, attempted (their age) and dropped events there (none: off).
-  void setMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
+  void setMetrics(metrics::Metrics* metrics) {
+    metrics_ = metrics;
+    deliveries_.setMetrics(metrics);
+  }
   // Where records for SQS, SNS and EventBridge and dead letters go (tried
   // by the delivery queue); none: those records stay in the failed-event
   // store. Before start().

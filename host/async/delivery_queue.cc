@@ -111,6 +111,8 @@ Status DeliveryQueue::settleFailure(PendingDelivery& delivery, const std::string
                              " failed after " + std::to_string(delivery.attempts) +
                              " tries: " + error;
   spdlog::warn("async event {}: {}", delivery.failed.event.id, reason);
+  if (metrics_)
+    metrics_->deliveryFailed(delivery.failed.event.function, delivery.message.dead_letter);
   return store_.giveUpDelivery(delivery, reason, epochMillis());
 }
 

@@ -23,6 +23,7 @@
 
 #include "host/async/event_store.h"
 #include "host/destinations/delivery.h"
+#include "host/metrics/metrics.h"
 
 namespace wick::async {
 
@@ -42,9 +43,10 @@ class DeliveryQueue {
                 boost::asio::thread_pool& workers, boost::asio::any_io_executor io,
                 DeliveryQueueSettings settings = {});
 
-  void setDelivery(const destinations::Delivery* delivery) {
-    delivery_ = delivery;
-  }  // before start()
+  // Before start().
+  void setDelivery(const destinations::Delivery* delivery) { delivery_ = delivery; }
+  // Counts the deliveries given up there (none: off). Before start().
+  void setMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
   void start();
   void stop();
   // A delivery was added (or a try ended): look at the store again.
@@ -59,6 +61,7 @@ class DeliveryQueue {
 
   EventStore& store_;
   const destinations::Delivery* delivery_;
+  metrics::Metrics* metrics_ = nullptr;
   boost::asio::thread_pool& workers_;
   boost::asio::any_io_executor io_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;

@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -74,9 +75,9 @@ def aws():
     server.server_close()
 
 
-def start(tmp_path, endpoints):
+def start(tmp_path, endpoints, extra=""):
     config = tmp_path / "wickd.conf"
-    config.write_text("async_retry_delays_ms: [100, 100]\n"
+    config.write_text(extra + "async_retry_delays_ms: [100, 100]\n"
                       "destination_retry_delays_ms: [100, 200]\n"
                       "destination_timeout_ms: 2000\n"
                       f'destination_access_key_id: "{KEY}"\n'
@@ -191,7 +192,8 @@ def test_failed_event_to_the_dead_letter_queue(daemon, aws):
 
 def test_an_endpoint_that_is_down_keeps_the_record(tmp_path):
     down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    daemon = start(tmp_path, {"sqs": down})
+    metrics_port = free_port()
+    daemon = start(tmp_path, {"sqs": down}, f'metrics_listen: "127.0.0.1:{metrics_port}"\n')
     try:
         make_function(daemon, "to-nowhere")
         queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:gone"
@@ -214,6 +216,11 @@ def test_an_endpoint_that_is_down_keeps_the_record(tmp_path):
         assert "Connection refused" in failed[ok]["Reason"], failed[ok]["Reason"]
         assert failed[ok]["Record"]["requestContext"]["requestId"] == ok
         assert "no destination endpoint configured for service sns" in failed[bad]["Reason"]
+        # Lambda's DestinationDeliveryFailures: the record whose tries ran out.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as reply:
+            text = reply.read().decode()
+        assert 'lambda_destination_delivery_failures_total{function_name="to-nowhere"} 1' in text
+        assert "lambda_dead_letter_errors_total{" not in text
     finally:
         daemon.stop()
 
