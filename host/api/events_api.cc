@@ -50,6 +50,17 @@ json failedDocument(const async::FailedEvent& failed) {
           {"Record", json::parse(failed.record, nullptr, false)}};
 }
 
+json deliveringDocument(const async::PendingDelivery& delivery, int64_t now) {
+  return {{"Id", delivery.failed.event.id},
+          {"Function", delivery.failed.event.function},
+          {"Target", delivery.message.target_arn},
+          {"DeadLetter", delivery.message.dead_letter},
+          {"Condition", delivery.failed.condition},
+          {"Tries", delivery.attempts},
+          {"NextTryInMs", std::max<int64_t>(0, delivery.next_attempt_ms - now)},
+          {"LastError", delivery.last_error}};
+}
+
 }  // namespace
 
 bool EventsApi::claims(const http::Request& request) {
@@ -67,11 +78,18 @@ http::Response EventsApi::answer(const http::Request& request) {
   if (rest.empty() && request.method == verb::get) {
     auto queued = store_.queued(function);
     auto failed = store_.failed(function);
-    if (!queued || !failed)
-      return toResponse(serviceError((!queued ? queued.error() : failed.error()).message()),
+    auto delivering = store_.deliveries(function);
+    if (!queued || !failed || !delivering)
+      return toResponse(serviceError((!queued   ? queued.error()
+                                      : !failed ? failed.error()
+                                                : delivering.error())
+                                         .message()),
                         request_id);
     const int64_t now = epochMillis();
-    json body = {{"Queued", json::array()}, {"Failed", json::array()}};
+    json body = {
+        {"Queued", json::array()}, {"Delivering", json::array()}, {"Failed", json::array()}};
+    for (const auto& delivery : *delivering)
+      body["Delivering"].push_back(deliveringDocument(delivery, now));
     for (const auto& event : *queued)
       body["Queued"].push_back(queuedDocument(event, now));
     for (const auto& event : *failed)

@@ -1,5 +1,5 @@
 // wick's admin API for the async queue (what `wick events` calls):
-//   GET    /wick/v1/events[?function=F]     {"Queued":[...],"Failed":[...]}
+//   GET    /wick/v1/events[?function=F]     {"Queued":[...],"Delivering":[...],"Failed":[...]}
 //   POST   /wick/v1/events/{id}/replay      a failed event back in the queue
 //   DELETE /wick/v1/events?function=F       {"Purged":N}
 #pragma once

@@ -12,6 +12,7 @@
 #include "common/ids.h"
 #include "host/api/aws_try.h"
 #include "host/api/outcome_response.h"
+#include "host/api/scheduler_errors.h"
 #include "host/functions/function_name.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
@@ -26,6 +27,7 @@ using scheduler::Schedule;
 namespace {
 
 constexpr std::string_view kCollection = "/schedules";
+constexpr std::string_view kGroups = "/schedule-groups";
 
 int64_t nowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -33,23 +35,26 @@ int64_t nowMillis() {
       .count();
 }
 
-AwsError validation(std::string message) {
-  return {400, "ValidationException", std::move(message)};
-}
+using scheduler_errors::groupNotFound;
+using scheduler_errors::validation;
+using scheduler_errors::validName;
+
 AwsError notFound(const std::string& name) {
   return {404, "ResourceNotFoundException", "Schedule " + name + " does not exist."};
 }
 
-bool validName(const std::string& name) {
-  static const std::regex pattern("^[0-9a-zA-Z_.-]{1,64}$");
-  return std::regex_match(name, pattern);
+// The group a request names ("" = default).
+std::variant<std::string, AwsError> groupName(const std::string& given) {
+  if (given.empty()) return std::string(scheduler::kDefaultGroup);
+  if (!validName(given))
+    return validation("GroupName " + given +
+                      " must match ^[0-9a-zA-Z-_.]+$ and be 1-64 characters.");
+  return given;
 }
 
-std::optional<AwsError> checkGroup(const std::string& group) {
-  if (group.empty() || group == "default") return std::nullopt;
-  return AwsError{404, "ResourceNotFoundException",
-                  "Schedule group " + group + " does not exist (wick has only the default group)."};
-}
+// Client tokens are remembered this long (AWS does not say; its other
+// services keep theirs for hours).
+constexpr int64_t kTokenLifeMs = 8LL * 3600 * 1000;
 
 // Epoch seconds (a number, possibly fractional) as botocore sends them.
 std::variant<std::optional<int64_t>, AwsError> timestampMs(const json& body, const char* key) {
@@ -69,8 +74,11 @@ std::string stringField(const json& object, const char* key) {
 }  // namespace
 
 bool SchedulerApi::claims(const http::Request& request) {
-  return request.path == kCollection ||
-         (request.path.starts_with("/schedules/") && request.path.size() > kCollection.size() + 1);
+  for (std::string_view collection : {kCollection, kGroups})
+    if (request.path == collection || (request.path.starts_with(std::string(collection) + "/") &&
+                                       request.path.size() > collection.size() + 1))
+      return true;
+  return false;
 }
 
 asio::awaitable<http::Response> SchedulerApi::handle(http::Request request) {
@@ -93,6 +101,8 @@ asio::awaitable<http::Response> SchedulerApi::handle(http::Request request) {
 }
 
 functions::Outcome SchedulerApi::answer(const http::Request& request) {
+  if (request.path == kGroups || request.path.starts_with(std::string(kGroups) + "/"))
+    return answerGroups(request);
   if (request.path == kCollection) {
     if (request.method != verb::get) return AwsError{405, "ValidationException", "GET only"};
     return list(request);
@@ -114,6 +124,31 @@ functions::Outcome SchedulerApi::answer(const http::Request& request) {
   }
 }
 
+functions::Outcome SchedulerApi::idempotent(const std::string& token, const std::string& request,
+                                            const std::function<functions::Outcome()>& perform) {
+  std::lock_guard lock(writes_);  // one write at a time: a token is checked and kept atomically
+  if (token.empty()) return perform();
+  static const std::regex pattern("^[a-zA-Z0-9_-]{1,64}$");
+  if (!std::regex_match(token, pattern))
+    return validation("ClientToken must match ^[a-zA-Z0-9-_]+$ and be 1-64 characters.");
+  const int64_t now = nowMillis();
+  AWS_TRY(used, schedules_.tokenUse(token, now - kTokenLifeMs));
+  if (used) {
+    if (used->request != request)
+      return AwsError{409, "ConflictException",
+                      "The ClientToken " + token + " was already used with a different request."};
+    return functions::Reply{200, json::parse(used->response, nullptr, false)};
+  }
+  functions::Outcome outcome = perform();
+  if (const auto* reply = std::get_if<functions::Reply>(&outcome); reply && reply->status == 200) {
+    const std::string response = reply->body ? reply->body->dump() : "{}";
+    if (Status kept = schedules_.rememberToken(token, {request, response}, now, now - kTokenLifeMs);
+        !kept)
+      spdlog::warn("scheduler: client token {}: {}", token, kept.error().message());
+  }
+  return outcome;
+}
+
 std::optional<AwsError> SchedulerApi::checkTarget(const std::string& arn) {
   const std::string ours = functions::functionArn(functions_.settings().scope, "");
   auto named = functions::parseFunctionName(arn);
@@ -132,7 +167,8 @@ std::optional<AwsError> SchedulerApi::checkTarget(const std::string& arn) {
 std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, const json& body) {
   Schedule s;
   s.name = name;
-  AWS_CHECK(checkGroup(stringField(body, "GroupName")));
+  AWS_TRY(group, groupName(stringField(body, "GroupName")));
+  s.group = group;
   s.expression = stringField(body, "ScheduleExpression");
   if (s.expression.empty() || s.expression.size() > 256 ||
       !scheduler::parseScheduleExpression(s.expression))
@@ -202,55 +238,79 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
 
 functions::Outcome SchedulerApi::write(const std::string& name, const std::string& text,
                                        bool create) {
-  const json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
+  json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
-  AWS_TRY(schedule, parse(name, body));
-  const int64_t now = nowMillis();
-  AWS_TRY(existing, schedules_.get(name));
-  if (create && existing)
-    return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
-  if (!create && !existing) return notFound(name);
-  schedule.created_ms = existing ? existing->created_ms : now;
-  schedule.modified_ms = std::max(now, existing ? existing->modified_ms + 1 : now);
-  const scheduler::Clock clock{now, runner_.settings().minute_ms};
-  auto expression = scheduler::parseScheduleExpression(schedule.expression);
-  AWS_TRY(next, scheduler::firingAfter(schedule, *expression, now - 1, clock));
-  schedule.next_ms = next;
-  if (next) {
-    std::mt19937_64 random{std::random_device{}()};
-    schedule.due_ms = scheduler::deliveryTime(schedule, *next, clock, random);
-  }
-  const std::string arn = scheduler::scheduleArn(runner_.settings().scope, schedule);
-  if (create) {
-    AWS_TRY(created, schedules_.create(schedule));
-    if (!created)
+  for (const char* key : {"ClientToken", "GroupName"})
+    if (body.contains(key) && !body[key].is_string())
+      return validation(std::string(key) + " must be a string.");
+  const std::string token = stringField(body, "ClientToken");
+  body.erase("ClientToken");
+  const std::string request =
+      std::string(create ? "CreateSchedule" : "UpdateSchedule") + "\n" + name + "\n" + body.dump();
+  return idempotent(token, request, [&]() -> functions::Outcome {
+    AWS_TRY(schedule, parse(name, body));
+    AWS_TRY(group, schedules_.getGroup(schedule.group));
+    if (!group) return groupNotFound(schedule.group);
+    const int64_t now = nowMillis();
+    AWS_TRY(existing, schedules_.get(schedule.group, name));
+    if (create && existing)
       return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
-  } else {
-    AWS_TRY(replaced, schedules_.replace(schedule, existing->modified_ms));
-    if (!replaced)
-      return AwsError{409, "ConflictException",
-                      "Schedule " + name + " changed meanwhile; try again."};
-  }
-  runner_.wake();
-  return functions::Reply{200, json{{"ScheduleArn", arn}}};
+    if (!create && !existing) return notFound(name);
+    schedule.created_ms = existing ? existing->created_ms : now;
+    schedule.modified_ms = std::max(now, existing ? existing->modified_ms + 1 : now);
+    const scheduler::Clock clock{now, runner_.settings().minute_ms};
+    auto expression = scheduler::parseScheduleExpression(schedule.expression);
+    AWS_TRY(next, scheduler::firingAfter(schedule, *expression, now - 1, clock));
+    schedule.next_ms = next;
+    if (next) {
+      std::mt19937_64 random{std::random_device{}()};
+      schedule.due_ms = scheduler::deliveryTime(schedule, *next, clock, random);
+    }
+    const std::string arn = scheduler::scheduleArn(runner_.settings().scope, schedule);
+    if (create) {
+      AWS_TRY(created, schedules_.create(schedule));
+      if (!created)
+        return AwsError{409, "ConflictException", "Schedule " + name + " already exists."};
+    } else {
+      AWS_TRY(replaced, schedules_.replace(schedule, existing->modified_ms));
+      if (!replaced)
+        return AwsError{409, "ConflictException",
+                        "Schedule " + name + " changed meanwhile; try again."};
+    }
+    runner_.wake();
+    return functions::Reply{200, json{{"ScheduleArn", arn}}};
+  });
 }
 
 functions::Outcome SchedulerApi::get(const std::string& name, const http::Request& request) {
-  AWS_CHECK(checkGroup(request.queryValue("groupName")));
-  AWS_TRY(found, schedules_.get(name));
+  AWS_TRY(group, groupName(request.queryValue("groupName")));
+  AWS_TRY(found_group, schedules_.getGroup(group));
+  if (!found_group) return groupNotFound(group);
+  AWS_TRY(found, schedules_.get(group, name));
   if (!found) return notFound(name);
   return functions::Reply{200, document(*found)};
 }
 
 functions::Outcome SchedulerApi::remove(const std::string& name, const http::Request& request) {
-  AWS_CHECK(checkGroup(request.queryValue("groupName")));
-  AWS_TRY(removed, schedules_.remove(name));
-  if (!removed) return notFound(name);
-  return functions::Reply{200, json::object()};
+  AWS_TRY(group, groupName(request.queryValue("groupName")));
+  const std::string request_text = "DeleteSchedule\n" + group + "\n" + name;
+  return idempotent(request.queryValue("clientToken"), request_text, [&]() -> functions::Outcome {
+    AWS_TRY(found_group, schedules_.getGroup(group));
+    if (!found_group) return groupNotFound(group);
+    AWS_TRY(removed, schedules_.remove(group, name));
+    if (!removed) return notFound(name);
+    return functions::Reply{200, json::object()};
+  });
 }
 
 functions::Outcome SchedulerApi::list(const http::Request& request) {
-  AWS_CHECK(checkGroup(request.queryValue("ScheduleGroup")));
+  // No ScheduleGroup: the schedules of every group.
+  const std::string only_group = request.queryValue("ScheduleGroup");
+  if (!only_group.empty()) {
+    AWS_TRY(group, groupName(only_group));
+    AWS_TRY(found_group, schedules_.getGroup(group));
+    if (!found_group) return groupNotFound(group);
+  }
   const std::string prefix = request.queryValue("NamePrefix");
   const std::string state = request.queryValue("State");
   const std::string token = request.queryValue("NextToken");
@@ -261,16 +321,24 @@ functions::Outcome SchedulerApi::list(const http::Request& request) {
   }
   if (!state.empty() && state != "ENABLED" && state != "DISABLED")
     return validation("State must be ENABLED or DISABLED.");
+  // NextToken: "group/name" of the last schedule given.
+  const size_t slash = token.find('/');
+  const std::pair<std::string, std::string> after =
+      slash == std::string::npos ? std::pair<std::string, std::string>{"", token}
+                                 : std::pair{token.substr(0, slash), token.substr(slash + 1)};
   AWS_TRY(all, schedules_.list());
   json summaries = json::array();
   json reply = json::object();
+  std::pair<std::string, std::string> last;
   for (const Schedule& s : all) {
-    if (!token.empty() && s.name <= token) continue;
+    if (!token.empty() && std::pair{s.group, s.name} <= after) continue;
+    if (!only_group.empty() && s.group != only_group) continue;
     if (!s.name.starts_with(prefix) || (!state.empty() && s.state != state)) continue;
     if (static_cast<int64_t>(summaries.size()) == max) {
-      reply["NextToken"] = summaries.back()["Name"];
+      reply["NextToken"] = last.first + "/" + last.second;
       break;
     }
+    last = {s.group, s.name};
     summaries.push_back({{"Arn", scheduler::scheduleArn(runner_.settings().scope, s)},
                          {"Name", s.name},
                          {"GroupName", s.group},

@@ -107,7 +107,8 @@ AsyncInvocations::AsyncInvocations(EventStore& store, EventInvokeConfigs& config
       io_(io),
       strand_(asio::make_strand(io)),
       wake_(strand_),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      deliveries_(store, nullptr, workers, io) {}
 
 template <typename Work>
 asio::awaitable<std::invoke_result_t<Work>> AsyncInvocations::onWorkers(Work work) {
@@ -123,11 +124,13 @@ void AsyncInvocations::wake() {
 
 void AsyncInvocations::start() {
   asio::co_spawn(strand_, dispatch(), asio::detached);
+  deliveries_.start();
 }
 
 void AsyncInvocations::stop() {
   stopping_ = true;
   wake();
+  deliveries_.stop();
 }
 
 asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& request,
@@ -221,6 +224,15 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
   if (!found) spdlog::error("async event {}: {}", event.id, found.error().message());
   const EventInvokeConfig config = found && *found ? **found : EventInvokeConfig{};
   if (auto* error = std::get_if<api::AwsError>(&resolved)) {
+    // A schedule's invoke that failed: the schedule's retry policy decides.
+    if (auto origin = parseOrigin(event.origin)) {
+      Status handled =
+          co_await onWorkers([&] { return scheduledInvokeFailed(event, *origin, *error, arn); });
+      if (!handled)
+        spdlog::error("scheduled event {} of {}: {}", event.id, event.function,
+                      handled.error().message());
+      co_return;
+    }
     // The function (or its alias) is gone: nothing will ever run the event.
     event.last_error = error->type + ": " + error->message;
     if (error->status == 404) {
@@ -247,6 +259,24 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
       metrics_->asyncEventAttempted(event.function,
                                     static_cast<double>(epochMillis() - event.enqueued_ms));
     response = co_await invoker_.invoke(request, event.function, event.id);
+  }
+  // A schedule's invoke refused because the function cannot run now (Pending
+  // or Failed: Lambda's Invoke fails with ResourceConflictException) never
+  // got into the function's queue on AWS: the schedule's RetryPolicy decides.
+  if (auto origin = parseOrigin(event.origin);
+      origin && event.function_attempts == 0 && response.result_int() == 409) {
+    json body = json::parse(response.body(), nullptr, false);
+    const std::string message =
+        body.is_object() ? body.value("message", body.value("Message", "")) : "";
+    api::AwsError refused{409, "ResourceConflictException", message};
+    if (auto type = response.find("x-amzn-ErrorType"); type != response.end())
+      refused.type = std::string(type->value());
+    Status handled =
+        co_await onWorkers([&] { return scheduledInvokeFailed(event, *origin, refused, arn); });
+    if (!handled)
+      spdlog::error("scheduled event {} of {}: {}", event.id, event.function,
+                    handled.error().message());
+    co_return;
   }
   const AttemptOutcome outcome = outcomeOf(response);
   if (outcome == AttemptOutcome::kSuccess || outcome == AttemptOutcome::kFunctionError) {
@@ -279,38 +309,104 @@ Status AsyncInvocations::finish(const AsyncEvent& event, Condition condition,
   spdlog::log(success ? spdlog::level::debug : spdlog::level::warn,
               "async event {} of {} ended ({}, {} attempts): {}", event.id, event.function,
               toString(condition), event.function_attempts, event.last_error);
-  const std::string record = invocationRecord(event, condition, function_arn, last);
+  FailedEvent failed{event, toString(condition),
+                     invocationRecord(event, condition, function_arn, last), "", epochMillis()};
   // On failure the DeadLetterConfig and the OnFailure destination both get
-  // theirs, independently, as on Lambda; what did not arrive is kept.
+  // theirs, independently, as on Lambda; what cannot be handed on is kept.
   const std::string dead_letter = success ? "" : deadLetterTarget(event);
+  EventEnd end{event.id, {}, {}, std::nullopt};
   std::vector<std::string> missed;
   if (destination.empty() && dead_letter.empty()) missed.push_back("no OnFailure destination");
-  if (!destination.empty()) {
-    if (Status delivered = deliverRecord(destination, function_arn, success, record); !delivered)
-      missed.push_back(delivered.error().message());
-  }
+  if (!destination.empty())
+    if (Status handed = handOnRecord(destination, function_arn, success, failed, end); !handed)
+      missed.push_back(handed.error().message());
   if (!dead_letter.empty())
-    if (Status sent = deliverDeadLetter(dead_letter, event, last); !sent)
-      missed.push_back("DeadLetterConfig: " + sent.error().message());
-  if (missed.empty()) return store_.remove(event.id);
-  std::string reason;
-  for (const std::string& why : missed)
-    reason += (reason.empty() ? "" : "; ") + why;
-  if (!destination.empty() || !dead_letter.empty())
-    spdlog::warn("async event {}: {}", event.id, reason);
-  return store_.moveToFailed({event, toString(condition), record, reason, epochMillis()});
+    if (Status handed = handOnDeadLetter(dead_letter, last, failed, end); !handed)
+      missed.push_back("DeadLetterConfig: " + handed.error().message());
+  if (!missed.empty()) {
+    for (const std::string& why : missed)
+      failed.reason += (failed.reason.empty() ? "" : "; ") + why;
+    if (!destination.empty() || !dead_letter.empty())
+      spdlog::warn("async event {}: {}", event.id, failed.reason);
+    end.failed = failed;
+  }
+  WICK_TRY(store_.end(end), "end async event " + event.id);
+  if (!end.enqueue.empty()) wake();
+  if (!end.deliveries.empty()) deliveries_.wake();
+  return {};
 }
 
-Status AsyncInvocations::deliverRecord(const std::string& destination,
-                                       const std::string& function_arn, bool success,
-                                       const std::string& record) {
-  auto native = deliverToFunction(destination, record);
+Status AsyncInvocations::handOnRecord(const std::string& destination,
+                                      const std::string& function_arn, bool success,
+                                      const FailedEvent& failed, EventEnd& end) {
+  auto native = recordForFunction(destination, failed.record);
   if (!native) return Error("delivery to " + destination + " failed: " + native.error().message());
-  if (*native) return {};
+  if (*native) {
+    end.enqueue.push_back(std::move(**native));
+    return {};
+  }
   if (delivery_ == nullptr)
     return Error("destination " + destination +
                  " is not a function of this wickd and no destination endpoints are configured");
-  return delivery_->deliverRecord(destination, function_arn, success, record);
+  PendingDelivery pending{
+      newUuid(),     {destination, false, function_arn, success, failed.record, {}},
+      failed,        0,
+      epochMillis(), ""};
+  WICK_TRY(delivery_->check(pending.message), "destination " + destination);
+  end.deliveries.push_back(std::move(pending));
+  return {};
+}
+
+Status AsyncInvocations::scheduledInvokeFailed(AsyncEvent& event, const ScheduleOrigin& origin,
+                                               const api::AwsError& error,
+                                               const std::string& function_arn) {
+  // A target that does not exist is not retried (as Scheduler); the rest are.
+  const bool retryable = error.status != 404 && error.status != 400;
+  const int retries = event.throttles;
+  event.last_error = error.type + ": " + error.message;
+  const ScheduleRetry retry =
+      decideScheduleRetry(origin, retryable, retries, epochMillis(), settings_.delays);
+  if (!retry.give_up) {
+    ++event.throttles;
+    event.next_attempt_ms = retry.next_attempt_ms;
+    spdlog::info("scheduled event {}: invoke of {} failed, retry {} due in {} ms: {}", event.id,
+                 origin.target_arn, event.throttles, retry.next_attempt_ms - epochMillis(),
+                 event.last_error);
+    return store_.reschedule(event);
+  }
+  const std::string condition = retry.exhausted.empty() ? "TargetNotInvoked" : retry.exhausted;
+  spdlog::warn("scheduled event {} of schedule {} not delivered ({}): {}", event.id,
+               origin.schedule_arn, condition, event.last_error);
+  FailedEvent failed{event, condition,
+                     invocationRecord(event, Condition::kRetriesExhausted, function_arn, nullptr),
+                     "", epochMillis()};
+  EventEnd end{event.id, {}, {}, std::nullopt};
+  std::string reason;
+  if (origin.dead_letter_arn.empty()) {
+    reason = "the schedule has no DeadLetterConfig";
+  } else if (delivery_ == nullptr) {
+    reason = "schedule DeadLetterConfig: no endpoint configured for " + origin.dead_letter_arn;
+  } else {
+    PendingDelivery pending{
+        newUuid(),
+        {origin.dead_letter_arn, true, "", false, event.payload,
+         scheduleDeadLetterAttributes(origin, error.type, error.message, retries, retry.exhausted)},
+        failed,
+        0,
+        epochMillis(),
+        ""};
+    if (Status usable = delivery_->check(pending.message); !usable)
+      reason = "schedule DeadLetterConfig: " + usable.error().message();
+    else
+      end.deliveries.push_back(std::move(pending));
+  }
+  if (!reason.empty()) {
+    failed.reason = reason + "; " + event.last_error;
+    end.failed = failed;
+  }
+  WICK_TRY(store_.end(end), "end scheduled event " + event.id);
+  if (!end.deliveries.empty()) deliveries_.wake();
+  return {};
 }
 
 std::string AsyncInvocations::deadLetterTarget(const AsyncEvent& event) {
@@ -323,26 +419,36 @@ std::string AsyncInvocations::deadLetterTarget(const AsyncEvent& event) {
   return target != config->end() && target->is_string() ? target->get<std::string>() : "";
 }
 
-Status AsyncInvocations::deliverDeadLetter(const std::string& target, const AsyncEvent& event,
-                                           const http::Response* last) {
+Status AsyncInvocations::handOnDeadLetter(const std::string& target, const http::Response* last,
+                                          const FailedEvent& failed, EventEnd& end) {
   if (delivery_ == nullptr) return Error("no endpoint configured for " + target);
-  destinations::DeadLetter letter{event.id, event.payload, 200, event.last_error};
+  const AsyncEvent& event = failed.event;
   // ErrorCode is the invocation's HTTP status; one that never ran (reserved
   // concurrency 0) was throttled.
-  letter.error_code = last != nullptr ? static_cast<int>(last->result_int()) : 429;
+  const int error_code = last != nullptr ? static_cast<int>(last->result_int()) : 429;
+  std::string error_message = event.last_error;
   if (last != nullptr) {
     json body = json::parse(last->body(), nullptr, false);
     if (body.is_object() && body.contains("errorMessage") && body["errorMessage"].is_string())
-      letter.error_message = body["errorMessage"].get<std::string>();
+      error_message = body["errorMessage"].get<std::string>();
   }
-  return delivery_->deliverDeadLetter(target, letter);
+  PendingDelivery pending{newUuid(),
+                          {target, true, "", false, event.payload,
+                           destinations::deadLetterAttributes(event.id, error_code, error_message)},
+                          failed,
+                          0,
+                          epochMillis(),
+                          ""};
+  WICK_TRY(delivery_->check(pending.message), "dead-letter target " + target);
+  end.deliveries.push_back(std::move(pending));
+  return {};
 }
 
-Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
-                                                 const std::string& record) {
+Result<std::optional<AsyncEvent>> AsyncInvocations::recordForFunction(
+    const std::string& destination, const std::string& record) {
   const std::string ours = functions::functionArn(functions_.settings().scope, "");
   auto named = functions::parseFunctionName(destination);
-  if (!destination.starts_with(ours) || !named) return false;
+  if (!destination.starts_with(ours) || !named) return std::optional<AsyncEvent>();
   auto resolved = functions_.resolve(named->name, named->qualifier);
   if (auto* error = std::get_if<api::AwsError>(&resolved)) return Error(error->message, ENOENT);
   AsyncEvent delivery;
@@ -351,9 +457,7 @@ Result<bool> AsyncInvocations::deliverToFunction(const std::string& destination,
   delivery.qualifier = named->qualifier;
   delivery.payload = record;
   delivery.enqueued_ms = delivery.next_attempt_ms = epochMillis();
-  WICK_TRY(store_.enqueue(delivery), "enqueue the record for " + destination);
-  wake();
-  return true;
+  return std::optional<AsyncEvent>(std::move(delivery));
 }
 
 }  // namespace wick::async

@@ -19,10 +19,12 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include "host/async/delivery_queue.h"
 #include "host/async/event_invoke_config.h"
 #include "host/async/event_store.h"
 #include "host/async/group_commit.h"
 #include "host/async/retry_policy.h"
+#include "host/async/schedule_origin.h"
 #include "host/destinations/delivery.h"
 #include "host/functions/function_service.h"
 #include "host/http/server.h"
@@ -60,32 +62,47 @@ class AsyncInvocations {
   // The dispatcher looks at the queue again now (an event came, or room).
   void wake();
   // Counts received, attempted (their age) and dropped events there (none: off).
-  void setMetrics(metrics::Metrics* metrics) { metrics_ = metrics; }
-  // Where records for SQS, SNS and EventBridge and dead letters go; none:
-  // those records stay in the failed-event store.
-  void setDelivery(const destinations::Delivery* delivery) { delivery_ = delivery; }
-  // dispatch() has returned and no attempt is running.
-  bool stopped() const { return dispatch_stopped_ && attempts_ == 0; }
+  void setMetrics(metrics::Metrics* metrics) {
+    metrics_ = metrics;
+    deliveries_.setMetrics(metrics);
+  }
+  // Where records for SQS, SNS and EventBridge and dead letters go (tried
+  // by the delivery queue); none: those records stay in the failed-event
+  // store. Before start().
+  void setDelivery(const destinations::Delivery* delivery) {
+    delivery_ = delivery;
+    deliveries_.setDelivery(delivery);
+  }
+  // dispatch() has returned and no attempt or delivery is running.
+  bool stopped() const { return dispatch_stopped_ && attempts_ == 0 && deliveries_.stopped(); }
 
  private:
   boost::asio::awaitable<void> dispatch();  // on strand_
   boost::asio::awaitable<void> attempt(AsyncEvent event);
-  // The event's life ended: its record to the destination the config names
-  // (a function of this wickd gets it as an async event of its own), a
-  // failure with no destination (or one wick cannot reach) to the
-  // failed-event store; the event out of the queue.
+  // The event's life ended: in one transaction it leaves the queue, its
+  // record goes to the destination the config names (a function of this
+  // wickd gets it as an async event of its own; another service's
+  // destination and the DeadLetterConfig target are queued for the delivery
+  // queue), and a failure with no destination (or one wick cannot reach)
+  // goes to the failed-event store.
   Status finish(const AsyncEvent& event, Condition condition, const http::Response* last,
                 const std::string& function_arn, const EventInvokeConfig& config);
-  // A destination that is a function of this wickd: the record as its event.
-  Result<bool> deliverToFunction(const std::string& destination, const std::string& record);
-  // The record to its destination: a function of this wickd natively, any
-  // other through delivery_; an error says why it did not arrive.
-  Status deliverRecord(const std::string& destination, const std::string& function_arn,
-                       bool success, const std::string& record);
+  // A destination that is a function of this wickd: the record as its event
+  // (nullopt: the destination is not one of ours).
+  Result<std::optional<AsyncEvent>> recordForFunction(const std::string& destination,
+                                                      const std::string& record);
+  // The record handed on in `end`; an error says why it cannot be.
+  Status handOnRecord(const std::string& destination, const std::string& function_arn, bool success,
+                      const FailedEvent& failed, EventEnd& end);
+  // A schedule's firing whose invoke failed (`error`, before the function
+  // ran): retried by the schedule's RetryPolicy, or its event to the
+  // schedule's DeadLetterConfig queue (none: the failed-event store).
+  Status scheduledInvokeFailed(AsyncEvent& event, const ScheduleOrigin& origin,
+                               const api::AwsError& error, const std::string& function_arn);
   // The function's DeadLetterConfig.TargetArn ("" if none).
   std::string deadLetterTarget(const AsyncEvent& event);
-  Status deliverDeadLetter(const std::string& target, const AsyncEvent& event,
-                           const http::Response* last);
+  Status handOnDeadLetter(const std::string& target, const http::Response* last,
+                          const FailedEvent& failed, EventEnd& end);
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> onWorkers(Work work);
 
@@ -102,6 +119,7 @@ class AsyncInvocations {
   bool woken_ = false;
   AsyncSettings settings_;
   const destinations::Delivery* delivery_ = nullptr;
+  DeliveryQueue deliveries_;
   std::atomic<size_t> attempts_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> dispatch_stopped_{false};

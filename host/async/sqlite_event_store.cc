@@ -1,5 +1,6 @@
 // The event queue in SQLite (the embedded default behind EventStore).
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "host/async/event_store.h"
 #include "host/registry/sqlite.h"
@@ -40,11 +41,110 @@ constexpr const char* kMigrations[] = {R"(
     record TEXT NOT NULL,
     reason TEXT NOT NULL,
     failed_ms INTEGER NOT NULL);
-  CREATE INDEX IF NOT EXISTS failed_events_function ON failed_events(function);)"};
+  CREATE INDEX IF NOT EXISTS failed_events_function ON failed_events(function);)",
+                                       // 2: deliveries to other services kept with their event's
+                                       // end; a schedule firing's origin on its event.
+                                       R"(
+  CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    function TEXT NOT NULL,
+    message TEXT NOT NULL,
+    failed TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    leased_until_ms INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_ms);
+  CREATE INDEX IF NOT EXISTS deliveries_function ON deliveries(function);
+  ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT '';)"};
+
+using nlohmann::json;
+
+std::string dumped(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A delivery's message and the failed event it falls back to, as JSON columns.
+json messageJson(const destinations::Message& message) {
+  json attributes = json::array();
+  for (const auto& attribute : message.attributes)
+    attributes.push_back({attribute.name, attribute.data_type, attribute.value});
+  return {{"target", message.target_arn},
+          {"dead_letter", message.dead_letter},
+          {"function_arn", message.function_arn},
+          {"success", message.success},
+          {"body", message.body},
+          {"attributes", attributes}};
+}
+
+// A row that does not parse (written by a newer or broken writer) gives an
+// empty message: its delivery fails and the event is kept as failed.
+destinations::Message messageFrom(const json& stored) try {
+  destinations::Message message;
+  if (!stored.is_object()) return message;
+  message.target_arn = stored.value("target", "");
+  message.dead_letter = stored.value("dead_letter", false);
+  message.function_arn = stored.value("function_arn", "");
+  message.success = stored.value("success", false);
+  message.body = stored.value("body", "");
+  for (const json& attribute : stored.value("attributes", json::array()))
+    message.attributes.push_back({attribute.at(0).get<std::string>(),
+                                  attribute.at(1).get<std::string>(),
+                                  attribute.at(2).get<std::string>()});
+  return message;
+} catch (const json::exception&) {
+  return {};
+}
+
+json failedJson(const FailedEvent& failed) {
+  const AsyncEvent& event = failed.event;
+  return {{"id", event.id},
+          {"function", event.function},
+          {"qualifier", event.qualifier},
+          {"payload", event.payload},
+          {"enqueued_ms", event.enqueued_ms},
+          {"function_attempts", event.function_attempts},
+          {"last_error", event.last_error},
+          {"condition", failed.condition},
+          {"record", failed.record}};
+}
+
+FailedEvent failedFrom(const json& stored) try {
+  FailedEvent failed;
+  if (!stored.is_object()) return failed;
+  AsyncEvent& event = failed.event;
+  event.id = stored.value("id", "");
+  event.function = stored.value("function", "");
+  event.qualifier = stored.value("qualifier", "");
+  event.payload = stored.value("payload", "");
+  event.enqueued_ms = stored.value("enqueued_ms", int64_t{0});
+  event.function_attempts = stored.value("function_attempts", 0);
+  event.last_error = stored.value("last_error", "");
+  failed.condition = stored.value("condition", "");
+  failed.record = stored.value("record", "");
+  return failed;
+} catch (const json::exception&) {
+  return {};
+}
+
+constexpr const char* kDeliveryColumns =
+    "id, message, failed, attempts, next_attempt_ms, last_error";
+
+PendingDelivery readDelivery(const Statement& row) {
+  PendingDelivery delivery;
+  delivery.id = row.text(0);
+  delivery.message = messageFrom(json::parse(row.text(1), nullptr, false));
+  delivery.failed = failedFrom(json::parse(row.text(2), nullptr, false));
+  delivery.attempts = static_cast<int>(row.integer(3));
+  delivery.next_attempt_ms = row.integer(4);
+  delivery.last_error = row.text(5);
+  return delivery;
+}
 
 constexpr const char* kEventColumns =
     "id, function, qualifier, payload, enqueued_ms, next_attempt_ms, function_attempts, "
-    "throttles, last_error";
+    "throttles, last_error, origin";
 
 AsyncEvent readEvent(const Statement& row) {
   AsyncEvent event;
@@ -57,6 +157,7 @@ AsyncEvent readEvent(const Statement& row) {
   event.function_attempts = static_cast<int>(row.integer(6));
   event.throttles = static_cast<int>(row.integer(7));
   event.last_error = row.text(8);
+  event.origin = row.text(9);
   return event;
 }
 
@@ -122,11 +223,97 @@ class SqliteEventStore final : public EventStore {
               db_.transaction([&] { return moveToFailedLocked(failed); }));
   }
 
+  Status end(const EventEnd& end) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "end event " + end.event_id);
+    Status ended = endLocked(end);
+    if (!ended) {
+      (void)db_.exec("ROLLBACK");
+      return std::move(ended).error().context("end event " + end.event_id);
+    }
+    WICK_TRY(db_.exec("COMMIT"), "end event " + end.event_id);
+    return {};
+  }
+
   Status releaseLeases() override {
     std::lock_guard lock(mutex_);
-    WICK_TRY(db_.exec("UPDATE events SET leased_until_ms = 0 WHERE leased_until_ms != 0"),
+    WICK_TRY(db_.exec("UPDATE events SET leased_until_ms = 0 WHERE leased_until_ms != 0; "
+                      "UPDATE deliveries SET leased_until_ms = 0 WHERE leased_until_ms != 0"),
              "release event leases");
     return {};
+  }
+
+  Result<std::vector<PendingDelivery>> takeDueDeliveries(int64_t now_ms, size_t max,
+                                                         int64_t lease_until_ms) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "take due deliveries");
+    auto taken = takeDueDeliveriesLocked(now_ms, max, lease_until_ms);
+    if (!taken) {
+      (void)db_.exec("ROLLBACK");
+      return std::move(taken).error().context("take due deliveries");
+    }
+    WICK_TRY(db_.exec("COMMIT"), "take due deliveries");
+    return taken;
+  }
+
+  Status rescheduleDelivery(const PendingDelivery& delivery) override {
+    std::lock_guard lock(mutex_);
+    auto update = prepare(
+        "UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ?, "
+        "leased_until_ms = 0 WHERE id = ?");
+    if (!update) return std::move(update).error();
+    update->bind(1, int64_t{delivery.attempts})
+        .bind(2, delivery.next_attempt_ms)
+        .bind(3, delivery.last_error)
+        .bind(4, delivery.id);
+    WICK_TRY(update->run(), "reschedule delivery " + delivery.id);
+    return {};
+  }
+
+  Status removeDelivery(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    auto remove = prepare("DELETE FROM deliveries WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    WICK_TRY(remove->bind(1, id).run(), "remove delivery " + id);
+    return {};
+  }
+
+  Status giveUpDelivery(const PendingDelivery& delivery, const std::string& reason,
+                        int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    WICK_TRY(db_.exec("BEGIN IMMEDIATE"), "give up delivery " + delivery.id);
+    Status kept = giveUpDeliveryLocked(delivery, reason, now_ms);
+    if (!kept) {
+      (void)db_.exec("ROLLBACK");
+      return std::move(kept).error().context("give up delivery " + delivery.id);
+    }
+    WICK_TRY(db_.exec("COMMIT"), "give up delivery " + delivery.id);
+    return {};
+  }
+
+  Result<std::vector<PendingDelivery>> deliveries(const std::string& function) override {
+    std::lock_guard lock(mutex_);
+    auto select = prepare(std::string("SELECT ") + kDeliveryColumns +
+                          " FROM deliveries WHERE ?1 = '' OR function = ?1 ORDER BY rowid");
+    if (!select) return std::move(select).error();
+    select->bind(1, function);
+    std::vector<PendingDelivery> found;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return std::move(row).error().context("list deliveries");
+      if (!*row) return found;
+      found.push_back(readDelivery(*select));
+    }
+  }
+
+  Result<std::optional<int64_t>> nextDeliveryDue() override {
+    std::lock_guard lock(mutex_);
+    auto select = prepare("SELECT MIN(next_attempt_ms) FROM deliveries WHERE leased_until_ms = 0");
+    if (!select) return std::move(select).error();
+    auto row = select->step();
+    if (!row) return std::move(row).error().context("next due delivery");
+    if (!*row || select->isNull(0)) return std::optional<int64_t>();
+    return std::optional<int64_t>(select->integer(0));
   }
 
   Result<std::vector<AsyncEvent>> queued(const std::string& function) override {
@@ -154,7 +341,7 @@ class SqliteEventStore final : public EventStore {
   Result<uint64_t> purge(const std::string& function) override {
     std::lock_guard lock(mutex_);
     uint64_t removed = 0;
-    for (const char* table : {"events", "failed_events"}) {
+    for (const char* table : {"events", "failed_events", "deliveries"}) {
       auto purged =
           db_.execute(std::string("DELETE FROM ") + table + " WHERE function = ?", function);
       if (!purged) return std::move(purged).error().context("purge events of " + function);
@@ -170,14 +357,17 @@ class SqliteEventStore final : public EventStore {
   }
 
  private:
+  Result<Statement> prepare(const std::string& sql) { return db_.prepare(sql); }
+  uint64_t changes() { return static_cast<uint64_t>(db_.changes()); }
+
   Status insertLocked(const std::vector<AsyncEvent>& events) {
-    auto insert = db_.prepare(std::string("INSERT INTO events (") + kEventColumns +
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto insert = prepare(std::string("INSERT INTO events (") + kEventColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!insert) return std::move(insert).error();
     for (const AsyncEvent& event : events) {
       insert->bindAll(event.id, event.function, event.qualifier, event.payload, event.enqueued_ms,
                       event.next_attempt_ms, int64_t{event.function_attempts},
-                      int64_t{event.throttles}, event.last_error);
+                      int64_t{event.throttles}, event.last_error, event.origin);
       WICK_TRY(insert->run(), "enqueue event " + event.id);
       insert->reset();
     }
@@ -208,6 +398,70 @@ class SqliteEventStore final : public EventStore {
                          failed.condition, failed.record, failed.reason, failed.failed_ms),
              "insert failed event");
     return done(db_.execute("DELETE FROM events WHERE id = ?", failed.event.id));
+  }
+
+  Status endLocked(const EventEnd& end) {
+    if (!end.enqueue.empty()) WICK_TRY(insertLocked(end.enqueue), "hand on its events");
+    auto insert = prepare(std::string("INSERT INTO deliveries (event_id, function, ") +
+                          kDeliveryColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return std::move(insert).error();
+    for (const PendingDelivery& delivery : end.deliveries) {
+      insert->bind(1, end.event_id)
+          .bind(2, delivery.failed.event.function)
+          .bind(3, delivery.id)
+          .bind(4, dumped(messageJson(delivery.message)))
+          .bind(5, dumped(failedJson(delivery.failed)))
+          .bind(6, int64_t{delivery.attempts})
+          .bind(7, delivery.next_attempt_ms)
+          .bind(8, delivery.last_error);
+      WICK_TRY(insert->run(), "keep delivery to " + delivery.message.target_arn);
+      insert->reset();
+    }
+    if (end.failed) return moveToFailedLocked(*end.failed);
+    auto remove = prepare("DELETE FROM events WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    return remove->bind(1, end.event_id).run();
+  }
+
+  Result<std::vector<PendingDelivery>> takeDueDeliveriesLocked(int64_t now_ms, size_t max,
+                                                               int64_t lease_until_ms) {
+    auto select = prepare(std::string("SELECT ") + kDeliveryColumns +
+                          " FROM deliveries WHERE next_attempt_ms <= ? AND leased_until_ms <= ? "
+                          "ORDER BY next_attempt_ms LIMIT ?");
+    if (!select) return std::move(select).error();
+    select->bind(1, now_ms).bind(2, now_ms).bind(3, static_cast<int64_t>(max));
+    std::vector<PendingDelivery> due;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      due.push_back(readDelivery(*select));
+    }
+    auto leased = prepare("UPDATE deliveries SET leased_until_ms = ? WHERE id = ?");
+    if (!leased) return std::move(leased).error();
+    for (const PendingDelivery& delivery : due) {
+      WICK_TRY(leased->bind(1, lease_until_ms).bind(2, delivery.id).run(), "lease " + delivery.id);
+      leased->reset();
+    }
+    return due;
+  }
+
+  Status giveUpDeliveryLocked(const PendingDelivery& delivery, const std::string& reason,
+                              int64_t now_ms) {
+    // An earlier failure of the same event (its other destination) keeps
+    // its record; this one's reason is added.
+    auto append = prepare("UPDATE failed_events SET reason = reason || '; ' || ? WHERE id = ?");
+    if (!append) return std::move(append).error();
+    WICK_TRY(append->bind(1, reason).bind(2, delivery.failed.event.id).run(), "keep its reason");
+    if (changes() == 0) {
+      FailedEvent failed = delivery.failed;
+      failed.reason = reason;
+      failed.failed_ms = now_ms;
+      WICK_TRY(moveToFailedLocked(failed), "keep its event as failed");
+    }
+    auto remove = prepare("DELETE FROM deliveries WHERE id = ?");
+    if (!remove) return std::move(remove).error();
+    return remove->bind(1, delivery.id).run();
   }
 
   Result<bool> replayLocked(const std::string& id, int64_t now_ms) {

@@ -43,12 +43,23 @@ int list(const std::string& endpoint, const std::string& function) {
     queued.push_back({event["Id"], seconds(event["AgeMs"]),
                       std::to_string(event["Attempts"].get<int>()),
                       seconds(event["NextAttemptInMs"]), oneLine(event["LastError"])});
+  // Records and dead letters on their way to another service (tried on a schedule).
+  std::vector<std::vector<std::string>> delivering = {
+      {"DELIVERING", "TO", "TRIES", "NEXT IN", "LAST ERROR"}};
+  for (const auto& delivery : events->value("Delivering", nlohmann::json::array()))
+    delivering.push_back({delivery["Id"], delivery["Target"],
+                          std::to_string(delivery["Tries"].get<int>()),
+                          seconds(delivery["NextTryInMs"]), oneLine(delivery["LastError"])});
   std::vector<std::vector<std::string>> failed = {
       {"FAILED", "CONDITION", "ATTEMPTS", "LAST ERROR"}};
   for (const auto& event : (*events)["Failed"])
     failed.push_back({event["Id"], event["Condition"], std::to_string(event["Attempts"].get<int>()),
                       oneLine(event["LastError"])});
   printTable(queued);
+  if (delivering.size() > 1) {
+    std::printf("\n");
+    printTable(delivering);
+  }
   std::printf("\n");
   printTable(failed);
   return 0;

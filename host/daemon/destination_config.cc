@@ -26,7 +26,8 @@ Result<std::unique_ptr<destinations::Delivery>> destinationDelivery(const Daemon
     for (uint32_t ms : config.destination_retry_delays_ms())
       settings.retry_delays.emplace_back(ms);
   }
-  return std::make_unique<destinations::Delivery>(std::move(settings));
+  settings.ca_file = config.destination_ca_file();
+  return destinations::Delivery::make(std::move(settings));
 }
 
 }  // namespace wick::daemon

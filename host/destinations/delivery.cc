@@ -1,9 +1,5 @@
 #include "host/destinations/delivery.h"
 
-#include <spdlog/spdlog.h>
-
-#include <thread>
-
 #include "host/destinations/http_client.h"
 
 namespace wick::destinations {
@@ -16,79 +12,62 @@ int64_t nowSeconds() {
       .count();
 }
 
-Result<ServiceArn> parsed(const std::string& arn) {
-  auto service_arn = parseServiceArn(arn);
-  if (!service_arn) return Error("destination " + arn + " is not an ARN", EINVAL);
-  return *service_arn;
-}
-
-Status sendOnce(OutgoingRequest request, const DeliverySettings& settings, const ServiceArn& arn) {
-  const std::string region = arn.region.empty() ? settings.region : arn.region;
-  signRequest(request, settings.keys, region, arn.service, auth::amzDate(nowSeconds()));
-  auto answer = postRequest(request, settings.timeout);
-  if (!answer) return std::move(answer).error();
-  if (answer->status < 200 || answer->status >= 300)
-    return Error(request.endpoint.url + " answered " + std::to_string(answer->status) + ": " +
-                     answer->body.substr(0, 300),
-                 EIO);
-  return {};
-}
-
 }  // namespace
 
-Result<Endpoint> Delivery::endpointFor(const ServiceArn& arn) const {
+Result<std::unique_ptr<Delivery>> Delivery::make(DeliverySettings settings) {
+  bool https = false;
+  for (const auto& [service, endpoint] : settings.endpoints)
+    https = https || endpoint.tls;
+  auto delivery = std::make_unique<Delivery>(std::move(settings));
+  if (https) {
+    auto context = clientTlsContext(delivery->settings_.ca_file);
+    if (!context) return std::move(context).error().context("https destination endpoints");
+    delivery->tls_ = std::move(*context);
+  }
+  return delivery;
+}
+
+Result<OutgoingRequest> Delivery::request(const Message& message, ServiceArn& arn) const {
+  auto parsed = parseServiceArn(message.target_arn);
+  if (!parsed) return Error("destination " + message.target_arn + " is not an ARN", EINVAL);
+  arn = *parsed;
   auto found = settings_.endpoints.find(arn.service);
   if (found == settings_.endpoints.end())
     return Error("no destination endpoint configured for service " + arn.service, ENOENT);
-  return found->second;
-}
-
-Status Delivery::send(OutgoingRequest request, const ServiceArn& arn) const {
-  Status sent = sendOnce(request, settings_, arn);
-  for (size_t retry = 0; !sent && retry < settings_.retry_delays.size(); ++retry) {
-    spdlog::info("delivery to {} failed, retrying in {} ms: {}", arn.arn,
-                 settings_.retry_delays[retry].count(), sent.error().message());
-    std::this_thread::sleep_for(settings_.retry_delays[retry]);
-    sent = sendOnce(request, settings_, arn);
-  }
-  if (!sent)
-    return Error("delivery to " + arn.arn + " failed after " +
-                     std::to_string(settings_.retry_delays.size() + 1) +
-                     " tries: " + sent.error().message(),
-                 sent.error().errNo());
-  return {};
-}
-
-Status Delivery::deliverRecord(const std::string& destination_arn, const std::string& function_arn,
-                               bool success, const std::string& record) const {
-  auto arn_parsed = parsed(destination_arn);
-  if (!arn_parsed) return std::move(arn_parsed).error();
-  const ServiceArn& arn = *arn_parsed;
-  auto endpoint_found = endpointFor(arn);
-  if (!endpoint_found) return std::move(endpoint_found).error();
-  const Endpoint& endpoint = *endpoint_found;
-  if (arn.service == "sqs") return send(sqsSendMessage(endpoint, arn, record), arn);
-  if (arn.service == "sns") return send(snsPublish(endpoint, arn, record), arn);
+  const Endpoint& endpoint = found->second;
+  if (arn.service == "sqs") return sqsSendMessage(endpoint, arn, message.body, message.attributes);
+  if (arn.service == "sns") return snsPublish(endpoint, arn, message.body, message.attributes);
+  if (message.dead_letter)
+    return Error(
+        "dead-letter target " + message.target_arn + " is neither an SQS queue nor an SNS topic",
+        EINVAL);
   if (arn.service == "events")
-    return send(eventBridgePutEvents(endpoint, arn, function_arn, success, record), arn);
-  return Error("destination " + destination_arn + ": wick does not deliver to " + arn.service,
+    return eventBridgePutEvents(endpoint, arn, message.function_arn, message.success, message.body);
+  return Error("destination " + message.target_arn + ": wick does not deliver to " + arn.service,
                ENOTSUP);
 }
 
-Status Delivery::deliverDeadLetter(const std::string& target_arn, const DeadLetter& letter) const {
-  auto arn_parsed = parsed(target_arn);
-  if (!arn_parsed) return std::move(arn_parsed).error();
-  const ServiceArn& arn = *arn_parsed;
-  auto endpoint_found = endpointFor(arn);
-  if (!endpoint_found) return std::move(endpoint_found).error();
-  const Endpoint& endpoint = *endpoint_found;
-  const auto attributes =
-      deadLetterAttributes(letter.request_id, letter.error_code, letter.error_message);
-  if (arn.service == "sqs")
-    return send(sqsSendMessage(endpoint, arn, letter.payload, attributes), arn);
-  if (arn.service == "sns") return send(snsPublish(endpoint, arn, letter.payload, attributes), arn);
-  return Error("dead-letter target " + target_arn + " is neither an SQS queue nor an SNS topic",
-               EINVAL);
+Status Delivery::check(const Message& message) const {
+  ServiceArn arn;
+  auto built = request(message, arn);
+  if (!built) return std::move(built).error();
+  return {};
+}
+
+boost::asio::awaitable<Status> Delivery::sendOnce(const Message& message) const {
+  ServiceArn arn;
+  auto built = request(message, arn);
+  if (!built) co_return std::move(built).error();
+  OutgoingRequest& outgoing = *built;
+  const std::string region = arn.region.empty() ? settings_.region : arn.region;
+  signRequest(outgoing, settings_.keys, region, arn.service, auth::amzDate(nowSeconds()));
+  auto answer = co_await postRequest(outgoing, settings_.timeout, tls_.get());
+  if (!answer) co_return std::move(answer).error();
+  if (answer->status < 200 || answer->status >= 300)
+    co_return Error(outgoing.endpoint.url + " answered " + std::to_string(answer->status) + ": " +
+                        answer->body.substr(0, 300),
+                    EIO);
+  co_return Status{};
 }
 
 }  // namespace wick::destinations

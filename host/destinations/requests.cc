@@ -16,8 +16,8 @@ OutgoingRequest post(const Endpoint& endpoint, std::string content_type, std::st
   OutgoingRequest request;
   request.endpoint = endpoint;
   request.path = endpoint.base_path + "/";
-  const std::string host =
-      endpoint.port == "80" ? endpoint.host : endpoint.host + ":" + endpoint.port;
+  const bool default_port = endpoint.port == (endpoint.tls ? "443" : "80");
+  const std::string host = default_port ? endpoint.host : endpoint.host + ":" + endpoint.port;
   request.headers = {{"Host", host}, {"Content-Type", std::move(content_type)}};
   request.body = std::move(body);
   return request;
@@ -50,16 +50,19 @@ std::optional<ServiceArn> parseServiceArn(std::string_view arn) {
 }
 
 Result<Endpoint> parseEndpoint(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme))
-    return Error("destination endpoint " + std::string(url) +
-                     ": only http:// is supported (put a TLS proxy in front for https)",
+  Endpoint endpoint;
+  std::string_view scheme = "http://";
+  if (url.starts_with("https://")) {
+    scheme = "https://";
+    endpoint.tls = true;
+  } else if (!url.starts_with(scheme)) {
+    return Error("destination endpoint " + std::string(url) + ": expected http:// or https://",
                  EINVAL);
+  }
   while (url.ends_with('/'))
     url.remove_suffix(1);
-  Endpoint endpoint;
   endpoint.url = std::string(url);
-  std::string_view rest = url.substr(kScheme.size());
+  std::string_view rest = url.substr(scheme.size());
   const size_t slash = rest.find('/');
   if (slash != std::string_view::npos) {
     endpoint.base_path = std::string(rest.substr(slash));
@@ -68,11 +71,12 @@ Result<Endpoint> parseEndpoint(std::string_view url) {
   const size_t colon = rest.rfind(':');
   const bool has_port = colon != std::string_view::npos && rest.find(']', colon) == rest.npos;
   endpoint.host = std::string(has_port ? rest.substr(0, colon) : rest);
-  endpoint.port = has_port ? std::string(rest.substr(colon + 1)) : "80";
+  endpoint.port = has_port ? std::string(rest.substr(colon + 1)) : endpoint.tls ? "443" : "80";
   if (endpoint.host.empty() || endpoint.port.empty() ||
       endpoint.port.find_first_not_of("0123456789") != std::string::npos)
-    return Error("destination endpoint " + std::string(url) + ": expected http://HOST[:PORT]",
-                 EINVAL);
+    return Error(
+        "destination endpoint " + std::string(url) + ": expected http[s]://HOST[:PORT][/PREFIX]",
+        EINVAL);
   return endpoint;
 }
 

@@ -30,12 +30,13 @@ struct ServiceArn {
 };
 std::optional<ServiceArn> parseServiceArn(std::string_view arn);
 
-// Where a service answers: http://HOST[:PORT][/PREFIX]. Only http:// (an
-// https endpoint would need OpenSSL streams; put a TLS proxy in front).
+// Where a service answers: http[s]://HOST[:PORT][/PREFIX] (https: TLS with
+// the peer's certificate and host name verified, http_client.h).
 struct Endpoint {
   std::string url;  // as configured, without a trailing '/'
+  bool tls = false;
   std::string host;
-  std::string port;       // "80" unless given
+  std::string port;       // "80" (http) or "443" (https) unless given
   std::string base_path;  // "" or "/prefix"
 };
 Result<Endpoint> parseEndpoint(std::string_view url);

@@ -90,7 +90,14 @@ Metrics::Metrics()
                            "AsyncEventAge: time from acceptance to an attempt, in ms")),
       async_dropped_(family(prometheus::BuildCounter(), *registry_,
                             "lambda_async_events_dropped_total",
-                            "AsyncEventsDropped: events dropped without running to success")) {
+                            "AsyncEventsDropped: events dropped without running to success")),
+      destination_failures_(family(prometheus::BuildCounter(), *registry_,
+                                   "lambda_destination_delivery_failures_total",
+                                   "DestinationDeliveryFailures: records whose delivery to an "
+                                   "SQS, SNS or EventBridge destination was given up")),
+      dead_letter_errors_(family(prometheus::BuildCounter(), *registry_,
+                                 "lambda_dead_letter_errors_total",
+                                 "DeadLetterErrors: dead letters whose delivery was given up")) {
   both_ = sources_;
 }
 
@@ -136,6 +143,12 @@ void Metrics::asyncEventAttempted(const std::string& function, double age_ms) {
 
 void Metrics::asyncEventDropped(const std::string& function, const std::string& reason) {
   async_dropped_.Add({{"function_name", function}, {"reason", reason}}).Increment();
+}
+
+void Metrics::deliveryFailed(const std::string& function, bool dead_letter) {
+  (dead_letter ? dead_letter_errors_ : destination_failures_)
+      .Add({{"function_name", function}})
+      .Increment();
 }
 
 void Metrics::addScrapeSource(ScrapeSource source) {

@@ -62,6 +62,9 @@ class Metrics {
   void asyncEventReceived(const std::string& function);
   void asyncEventAttempted(const std::string& function, double age_ms);
   void asyncEventDropped(const std::string& function, const std::string& reason);
+  // A record (DestinationDeliveryFailures) or dead letter (DeadLetterErrors)
+  // whose delivery was given up.
+  void deliveryFailed(const std::string& function, bool dead_letter);
 
   void addScrapeSource(ScrapeSource source);
   // Everything, for an exposer.
@@ -85,6 +88,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& async_received_;
   prometheus::Family<prometheus::Histogram>& async_age_ms_;
   prometheus::Family<prometheus::Counter>& async_dropped_;
+  prometheus::Family<prometheus::Counter>& destination_failures_;
+  prometheus::Family<prometheus::Counter>& dead_letter_errors_;
   std::mutex series_mutex_;
   std::map<prometheus::Labels, std::unique_ptr<FunctionSeries>> series_;
 };

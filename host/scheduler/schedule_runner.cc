@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "common/ids.h"
+#include "host/async/schedule_origin.h"
 
 namespace wick::scheduler {
 
@@ -111,9 +112,14 @@ Result<size_t> ScheduleRunner::fire(const Schedule& schedule, int64_t now_ms) {
     event.id = newUuid();
     event.function = target->name;
     event.qualifier = target->qualifier;
-    event.payload =
-        firingPayload(schedule, {scheduleArn(settings_.scope, schedule), scheduled_ms, randomHex(8),
-                                 settings_.scope.account, settings_.scope.region});
+    const std::string execution_id = randomHex(8);
+    const std::string arn = scheduleArn(settings_.scope, schedule);
+    event.payload = firingPayload(schedule, {arn, scheduled_ms, execution_id,
+                                             settings_.scope.account, settings_.scope.region});
+    // The target's RetryPolicy and DeadLetterConfig go with it (schedule_origin.h).
+    event.origin = async::toOriginJson(
+        {arn, schedule.target_arn, execution_id, scheduled_ms, schedule.maximum_event_age_seconds,
+         static_cast<int>(schedule.maximum_retry_attempts), schedule.dead_letter_arn});
     event.enqueued_ms = event.next_attempt_ms = now_ms;
     events.push_back(std::move(event));
   }
@@ -123,7 +129,8 @@ Result<size_t> ScheduleRunner::fire(const Schedule& schedule, int64_t now_ms) {
     wake_dispatcher_();
   }
   if (plan->finished && schedule.action_after_completion == "DELETE") {
-    WICK_TRY(schedules_.remove(schedule.name, schedule.modified_ms), "delete it after completion");
+    WICK_TRY(schedules_.remove(schedule.group, schedule.name, schedule.modified_ms),
+             "delete it after completion");
     spdlog::info("scheduler: schedule {} completed and deleted", schedule.name);
     return events.size();
   }

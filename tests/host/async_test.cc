@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "host/async/event_store.h"
 #include "host/async/retry_policy.h"
+#include "host/async/schedule_origin.h"
+#include "host/registry/sqlite.h"
 
 namespace wick::async {
 namespace {
@@ -97,7 +100,7 @@ class EventStoreTest : public ::testing::Test {
     return store ? std::move(*store) : nullptr;
   }
   static AsyncEvent event(const std::string& id, const std::string& function, int64_t at) {
-    return {id, function, "", "{\"n\":\"" + id + "\"}", at, at, 0, 0, ""};
+    return {id, function, "", "{\"n\":\"" + id + "\"}", at, at, 0, 0, "", ""};
   }
   std::string dir_;
 };
@@ -175,6 +178,148 @@ TEST_F(EventStoreTest, RescheduleFailReplayAndPurge) {
   EXPECT_EQ(*store->purge("fn"), 1u);
   EXPECT_TRUE(store->queued("fn")->empty());
   EXPECT_EQ(store->queued("")->size(), 1u) << "other functions' events stay";
+}
+
+TEST_F(EventStoreTest, AnEventEndsWithItsDeliveriesInOneStepAndTheyAreRetriedThenKept) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  ASSERT_TRUE(store->takeDue(kT0, 10, kT0 + 100));
+  FailedEvent failed{event("a", "fn", kT0), "RetriesExhausted", "{\"record\":1}", "", 0};
+  destinations::Message record{
+      "arn:aws:sqs:us-east-1:000000000000:q", false, "arn:fn", false, "{\"record\":1}", {}};
+  destinations::Message letter{
+      "arn:aws:sns:us-east-1:000000000000:t", true, "", false, failed.event.payload,
+      {{"RequestID", "String", "a"}}};
+  EventEnd end{"a",
+               {event("for-destination-fn", "dest", kT0)},
+               {{"d1", record, failed, 0, kT0, ""}, {"d2", letter, failed, 0, kT0 + 50, ""}},
+               std::nullopt};
+  ASSERT_TRUE(store->end(end));
+  EXPECT_TRUE(store->queued("fn")->empty()) << "the event left the queue";
+  EXPECT_EQ(store->queued("dest")->size(), 1u) << "its record for a function is queued";
+  EXPECT_EQ(*store->nextDeliveryDue(), std::optional<int64_t>(kT0));
+
+  auto due = store->takeDueDeliveries(kT0 + 10, 10, kT0 + 1000);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u) << "d2 is due later";
+  PendingDelivery d1 = (*due)[0];
+  EXPECT_EQ(d1.id, "d1");
+  EXPECT_EQ(d1.message.target_arn, record.target_arn);
+  EXPECT_EQ(d1.message.function_arn, "arn:fn");
+  EXPECT_EQ(d1.failed.record, failed.record);
+  EXPECT_TRUE(store->takeDueDeliveries(kT0 + 10, 10, kT0 + 1000)->empty()) << "leased";
+
+  d1.attempts = 1;
+  d1.last_error = "answered 500";
+  d1.next_attempt_ms = kT0 + 3000;
+  ASSERT_TRUE(store->rescheduleDelivery(d1));
+  auto pending = store->deliveries("fn");
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].attempts, 1);
+  EXPECT_EQ((*pending)[1].message.dead_letter, true);
+  ASSERT_EQ((*pending)[1].message.attributes.size(), 1u);
+  EXPECT_EQ((*pending)[1].message.attributes[0].value, "a");
+
+  // Both given up: one failed event, both reasons.
+  ASSERT_TRUE(store->giveUpDelivery(d1, "destination down", kT0 + 4000));
+  ASSERT_TRUE(store->giveUpDelivery((*pending)[1], "DeadLetterConfig: down too", kT0 + 4001));
+  EXPECT_TRUE(store->deliveries("")->empty());
+  auto kept = store->failed("fn");
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].reason, "destination down; DeadLetterConfig: down too");
+  EXPECT_EQ((*kept)[0].record, failed.record);
+  EXPECT_EQ((*kept)[0].event.payload, failed.event.payload);
+}
+
+TEST_F(EventStoreTest, LeasedDeliveriesComeBackAfterARestartAndArePurgedWithTheirFunction) {
+  auto store = open();
+  ASSERT_TRUE(store->enqueue(event("a", "fn", kT0)));
+  FailedEvent failed{event("a", "fn", kT0), "Success", "{}", "", 0};
+  destinations::Message record{"arn:aws:sqs:us-east-1:000000000000:q", false, "", true, "{}", {}};
+  ASSERT_TRUE(store->end({"a", {}, {{"d", record, failed, 0, kT0, ""}}, std::nullopt}));
+  ASSERT_EQ(store->takeDueDeliveries(kT0, 10, kT0 + 60'000)->size(), 1u);
+  store.reset();  // the daemon died holding it
+  store = open();
+  EXPECT_TRUE(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->empty());
+  ASSERT_TRUE(store->releaseLeases());
+  EXPECT_EQ(store->takeDueDeliveries(kT0 + 1, 10, kT0 + 60'000)->size(), 1u);
+  EXPECT_EQ(*store->purge("fn"), 1u);
+  EXPECT_TRUE(store->deliveries("")->empty());
+}
+
+TEST_F(EventStoreTest, ADeliveryRowThatDoesNotParseGivesAnEmptyMessageNotAThrow) {
+  auto store = open();
+  {
+    auto db = registry::Database::open(dir_ + "/events.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO deliveries (id, event_id, function, message, failed, attempts, "
+        "next_attempt_ms, last_error) VALUES ('x', 'e', 'fn', '{not json', '[1,2]', 0, 0, '')"));
+  }
+  auto due = store->takeDueDeliveries(kT0, 10, kT0 + 1000);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].message.target_arn, "");
+  EXPECT_EQ((*due)[0].failed.event.id, "");
+}
+
+TEST(ScheduleOrigin, RoundTripsAndRefusesGarbage) {
+  ScheduleOrigin origin{"arn:s", "arn:t", "abc", kT0, 120, 3, "arn:aws:sqs:us-east-1:1:q"};
+  auto back = parseOrigin(toOriginJson(origin));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->execution_id, "abc");
+  EXPECT_EQ(back->maximum_retry_attempts, 3);
+  EXPECT_EQ(back->dead_letter_arn, origin.dead_letter_arn);
+  EXPECT_FALSE(parseOrigin(""));
+  EXPECT_FALSE(parseOrigin("{not json"));
+  EXPECT_FALSE(parseOrigin(R"({"schedule_arn": 5})"));
+}
+
+TEST(ScheduleOrigin, RetriesBackOffWithinTheRetryPolicyThenGiveUp) {
+  RetryDelays delays;
+  delays.throttle_first = std::chrono::milliseconds(1000);
+  delays.throttle_max = std::chrono::milliseconds(8000);
+  ScheduleOrigin origin{"s", "t", "e", kT0, 3600, 5, ""};
+  EXPECT_TRUE(decideScheduleRetry(origin, false, 0, kT0, delays).give_up) << "not retryable";
+  EXPECT_EQ(decideScheduleRetry(origin, false, 0, kT0, delays).exhausted, "");
+  // 1 s, 2 s, 4 s, 8 s, 8 s: doubling up to the longest wait.
+  const int64_t waits[] = {1000, 2000, 4000, 8000, 8000};
+  for (int retries = 0; retries < 5; ++retries) {
+    auto retry = decideScheduleRetry(origin, true, retries, kT0, delays);
+    ASSERT_FALSE(retry.give_up) << retries;
+    EXPECT_EQ(retry.next_attempt_ms, kT0 + waits[retries]);
+  }
+  auto exhausted = decideScheduleRetry(origin, true, 5, kT0, delays);
+  EXPECT_TRUE(exhausted.give_up);
+  EXPECT_EQ(exhausted.exhausted, "MaximumRetryAttempts");
+  origin.maximum_retry_attempts = 0;
+  EXPECT_EQ(decideScheduleRetry(origin, true, 0, kT0, delays).exhausted, "MaximumRetryAttempts");
+  // A retry that would come after the maximum age (from the scheduled time) is not made.
+  origin.maximum_retry_attempts = 185;
+  origin.maximum_event_age_seconds = 60;
+  EXPECT_FALSE(decideScheduleRetry(origin, true, 0, kT0 + 58'000, delays).give_up);
+  auto aged = decideScheduleRetry(origin, true, 0, kT0 + 59'500, delays);
+  EXPECT_TRUE(aged.give_up);
+  EXPECT_EQ(aged.exhausted, "MaximumEventAgeInSeconds");
+}
+
+TEST(ScheduleOrigin, DeadLetterAttributesAreSchedulersAllStrings) {
+  ScheduleOrigin origin{
+      "arn:aws:scheduler:us-east-1:0:schedule/default/s", "arn:t", "e1", 1767225600000, 60, 0, "q"};
+  auto attributes =
+      scheduleDeadLetterAttributes(origin, "ResourceNotFoundException", "gone", 0, "");
+  std::map<std::string, std::string> by_name;
+  for (const auto& attribute : attributes) {
+    EXPECT_EQ(attribute.data_type, "String");
+    by_name[attribute.name] = attribute.value;
+  }
+  EXPECT_EQ(by_name.count("EXHAUSTED_RETRY_CONDITION"), 0u) << "only when a limit ended it";
+  EXPECT_EQ(by_name["SCHEDULED_TIME"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(by_name["RETRY_ATTEMPTS"], "0");
+  EXPECT_EQ(by_name["SCHEDULE_ARN"], origin.schedule_arn);
+  EXPECT_EQ(by_name["ERROR_CODE"], "ResourceNotFoundException");
+  auto exhausted = scheduleDeadLetterAttributes(origin, "E", "m", 3, "MaximumRetryAttempts");
+  EXPECT_EQ(exhausted.size(), attributes.size() + 1);
 }
 
 }  // namespace

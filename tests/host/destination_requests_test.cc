@@ -47,8 +47,22 @@ TEST(DestinationRequests, ParsesArnsAndEndpoints) {
   EXPECT_EQ(endpoint.url, "http://localhost:4566/prefix");
   EXPECT_EQ(local("http://sqs.example").port, "80");
   auto https = parseEndpoint("https://sqs.us-east-1.amazonaws.com");
-  ASSERT_FALSE(https);
-  EXPECT_NE(https.error().message().find("only http://"), std::string::npos);
+  ASSERT_TRUE(https);
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->port, "443");
+  EXPECT_FALSE(local().tls);
+  // The Host header leaves out the scheme's own port only.
+  auto sent = sqsSendMessage(*https, *parseServiceArn("arn:aws:sqs:us-east-1:1:q"), "{}");
+  EXPECT_EQ(sent.headers[0].second, "sqs.us-east-1.amazonaws.com");
+  auto on_port = parseEndpoint("https://127.0.0.1:8443/");
+  ASSERT_TRUE(on_port);
+  EXPECT_EQ(sqsSendMessage(*on_port, *parseServiceArn("arn:aws:sqs:us-east-1:1:q"), "{}")
+                .headers[0]
+                .second,
+            "127.0.0.1:8443");
+  auto other = parseEndpoint("ftp://host");
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message().find("http:// or https://"), std::string::npos);
   EXPECT_FALSE(parseEndpoint("http://host:port"));
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "host/async/event_store.h"
+#include "host/registry/sqlite.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_runner.h"
 
@@ -165,16 +166,16 @@ TEST_F(ScheduleStoreTest, CreateConflictReplaceRemoveAndReopen) {
     EXPECT_TRUE(*store->replace(changed, kT0));
   }
   auto store = open();  // a restart: what was committed is there
-  auto got = store->get("nightly");
+  auto got = store->get("default", "nightly");
   ASSERT_TRUE(got && *got);
   EXPECT_EQ((*got)->description, "changed");
   EXPECT_EQ((*got)->next_ms, kT0 + 60 * kMinute);
   EXPECT_EQ(*store->nextDue(), kT0 + 60 * kMinute);
   EXPECT_TRUE(store->due(kT0)->empty());
   EXPECT_EQ(store->due(kT0 + 60 * kMinute)->size(), 1u);
-  EXPECT_FALSE(*store->remove("nightly", kT0));  // stale version
-  EXPECT_TRUE(*store->remove("nightly"));
-  EXPECT_FALSE((*store->get("nightly")).has_value());
+  EXPECT_FALSE(*store->remove("default", "nightly", kT0));  // stale version
+  EXPECT_TRUE(*store->remove("default", "nightly"));
+  EXPECT_FALSE((*store->get("default", "nightly")).has_value());
 }
 
 TEST_F(ScheduleStoreTest, DisabledSchedulesAreNeverDue) {
@@ -218,8 +219,8 @@ TEST_F(ScheduleStoreTest, TheRunnerEnqueuesThenAdvancesAndDeletesAfterCompletion
   EXPECT_TRUE(payloads.count(
       R"({"schedule":"arn:aws:scheduler:us-east-1:000000000000:schedule/default/every"})"));
   // The rate schedule moved on; the at() one is gone (ActionAfterCompletion DELETE).
-  EXPECT_EQ((*schedules->get("every"))->next_ms, kT0 + 2 * kMinute);
-  EXPECT_FALSE((*schedules->get("once")).has_value());
+  EXPECT_EQ((*schedules->get("default", "every"))->next_ms, kT0 + 2 * kMinute);
+  EXPECT_FALSE((*schedules->get("default", "once")).has_value());
   EXPECT_EQ(*runner.fireDue(kT0 + kMinute + 20), 0u);  // fired once only
 }
 
@@ -234,10 +235,63 @@ TEST_F(ScheduleStoreTest, AFinishedScheduleWithoutDeleteStaysWithNoNextFiring) {
   s.next_ms = s.due_ms = kT0 + kMinute;
   ASSERT_TRUE(*schedules->create(s));
   EXPECT_EQ(*runner.fireDue(kT0 + 5 * kMinute), 1u);  // the one before the end date, late
-  auto kept = schedules->get("ending");
+  auto kept = schedules->get("default", "ending");
   ASSERT_TRUE(*kept);
   EXPECT_FALSE((*kept)->next_ms);
   EXPECT_FALSE(*schedules->nextDue());
+}
+
+TEST_F(ScheduleStoreTest, GroupsKeepSchedulesApartAndTakeThemWhenDeleted) {
+  auto store = open();
+  auto groups = store->listGroups();
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].name, "default") << "always there";
+  EXPECT_TRUE(*store->createGroup({"team", kT0, kT0}));
+  EXPECT_FALSE(*store->createGroup({"team", kT0, kT0})) << "exists";
+  Schedule in_default = rateSchedule("same", "rate(1 hour)");
+  Schedule in_team = rateSchedule("same", "rate(2 hours)");
+  in_team.group = "team";
+  in_team.next_ms = in_team.due_ms = kT0;
+  ASSERT_TRUE(*store->create(in_default));
+  ASSERT_TRUE(*store->create(in_team)) << "the same name in another group";
+  EXPECT_EQ((*store->get("team", "same"))->expression, "rate(2 hours)");
+  EXPECT_EQ(store->list()->size(), 2u);
+  EXPECT_EQ(store->due(kT0)->size(), 1u);
+  EXPECT_EQ(*store->removeGroup("team"), std::optional<size_t>(1));
+  EXPECT_FALSE(*store->removeGroup("team")) << "gone";
+  EXPECT_FALSE(store->get("team", "same")->has_value());
+  EXPECT_TRUE(store->get("default", "same")->has_value());
+  EXPECT_TRUE(store->due(kT0)->empty());
+}
+
+TEST_F(ScheduleStoreTest, ClientTokensAreRememberedForTheirLifeOnly) {
+  auto store = open();
+  EXPECT_FALSE(*store->tokenUse("t1", kT0));
+  ASSERT_TRUE(store->rememberToken("t1", {"CreateSchedule\na", "{\"ScheduleArn\":\"x\"}"}, kT0,
+                                   kT0 - 1000));
+  auto used = store->tokenUse("t1", kT0 - 1000);
+  ASSERT_TRUE(used && *used);
+  EXPECT_EQ((*used)->request, "CreateSchedule\na");
+  EXPECT_FALSE(*store->tokenUse("t1", kT0 + 1)) << "older than asked for";
+  ASSERT_TRUE(store->rememberToken("t2", {"r", "{}"}, kT0 + 5000, kT0 + 1));
+  EXPECT_FALSE(*store->tokenUse("t1", 0)) << "forgotten when a newer one came";
+}
+
+TEST_F(ScheduleStoreTest, AStoreFromBeforeGroupsIsCarriedIntoTheDefaultGroup) {
+  {
+    auto db = registry::Database::open(dir_ + "/events.db");
+    ASSERT_TRUE(db);
+    Schedule old = rateSchedule("old", "rate(1 hour)");
+    ASSERT_TRUE(db->exec(
+        "CREATE TABLE schedules (name TEXT PRIMARY KEY, enabled INTEGER NOT NULL, due_ms "
+        "INTEGER, modified_ms INTEGER NOT NULL, document TEXT NOT NULL); INSERT INTO schedules "
+        "VALUES ('old', 1, NULL, 1, '" +
+        toStoredJson(old).dump() + "')"));
+  }
+  auto store = open();
+  auto got = store->get("default", "old");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->expression, "rate(1 hour)");
 }
 
 }  // namespace
