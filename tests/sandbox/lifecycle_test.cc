@@ -146,7 +146,7 @@ TEST(Lifecycle, LeftoversOfACrashedRunAreReclaimed) {
   const pid_t orphan = box->pid();
   // Forget the sandbox without destroying it, as a crash would (held by a
   // static, so LeakSanitizer does not take the forgetting for a leak).
-  static Sandbox* forgotten = nullptr;
+  static Sandbox* volatile forgotten = nullptr;
   forgotten = new Sandbox(std::move(*box));
   (void)forgotten;
   ASSERT_EQ(leftoverSlices(), std::vector<std::string>{"wick-crashed-run"});
