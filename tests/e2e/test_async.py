@@ -199,7 +199,7 @@ def test_no_accepted_event_is_lost_to_kill_9(tmp_path):
         senders = [threading.Thread(target=send, args=(100,)) for _ in range(4)]
         for sender in senders:
             sender.start()
-        wait_for(lambda: len(accepted) >= 150, what="150 accepted events")
+        wait_for(lambda: len(accepted) >= 150, timeout=90, what="150 accepted events")
         daemon.process.send_signal(signal.SIGKILL)
         daemon.process.wait()
         for sender in senders:
