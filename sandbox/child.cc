@@ -104,6 +104,7 @@ class Child {
   // sandbox; its capabilities reach only what this namespace owns.
   void becomeNamespaceRoot() {
     char ready = 0;
+    if (plan_.userns_ready_write_fd >= 0) ::close(plan_.userns_ready_write_fd);
     if (::read(plan_.userns_ready_fd, &ready, 1) != 1) fail(ChildStep::kUserNamespace, ECHILD);
     ::close(plan_.userns_ready_fd);
     if (::syscall(SYS_setresgid, 0, 0, 0) != 0) fail(ChildStep::kUserNamespace);

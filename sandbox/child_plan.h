@@ -99,6 +99,9 @@ class ChildPlan {
   // With a user namespace: the child waits for a byte here (its uid and gid
   // maps are written), then becomes the namespace's root.
   int userns_ready_fd = -1;
+  // Our copy of the pipe's write end, closed first: if the parent dies before
+  // it releases us, the read sees EOF instead of waiting forever.
+  int userns_ready_write_fd = -1;
 
   std::vector<FsOp> ops;
   const char* new_root = nullptr;

@@ -262,6 +262,7 @@ Result<Sandbox> Launcher::create(const SandboxSpec& spec) const {
     userns_ready_read.reset(ready[0]);
     userns_ready_write.reset(ready[1]);
     plan->userns_ready_fd = userns_ready_read.get();
+    plan->userns_ready_write_fd = userns_ready_write.get();
   }
   sandbox.host_uid_ = own_identity ? sandbox.host_ids_.userId() : spec.uid;
 

@@ -3,7 +3,10 @@
 // its own, and its ids go back to the range when it is destroyed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -174,6 +177,65 @@ TEST(HostIdentity, JoinsANetworkNamespaceMadeAheadOfTime) {
   auto result = runToEnd(spec, 20000, identityLauncher());
   EXPECT_EQ(result.out, "net:[" + std::to_string(network->inode()) + "]\n993\nlo\nlink-change=2\n");
   EXPECT_EQ(identityLauncher().hostIdSlotsInUse(), 0u);
+}
+
+// A daemon killed while it creates a sandbox (between the clone and the byte
+// that releases the child into its user namespace) must not leave the child
+// waiting forever: the child holds no copy of the pipe's write end, so the
+// creator's death is an EOF and it gives up. Creators making sandboxes as fast
+// as they can are killed at varied moments; their orphans come to this test
+// (a subreaper) and must all be gone within seconds.
+TEST(HostIdentity, ACreatorKilledMidCreateLeavesNoProcessWaiting) {
+  // A cgroup parent and host ids of this test's own: reclaiming its leftovers
+  // touches no other test's sandboxes.
+  auto opened = Launcher::open({.cgroup_parent = "wick-test-killed-creator",
+                                .runtime_dir = "/run/wick-test",
+                                .host_id_first = 3'100'000,
+                                .host_id_slots = 8});
+  ASSERT_TRUE(opened.ok()) << opened.error().message();
+  const Launcher& launcher = *opened;
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  for (int round = 0; round < 30; ++round) {
+    const pid_t creator = ::fork();
+    ASSERT_GE(creator, 0);
+    if (creator == 0) {
+      for (;;) {
+        auto box = launcher.create(ownIdentity(shellSpec("true")));
+        if (box) (void)box->destroy();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(3000 + 700 * round));
+    ::kill(creator, SIGKILL);
+    ASSERT_EQ(::waitpid(creator, nullptr, 0), creator);
+  }
+  // Every orphan exits (EOF, or it ran `true`); one that waits is a leak.
+  std::vector<pid_t> waiting;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const pid_t reaped = ::waitpid(-1, nullptr, WNOHANG);
+    if (reaped > 0) continue;
+    if (reaped < 0) break;  // ECHILD: none left
+    if (std::chrono::steady_clock::now() > deadline) {
+      for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::ifstream stat(entry.path() / "stat");
+        std::string pid, comm, state, ppid;
+        if (stat >> pid >> comm >> state >> ppid && ppid == std::to_string(::getpid()))
+          waiting.push_back(std::stoi(pid));
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(waiting.empty()) << waiting.size()
+                               << " sandbox children still wait for a dead creator";
+  for (pid_t pid : waiting) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  // The creators' half-made slices, as wickd's next start finds them.
+  ASSERT_TRUE(launcher.reclaimLeftovers().ok());
+  launcher.removeParentIfEmpty();
 }
 
 TEST(HostIdentity, IdsGoBackToTheRangeWhenTheSandboxIsDestroyed) {
