@@ -60,9 +60,8 @@ Status addScheduler(const ApiInputs& in, ApiParts& parts) {
 
 // AWS_IAM URLs check signatures against the API's principals.
 Status addFunctionUrls(const ApiInputs& in, ApiParts& parts) {
-  auto function_urls =
-      FunctionUrls::open(in.config, in.io, *in.plane.functions, in.path.invoker.get(), in.workers,
-                         &in.access.verifier());
+  auto function_urls = FunctionUrls::open(in.config, in.io, *in.plane.functions,
+                                          in.path.invoker.get(), in.workers, &in.access.verifier());
   if (!function_urls) return std::move(function_urls).error();
   parts.function_urls = std::move(*function_urls);
   parts.lambda->setDeletionListener(
