@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_error.h"
+#include "host/api/outcome_response.h"
 #include "host/workers.h"
 
 namespace wick::api {
@@ -75,16 +76,16 @@ http::Response EventsApi::answer(const http::Request& request) {
   const std::string request_id = newUuid();
   const std::string function = request.queryValue("function");
   const std::string rest = request.path.substr(kPrefix.size());
+  // A store failure: a 500 whose cause the log sees, not the client.
+  auto failure = [&](const AwsError& error) { return respond(error, request, request_id); };
   if (rest.empty() && request.method == verb::get) {
     auto queued = store_.queued(function);
     auto failed = store_.failed(function);
     auto delivering = store_.deliveries(function);
-    if (!queued || !failed || !delivering)
-      return toResponse(serviceError((!queued   ? queued.error()
-                                      : !failed ? failed.error()
-                                                : delivering.error())
-                                         .message()),
-                        request_id);
+    if (!queued || !failed || !delivering) {
+      const Error& cause = !queued ? queued.error() : !failed ? failed.error() : delivering.error();
+      return failure(internalError("list events: " + cause.message()));
+    }
     const int64_t now = epochMillis();
     json body = {
         {"Queued", json::array()}, {"Delivering", json::array()}, {"Failed", json::array()}};
@@ -100,13 +101,13 @@ http::Response EventsApi::answer(const http::Request& request) {
     if (function.empty())
       return toResponse(invalidParameter("purge needs ?function=NAME"), request_id);
     auto purged = store_.purge(function);
-    if (!purged) return toResponse(serviceError(purged.error().message()), request_id);
+    if (!purged) return failure(internalError(purged.error().message()));
     return reply({{"Purged", *purged}});
   }
   if (rest.ends_with("/replay") && request.method == verb::post) {
     const std::string id = http::percentDecode(rest.substr(1, rest.size() - 1 - 7));
     auto replayed = store_.replay(id, epochMillis());
-    if (!replayed) return toResponse(serviceError(replayed.error().message()), request_id);
+    if (!replayed) return failure(internalError(replayed.error().message()));
     if (!*replayed) return toResponse(resourceNotFound("No failed event " + id), request_id);
     if (invocations_ != nullptr) invocations_->wake();
     return reply({{"Replayed", id}});

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "host/api/aws_error.h"
+#include "host/api/outcome_response.h"
 #include "host/workers.h"
 
 namespace wick::api {
@@ -128,7 +129,7 @@ http::Response OperatorApi::answer(const http::Request& request) {
     if (!retired) {
       if (retired.error().errNo() == ENOENT)
         return toResponse(resourceNotFound("No live sandbox " + id), request_id);
-      return toResponse(internalError(retired.error().message()), request_id);
+      return respond(internalError(retired.error().message()), request, request_id);
     }
     return reply({{"Id", id}, {"State", LiveEnvironments::toString(*retired)}});
   }
@@ -170,9 +171,9 @@ http::Response OperatorApi::tuning(const http::Request& request, const std::stri
       if (tuning->empty())
         return toResponse(invalidParameter("nothing to tune (see wick tune --help)"), request_id);
       if (auto stored = tunings_.put(*target, *tuning); !stored)
-        return toResponse(internalError(stored.error().message()), request_id);
+        return respond(internalError(stored.error().message()), request, request_id);
     } else if (auto reset = tunings_.reset(*target); !reset) {
-      return toResponse(internalError(reset.error().message()), request_id);
+      return respond(internalError(reset.error().message()), request, request_id);
     }
     auto [applied, warnings] = applyLive(*target);
     spdlog::info("operator {} tuning of {}{}{}: {} (applied to {} live sandboxes)",

@@ -14,6 +14,7 @@
 
 #include "common/encoding.h"
 #include "host/api/event_invoke_config_api.h"
+#include "host/api/events_api.h"
 #include "host/api/lambda_api.h"
 #include "host/api/scheduler_api.h"
 #include "host/async/event_store.h"
@@ -253,6 +254,46 @@ TEST_F(DestinationCheckTest, ARegistryFailureResolvingTheDestinationIs500NotAnIn
   EXPECT_EQ(error->status, 500);
   EXPECT_EQ(error->type, "ServiceException");
   EXPECT_NE(error->cause.find("no such table: aliases"), std::string::npos) << error->cause;
+}
+
+}  // namespace
+}  // namespace wick::api
+
+namespace wick::api {
+namespace {
+
+// wick's events routes (admin socket): a failing event store is a 500 whose
+// cause the log sees; the operator's client gets no SQLite text.
+TEST(EventsApiFailure, AFailingEventStoreIsA500WithoutItsCause) {
+  char pattern[] = "/tmp/wick-api-events-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string root = pattern;
+  auto store = async::openSqliteEventStore(root + "/events.db");
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  asio::thread_pool workers{1};
+  EventsApi api(**store, nullptr, workers);
+  auto listed = api.answer(request(verb::get, "/wick/v1/events"));
+  EXPECT_EQ(listed.result_int(), 200u) << listed.body();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((root + "/events.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE failed_events", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  for (auto [method, path] : {std::pair{verb::get, "/wick/v1/events"},
+                              {verb::delete_, "/wick/v1/events?function=f"},
+                              {verb::post, "/wick/v1/events/some-id/replay"}}) {
+    http::Request sent = request(method, path);
+    if (method == verb::delete_) {
+      sent.path = "/wick/v1/events";
+      sent.query.emplace("function", "f");
+    }
+    auto answered = api.answer(sent);
+    EXPECT_EQ(answered.result_int(), 500u) << path << ": " << answered.body();
+    EXPECT_EQ(answered["x-amzn-ErrorType"], "ServiceException") << path;
+    EXPECT_EQ(answered.body().find("failed_events"), std::string::npos) << answered.body();
+  }
+  workers.join();
+  store->reset();
+  fs::remove_all(root);
 }
 
 }  // namespace
