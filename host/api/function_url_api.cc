@@ -93,6 +93,20 @@ std::optional<AwsError> checkInvokeMode(const json& value) {
   return std::nullopt;
 }
 
+// InvokeMode and Cors, where the request gives them (create and update alike).
+std::optional<AwsError> applyModeAndCors(const json& request, urls::UrlConfig& config) {
+  if (request.contains("InvokeMode") && !request["InvokeMode"].is_null()) {
+    if (auto refused = checkInvokeMode(request["InvokeMode"])) return refused;
+    config.invoke_mode = request["InvokeMode"].get<std::string>();
+  }
+  if (request.contains("Cors") && !request["Cors"].is_null()) {
+    auto cors = urls::parseCors(request["Cors"]);
+    if (auto* error = std::get_if<AwsError>(&cors)) return *error;
+    config.cors_json = urls::toJson(std::get<urls::Cors>(cors)).dump();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<AwsError> FunctionUrlApi::lookupError(const std::string& function,
@@ -226,15 +240,7 @@ functions::Outcome FunctionUrlApi::createUrl(const Target& target, const std::st
   config.qualifier = target.qualifier;
   config.url_id = urls::newUrlId();
   config.auth_type = request["AuthType"].get<std::string>();
-  if (request.contains("InvokeMode") && !request["InvokeMode"].is_null()) {
-    if (auto refused = checkInvokeMode(request["InvokeMode"])) return *refused;
-    config.invoke_mode = request["InvokeMode"].get<std::string>();
-  }
-  if (request.contains("Cors") && !request["Cors"].is_null()) {
-    auto cors = urls::parseCors(request["Cors"]);
-    if (auto* error = std::get_if<AwsError>(&cors)) return *error;
-    config.cors_json = urls::toJson(std::get<urls::Cors>(cors)).dump();
-  }
+  if (auto refused = applyModeAndCors(request, config)) return *refused;
   config.creation_time = config.last_modified_time = isoNowMicros();
   auto created = store_.createUrl(config);
   if (!created) return functions::internalError(created.error());
@@ -258,15 +264,7 @@ functions::Outcome FunctionUrlApi::updateUrl(const Target& target, const std::st
     if (auto refused = checkAuthType(request["AuthType"])) return *refused;
     config.auth_type = request["AuthType"].get<std::string>();
   }
-  if (request.contains("InvokeMode") && !request["InvokeMode"].is_null()) {
-    if (auto refused = checkInvokeMode(request["InvokeMode"])) return *refused;
-    config.invoke_mode = request["InvokeMode"].get<std::string>();
-  }
-  if (request.contains("Cors") && !request["Cors"].is_null()) {
-    auto cors = urls::parseCors(request["Cors"]);
-    if (auto* error = std::get_if<AwsError>(&cors)) return *error;
-    config.cors_json = urls::toJson(std::get<urls::Cors>(cors)).dump();
-  }
+  if (auto refused = applyModeAndCors(request, config)) return *refused;
   config.last_modified_time = isoNowMicros();
   if (auto updated = store_.updateUrl(config); !updated)
     return functions::internalError(updated.error());

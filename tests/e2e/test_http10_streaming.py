@@ -17,8 +17,8 @@ import botocore.eventstream
 import pytest
 
 from conftest import (ACCESS_KEY_ID, REGION, ROLE, SECRET_ACCESS_KEY, client_for, free_port,
-                      make_zip, running_daemon, signed_head_lines, signed_request,
-                      wait_active)
+                      make_zip, running_daemon, signed_head_lines, signed_request, wait_active,
+                      wait_listening)
 
 # A runtime that streams its answer (Lambda-Runtime-Function-Response-Mode:
 # streaming, chunked to the Runtime API by hand): three short lines 0.3 s
@@ -61,14 +61,7 @@ PUBLIC = dict(StatementId="FunctionURLAllowPublicAccess", Action="lambda:InvokeF
 def served():
     url_port = free_port()
     with running_daemon("wick-e2e-http10-", ["--url-listen", f"127.0.0.1:{url_port}"]) as daemon:
-        deadline = time.time() + 10
-        while True:  # the URL listener opens just after the API's
-            try:
-                socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the URL listener did not open"
-                time.sleep(0.05)
+        wait_listening(url_port, "the URL listener")  # it opens just after the API's
         lam = client_for(daemon)
         lam.create_function(FunctionName="streamer", Runtime="provided.al2023", Role=ROLE,
                             Handler="none", Timeout=60, MemorySize=256,

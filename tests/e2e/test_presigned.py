@@ -7,8 +7,6 @@ refusal logged."""
 import datetime
 import json
 import re
-import socket
-import time
 import unittest.mock
 import urllib.error
 import urllib.parse
@@ -21,7 +19,7 @@ import pytest
 
 from conftest import (ACCESS_KEY_ID, REGION, ROLE, SECRET_ACCESS_KEY, client_for,
                       credentials_ini, free_port, running_daemon, runtime_zip, sign_headers,
-                      wait_active)
+                      wait_active, wait_listening)
 
 INVOKER_KEY = "AKIAINVOKEREXAMPLE02"
 INVOKER_SECRET = "invoker-secret-abcdefghijklmno0123456789"
@@ -41,14 +39,7 @@ def served():
                             "invoker", INVOKER_KEY, INVOKER_SECRET, admin=False) +
                         credentials_ini("temporary", TEMP_KEY, TEMP_SECRET) +
                         f"aws_session_token = {TEMP_TOKEN}\n") as daemon:
-        deadline = time.time() + 10
-        while True:  # the URL listener opens just after the API's
-            try:
-                socket.create_connection(("127.0.0.1", url_port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the URL listener did not open"
-                time.sleep(0.05)
+        wait_listening(url_port, "the URL listener")  # it opens just after the API's
         lam = client_for(daemon)
         lam.create_function(FunctionName="echo", Runtime="provided.al2023", Role=ROLE,
                             Handler="none", Code={"ZipFile": runtime_zip()})
