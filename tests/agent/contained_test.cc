@@ -178,8 +178,12 @@ TEST(AgentContained, CurlBootstrapInARealSandbox) {
          "-d '{\"events\":[\"INVOKE\"]}' $api/register | tr -d '\\r' | "
          "sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')\n"
          "while true; do\n"
-         "  curl -sS -H \"Lambda-Extension-Identifier: $id\" $api/event/next | "
-         "sed -n 's/.*\"requestId\":\"\\([^\"]*\\)\".*/counter saw \\1/p'\n"
+         // The event has no trailing newline and GNU sed keeps that, so the
+         // line is printed with printf: a line without its newline would run
+         // into the runtime's next line in the shared log.
+         "  seen=$(curl -sS -H \"Lambda-Extension-Identifier: $id\" $api/event/next | "
+         "sed -n 's/.*\"requestId\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+         "  printf 'counter saw %s\\n' \"$seen\"\n"
          "done\n";
   ::chmod((task + "/extensions/counter").c_str(), 0755);
 
