@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <regex>
 
@@ -13,7 +10,6 @@
 #include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
-#include "host/workers.h"
 
 namespace wick::api {
 
@@ -52,15 +48,7 @@ bool EventInvokeConfigApi::claims(const http::Request& request) {
 }
 
 asio::awaitable<http::Response> EventInvokeConfigApi::handle(http::Request request) {
-  const std::string request_id = newUuid();
-  functions::Outcome outcome = co_await onWorkers(workers_, [&]() -> functions::Outcome {
-    try {
-      return answer(request);
-    } catch (const std::exception& error) {
-      return internalError(request.path + ": " + error.what());
-    }
-  });
-  co_return respond(outcome, request, request_id);
+  co_return co_await respondOnWorkers(workers_, request, [&] { return answer(request); });
 }
 
 functions::Outcome EventInvokeConfigApi::answer(const http::Request& request) {

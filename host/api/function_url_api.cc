@@ -13,7 +13,6 @@
 #include "host/urls/cors.h"
 #include "host/urls/resource_policy.h"
 #include "host/urls/url_route.h"
-#include "host/workers.h"
 
 namespace wick::api {
 
@@ -121,15 +120,7 @@ bool FunctionUrlApi::claims(const http::Request& request) {
 }
 
 asio::awaitable<http::Response> FunctionUrlApi::handle(http::Request request) {
-  const std::string request_id = newUuid();
-  functions::Outcome outcome = co_await onWorkers(workers_, [&]() -> functions::Outcome {
-    try {
-      return answer(request);
-    } catch (const std::exception& error) {
-      return internalError(request.path + ": " + error.what());
-    }
-  });
-  co_return respond(outcome, request, request_id);
+  co_return co_await respondOnWorkers(workers_, request, [&] { return answer(request); });
 }
 
 functions::Outcome FunctionUrlApi::answer(const http::Request& request) {

@@ -64,10 +64,7 @@ const RouteTable<LambdaApi::Handler>& LambdaApi::routes() {
                                               c.request.queryValue("FunctionVersion"));
        }}},
       {verb::get, "/2015-03-31/functions/{FunctionName}",
-       Operation{[](Self& self, const Call& c) -> Outcome {
-         return self.functions_.getFunction(c.path["FunctionName"],
-                                            c.request.queryValue("Qualifier"));
-       }}},
+       Operation{[](Self& self, const Call& c) { return self.getFunction(c); }}},
       {verb::delete_, "/2015-03-31/functions/{FunctionName}",
        Operation{[](Self& self, const Call& c) { return self.deleteFunction(c); }}},
       {verb::get, "/2015-03-31/functions/{FunctionName}/configuration",
@@ -277,6 +274,17 @@ functions::Outcome LambdaApi::invocationsWithoutInvoker(const Call& call) {
                            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
   return serviceError(
       "wick-agent is not available: synchronous invoke is disabled (see wickd's log)");
+}
+
+functions::Outcome LambdaApi::getFunction(const Call& call) {
+  functions::Outcome found =
+      functions_.getFunction(call.path["FunctionName"], call.request.queryValue("Qualifier"));
+  auto* reply = std::get_if<functions::Reply>(&found);
+  if (reply == nullptr || !reply->body || !wick_view_) return found;
+  const nlohmann::json& configuration = (*reply->body)["Configuration"];
+  (*reply->body)["Wick"] = wick_view_(configuration.value("FunctionName", ""),
+                                      configuration.value("Version", "$LATEST"));
+  return found;
 }
 
 functions::Outcome LambdaApi::deleteFunction(const Call& call) {

@@ -47,6 +47,11 @@ class LambdaApi {
   using DeletionListener =
       std::function<void(const std::string& name, const std::string& qualifier)>;
   void setDeletionListener(DeletionListener listener) { on_deleted_ = std::move(listener); }
+  // wick's own view of a function version (the operator's tuning), added to
+  // GetFunction's reply as "Wick"; SDKs ignore a member they do not model.
+  using WickView =
+      std::function<nlohmann::json(const std::string& name, const std::string& version)>;
+  void setWickView(WickView view) { wick_view_ = std::move(view); }
 
  private:
   // What a route's handler is given.
@@ -69,6 +74,7 @@ class LambdaApi {
   functions::Outcome runtimes(const Call& call);
   functions::Outcome buildRuntime(const Call& call);
   functions::Outcome deleteFunction(const Call& call);
+  functions::Outcome getFunction(const Call& call);
   http::Response serveZip(const functions::CodeStore& store, const std::string& file,
                           const std::string& request_id);
   functions::Outcome logs(const std::string& function_name, const http::Request& request);
@@ -84,6 +90,7 @@ class LambdaApi {
   async::AsyncInvocations* async_ = nullptr;
   async::EventInvokeConfigs* event_invoke_configs_ = nullptr;
   DeletionListener on_deleted_;
+  WickView wick_view_;
 };
 
 std::string newRequestId();

@@ -73,21 +73,6 @@ json sandboxDocument(const std::string& id, const LiveEnvironments::Entry& entry
   return document;
 }
 
-// What a version's new sandboxes get, tuned or from the config.
-json effectiveDocument(const ops::TuningStore& tunings, const std::string& function,
-                       const std::string& version) {
-  const invoke::ResourcePolicy policy = tunings.policyFor(function, version);
-  json document = {{"MbPerVcpu", policy.mb_per_vcpu},
-                   {"CpuPeriodUs", policy.cpu_period_us},
-                   {"PidsMax", policy.pids_max},
-                   {"SwapMb", policy.swap_mb},
-                   {"KeepAliveSeconds", std::chrono::duration_cast<std::chrono::seconds>(
-                                            tunings.keepAliveFor(function, version))
-                                            .count()}};
-  if (policy.io_weight > 0) document["IoWeight"] = policy.io_weight;
-  return document;
-}
-
 }  // namespace
 
 bool OperatorApi::claims(const http::Request& request) {
@@ -156,7 +141,7 @@ http::Response OperatorApi::tuning(const http::Request& request, const std::stri
     extra.update({{"Function", target->function},
                   {"Qualifier", target->qualifier},
                   {"Tuning", tunings_.stored(*target).toJson()},
-                  {"Effective", effectiveDocument(tunings_, target->function, version)}});
+                  {"Effective", tunings_.effectiveDocument(target->function, version)}});
     return reply(extra);
   };
   if (request.method == verb::get) return describe(json::object());

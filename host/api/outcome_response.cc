@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
+#include "host/workers.h"
+
 namespace wick::api {
 
 http::Response toHttp(const functions::Outcome& outcome, const std::string& request_id) {
@@ -22,6 +25,27 @@ http::Response respond(const functions::Outcome& outcome, const http::Request& r
   if (auto* error = std::get_if<AwsError>(&outcome))
     logFailure(*error, std::string(http::beast_http::to_string(request.method)), request.path);
   return toHttp(outcome, request_id);
+}
+
+boost::asio::awaitable<functions::Outcome> outcomeOnWorkers(
+    boost::asio::thread_pool& workers, const http::Request& request,
+    std::function<functions::Outcome()> answer) {
+  functions::Outcome outcome = co_await onWorkers(workers, [&]() -> functions::Outcome {
+    try {
+      return answer();
+    } catch (const std::exception& error) {
+      return internalError(request.path + ": " + error.what());
+    }
+  });
+  co_return outcome;
+}
+
+boost::asio::awaitable<http::Response> respondOnWorkers(
+    boost::asio::thread_pool& workers, const http::Request& request,
+    std::function<functions::Outcome()> answer) {
+  const std::string request_id = newUuid();
+  functions::Outcome outcome = co_await outcomeOnWorkers(workers, request, std::move(answer));
+  co_return respond(outcome, request, request_id);
 }
 
 }  // namespace wick::api

@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cmath>
 #include <regex>
@@ -83,15 +80,8 @@ bool SchedulerApi::claims(const http::Request& request) {
 
 asio::awaitable<http::Response> SchedulerApi::handle(http::Request request) {
   const std::string request_id = newUuid();
-  auto io = co_await asio::this_coro::executor;
-  co_await asio::post(workers_.get_executor(), asio::use_awaitable);
-  functions::Outcome outcome;
-  try {
-    outcome = answer(request);
-  } catch (const std::exception& error) {
-    outcome = internalError(request.path + ": " + error.what());
-  }
-  co_await asio::post(io, asio::use_awaitable);
+  functions::Outcome outcome =
+      co_await outcomeOnWorkers(workers_, request, [&] { return answer(request); });
   http::Response response = respond(outcome, request, request_id);
   // Scheduler's rest-json errors: the exception name in x-amzn-ErrorType,
   // only {"Message"} in the body.

@@ -151,8 +151,10 @@ asio::awaitable<http::Response> AsyncInvocations::accept(const http::Request& re
         request_id);
   const std::string qualifier = request.queryValue("Qualifier");
   auto resolved = co_await onWorkers([&] { return functions_.resolve(function_name, qualifier); });
-  if (auto* error = std::get_if<api::AwsError>(&resolved))
+  if (auto* error = std::get_if<api::AwsError>(&resolved)) {
+    api::logFailure(*error, "POST", request.path);  // a registry failure is ours: logged
     co_return api::toResponse(*error, request_id);
+  }
   auto named = functions::parseFunctionName(function_name);
   event.id = request_id;
   event.function = std::get<functions::FunctionService::Cached>(resolved).record->name;

@@ -20,6 +20,11 @@ void addLambda(const ApiInputs& in, ApiParts& parts) {
       *in.storage.images, [&service] { return service.imageReferences(); },
       in.config.max_image_bytes());
   parts.lambda->setImageApi(parts.images.get());
+  if (const ops::TuningStore* tunings = in.path.tunings.get())
+    parts.lambda->setWickView([tunings](const std::string& name, const std::string& version) {
+      return nlohmann::json{{"Tuning", tunings->effective(name, version).toJson()},
+                            {"Effective", tunings->effectiveDocument(name, version)}};
+    });
   parts.lambda->setAsyncInvocations(in.path.async_invocations.get());
   parts.lambda->setEventInvokeConfigs(in.path.event_invoke_configs.get());
 }

@@ -103,6 +103,20 @@ std::chrono::milliseconds TuningStore::keepAliveFor(const std::string& function,
   return defaultKeepAlive();
 }
 
+nlohmann::json TuningStore::effectiveDocument(const std::string& function,
+                                              const std::string& version) const {
+  const invoke::ResourcePolicy policy = policyFor(function, version);
+  nlohmann::json document = {
+      {"MbPerVcpu", policy.mb_per_vcpu},
+      {"CpuPeriodUs", policy.cpu_period_us},
+      {"PidsMax", policy.pids_max},
+      {"SwapMb", policy.swap_mb},
+      {"KeepAliveSeconds",
+       std::chrono::duration_cast<std::chrono::seconds>(keepAliveFor(function, version)).count()}};
+  if (policy.io_weight > 0) document["IoWeight"] = policy.io_weight;
+  return document;
+}
+
 void TuningStore::setDefaults(invoke::ResourcePolicy defaults,
                               std::chrono::milliseconds keep_alive) {
   std::lock_guard lock(mutex_);

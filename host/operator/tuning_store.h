@@ -35,6 +35,9 @@ class TuningStore {
   invoke::ResourcePolicy policyFor(const std::string& function, const std::string& version) const;
   std::chrono::milliseconds keepAliveFor(const std::string& function,
                                          const std::string& version) const;
+  // What a version's new sandboxes get, tuned or from the defaults, as the
+  // operator API and GetFunction's "Wick" view show it.
+  nlohmann::json effectiveDocument(const std::string& function, const std::string& version) const;
 
   // The daemon's defaults (config reload).
   void setDefaults(invoke::ResourcePolicy defaults, std::chrono::milliseconds keep_alive);

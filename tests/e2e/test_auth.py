@@ -117,7 +117,8 @@ def test_curl_aws_sigv4_is_accepted(served):
 
 
 JS_CALLER = """
-const { LambdaClient, InvokeCommand, ListFunctionsCommand } = require("@aws-sdk/client-lambda");
+const { LambdaClient, InvokeCommand, ListFunctionsCommand, GetFunctionCommand } =
+  require("@aws-sdk/client-lambda");
 (async () => {
   const client = new LambdaClient({ endpoint: process.env.ENDPOINT, region: "us-east-1",
     credentials: { accessKeyId: process.env.KEY, secretAccessKey: process.env.SECRET } });
@@ -126,6 +127,9 @@ const { LambdaClient, InvokeCommand, ListFunctionsCommand } = require("@aws-sdk/
     Payload: Buffer.from(JSON.stringify({ echo: "from the JS SDK" })) }));
   out.invoked = JSON.parse(Buffer.from(reply.Payload).toString());
   out.functions = (await client.send(new ListFunctionsCommand({}))).Functions.map(f => f.FunctionName);
+  // GetFunction's reply carries wick's own "Wick" member, which the SDK skips.
+  const got = await client.send(new GetFunctionCommand({ FunctionName: "echo" }));
+  out.got = [got.Configuration.FunctionName, "Wick" in got];
   const wrong = new LambdaClient({ endpoint: process.env.ENDPOINT, region: "us-east-1",
     credentials: { accessKeyId: process.env.KEY, secretAccessKey: "wrong" }, maxAttempts: 1 });
   try { await wrong.send(new ListFunctionsCommand({})); out.wrong = "accepted"; }
@@ -163,7 +167,7 @@ def test_the_js_sdk_v3_signs_and_is_accepted(served, tmp_path):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result == {"invoked": {"echo": "from the JS SDK"}, "functions": ["echo"],
-                      "wrong": "InvalidSignatureException"}, result
+                      "got": ["echo", False], "wrong": "InvalidSignatureException"}, result
 
 
 # --------------------------------------------------------------------------- refused

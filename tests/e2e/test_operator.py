@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import WICKD, admin_request, client_for, running_daemon, runtime_zip, wait_active, ROLE
+from conftest import (WICKD, admin_request, client_for, running_daemon, runtime_zip, signed_request,
+                      wait_active, ROLE)
 
 WICK = os.path.join(os.path.dirname(os.path.abspath(WICKD)), "wick")
 V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
@@ -236,6 +237,20 @@ def test_tuning_is_kept_across_a_restart_and_given_to_new_sandboxes(tmp_path):
         assert shown["Tuning"] == {"CpuPeriodUs": 20000, "KeepAliveSeconds": 1}
         assert shown["Effective"] == {"MbPerVcpu": 1769, "CpuPeriodUs": 20000, "PidsMax": 1024,
                                       "SwapMb": 0, "KeepAliveSeconds": 1}
+        # GetFunction's wick-specific view: the same, for the version asked
+        # for; the SDKs parse the reply as before (they skip the member).
+        status, _, body = signed_request(first, "GET", "/2015-03-31/functions/kept")
+        assert status == 200, body
+        assert json.loads(body)["Wick"] == {"Tuning": shown["Tuning"],
+                                            "Effective": shown["Effective"]}
+        assert lam.get_function(FunctionName="kept")["Configuration"]["FunctionName"] == "kept"
+        wick(first, "tune", "kept", "--pids-max", "77")
+        version = lam.publish_version(FunctionName="kept")["Version"]
+        status, _, body = signed_request(first, "GET",
+                                         f"/2015-03-31/functions/kept?Qualifier={version}")
+        view = json.loads(body)["Wick"]
+        assert view["Tuning"] == {"PidsMax": 77}, "the function's tuning, not $LATEST's own"
+        assert view["Effective"]["PidsMax"] == 77 and view["Effective"]["CpuPeriodUs"] == 100000
         invoke(lam, "kept", {"echo": 1})
         (sandbox,) = sandboxes(first)
         assert cpu_limit(first, sandbox["Id"])[1] == 20000
