@@ -1,5 +1,7 @@
 #include "images/digest.h"
 
+#include "common/encoding.h"
+
 namespace wick::images {
 
 bool isSha256Hex(std::string_view hex) {
@@ -37,14 +39,7 @@ Digest Sha256::finish() {
   unsigned char raw[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(ctx_.get(), raw, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[raw[i] >> 4];
-    hex += kHex[raw[i] & 0xf];
-  }
-  return Digest::fromHex(std::move(hex));
+  return Digest::fromHex(toHex(std::string_view(reinterpret_cast<const char*>(raw), length)));
 }
 
 }  // namespace wick::images

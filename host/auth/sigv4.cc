@@ -12,43 +12,9 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 
-bool unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-// RFC 3986 encoding as SigV4 wants it: everything but the unreserved
-// characters (and '/' where kept) as %XX, upper-case hex.
-std::string uriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (unreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// %XX sequences decoded; '+' stays '+' (SigV4 clients encode spaces as %20).
+// '+' stays '+': SigV4 clients encode spaces as %20.
 std::string percentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  return wick::percentDecode(text, /*plus_is_space=*/false);
 }
 
 std::string lower(std::string_view text) {
@@ -93,8 +59,8 @@ std::vector<std::pair<std::string_view, std::string_view>> rawPairs(std::string_
 std::string canonicalQuery(std::string_view query) {
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& [key, value] : rawPairs(query))
-    pairs.emplace_back(uriEncode(percentDecode(key), false),
-                       uriEncode(percentDecode(value), false));
+    pairs.emplace_back(percentEncode(percentDecode(key), false),
+                       percentEncode(percentDecode(value), false));
   std::sort(pairs.begin(), pairs.end());
   std::string out;
   for (const auto& [key, value] : pairs) {
@@ -243,7 +209,7 @@ std::string canonicalRequest(const SignedRequest& request,
                              const std::vector<std::string>& signed_headers) {
   std::string out = request.method + "\n";
   // The path arrives encoded once; every service but S3 signs it encoded twice.
-  out += request.path.empty() ? "/" : uriEncode(request.path, true);
+  out += request.path.empty() ? "/" : percentEncode(request.path, true);
   out += "\n" + canonicalQuery(request.query) + "\n";
   for (const std::string& name : signed_headers) {
     std::string values;

@@ -13,8 +13,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "common/default_state_dir.h"
 
 namespace wick::cli {
 
@@ -22,22 +23,6 @@ namespace http = boost::beast::http;
 using boost::asio::ip::tcp;
 
 namespace {
-
-// wickd's default state directory, as wickd chooses it (host/daemon/config.cc):
-// <checkout>/var/wick for a wick in a checkout's build/bin, else /var/lib/wick.
-std::string defaultStateDir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto checkout = exe.parent_path().parent_path().parent_path();
-    if (exe.parent_path().filename() == "bin" &&
-        exe.parent_path().parent_path().filename() == "build" &&
-        std::filesystem::exists(checkout / "CMakeLists.txt", ec) &&
-        std::filesystem::exists(checkout / "sandbox", ec))
-      return (checkout / "var" / "wick").string();
-  }
-  return "/var/lib/wick";
-}
 
 template <typename Stream>
 HttpReply exchange(Stream& stream, http::verb method, const std::string& target,

@@ -4,30 +4,13 @@
 #include <google/protobuf/text_format.h>
 #include <unistd.h>
 
-#include <filesystem>
-
+#include "common/default_state_dir.h"
 #include "common/unique_fd.h"
 #include "sandbox/spec.h"
 
 namespace wick::daemon {
 
 namespace {
-
-// From a checkout (build/bin/wickd beside the project's CMakeLists.txt) the
-// state lives in <checkout>/var/wick; an installed wickd uses /var/lib/wick.
-std::string defaultStateDir() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto checkout = exe.parent_path().parent_path().parent_path();
-    if (exe.parent_path().filename() == "bin" &&
-        exe.parent_path().parent_path().filename() == "build" &&
-        std::filesystem::exists(checkout / "CMakeLists.txt", ec) &&
-        std::filesystem::exists(checkout / "sandbox", ec))
-      return (checkout / "var" / "wick").string();
-  }
-  return "/var/lib/wick";
-}
 
 class CollectErrors : public google::protobuf::io::ErrorCollector {
  public:

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
+
 namespace wick::destinations {
 
 using nlohmann::json;
@@ -81,18 +83,7 @@ Result<Endpoint> parseEndpoint(std::string_view url) {
 }
 
 std::string formEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return percentEncode(text);
 }
 
 OutgoingRequest sqsSendMessage(const Endpoint& endpoint, const ServiceArn& queue,

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "common/encoding.h"
 #include "host/http/response_stream.h"
 
 namespace wick::http {
@@ -27,21 +28,7 @@ using asio::ip::tcp;
 using unix_stream = asio::local::stream_protocol;
 
 std::string percentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else if (c == '+') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return wick::percentDecode(text, /*plus_is_space=*/true);
 }
 
 namespace {

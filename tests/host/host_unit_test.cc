@@ -117,6 +117,17 @@ TEST(Encoding, HexRoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(fromHex("zz").has_value());
 }
 
+TEST(Encoding, PercentEncodingIsRfc3986AndDecodingKeepsWhatIsMalformed) {
+  EXPECT_EQ(percentEncode("a-b_c.d~e f/g+h=\xc3\xa9"), "a-b_c.d~e%20f%2Fg%2Bh%3D%C3%A9");
+  EXPECT_EQ(percentEncode("/2015-03-31/functions/a b", true), "/2015-03-31/functions/a%20b");
+  EXPECT_EQ(percentDecode("a%20b+c%2fd", true), "a b c/d");
+  EXPECT_EQ(percentDecode("a%20b+c", false), "a b+c");
+  // A % without two hex digits after it stays, at the end too.
+  EXPECT_EQ(percentDecode("100%+%zz%4", true), "100% %zz%4");
+  EXPECT_EQ(percentDecode(percentEncode(std::string("\x00\xff%+ ", 5)), false),
+            std::string("\x00\xff%+ ", 5));
+}
+
 TEST(Validation, MaximaAreEnforcedWithAwsNames) {
   nlohmann::json settings;
   auto error = functions::applyConfiguration({{"MemorySize", 10241}}, settings, false);
