@@ -155,6 +155,16 @@ HttpRequestParser::Status HttpRequestParser::parseHeaders(std::string_view head)
 HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
   size_t used = 0;
   auto consume = [&](size_t n) { used += n; };
+  // Body bytes (of a sized body or a chunk) from the view: true once all
+  // that was due has come.
+  auto takeBody = [&](std::string_view view) {
+    const size_t take = std::min(body_left_, view.size());
+    request_.body.append(view.substr(0, take));
+    consume(take);
+    body_total_ += take;
+    body_left_ -= take;
+    return body_left_ == 0;
+  };
   Status status = Status::kNeedMore;
   for (;;) {
     std::string_view view(input.data() + used, input.size() - used);
@@ -175,13 +185,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
     }
     if (state_ != State::kHeaders && !view.empty()) body_started_ = true;
     if (state_ == State::kBody) {
-      size_t take = std::min(body_left_, view.size());
-      request_.body.append(view.substr(0, take));
-      consume(take);
-      body_total_ += take;
-      body_left_ -= take;
-      if (body_left_ > 0) break;
-      status = Status::kComplete;
+      if (takeBody(view)) status = Status::kComplete;
       break;
     }
     if (state_ == State::kChunkSize) {
@@ -212,12 +216,7 @@ HttpRequestParser::Status HttpRequestParser::parse(std::string& input) {
       continue;
     }
     if (state_ == State::kChunkData) {
-      size_t take = std::min(body_left_, view.size());
-      request_.body.append(view.substr(0, take));
-      consume(take);
-      body_total_ += take;
-      body_left_ -= take;
-      if (body_left_ > 0) break;
+      if (!takeBody(view)) break;
       state_ = State::kChunkDataEnd;
       continue;
     }
