@@ -10,6 +10,7 @@
 #include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
+#include "host/functions/validation.h"
 
 namespace wick::api {
 
@@ -84,14 +85,9 @@ functions::Outcome EventInvokeConfigApi::answer(const http::Request& request) {
 std::variant<EventInvokeConfigApi::Target, AwsError> EventInvokeConfigApi::target(
     const std::string& name, const std::string& qualifier, bool for_write) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed)
-    return validationError(name, "functionName",
-                           "Member must satisfy regular expression pattern: "
-                           "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
-                           "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
+  if (!parsed) return functions::invalidFunctionName(name);
   if (!parsed->qualifier.empty() && !qualifier.empty() && parsed->qualifier != qualifier)
-    return invalidParameter(
-        "The derived qualifier from the function name does not match the specified qualifier.");
+    return functions::qualifierMismatch();
   Target at;
   at.function = parsed->name;
   at.qualifier = !qualifier.empty()           ? qualifier

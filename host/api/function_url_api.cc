@@ -10,6 +10,7 @@
 #include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
 #include "host/functions/request.h"
+#include "host/functions/validation.h"
 #include "host/urls/cors.h"
 #include "host/urls/resource_policy.h"
 #include "host/urls/url_route.h"
@@ -66,13 +67,6 @@ std::string isoNowMicros() {
   std::snprintf(text + length, sizeof text - length, ".%06lldZ",
                 static_cast<long long>(micros % 1'000'000));
   return text;
-}
-
-AwsError functionNamePattern(const std::string& name) {
-  return validationError(name, "functionName",
-                         "Member must satisfy regular expression pattern: "
-                         "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
-                         "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
 }
 
 const AwsError kNoSuchResource = resourceNotFound("The resource you requested does not exist.");
@@ -174,12 +168,11 @@ functions::Outcome FunctionUrlApi::answer(const http::Request& request) {
 std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::urlTarget(
     const std::string& name, const http::Request& request, const std::string& missing_function) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed) return functionNamePattern(name);
+  if (!parsed) return functions::invalidFunctionName(name);
   const bool has_query = request.hasQuery("Qualifier");
   const std::string qualifier = has_query ? request.queryValue("Qualifier") : parsed->qualifier;
   if (has_query && !parsed->qualifier.empty() && parsed->qualifier != qualifier)
-    return invalidParameter(
-        "The derived qualifier from the function name does not match the specified qualifier.");
+    return functions::qualifierMismatch();
   // Lambda's model: an alias name only; $LATEST is the URL without a qualifier.
   static const std::regex alias_only(R"(^[0-9a-zA-Z_-]+$)");
   static const std::regex digits(R"(^\d+$)");
@@ -200,12 +193,11 @@ std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::urlTarget(
 std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::policyTarget(
     const std::string& name, const http::Request& request) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed) return functionNamePattern(name);
+  if (!parsed) return functions::invalidFunctionName(name);
   const std::string qualifier =
       request.hasQuery("Qualifier") ? request.queryValue("Qualifier") : parsed->qualifier;
   if (request.hasQuery("Qualifier") && !parsed->qualifier.empty() && parsed->qualifier != qualifier)
-    return invalidParameter(
-        "The derived qualifier from the function name does not match the specified qualifier.");
+    return functions::qualifierMismatch();
   static const std::regex pattern(R"(^(|[a-zA-Z0-9$_-]+)$)");
   if (qualifier.size() > 128 || !std::regex_match(qualifier, pattern))
     return validationError(qualifier, "qualifier",
@@ -265,7 +257,7 @@ functions::Outcome FunctionUrlApi::updateUrl(const Target& target, const std::st
 
 functions::Outcome FunctionUrlApi::listUrls(const std::string& name, const http::Request& request) {
   auto parsed = functions::parseFunctionName(name);
-  if (!parsed) return functionNamePattern(name);
+  if (!parsed) return functions::invalidFunctionName(name);
   auto max_items = functions::parseMaxItems(request.queryValue("MaxItems"), 50);
   if (auto* error = std::get_if<AwsError>(&max_items)) return *error;
   if (auto error = lookupError(parsed->name, ""))

@@ -115,17 +115,10 @@ json FunctionService::configuration(const FunctionRecord& record) const {
 std::variant<FunctionRecord, AwsError> FunctionService::find(const std::string& function_name,
                                                              const std::string& qualifier) {
   auto parsed = parseFunctionName(function_name);
-  if (!parsed)
-    return api::validationError(
-        function_name, "functionName",
-        "Member must satisfy regular expression pattern: "
-        "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
-        "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
+  if (!parsed) return invalidFunctionName(function_name);
   std::string effective = qualifier.empty() ? parsed->qualifier : qualifier;
   if (!qualifier.empty() && !parsed->qualifier.empty() && qualifier != parsed->qualifier)
-    return api::invalidParameter(
-        "The derived qualifier from the function name does not match the "
-        "specified qualifier.");
+    return qualifierMismatch();
   AWS_TRY(record, registry_.get(parsed->name));
   auto not_found = [&] {
     return api::resourceNotFound("Function not found: " +
@@ -401,8 +394,7 @@ Outcome FunctionService::deleteFunction(const std::string& function_name,
   std::lock_guard lock(mutex_);
   auto parsed = parseFunctionName(function_name);
   if (parsed && !qualifier.empty() && !parsed->qualifier.empty() && qualifier != parsed->qualifier)
-    return api::invalidParameter(
-        "The derived qualifier from the function name does not match the specified qualifier.");
+    return qualifierMismatch();
   const std::string effective = qualifier.empty() && parsed ? parsed->qualifier : qualifier;
   AWS_TRY(record, find(parsed ? parsed->name : function_name, "$LATEST"));
   if (effective == "$LATEST")

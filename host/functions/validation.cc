@@ -134,6 +134,19 @@ std::optional<AwsError> checkImageConfig(const json& config) {
 
 }  // namespace
 
+api::AwsError invalidFunctionName(const std::string& name) {
+  return api::validationError(
+      name, "functionName",
+      "Member must satisfy regular expression pattern: "
+      "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
+      "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
+}
+
+api::AwsError qualifierMismatch() {
+  return api::invalidParameter(
+      "The derived qualifier from the function name does not match the specified qualifier.");
+}
+
 bool supportedRuntime(const std::string& runtime) {
   return runtimes::findRuntime(runtime) != nullptr;
 }

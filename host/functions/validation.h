@@ -11,6 +11,13 @@
 
 namespace wick::functions {
 
+// A FunctionName that is neither a name nor a (partial) ARN: Lambda's
+// ValidationException, with its pattern.
+api::AwsError invalidFunctionName(const std::string& name);
+// A qualifier in the function's name (name:qualifier, or an ARN's) that is
+// not the Qualifier the request gives.
+api::AwsError qualifierMismatch();
+
 // Runtimes this host can run today.
 bool supportedRuntime(const std::string& runtime);
 
