@@ -39,8 +39,7 @@ constexpr uint64_t kHostTag = 1ull << 40;
 constexpr uint64_t kListenerTag = 2ull << 40;
 constexpr uint64_t kSignalTag = 3ull << 40;
 constexpr uint64_t kTimerTag = 4ull << 40;
-constexpr uint64_t kStdoutTag = 5ull << 40;
-constexpr uint64_t kStderrTag = 6ull << 40;
+constexpr uint64_t kLogTag = 5ull << 40;  // | the log pipe's index
 constexpr uint64_t kTagMask = 0xffull << 40;
 
 std::string envValue(const std::vector<std::string>& env, const std::string& key) {
@@ -107,8 +106,8 @@ Status Agent::init() {
   watch(signal_pipe_.get(), EPOLLIN, kSignalTag);
 
   WICK_TRY(logs_.open(), "open the log pipes");
-  watch(logs_.stdoutReadFd(), EPOLLIN, kStdoutTag);
-  watch(logs_.stderrReadFd(), EPOLLIN, kStderrTag);
+  for (size_t pipe = 0; pipe < LogCapture::kPipes; ++pipe)
+    watch(logs_.readFd(pipe), EPOLLIN, kLogTag | pipe);
   return {};
 }
 
@@ -172,11 +171,8 @@ int Agent::run() {
           killChildren(SIGKILL);
           break;
         }
-        case kStdoutTag:
-          logs_.readable(kStdout);
-          break;
-        case kStderrTag:
-          logs_.readable(kStderr);
+        case kLogTag:
+          logs_.readable(static_cast<size_t>(data & ~kTagMask));
           break;
         default:
           handleConnection(static_cast<int>(data), events[i].events);
@@ -303,7 +299,8 @@ void Agent::launchExtensions(const std::string& dir, const std::vector<std::stri
     const std::string name = path.substr(path.rfind('/') + 1);
     SpawnFailure failure;
     pid_t pid =
-        spawnProcess({path}, "/", env, logs_.stdoutWriteFd(), logs_.stderrWriteFd(), failure);
+        spawnProcess({path}, "/", env, logs_.writeFd(LogCapture::Writer::kExtensions, kStdout),
+                     logs_.writeFd(LogCapture::Writer::kExtensions, kStderr), failure);
     if (pid < 0) {
       pending_runtime_.reset();
       return initError("Extension.LaunchError", failure.message);
@@ -318,8 +315,9 @@ void Agent::maybeStartRuntime() {
   PendingRuntime runtime = std::move(*pending_runtime_);
   pending_runtime_.reset();
   SpawnFailure failure;
-  runtime_pid_ = spawnProcess(runtime.argv, runtime.cwd, runtime.env, logs_.stdoutWriteFd(),
-                              logs_.stderrWriteFd(), failure);
+  runtime_pid_ = spawnProcess(runtime.argv, runtime.cwd, runtime.env,
+                              logs_.writeFd(LogCapture::Writer::kRuntime, kStdout),
+                              logs_.writeFd(LogCapture::Writer::kRuntime, kStderr), failure);
   if (runtime_pid_ < 0) initError(failure.error_type, failure.message);
 }
 

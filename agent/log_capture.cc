@@ -8,19 +8,13 @@
 namespace wick::agent {
 
 Status LogCapture::open() {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return Error::fromErrno("log capture: pipe");
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    return Error::fromErrno("log capture: pipe");
+  for (size_t i = 0; i < kPipes; ++i) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) return Error::fromErrno("log capture: pipe");
+    pipes_[i].fd.reset(ends[0]);
+    write_ends_[i].reset(ends[1]);
+    ::fcntl(ends[0], F_SETFL, ::fcntl(ends[0], F_GETFL) | O_NONBLOCK);
   }
-  out_.fd.reset(out[0]);
-  err_.fd.reset(err[0]);
-  out_write_.reset(out[1]);
-  err_write_.reset(err[1]);
-  for (int fd : {out[0], err[0]})
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return {};
 }
 
@@ -35,16 +29,17 @@ void LogCapture::endInvocation() {
   request_id_.clear();
 }
 
-void LogCapture::readable(uint32_t stream) {
-  drain(stream == kStdout ? out_ : err_);
+void LogCapture::readable(size_t index) {
+  drain(pipes_[index]);
 }
 
 void LogCapture::flush() {
-  for (Stream* stream : {&out_, &err_}) {
-    drain(*stream);
-    if (!stream->partial.empty()) {
-      emit(stream->number, stream->partial);
-      stream->partial.clear();
+  for (Stream& stream : pipes_) {
+    if (!stream.written) continue;
+    drain(stream);
+    if (!stream.partial.empty()) {
+      emit(stream.number, stream.partial);
+      stream.partial.clear();
     }
   }
 }

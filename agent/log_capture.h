@@ -1,9 +1,12 @@
-// The runtime's and the extensions' stdout and stderr: two pipes shared by
-// every child, split into lines, tagged with the current request id (empty
-// during init), bounded in bytes per invocation (one truncation notice, then
-// nothing until the next invocation). A line longer than kMaxLineBytes is cut.
+// The runtime's and the extensions' stdout and stderr: a pipe for each stream
+// of each writer (the runtime and its children; the extensions), so that a
+// line one writer leaves unfinished never runs into another's. Split into
+// lines, tagged with the current request id (empty during init), bounded in
+// bytes per invocation (one truncation notice, then nothing until the next
+// invocation). A line longer than kMaxLineBytes is cut.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,23 +28,32 @@ class LogCapture {
   static constexpr uint64_t kDefaultBudget = 1u << 20;
   using Sink = std::function<void(const AgentMessage&)>;
 
+  enum class Writer { kRuntime = 0, kExtensions = 1 };
+  // A pipe's index: the writer's stdout, then its stderr.
+  static constexpr size_t kPipes = 4;
+  static constexpr size_t pipeIndex(Writer writer, uint32_t stream) {
+    return static_cast<size_t>(writer) * 2 + (stream == kStderr ? 1 : 0);
+  }
+
   explicit LogCapture(Sink sink) : sink_(std::move(sink)) {}
   Status open();
 
-  // The ends children write to (their fds 1 and 2).
-  int stdoutWriteFd() const { return out_write_.get(); }
-  int stderrWriteFd() const { return err_write_.get(); }
-  // The ends the agent reads (non-blocking).
-  int stdoutReadFd() const { return out_.fd.get(); }
-  int stderrReadFd() const { return err_.fd.get(); }
+  // The ends a writer's children get as their fds 1 and 2 (a flush reads
+  // only the pipes whose ends were handed out: no extensions, no reads).
+  int writeFd(Writer writer, uint32_t stream) {
+    pipes_[pipeIndex(writer, stream)].written = true;
+    return write_ends_[pipeIndex(writer, stream)].get();
+  }
+  // The end the agent reads (non-blocking) of pipe `index`.
+  int readFd(size_t index) const { return pipes_[index].fd.get(); }
 
   void setBudget(uint64_t bytes) { budget_ = bytes > 0 ? bytes : kDefaultBudget; }
   void beginInvocation(const std::string& request_id);
   // Flushes partial lines into the invocation, then tags lines as outside one.
   void endInvocation();
 
-  // Reads what is waiting on stream kStdout or kStderr and emits whole lines.
-  void readable(uint32_t stream);
+  // Reads what is waiting on pipe `index` and emits whole lines.
+  void readable(size_t index);
   // Reads everything waiting and emits partial lines too.
   void flush();
   // A line from the agent itself (stream 3), outside the budget.
@@ -52,14 +64,16 @@ class LogCapture {
     UniqueFd fd;
     std::string partial;
     uint32_t number;
+    bool written = false;  // its write end was handed to a child
   };
   void drain(Stream& stream);
   void emit(uint32_t stream, std::string_view line);
 
   Sink sink_;
-  Stream out_{UniqueFd(), "", kStdout};
-  Stream err_{UniqueFd(), "", kStderr};
-  UniqueFd out_write_, err_write_;
+  std::array<Stream, kPipes> pipes_{
+      Stream{UniqueFd(), "", kStdout}, Stream{UniqueFd(), "", kStderr},
+      Stream{UniqueFd(), "", kStdout}, Stream{UniqueFd(), "", kStderr}};
+  std::array<UniqueFd, kPipes> write_ends_;
   std::string request_id_;
   uint64_t budget_ = kDefaultBudget;
   uint64_t used_ = 0;

@@ -17,14 +17,18 @@ constexpr const char* kNext = "/2018-06-01/runtime/invocation/next";
 constexpr const char* kRegister = "/2020-01-01/extension/register";
 constexpr const char* kEventNext = "/2020-01-01/extension/event/next";
 
+constexpr const char* kIdleRuntime = "echo $AWS_LAMBDA_RUNTIME_API > $ADDRESS_FILE; exec sleep 60";
+
 // The idle shell runtime (it reports the API address; the test plays the
-// runtime) with the function's identity, external extensions from `dir`.
-void startWithExtensions(FakeHost& host, const std::string& extensions_dir) {
+// runtime; `runtime` may say more first) with the function's identity,
+// external extensions from `dir`.
+void startWithExtensions(FakeHost& host, const std::string& extensions_dir,
+                         const std::string& runtime = kIdleRuntime) {
   HostMessage message;
   Start* start = message.mutable_start();
   start->add_argv("/bin/sh");
   start->add_argv("-c");
-  start->add_argv("echo $AWS_LAMBDA_RUNTIME_API > $ADDRESS_FILE; exec sleep 60");
+  start->add_argv(runtime);
   start->set_cwd("/");
   start->add_env("PATH=/usr/bin:/bin");
   start->add_env("ADDRESS_FILE=" + host.dir() + "/address");
@@ -172,6 +176,35 @@ TEST(Extensions, ExternalExtensionsRegisterAndGetInvokeThenShutdown) {
                      "watcher got {\"eventType\":\"SHUTDOWN\",\"shutdownReason\":"
                      "\"spindown\",\"deadlineMs\":"));
   EXPECT_TRUE(logged(host, "second got {\"eventType\":\"SHUTDOWN\""));
+}
+
+// An extension's unfinished line and the runtime's lines are apart: they
+// write to pipes of their own. The extension leaves "ext-half" without its
+// newline before it registers; the runtime, started only after that, writes
+// a line (on a shared pipe the two ran together as "ext-halfruntime up").
+TEST(Extensions, AnExtensionsUnfinishedLineNeverRunsIntoTheRuntimes) {
+  FakeHost host;
+  const std::string dir = host.dir() + "/extensions";
+  ::mkdir(dir.c_str(), 0755);
+  writeExecutable(dir + "/half", "#!/bin/sh\nprintf ext-half\n" + shellExtension("half", "0"));
+  startWithExtensions(host, dir, std::string("echo runtime up; ") + kIdleRuntime);
+  RuntimeClient runtime(host.apiPort());
+  runtime.sendRaw(std::string("GET ") + kNext + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto ready = host.next();
+  ASSERT_TRUE(ready && ready->has_ready());
+  host.invoke("apart", "{}");
+  ASSERT_EQ(runtime.read().header("lambda-runtime-aws-request-id"), "apart");
+  ASSERT_EQ(runtime.request("POST", "/2018-06-01/runtime/invocation/apart/response", "{}").status,
+            202);
+  auto result = host.next();  // the extension's partial line is flushed by now
+  ASSERT_TRUE(result && result->has_result());
+  std::vector<std::string> lines;
+  for (const auto& log : host.logs)
+    lines.push_back(log.line());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "runtime up"), lines.end())
+      << ::testing::PrintToString(lines);
+  EXPECT_FALSE(logged(host, "ext-halfruntime")) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(logged(host, "ext-half")) << ::testing::PrintToString(lines);
 }
 
 TEST(Extensions, RegistrationRefusalsAndInternalExtensions) {
