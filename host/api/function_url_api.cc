@@ -6,6 +6,7 @@
 #include <ctime>
 #include <regex>
 
+#include "common/bounded_regex.h"
 #include "common/ids.h"
 #include "host/api/outcome_response.h"
 #include "host/functions/function_name.h"
@@ -177,8 +178,8 @@ std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::urlTarget(
   static const std::regex alias_only(R"(^[0-9a-zA-Z_-]+$)");
   static const std::regex digits(R"(^\d+$)");
   if ((has_query || !qualifier.empty()) &&
-      (qualifier.size() > 128 || !std::regex_match(qualifier, alias_only) ||
-       std::regex_match(qualifier, digits)))
+      (qualifier.size() > 128 || !boundedMatch(qualifier, alias_only) ||
+       boundedMatch(qualifier, digits)))
     return validationError(qualifier, "qualifier",
                            "Member must satisfy regular expression pattern: "
                            "((?!^\\d+$)^[0-9a-zA-Z-_]+$)");
@@ -199,7 +200,7 @@ std::variant<FunctionUrlApi::Target, AwsError> FunctionUrlApi::policyTarget(
   if (request.hasQuery("Qualifier") && !parsed->qualifier.empty() && parsed->qualifier != qualifier)
     return functions::qualifierMismatch();
   static const std::regex pattern(R"(^(|[a-zA-Z0-9$_-]+)$)");
-  if (qualifier.size() > 128 || !std::regex_match(qualifier, pattern))
+  if (qualifier.size() > 128 || !boundedMatch(qualifier, pattern))
     return validationError(qualifier, "qualifier",
                            "Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)");
   const bool latest = qualifier.empty() || qualifier == "$LATEST";

@@ -3,6 +3,8 @@
 #include <regex>
 #include <vector>
 
+#include "common/bounded_regex.h"
+
 namespace wick::functions {
 
 namespace {
@@ -18,13 +20,13 @@ std::vector<std::string> splitColons(const std::string& text) {
 }
 bool validQualifier(const std::string& qualifier) {
   static const std::regex pattern("[a-zA-Z0-9$_-]{1,128}");
-  return std::regex_match(qualifier, pattern);
+  return boundedMatch(qualifier, pattern);
 }
 }  // namespace
 
 bool validFunctionName(const std::string& name) {
   static const std::regex pattern("[a-zA-Z0-9_-]{1,64}");
-  return std::regex_match(name, pattern);
+  return boundedMatch(name, pattern);
 }
 
 std::optional<FunctionName> parseFunctionName(const std::string& text) {

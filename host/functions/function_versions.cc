@@ -4,6 +4,7 @@
 // of invokes to one other version.
 #include <regex>
 
+#include "common/bounded_regex.h"
 #include "common/ids.h"
 #include "host/api/aws_try.h"
 #include "host/functions/function_service.h"
@@ -29,8 +30,7 @@ json versionContent(const FunctionRecord& record) {
 
 bool validAliasName(const std::string& name) {
   static const std::regex pattern("[a-zA-Z0-9-_]{1,128}");
-  return std::regex_match(name, pattern) &&
-         name.find_first_not_of("0123456789") != std::string::npos;
+  return boundedMatch(name, pattern) && name.find_first_not_of("0123456789") != std::string::npos;
 }
 
 bool isVersionNumber(const std::string& text) {

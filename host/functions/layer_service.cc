@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "common/bounded_regex.h"
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "host/api/aws_try.h"
@@ -28,8 +29,8 @@ std::optional<std::string> parseLayerName(const std::string& text) {
       "arn:[a-zA-Z0-9-]+:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:layer:"
       "([a-zA-Z0-9-_]{1,140})");
   std::smatch match;
-  if (std::regex_match(text, match, arn)) return match[5].str();
-  if (std::regex_match(text, layerNamePattern())) return text;
+  if (boundedMatch(text, match, arn)) return match[5].str();
+  if (boundedMatch(text, layerNamePattern())) return text;
   return std::nullopt;
 }
 
@@ -43,7 +44,7 @@ std::optional<LayerVersionArn> parseLayerVersionArn(const std::string& text) {
       "arn:[a-zA-Z0-9-]+:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:layer:"
       "([a-zA-Z0-9-_]{1,140}):([0-9]{1,15})");
   std::smatch match;
-  if (!std::regex_match(text, match, arn)) return std::nullopt;
+  if (!boundedMatch(text, match, arn)) return std::nullopt;
   return LayerVersionArn{match[5].str(), std::stoll(match[6].str())};
 }
 

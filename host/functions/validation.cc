@@ -3,6 +3,7 @@
 #include <regex>
 #include <set>
 
+#include "common/bounded_regex.h"
 #include "host/runtimes/catalog.h"
 
 namespace wick::functions {
@@ -61,7 +62,7 @@ std::optional<AwsError> checkString(const json& request, const char* key, const 
   if (text.size() > max_length)
     return validationError(
         text, field, "Member must have length less than or equal to " + std::to_string(max_length));
-  if (pattern != nullptr && !std::regex_match(text, *pattern))
+  if (pattern != nullptr && !boundedMatch(text, *pattern))
     return validationError(text, field, "Member must satisfy regular expression pattern");
   settings[key] = text;
   return std::nullopt;
@@ -76,7 +77,7 @@ std::optional<AwsError> checkEnvironment(const json& request, json& settings) {
   static const std::regex key_pattern("[a-zA-Z]([a-zA-Z0-9_])+");
   std::vector<std::string> reserved;
   for (const auto& [key, value] : variables.items()) {
-    if (!std::regex_match(key, key_pattern))
+    if (!boundedMatch(key, key_pattern))
       return validationError(
           key, "environment.variables",
           "Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+");

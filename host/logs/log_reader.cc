@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "common/bounded_regex.h"
 #include "common/unique_fd.h"
 #include "host/functions/function_name.h"
 
@@ -19,7 +20,7 @@ namespace {
 
 bool validStreamName(const std::string& stream) {
   static const std::regex pattern(R"(\d{4}/\d{2}/\d{2}/\[[A-Za-z0-9$_-]+\][0-9a-f]{32})");
-  return std::regex_match(stream, pattern);
+  return boundedMatch(stream, pattern);
 }
 
 Result<UniqueFd> openStream(const std::string& root, const std::string& function,

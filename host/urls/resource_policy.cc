@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "common/bounded_regex.h"
+
 namespace wick::urls {
 
 using nlohmann::json;
@@ -27,7 +29,7 @@ std::variant<std::string, api::AwsError> stringField(const json& request, const 
 json principalOf(const std::string& principal) {
   static const std::regex account(R"(^\d{12}$)");
   if (principal == "*") return "*";
-  if (std::regex_match(principal, account)) return {{"AWS", "arn:aws:iam::" + principal + ":root"}};
+  if (boundedMatch(principal, account)) return {{"AWS", "arn:aws:iam::" + principal + ":root"}};
   if (principal.starts_with("arn:")) return {{"AWS", principal}};
   return {{"Service", principal}};
 }
@@ -66,16 +68,16 @@ std::variant<json, api::AwsError> statementFor(const json& request,
   if (sid.size() > 100)
     return api::validationError(sid, "statementId",
                                 "Member must have length less than or equal to 100");
-  if (!std::regex_match(sid, sid_pattern))
+  if (!boundedMatch(sid, sid_pattern))
     return api::validationError(
         sid, "statementId", "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_.]+)");
   static const std::regex action_pattern(R"(^(lambda:[*]|lambda:[a-zA-Z]+|[*])$)");
-  if (!std::regex_match(action, action_pattern))
+  if (!boundedMatch(action, action_pattern))
     return api::validationError(
         action, "action",
         "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])");
   static const std::regex principal_pattern(R"(^[^\s]+$)");
-  if (!std::regex_match(principal, principal_pattern))
+  if (!boundedMatch(principal, principal_pattern))
     return api::validationError(principal, "principal",
                                 "Member must satisfy regular expression pattern: [^\\s]+");
 
