@@ -1,0 +1,72 @@
+"""Hostile and odd input to the asynchronous-invocation and Scheduler APIs of a
+real wickd, and an event that outlived its MaximumEventAgeInSeconds in the
+queue: each answered as AWS does (a 400 for a bad request, never a 500 or a
+crash, never garbage kept), found by a review of that code."""
+import json
+import sqlite3
+import time
+import uuid
+
+import boto3
+import botocore.config
+import pytest
+
+from conftest import (ROLE, Daemon, client_for, runtime_zip, wait_active, wait_for,
+                      ACCESS_KEY_ID, SECRET_ACCESS_KEY, signed_request)
+from test_async import events_of
+
+CONFIG = "scheduler_minute_ms: 1000\n"
+SCHED_ROLE = "arn:aws:iam::000000000000:role/scheduler"
+TARGET = "arn:aws:lambda:us-east-1:000000000000:function:hostile"
+
+
+@pytest.fixture(scope="module")
+def hostile_daemon(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    (tmp / "wickd.conf").write_text(CONFIG)
+    daemon = Daemon(str(tmp / "state"), ["--config", str(tmp / "wickd.conf")])
+    daemon.start()
+    try:  # a failed setup stops wickd too
+        lam = client_for(daemon)
+        lam.create_function(FunctionName="hostile", Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
+        wait_active(lam, "hostile")
+        daemon.lam = lam
+        daemon.sched = boto3.client(
+            "scheduler", endpoint_url=daemon.endpoint, region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def alive(daemon):
+    return daemon.process.poll() is None
+
+
+def create_schedule_raw(daemon, name, body):
+    """CreateSchedule as raw signed JSON (boto3 refuses most of these bodies itself)."""
+    status, headers, raw = signed_request(daemon, "POST", f"/schedules/{name}", json.dumps(body),
+                                          {"Content-Type": "application/json"}, service="scheduler")
+    return status, headers.get("x-amzn-errortype", ""), raw
+
+
+def schedule_body(**extra):
+    body = {"ScheduleExpression": "rate(1 hour)", "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "DISABLED", "Target": {"Arn": TARGET, "RoleArn": SCHED_ROLE}}
+    body.update(extra)
+    return body
+
+
+def test_a_cron_step_past_its_field_neither_crashes_nor_adds_firings(hostile_daemon):
+    # `v += step` overflowed int: the year field wrote outside its bitset and
+    # wickd died of SIGSEGV; the minutes field fired at minute 0 too.
+    s = hostile_daemon.sched
+    for i, expression in enumerate(["cron(0 0 1 1 ? 2199/2147483647)",
+                                    "cron(1/2147483647 * * * ? *)"]):
+        s.create_schedule(Name=f"huge-step-{i}", ScheduleExpression=expression,
+                          FlexibleTimeWindow={"Mode": "OFF"}, State="DISABLED",
+                          Target={"Arn": TARGET, "RoleArn": SCHED_ROLE})
+        assert alive(hostile_daemon)
+        assert s.get_schedule(Name=f"huge-step-{i}")["ScheduleExpression"] == expression
