@@ -160,6 +160,22 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
     return invalidParameter(
         "You must specify at least one of error handling or destination setting.");
 
+  // Shapes first, before any lookup (a Destination that is not a string
+  // threw from json::value: a 500).
+  if (has_destinations && request["DestinationConfig"].is_object()) {
+    const json& destinations = request["DestinationConfig"];
+    for (const char* key : {"OnSuccess", "OnFailure"}) {
+      if (!destinations.contains(key) || destinations[key].is_null()) continue;
+      const json& side = destinations[key];
+      const std::string field =
+          std::string("destinationConfig.") + (key[2] == 'S' ? "onSuccess" : "onFailure");
+      if (!side.is_object()) return validationError(side.dump(), field, "Member must be an object");
+      if (side.contains("Destination") && !side["Destination"].is_string())
+        return validationError(side["Destination"].dump(), field + ".destination",
+                               "Member must be a string");
+    }
+  }
+
   async::EventInvokeConfig config;
   config.function = target.function;
   config.qualifier = target.qualifier;

@@ -70,3 +70,26 @@ def test_a_cron_step_past_its_field_neither_crashes_nor_adds_firings(hostile_dae
                           Target={"Arn": TARGET, "RoleArn": SCHED_ROLE})
         assert alive(hostile_daemon)
         assert s.get_schedule(Name=f"huge-step-{i}")["ScheduleExpression"] == expression
+
+
+def test_event_invoke_config_members_of_the_wrong_type_are_a_400(hostile_daemon):
+    path = "/2019-09-25/functions/hostile/event-invoke-config"
+    sqs = "arn:aws:sqs:us-east-1:000000000000:q"
+    for body in [
+            # A number as the ARN: json::value threw, a 500.
+            {"DestinationConfig": {"OnSuccess": {"Destination": 5}}},
+            # A bad OnSuccess ARN is described with OnFailure's, whose type threw.
+            {"DestinationConfig": {"OnSuccess": {"Destination": "arn:aws:iam::000000000000:role/r"},
+                                   "OnFailure": {"Destination": ["x"]}}},
+            # A string where the OnFailure structure goes was kept as "no destination".
+            {"DestinationConfig": {"OnFailure": sqs}}]:
+        for method in ["PUT", "POST"]:
+            status, headers, raw = signed_request(hostile_daemon, method, path, json.dumps(body))
+            assert status == 400, (body, status, raw)
+            assert headers["x-amzn-errortype"] == "ValidationException", raw
+    # A well-formed one still works.
+    status, _, raw = signed_request(hostile_daemon, "PUT", path, json.dumps(
+        {"DestinationConfig": {"OnFailure": {"Destination": sqs}}}))
+    assert status == 200, raw
+    assert json.loads(raw)["DestinationConfig"]["OnFailure"] == {"Destination": sqs}
+    hostile_daemon.lam.delete_function_event_invoke_config(FunctionName="hostile")
