@@ -93,3 +93,38 @@ def test_event_invoke_config_members_of_the_wrong_type_are_a_400(hostile_daemon)
     assert status == 200, raw
     assert json.loads(raw)["DestinationConfig"]["OnFailure"] == {"Destination": sqs}
     hostile_daemon.lam.delete_function_event_invoke_config(FunctionName="hostile")
+
+
+def test_schedule_numbers_of_the_wrong_type_or_size_are_a_400(hostile_daemon):
+    target = {"Arn": TARGET, "RoleArn": SCHED_ROLE}
+    for i, body in enumerate([
+            # 2^32 + 1 was narrowed to int 1 and kept as a 1-minute window.
+            schedule_body(FlexibleTimeWindow={"Mode": "FLEXIBLE",
+                                              "MaximumWindowInMinutes": 4294967297}),
+            schedule_body(FlexibleTimeWindow={"Mode": "FLEXIBLE",
+                                              "MaximumWindowInMinutes": "15"}),
+            # These threw from json::value: a 500.
+            schedule_body(Target={**target, "RetryPolicy": "none"}),
+            schedule_body(Target={**target, "RetryPolicy": {"MaximumRetryAttempts": "3"}}),
+            schedule_body(Target={**target, "RetryPolicy": {"MaximumEventAgeInSeconds": 1.5e300}}),
+            # 1e17 s overflowed llround: kept as an EndDate in year -292 million,
+            # which GetSchedule then sent to clients that cannot parse it.
+            schedule_body(EndDate=1e17),
+            schedule_body(EndDate=-1e11),  # year -1200: no client parses it either
+            schedule_body(StartDate=1e300)]):
+        status, error_type, raw = create_schedule_raw(hostile_daemon, f"bad-number-{i}", body)
+        assert status == 400, (body, status, raw)
+        assert error_type == "ValidationException", raw
+    assert alive(hostile_daemon)
+    names = [s["Name"] for s in hostile_daemon.sched.list_schedules()["Schedules"]]
+    assert not [n for n in names if n.startswith("bad-number-")]
+    # Within range, the same members are kept.
+    status, _, raw = create_schedule_raw(hostile_daemon, "good-numbers", schedule_body(
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
+        Target={**target, "RetryPolicy": {"MaximumRetryAttempts": 3,
+                                          "MaximumEventAgeInSeconds": 600}}))
+    assert status == 200, raw
+    got = hostile_daemon.sched.get_schedule(Name="good-numbers")
+    assert got["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    assert got["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 3,
+                                            "MaximumEventAgeInSeconds": 600}
