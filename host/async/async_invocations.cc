@@ -250,6 +250,15 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
     co_return;
   }
 
+  // An event that waited in the queue past its maximum age (wickd was down,
+  // or the queue ran behind) is given up without an attempt, as on Lambda.
+  if (std::holds_alternative<functions::FunctionService::Cached>(resolved) &&
+      epochMillis() > event.enqueued_ms + config.errorHandling().maximum_event_age_seconds * 1000) {
+    (void)co_await onWorkers(
+        [&] { return finish(event, Condition::kEventAgeExceeded, nullptr, arn, config); });
+    co_return;
+  }
+
   http::Response response{http::beast_http::status::service_unavailable, 11};
   if (std::holds_alternative<functions::FunctionService::Cached>(resolved)) {
     http::Request request;

@@ -128,3 +128,38 @@ def test_schedule_numbers_of_the_wrong_type_or_size_are_a_400(hostile_daemon):
     assert got["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
     assert got["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 3,
                                             "MaximumEventAgeInSeconds": 600}
+
+
+def test_an_event_that_aged_out_in_the_queue_is_not_run(hostile_daemon):
+    """An event that waited in the queue past MaximumEventAgeInSeconds (here:
+    wickd was down for two minutes) goes to failure handling as
+    EventAgeExceeded without an attempt, as on Lambda; it used to run."""
+    lam = hostile_daemon.lam
+    lam.put_function_event_invoke_config(FunctionName="hostile", MaximumEventAgeInSeconds=60,
+                                         MaximumRetryAttempts=0)
+    hostile_daemon.stop()
+    now = int(time.time() * 1000)
+    event_id = str(uuid.uuid4())
+    db = sqlite3.connect(f"{hostile_daemon.state_dir}/events.db")
+    with db:  # what accept() writes, two minutes ago
+        db.execute("INSERT INTO events (id, function, qualifier, payload, enqueued_ms, "
+                   "next_attempt_ms, function_attempts, throttles, last_error) "
+                   "VALUES (?, 'hostile', '', '{\"aged\":true}', ?, ?, 0, 0, '')",
+                   (event_id, now - 120_000, now - 120_000))
+    db.close()
+    hostile_daemon.start()
+    try:
+        def failed():
+            return [e for e in events_of(hostile_daemon, "hostile")["Failed"]
+                    if e["Id"] == event_id]
+        wait_for(failed, what="the aged event in the failed-event store", timeout=30)
+        [kept] = failed()
+        assert kept["Condition"] == "EventAgeExceeded", kept
+        assert kept["Attempts"] == 0, kept
+        record = kept["Record"]
+        assert record["requestContext"]["condition"] == "EventAgeExceeded"
+        assert record["requestContext"]["approximateInvokeCount"] == 0
+        assert record["requestPayload"] == {"aged": True}
+        assert "responseContext" not in record
+    finally:
+        lam.delete_function_event_invoke_config(FunctionName="hostile")
