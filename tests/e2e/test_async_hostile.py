@@ -163,3 +163,27 @@ def test_an_event_that_aged_out_in_the_queue_is_not_run(hostile_daemon):
         assert "responseContext" not in record
     finally:
         lam.delete_function_event_invoke_config(FunctionName="hostile")
+
+
+def test_a_deeply_nested_event_does_not_crash_wickd(hostile_daemon):
+    """300,000 nested arrays are a valid 600 KB event. Its failure record
+    embedded it as parsed JSON, whose serializer recursed once per level
+    until a worker's stack overflowed: wickd died of SIGSEGV."""
+    lam = hostile_daemon.lam
+    lam.create_function(FunctionName="deep", Runtime="provided.al2023", Role=ROLE,
+                        Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=5)
+    wait_active(lam, "deep")
+    # Reserved concurrency 0: straight to failure handling, the record made at once.
+    lam.put_function_concurrency(FunctionName="deep", ReservedConcurrentExecutions=0)
+    payload = "[" * 300_000 + "]" * 300_000
+    reply = lam.invoke(FunctionName="deep", InvocationType="Event", Payload=payload.encode())
+    assert reply["StatusCode"] == 202
+    request_id = reply["ResponseMetadata"]["RequestId"]
+
+    def failed():
+        return [e for e in events_of(hostile_daemon, "deep")["Failed"] if e["Id"] == request_id]
+    wait_for(lambda: failed() or not alive(hostile_daemon), what="the event's failure record")
+    assert alive(hostile_daemon)
+    [kept] = failed()
+    assert kept["Condition"] == "ZeroReservedConcurrency"
+    assert kept["Record"]["requestPayload"] == payload  # kept whole, as a string
