@@ -12,6 +12,7 @@
 #include "host/api/outcome_response.h"
 #include "host/api/scheduler_errors.h"
 #include "host/functions/function_name.h"
+#include "host/invoke/payload_json.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
 
@@ -255,6 +256,9 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
 
 functions::Outcome SchedulerApi::write(const std::string& name, const std::string& text,
                                        bool create) {
+  // Deeper than any request: its body.dump() below overflowed the stack.
+  if (invoke::jsonNesting(text) > invoke::kMaxDomNesting)
+    return validation("The request body is nested too deeply.");
   json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
   for (const char* key : {"ClientToken", "GroupName"})

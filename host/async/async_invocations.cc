@@ -33,35 +33,10 @@ std::string isoMillis(int64_t ms) {
   return text;
 }
 
-// How deeply `text` (JSON) nests: its brackets outside strings.
-size_t nesting(std::string_view text) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-// Deeper JSON stays a string: json::dump recurses once per level, and a
-// 1 MB event of nested arrays overflowed a worker's stack (SIGSEGV).
-constexpr size_t kMaxEmbeddedNesting = 1024;
-
 // JSON kept as JSON in the record; anything else as a string.
 json embedded(const std::string& bytes) {
-  if (nesting(bytes) > kMaxEmbeddedNesting) return json(bytes);
+  // Deeper JSON stays a string (payload_json.h).
+  if (invoke::jsonNesting(bytes) > invoke::kMaxDomNesting) return json(bytes);
   json parsed = json::parse(bytes, nullptr, false);
   return parsed.is_discarded() ? json(bytes) : parsed;
 }

@@ -187,3 +187,26 @@ def test_a_deeply_nested_event_does_not_crash_wickd(hostile_daemon):
     [kept] = failed()
     assert kept["Condition"] == "ZeroReservedConcurrency"
     assert kept["Record"]["requestPayload"] == payload  # kept whole, as a string
+
+
+def test_deeply_nested_request_bodies_are_a_400_not_a_crash(hostile_daemon):
+    """Request members echoed in an error (value.dump()) or a whole body kept
+    for the client token (body.dump()) were serialized recursively: 300,000
+    nested arrays overflowed a worker's stack and wickd died of SIGSEGV."""
+    deep = "[" * 300_000 + "]" * 300_000
+    status, headers, raw = signed_request(
+        hostile_daemon, "PUT", "/2019-09-25/functions/hostile/event-invoke-config",
+        '{"MaximumRetryAttempts": ' + deep + "}")
+    assert alive(hostile_daemon)
+    assert status == 400, raw
+    status, headers, raw = signed_request(
+        hostile_daemon, "POST", "/schedules/deep",
+        json.dumps(schedule_body())[:-1] + ', "Deep": ' + deep + "}",
+        {"Content-Type": "application/json"}, service="scheduler")
+    assert alive(hostile_daemon)
+    assert status == 400 and headers["x-amzn-errortype"] == "ValidationException", raw
+    status, headers, raw = signed_request(
+        hostile_daemon, "POST", "/schedule-groups/deep", '{"Tags": ' + deep + "}",
+        {"Content-Type": "application/json"}, service="scheduler")
+    assert alive(hostile_daemon)
+    assert status == 400 and headers["x-amzn-errortype"] == "ValidationException", raw
