@@ -41,6 +41,9 @@ json embedded(const std::string& bytes) {
   return parsed.is_discarded() ? json(bytes) : parsed;
 }
 
+// The largest event an async Invoke takes (lambda_api.cc's kMaxAsyncPayload).
+constexpr size_t kMaxRecordEvent = 1 << 20;
+
 http::Response accepted(const std::string& request_id, bool invoke_async) {
   http::Response response{http::beast_http::status::accepted, 11};
   response.set("x-amzn-RequestId", request_id);
@@ -469,6 +472,18 @@ Result<std::optional<AsyncEvent>> AsyncInvocations::recordForFunction(
   delivery.function = named->name;
   delivery.qualifier = named->qualifier;
   delivery.payload = record;
+  // An event is at most what an async Invoke takes. A bigger record (up to
+  // 1 MB of request and 6 MB of response) was refused by the invoke path
+  // (413) at every try, retried as a system error for MaximumEventAge: it
+  // goes without its payloads, as Lambda sends a record too big for SNS.
+  if (delivery.payload.size() > kMaxRecordEvent) {
+    json trimmed = json::parse(record, nullptr, false);
+    if (trimmed.is_object()) {
+      trimmed.erase("requestPayload");
+      trimmed.erase("responsePayload");
+      delivery.payload = trimmed.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
   delivery.enqueued_ms = delivery.next_attempt_ms = epochMillis();
   return std::optional<AsyncEvent>(std::move(delivery));
 }

@@ -210,3 +210,41 @@ def test_deeply_nested_request_bodies_are_a_400_not_a_crash(hostile_daemon):
         {"Content-Type": "application/json"}, service="scheduler")
     assert alive(hostile_daemon)
     assert status == 400 and headers["x-amzn-errortype"] == "ValidationException", raw
+
+
+def test_a_record_too_big_for_an_event_reaches_its_function_destination(hostile_daemon):
+    """A 5.5 MB answer to a 1 MB event makes a 6.5 MB success record. Handed
+    whole to a destination function it was refused by the invoke path (413,
+    over the 6 MB limit) at every try and retried as a system error for the
+    event's whole maximum age (6 hours). It now goes without its payloads.
+    big -> sink (runs, echoes) -> well (reserved concurrency 0: its record,
+    holding what sink received, is kept in the failed-event store)."""
+    lam = hostile_daemon.lam
+    for name in ["big", "sink", "well"]:
+        lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE,
+                            Handler="none", Code={"ZipFile": runtime_zip()}, Timeout=10,
+                            MemorySize=512)
+    for name in ["big", "sink", "well"]:
+        wait_active(lam, name)
+    lam.put_function_concurrency(FunctionName="well", ReservedConcurrentExecutions=0)
+    for source, destination in [("big", "sink"), ("sink", "well")]:
+        lam.put_function_event_invoke_config(
+            FunctionName=source,
+            DestinationConfig={"OnSuccess": {"Destination": TARGET.replace("hostile", destination)}})
+    event = {"bytes": 5_500_000, "pad": "x" * 1_000_000}
+    reply = lam.invoke(FunctionName="big", InvocationType="Event",
+                       Payload=json.dumps(event).encode())
+    assert reply["StatusCode"] == 202
+    request_id = reply["ResponseMetadata"]["RequestId"]
+    wait_for(lambda: events_of(hostile_daemon, "well")["Failed"], timeout=60,
+             what="sink run with big's record, and its own record kept by well")
+    assert not events_of(hostile_daemon, "big")["Queued"]
+    assert not events_of(hostile_daemon, "sink")["Queued"]
+    [kept] = events_of(hostile_daemon, "well")["Failed"]
+    sink_record = kept["Record"]["requestPayload"]
+    assert sink_record["requestContext"]["condition"] == "Success"
+    received = sink_record["requestPayload"]  # what sink was invoked with
+    assert received["requestContext"]["requestId"] == request_id
+    assert received["requestContext"]["condition"] == "Success"
+    assert received["responseContext"]["statusCode"] == 200
+    assert "requestPayload" not in received and "responsePayload" not in received
