@@ -110,11 +110,15 @@ std::optional<AwsError> EventInvokeConfigApi::checkDestination(const Target& tar
                                                                const json& destinations) {
   static const std::regex pattern(
       R"(^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$)");
+  const std::string field =
+      std::string("destinationConfig.") + (on_success ? "onSuccess" : "onFailure") + ".destination";
+  // Length first: std::regex recurses once per character it matches, and a
+  // 100 KB ARN overflowed the stack.
+  if (arn.size() > 350)
+    return validationError(arn, field, "Member must have length less than or equal to 350");
   if (!std::regex_match(arn, pattern))
     return validationError(
-        arn,
-        std::string("destinationConfig.") + (on_success ? "onSuccess" : "onFailure") +
-            ".destination",
+        arn, field,
         "Member must satisfy regular expression pattern: "
         "^$|kafka://([^.]([a-zA-Z0-9\\-_.]{0,61}))?[^.](:[0-9]+)?|"
         "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1})?:"

@@ -220,7 +220,9 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
   static const std::regex role(R"(^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[\w+=,.@\/-]+$)");
   if (s.target_arn.empty() || s.target_arn.size() > 1600)
     return validation("Target.Arn is required.");
-  if (!std::regex_match(s.role_arn, role))
+  // (Lengths first: std::regex recurses once per character it matches, and
+  // a 100 KB ARN overflowed the stack.)
+  if (s.role_arn.size() > 1600 || !std::regex_match(s.role_arn, role))
     return validation("Target.RoleArn " + s.role_arn + " is not a role ARN.");
   AWS_CHECK(checkTarget(s.target_arn));
   if (target.contains("Input")) {
@@ -240,7 +242,7 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
   if (target.contains("DeadLetterConfig")) {
     s.dead_letter_arn = stringField(target["DeadLetterConfig"], "Arn");
     static const std::regex sqs(R"(^arn:aws(-[a-z]+)?:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$)");
-    if (!std::regex_match(s.dead_letter_arn, sqs))
+    if (s.dead_letter_arn.size() > 1600 || !std::regex_match(s.dead_letter_arn, sqs))
       return validation("DeadLetterConfig.Arn must be an SQS queue ARN.");
   }
   AWS_TRY(start, timestampMs(body, "StartDate"));

@@ -248,3 +248,25 @@ def test_a_record_too_big_for_an_event_reaches_its_function_destination(hostile_
     assert received["requestContext"]["condition"] == "Success"
     assert received["responseContext"]["statusCode"] == 200
     assert "requestPayload" not in received and "responsePayload" not in received
+
+
+def test_long_arns_are_a_400_not_a_crash(hostile_daemon):
+    """std::regex (libstdc++) recurses once per character it matches: a
+    100 KB RoleArn, schedule DeadLetterConfig.Arn or destination ARN, matched
+    before its length was checked, overflowed a worker's stack (SIGSEGV)."""
+    long = "a" * 100_000
+    target = {"Arn": TARGET, "RoleArn": SCHED_ROLE}
+    for i, body in enumerate([
+            schedule_body(Target={**target, "RoleArn": "arn:aws:iam::000000000000:role/" + long}),
+            schedule_body(Target={**target, "DeadLetterConfig": {
+                "Arn": "arn:aws:sqs:us-east-1:000000000000:" + long}})]):
+        status, error_type, raw = create_schedule_raw(hostile_daemon, f"long-{i}", body)
+        assert alive(hostile_daemon)
+        assert status == 400 and error_type == "ValidationException", raw[:300]
+    status, headers, raw = signed_request(
+        hostile_daemon, "PUT", "/2019-09-25/functions/hostile/event-invoke-config",
+        json.dumps({"DestinationConfig": {"OnFailure": {
+            "Destination": "arn:aws:sqs:us-east-1:000000000000:" + long}}}))
+    assert alive(hostile_daemon)
+    assert status == 400 and headers["x-amzn-errortype"] == "ValidationException", raw[:300]
+    assert b"less than or equal to 350" in raw
