@@ -110,11 +110,15 @@ std::optional<AwsError> EventInvokeConfigApi::checkDestination(const Target& tar
                                                                const json& destinations) {
   static const std::regex pattern(
       R"(^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$)");
+  const std::string field =
+      std::string("destinationConfig.") + (on_success ? "onSuccess" : "onFailure") + ".destination";
+  // Length first: std::regex recurses once per character it matches, and a
+  // 100 KB ARN overflowed the stack.
+  if (arn.size() > 350)
+    return validationError(arn, field, "Member must have length less than or equal to 350");
   if (!std::regex_match(arn, pattern))
     return validationError(
-        arn,
-        std::string("destinationConfig.") + (on_success ? "onSuccess" : "onFailure") +
-            ".destination",
+        arn, field,
         "Member must satisfy regular expression pattern: "
         "^$|kafka://([^.]([a-zA-Z0-9\\-_.]{0,61}))?[^.](:[0-9]+)?|"
         "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1})?:"
@@ -159,6 +163,22 @@ functions::Outcome EventInvokeConfigApi::put(const Target& target, const std::st
   if (!has_retries && !has_age && !has_destinations)
     return invalidParameter(
         "You must specify at least one of error handling or destination setting.");
+
+  // Shapes first, before any lookup (a Destination that is not a string
+  // threw from json::value: a 500).
+  if (has_destinations && request["DestinationConfig"].is_object()) {
+    const json& destinations = request["DestinationConfig"];
+    for (const char* key : {"OnSuccess", "OnFailure"}) {
+      if (!destinations.contains(key) || destinations[key].is_null()) continue;
+      const json& side = destinations[key];
+      const std::string field =
+          std::string("destinationConfig.") + (key[2] == 'S' ? "onSuccess" : "onFailure");
+      if (!side.is_object()) return validationError(side.dump(), field, "Member must be an object");
+      if (side.contains("Destination") && !side["Destination"].is_string())
+        return validationError(side["Destination"].dump(), field + ".destination",
+                               "Member must be a string");
+    }
+  }
 
   async::EventInvokeConfig config;
   config.function = target.function;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <regex>
 
 #include "common/ids.h"
@@ -11,6 +12,7 @@
 #include "host/api/outcome_response.h"
 #include "host/api/scheduler_errors.h"
 #include "host/functions/function_name.h"
+#include "host/invoke/payload_json.h"
 #include "host/scheduler/firing.h"
 #include "host/scheduler/schedule_expression.h"
 
@@ -56,8 +58,31 @@ constexpr int64_t kTokenLifeMs = 8LL * 3600 * 1000;
 // Epoch seconds (a number, possibly fractional) as botocore sends them.
 std::variant<std::optional<int64_t>, AwsError> timestampMs(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) return std::optional<int64_t>();
-  if (!body[key].is_number()) return validation(std::string(key) + " must be a timestamp.");
+  // From 1970 to 9999-12-31 (what clients parse back): a bigger number
+  // overflowed llround and was kept as a date in year -292 million.
+  constexpr double kLastSecond = 253402300799.0;
+  if (!body[key].is_number() || !(body[key].get<double>() >= 0) ||
+      body[key].get<double>() > kLastSecond)
+    return validation(std::string(key) + " must be a timestamp.");
   return std::optional<int64_t>(std::llround(body[key].get<double>() * 1000));
+}
+
+// An integer member of `object` (absent: `fallback`) within min..max. A
+// value of another type threw from json::value (a 500), and a big one was
+// narrowed into the range before it was checked.
+std::variant<int64_t, AwsError> integerField(const json& object, const char* key, int64_t fallback,
+                                             int64_t min, int64_t max, const std::string& error) {
+  int64_t number = fallback;
+  if (object.contains(key) && !object[key].is_null()) {
+    const json& value = object[key];
+    if (!value.is_number_integer() ||
+        (value.is_number_unsigned() &&
+         value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+      return validation(error);
+    number = value.get<int64_t>();
+  }
+  if (number < min || number > max) return validation(error);
+  return number;
 }
 
 json seconds(int64_t ms) {
@@ -172,9 +197,10 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
   if (!window.is_object()) return validation("FlexibleTimeWindow is required.");
   s.flexible_mode = stringField(window, "Mode");
   if (s.flexible_mode == "FLEXIBLE") {
-    s.flexible_window_minutes = window.value("MaximumWindowInMinutes", 0);
-    if (s.flexible_window_minutes < 1 || s.flexible_window_minutes > 1440)
-      return validation("MaximumWindowInMinutes must be between 1 and 1440 for FLEXIBLE.");
+    AWS_TRY(minutes,
+            integerField(window, "MaximumWindowInMinutes", 0, 1, 1440,
+                         "MaximumWindowInMinutes must be between 1 and 1440 for FLEXIBLE."));
+    s.flexible_window_minutes = static_cast<int>(minutes);
   } else if (s.flexible_mode != "OFF") {
     return validation("FlexibleTimeWindow.Mode must be OFF or FLEXIBLE.");
   }
@@ -194,7 +220,9 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
   static const std::regex role(R"(^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[\w+=,.@\/-]+$)");
   if (s.target_arn.empty() || s.target_arn.size() > 1600)
     return validation("Target.Arn is required.");
-  if (!std::regex_match(s.role_arn, role))
+  // (Lengths first: std::regex recurses once per character it matches, and
+  // a 100 KB ARN overflowed the stack.)
+  if (s.role_arn.size() > 1600 || !std::regex_match(s.role_arn, role))
     return validation("Target.RoleArn " + s.role_arn + " is not a role ARN.");
   AWS_CHECK(checkTarget(s.target_arn));
   if (target.contains("Input")) {
@@ -203,16 +231,18 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
       return validation("Target.Input must be well-formed JSON for a Lambda target.");
   }
   const json retry = target.value("RetryPolicy", json::object());
-  s.maximum_event_age_seconds = retry.value("MaximumEventAgeInSeconds", int64_t{86400});
-  s.maximum_retry_attempts = retry.value("MaximumRetryAttempts", int64_t{185});
-  if (s.maximum_event_age_seconds < 60 || s.maximum_event_age_seconds > 86400)
-    return validation("MaximumEventAgeInSeconds must be between 60 and 86400.");
-  if (s.maximum_retry_attempts < 0 || s.maximum_retry_attempts > 185)
-    return validation("MaximumRetryAttempts must be between 0 and 185.");
+  if (!retry.is_object() && !retry.is_null())
+    return validation("Target.RetryPolicy must be an object.");
+  AWS_TRY(age, integerField(retry, "MaximumEventAgeInSeconds", 86400, 60, 86400,
+                            "MaximumEventAgeInSeconds must be between 60 and 86400."));
+  AWS_TRY(retries, integerField(retry, "MaximumRetryAttempts", 185, 0, 185,
+                                "MaximumRetryAttempts must be between 0 and 185."));
+  s.maximum_event_age_seconds = age;
+  s.maximum_retry_attempts = retries;
   if (target.contains("DeadLetterConfig")) {
     s.dead_letter_arn = stringField(target["DeadLetterConfig"], "Arn");
     static const std::regex sqs(R"(^arn:aws(-[a-z]+)?:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$)");
-    if (!std::regex_match(s.dead_letter_arn, sqs))
+    if (s.dead_letter_arn.size() > 1600 || !std::regex_match(s.dead_letter_arn, sqs))
       return validation("DeadLetterConfig.Arn must be an SQS queue ARN.");
   }
   AWS_TRY(start, timestampMs(body, "StartDate"));
@@ -228,6 +258,9 @@ std::variant<Schedule, AwsError> SchedulerApi::parse(const std::string& name, co
 
 functions::Outcome SchedulerApi::write(const std::string& name, const std::string& text,
                                        bool create) {
+  // Deeper than any request: its body.dump() below overflowed the stack.
+  if (invoke::jsonNesting(text) > invoke::kMaxDomNesting)
+    return validation("The request body is nested too deeply.");
   json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
   for (const char* key : {"ClientToken", "GroupName"})

@@ -4,6 +4,7 @@
 #include "host/api/aws_try.h"
 #include "host/api/scheduler_api.h"
 #include "host/api/scheduler_errors.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::api {
 
@@ -68,6 +69,9 @@ json SchedulerApi::groupDocument(const scheduler::ScheduleGroup& group) const {
 }
 
 functions::Outcome SchedulerApi::createGroup(const std::string& name, const std::string& text) {
+  // Deeper than any request: its body.dump() below overflowed the stack.
+  if (invoke::jsonNesting(text) > invoke::kMaxDomNesting)
+    return validation("The request body is nested too deeply.");
   json body = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!body.is_object()) return validation("The request body is not a JSON object.");
   if (body.contains("ClientToken") && !body["ClientToken"].is_string())

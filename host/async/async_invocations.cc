@@ -35,9 +35,14 @@ std::string isoMillis(int64_t ms) {
 
 // JSON kept as JSON in the record; anything else as a string.
 json embedded(const std::string& bytes) {
+  // Deeper JSON stays a string (payload_json.h).
+  if (invoke::jsonNesting(bytes) > invoke::kMaxDomNesting) return json(bytes);
   json parsed = json::parse(bytes, nullptr, false);
   return parsed.is_discarded() ? json(bytes) : parsed;
 }
+
+// The largest event an async Invoke takes (lambda_api.cc's kMaxAsyncPayload).
+constexpr size_t kMaxRecordEvent = 1 << 20;
 
 http::Response accepted(const std::string& request_id, bool invoke_async) {
   http::Response response{http::beast_http::status::accepted, 11};
@@ -250,6 +255,15 @@ asio::awaitable<void> AsyncInvocations::attempt(AsyncEvent event) {
     co_return;
   }
 
+  // An event that waited in the queue past its maximum age (wickd was down,
+  // or the queue ran behind) is given up without an attempt, as on Lambda.
+  if (std::holds_alternative<functions::FunctionService::Cached>(resolved) &&
+      epochMillis() > event.enqueued_ms + config.errorHandling().maximum_event_age_seconds * 1000) {
+    (void)co_await onWorkers(
+        [&] { return finish(event, Condition::kEventAgeExceeded, nullptr, arn, config); });
+    co_return;
+  }
+
   http::Response response{http::beast_http::status::service_unavailable, 11};
   if (std::holds_alternative<functions::FunctionService::Cached>(resolved)) {
     http::Request request;
@@ -458,6 +472,18 @@ Result<std::optional<AsyncEvent>> AsyncInvocations::recordForFunction(
   delivery.function = named->name;
   delivery.qualifier = named->qualifier;
   delivery.payload = record;
+  // An event is at most what an async Invoke takes. A bigger record (up to
+  // 1 MB of request and 6 MB of response) was refused by the invoke path
+  // (413) at every try, retried as a system error for MaximumEventAge: it
+  // goes without its payloads, as Lambda sends a record too big for SNS.
+  if (delivery.payload.size() > kMaxRecordEvent) {
+    json trimmed = json::parse(record, nullptr, false);
+    if (trimmed.is_object()) {
+      trimmed.erase("requestPayload");
+      trimmed.erase("responsePayload");
+      delivery.payload = trimmed.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
   delivery.enqueued_ms = delivery.next_attempt_ms = epochMillis();
   return std::optional<AsyncEvent>(std::move(delivery));
 }

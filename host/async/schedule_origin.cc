@@ -62,7 +62,7 @@ std::vector<destinations::MessageAttribute> scheduleDeadLetterAttributes(
   const date::sys_seconds scheduled{std::chrono::seconds(origin.scheduled_ms / 1000)};
   std::vector<destinations::MessageAttribute> attributes = {
       {"ERROR_CODE", "String", error_code},
-      {"ERROR_MESSAGE", "String", error_message.substr(0, 1024)},
+      {"ERROR_MESSAGE", "String", destinations::utf8Prefix(error_message, 1024)},
       {"EXECUTION_ID", "String", origin.execution_id}};
   if (!exhausted.empty()) attributes.push_back({"EXHAUSTED_RETRY_CONDITION", "String", exhausted});
   attributes.push_back({"IS_PAYLOAD_TRUNCATED", "String", "false"});

@@ -130,11 +130,20 @@ OutgoingRequest eventBridgePutEvents(const Endpoint& endpoint, const ServiceArn&
   return request;
 }
 
+std::string utf8Prefix(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  // Back to the start of the character the cut falls in (continuation bytes are 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  return text.substr(0, end);
+}
+
 std::vector<MessageAttribute> deadLetterAttributes(const std::string& request_id, int error_code,
                                                    const std::string& error_message) {
   return {{"RequestID", "String", request_id},
           {"ErrorCode", "Number", std::to_string(error_code)},
-          {"ErrorMessage", "String", error_message.substr(0, 1024)}};
+          {"ErrorMessage", "String", utf8Prefix(error_message, 1024)}};
 }
 
 void signRequest(OutgoingRequest& request, const auth::SigningKeys& keys, std::string_view region,

@@ -66,6 +66,10 @@ OutgoingRequest eventBridgePutEvents(const Endpoint& endpoint, const ServiceArn&
                                      const std::string& function_arn, bool success,
                                      const std::string& record);
 
+// At most `max` bytes of UTF-8 `text`, never half a character (a String
+// attribute must be valid UTF-8: SNS refuses one that is not).
+std::string utf8Prefix(const std::string& text, size_t max);
+
 // The DLQ message's attributes (events.md 2.5): RequestID, ErrorCode (a
 // Number: the invocation's HTTP status), ErrorMessage (its first 1 KB).
 std::vector<MessageAttribute> deadLetterAttributes(const std::string& request_id, int error_code,

@@ -1,11 +1,16 @@
 #include "host/functions/request.h"
 
 #include "common/encoding.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::functions {
 
 std::variant<nlohmann::json, api::AwsError> parseJsonBody(const std::string& body) {
   if (body.empty()) return nlohmann::json::object();
+  // Deeper than any request of the API: parsed, a member of it echoed in an
+  // error (dump()) overflowed the stack (payload_json.h).
+  if (invoke::jsonNesting(body) > invoke::kMaxDomNesting)
+    return api::invalidRequestContent("Could not parse request body into json: nested too deeply");
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object())
     return api::invalidRequestContent("Could not parse request body into json");

@@ -103,7 +103,8 @@ bool parseField(std::string_view field, int min, int max, std::bitset<Bits>& bit
       }
     }
     if (from < min || to > max || from > to) return false;
-    for (int v = from; v <= to; v += step)
+    // (A step past the range leaves `from` alone; v + step must not overflow.)
+    for (int v = from; v <= to; v = step > to - v ? to + 1 : v + step)
       bits.set(static_cast<size_t>(v - (Bits == 230 ? kFirstYear : 0)));
   }
   return true;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "host/async/async_invocations.h"
 #include "host/async/event_store.h"
 #include "host/async/retry_policy.h"
 #include "host/async/schedule_origin.h"
@@ -320,6 +321,29 @@ TEST(ScheduleOrigin, DeadLetterAttributesAreSchedulersAllStrings) {
   EXPECT_EQ(by_name["ERROR_CODE"], "ResourceNotFoundException");
   auto exhausted = scheduleDeadLetterAttributes(origin, "E", "m", 3, "MaximumRetryAttempts");
   EXPECT_EQ(exhausted.size(), attributes.size() + 1);
+}
+
+}  // namespace
+}  // namespace wick::async
+
+namespace wick::async {
+namespace {
+
+TEST(InvocationRecord, ADeeplyNestedPayloadIsKeptWithoutRecursingPastTheStack) {
+  // 1 MB of nesting is a valid event (JSON sets no depth limit). Parsed into
+  // the record it made the serializer recurse once per level: a worker
+  // thread's stack overflowed and wickd died of SIGSEGV.
+  const size_t depth = 500'000;
+  AsyncEvent event;
+  event.id = "deep";
+  event.payload = std::string(depth, '[') + std::string(depth, ']');
+  const std::string record = invocationRecord(event, Condition::kZeroReservedConcurrency,
+                                              "arn:aws:lambda:us-east-1:1:function:f", nullptr);
+  const nlohmann::json parsed = nlohmann::json::parse(record, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << record.substr(0, 200);
+  EXPECT_EQ(parsed["requestContext"]["condition"], "ZeroReservedConcurrency");
+  // The payload is kept, verbatim, as a string.
+  EXPECT_EQ(parsed["requestPayload"], event.payload);
 }
 
 }  // namespace

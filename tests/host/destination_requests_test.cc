@@ -92,6 +92,22 @@ TEST(DestinationRequests, DeadLetterAttributesAsLambdaSendsThem) {
             1024u);
 }
 
+TEST(DestinationRequests, TheFirstKilobyteOfAnErrorMessageIsNeverHalfACharacter) {
+  // 1023 ASCII bytes, then "é" (2 bytes) across the 1024th: cutting at 1024
+  // sent the lead byte alone (invalid UTF-8) in the SNS Publish form, which
+  // SNS refuses; the dead letter was retried, then given up.
+  const std::string message = std::string(1023, 'x') + "\xC3\xA9 and more";
+  const auto attributes = deadLetterAttributes("r", 200, message);
+  EXPECT_EQ(attributes[2].value, std::string(1023, 'x'));
+  OutgoingRequest request =
+      snsPublish(local(), arnOf("arn:aws:sns:us-east-1:000000000000:t"), "{}", attributes);
+  EXPECT_EQ(request.body.find("%C3&"), std::string::npos) << "a lone lead byte";
+  EXPECT_EQ(utf8Prefix("ab\xE2\x82\xAC", 4), "ab");  // the euro sign is 3 bytes
+  EXPECT_EQ(utf8Prefix("ab\xE2\x82\xAC", 5), "ab\xE2\x82\xAC");
+  EXPECT_EQ(utf8Prefix("abc", 2), "ab");
+  EXPECT_EQ(utf8Prefix("abc", 9), "abc");
+}
+
 TEST(DestinationRequests, SnsPublishIsFormEncoded) {
   OutgoingRequest request =
       snsPublish(local("http://127.0.0.1:9911"), arnOf("arn:aws:sns:us-east-1:000000000000:t"),

@@ -63,5 +63,13 @@ TEST(PayloadLimit, OnlyAnInvokeOverSixMegabytesIsRefusedByItsHead) {
       refuseOversizedInvoke(head(verb::get, "/2015-03-31/functions/f/invocations"), 7u << 20));
 }
 
+TEST(JsonNesting, CountsBracketsOutsideStrings) {
+  EXPECT_EQ(jsonNesting("1"), 0u);
+  EXPECT_EQ(jsonNesting(R"({"a":[1,{"b":[]}]})"), 4u);
+  EXPECT_EQ(jsonNesting(R"(["[[[{{{", "\"[[[", "\\", []])"), 2u) << "brackets in strings";
+  EXPECT_EQ(jsonNesting(std::string(300'000, '[') + std::string(300'000, ']')), 300'000u);
+  EXPECT_GT(jsonNesting(std::string(kMaxDomNesting + 1, '{')), kMaxDomNesting);
+}
+
 }  // namespace
 }  // namespace wick::invoke

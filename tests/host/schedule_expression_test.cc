@@ -53,6 +53,20 @@ TEST(ScheduleExpressions, InvalidOnesAreRefusedAsSchedulerDoes) {
   }
 }
 
+TEST(ScheduleExpressions, AHugeStepIsOneValueNotAnOverflow) {
+  // A step past the end of the field's range leaves only its start; the
+  // sum of the two must not overflow (it did: a bitset::set out of range
+  // escaped as an exception, CreateSchedule answered 500).
+  EXPECT_EQ(firings("cron(1/2147483647 * * * ? *)", "UTC", "2026-01-01T00:00:00Z", 2),
+            (Strings{"2026-01-01T00:01:00Z", "2026-01-01T01:01:00Z"}));
+  EXPECT_EQ(firings("cron(0 0 1 1 ? 2199/2147483647)", "UTC", "2026-01-01T00:00:00Z", 1),
+            (Strings{"2199-01-01T00:00:00Z"}));
+  for (const char* expression : {"cron(59/2147483647 * * * ? *)", "cron(0 23/2147483647 * * ? *)",
+                                 "cron(0 0 31/2147483647 * ? *)", "cron(0 0 ? 12/2147483647 * *)",
+                                 "cron(0 0 ? * 7/2147483647 *)", "cron(0-59/2147483647 * * * ? *)"})
+    EXPECT_TRUE(parseScheduleExpression(expression)) << expression;
+}
+
 TEST(ScheduleExpressions, CronDailyInBerlinFollowsItsOffset) {
   // 02:00 CET is 01:00Z; on 29 March 02:00 is skipped (it fires at the gap's
   // end, 03:00 CEST, also 01:00Z); then 02:00 CEST is 00:00Z.
