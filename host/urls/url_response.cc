@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::urls {
 
@@ -135,6 +136,16 @@ std::optional<http::Response> plainResult(std::string_view payload) {
 
 std::optional<http::Response> mapFunctionResult(std::string_view payload) {
   if (auto plain = plainResult(payload)) return plain;
+  // Deeper than a DOM may be dumped (dump() recurses once per level, and a
+  // function's 600 KB of nested arrays overflowed the stack): passed on as
+  // it came, as JSON that is not a response is.
+  if (invoke::jsonNesting(payload) > invoke::kMaxDomNesting) {
+    if (!invoke::isJson(payload)) return std::nullopt;
+    http::Response response{beast_http::status::ok, 11};
+    response.set(beast_http::field::content_type, "application/json");
+    response.body() = std::string(payload);
+    return response;
+  }
   json result = json::parse(payload, nullptr, false);
   if (result.is_discarded()) return std::nullopt;
   if (result.is_object() && result.contains("statusCode")) return structured(result);
@@ -145,6 +156,7 @@ std::optional<http::Response> mapFunctionResult(std::string_view payload) {
 }
 
 std::optional<http::Response> mapPrelude(std::string_view prelude) {
+  if (invoke::jsonNesting(prelude) > invoke::kMaxDomNesting) return std::nullopt;
   json result = json::parse(prelude, nullptr, false);
   if (result.is_discarded() || !result.is_object()) return std::nullopt;
   int status = 200;

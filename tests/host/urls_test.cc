@@ -238,6 +238,24 @@ TEST(UrlResponse, StatusAsStringBase64AndObjectBodies) {
   EXPECT_EQ(binary->body(), std::string("\x00\x01\xff", 3));
 }
 
+// A hostile function's result nested deeper than a DOM may be dumped (dump()
+// recurses once per level): passed on as it came, a 200 like any other JSON
+// that is not a response; in a stream's prelude, a 502. This crashed wickd.
+TEST(UrlResponse, ADeeplyNestedResultIsPassedOnWithoutRecursing) {
+  const std::string deep = std::string(300'000, '[') + std::string(300'000, ']');
+  auto plain = mapFunctionResult(deep);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->result_int(), 200);
+  EXPECT_EQ(plain->body(), deep);
+  const std::string in_body = R"({"statusCode":200,"body":)" + deep + "}";
+  auto wrapped = mapFunctionResult(in_body);
+  ASSERT_TRUE(wrapped);
+  EXPECT_EQ(wrapped->body(), in_body);
+  const std::string in_header = R"({"statusCode":200,"headers":{"a":)" + deep + "}}";
+  EXPECT_TRUE(mapFunctionResult(in_header));
+  EXPECT_FALSE(mapPrelude(R"({"statusCode":200,"headers":{"a":)" + deep + "}}"));
+}
+
 TEST(UrlResponse, AnyOtherJsonIsA200) {
   struct Case {
     const char* payload;
