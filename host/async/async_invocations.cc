@@ -33,14 +33,6 @@ std::string isoMillis(int64_t ms) {
   return text;
 }
 
-// JSON kept as JSON in the record; anything else as a string.
-json embedded(const std::string& bytes) {
-  // Deeper JSON stays a string (payload_json.h).
-  if (invoke::jsonNesting(bytes) > invoke::kMaxDomNesting) return json(bytes);
-  json parsed = json::parse(bytes, nullptr, false);
-  return parsed.is_discarded() ? json(bytes) : parsed;
-}
-
 // The largest event an async Invoke takes (lambda_api.cc's kMaxAsyncPayload).
 constexpr size_t kMaxRecordEvent = 1 << 20;
 
@@ -85,7 +77,7 @@ std::string invocationRecord(const AsyncEvent& event, Condition condition,
                    {"functionArn", function_arn},
                    {"condition", toString(condition)},
                    {"approximateInvokeCount", event.function_attempts}}},
-                 {"requestPayload", embedded(event.payload)}};
+                 {"requestPayload", invoke::embeddableJson(event.payload)}};
   // Only what ran has a response (never a ZeroReservedConcurrency record).
   if (last != nullptr && event.function_attempts > 0) {
     json context = {{"statusCode", last->result_int()}};
@@ -94,7 +86,7 @@ std::string invocationRecord(const AsyncEvent& event, Condition condition,
     if (auto error = last->find("X-Amz-Function-Error"); error != last->end())
       context["functionError"] = std::string(error->value());
     record["responseContext"] = context;
-    record["responsePayload"] = embedded(last->body());
+    record["responsePayload"] = invoke::embeddableJson(last->body());
   }
   return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }

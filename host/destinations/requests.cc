@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "host/invoke/payload_json.h"
 
 namespace wick::destinations {
 
@@ -23,12 +24,6 @@ OutgoingRequest post(const Endpoint& endpoint, std::string content_type, std::st
   request.headers = {{"Host", host}, {"Content-Type", std::move(content_type)}};
   request.body = std::move(body);
   return request;
-}
-
-// JSON kept as JSON; anything else as a string.
-json embedded(const std::string& bytes) {
-  json parsed = json::parse(bytes, nullptr, false);
-  return parsed.is_discarded() ? json(bytes) : parsed;
 }
 
 }  // namespace
@@ -122,7 +117,7 @@ OutgoingRequest eventBridgePutEvents(const Endpoint& endpoint, const ServiceArn&
                                    (success ? "Success" : "Failure")},
                 {"Resources", {bus.arn, function_arn}},
                 // Detail is a string holding the record's JSON, as PutEvents takes it.
-                {"Detail", dumpJson(embedded(record))},
+                {"Detail", dumpJson(invoke::embeddableJson(record))},
                 {"EventBusName", bus.arn}};
   OutgoingRequest request =
       post(endpoint, "application/x-amz-json-1.1", dumpJson({{"Entries", {entry}}}));

@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "common/ids.h"
+#include "host/invoke/payload_json.h"
 #include "host/invoke/runtime_environment.h"
 
 namespace wick::invoke {
@@ -75,6 +76,7 @@ std::string secondsText(std::chrono::milliseconds duration) {
 // they failed: "RequestId: <id> Error: ...". A runtime's /init/error body
 // stays as the runtime wrote it.
 std::string withRequestId(const std::string& payload, const std::string& request_id) {
+  if (jsonNesting(payload) > kMaxDomNesting) return payload;  // dump() would recurse as deep
   nlohmann::json body = nlohmann::json::parse(payload, nullptr, false);
   if (!body.is_object() || !body.value("errorMessage", nlohmann::json()).is_string())
     return payload;

@@ -21,6 +21,12 @@ bool isJson(std::string_view text) {
   return nlohmann::json::accept(text);
 }
 
+nlohmann::json embeddableJson(std::string_view bytes) {
+  if (jsonNesting(bytes) > kMaxDomNesting) return nlohmann::json(std::string(bytes));
+  nlohmann::json parsed = nlohmann::json::parse(bytes, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json(std::string(bytes)) : parsed;
+}
+
 size_t jsonNesting(std::string_view text) {
   size_t depth = 0, deepest = 0;
   bool in_string = false;

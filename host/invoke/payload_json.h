@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace wick::invoke {
@@ -16,5 +17,10 @@ bool isJson(std::string_view text);
 // nested arrays overflowed a worker's stack).
 size_t jsonNesting(std::string_view text);
 constexpr size_t kMaxDomNesting = 1024;  // simdjson's own default limit
+
+// `bytes` as a JSON value to embed in a document of ours (a record, an
+// event): parsed when it is JSON no deeper than kMaxDomNesting, else the
+// string it is.
+nlohmann::json embeddableJson(std::string_view bytes);
 
 }  // namespace wick::invoke

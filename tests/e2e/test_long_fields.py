@@ -59,3 +59,26 @@ def test_a_long_log_stream_name_is_refused_and_wickd_lives(daemon):
                                    timeout=20)
     assert status in (400, 404), answer  # not a stream name, so no such stream
     assert daemon.process.poll() is None, "wickd died"
+
+
+def test_a_runtimes_deeply_nested_init_error_does_not_crash_wickd(daemon):
+    """A hostile runtime's init error, JSON nested 300,000 deep, whose errorMessage reads as
+    the agent's own ("Error: ..."): wickd dumped it again to add the request id (dump()
+    recurses once per level) and died of SIGSEGV. It is answered as the runtime wrote it."""
+    from conftest import make_zip
+    deep = b"[" * 300_000 + b"]" * 300_000
+    error = b'{"errorMessage":"Error: deep","errorType":"Deep","nested":' + deep + b"}"
+    bootstrap = (b"#!/bin/sh\n"
+                 b"curl -s -X POST -H 'Lambda-Runtime-Function-Error-Type: Deep' "
+                 b"--data-binary @/var/task/error.json "
+                 b"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error\n"
+                 b"exit 1\n")
+    daemon.lam.create_function(FunctionName="deep-init", Runtime="provided.al2023", Role=ROLE,
+                               Handler="x", Code={"ZipFile": make_zip(
+                                   {"bootstrap": (bootstrap, 0o755), "error.json": error})})
+    from conftest import wait_active
+    wait_active(daemon.lam, "deep-init")
+    reply = daemon.lam.invoke(FunctionName="deep-init", Payload=b"{}")
+    assert reply.get("FunctionError") == "Unhandled", reply
+    assert reply["Payload"].read() == error
+    assert daemon.process.poll() is None, "wickd died"
