@@ -32,7 +32,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kUdpAnswerWait = std::chrono::seconds(2);  // per upstream; stub resolvers retry
-constexpr auto kTcpIdle = std::chrono::seconds(10);
 constexpr size_t kMaxTcpClients = 128;
 constexpr size_t kHeaderBytes = 12;  // a DNS message is at least its header
 
@@ -68,13 +67,16 @@ Result<std::pair<asio::ip::address, uint16_t>> parseUpstream(const std::string& 
   return std::pair{*address, port};
 }
 
-// Whichever finishes first: the operation, or the timer cancelling it.
+// Whichever finishes first: the operations, or the timer closing the socket.
+// Closed, not cancelled: a cancel finds nothing to cancel when the timer fires
+// between two operations, and the next one would wait unbounded.
 template <typename Socket>
-void cancelAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socket,
-                 std::chrono::steady_clock::duration wait) {
+void closeAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socket,
+                std::chrono::steady_clock::duration wait) {
   timer.expires_after(wait);
   timer.async_wait([socket](const error_code& ec) {
-    if (!ec) socket->cancel();
+    error_code ignored;
+    if (!ec) socket->close(ignored);
   });
 }
 
@@ -82,7 +84,8 @@ void cancelAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socke
 
 class DnsForwarder::Impl {
  public:
-  explicit Impl(size_t max_in_flight) : max_in_flight_(max_in_flight) {}
+  Impl(size_t max_in_flight, std::chrono::milliseconds tcp_idle)
+      : max_in_flight_(max_in_flight), tcp_idle_(tcp_idle) {}
 
   Status open(const DnsForwarderOptions& options) {
     for (const auto& text : options.upstreams) {
@@ -158,7 +161,7 @@ class DnsForwarder::Impl {
                                   asio::redirect_error(asio::use_awaitable, ec));
       if (ec) continue;
       asio::steady_timer timer(io_);
-      cancelAfter(timer, socket, kUdpAnswerWait);
+      closeAfter(timer, socket, kUdpAnswerWait);
       size_t n = 0;
       for (;;) {
         n = co_await socket->async_receive(asio::buffer(answer),
@@ -201,7 +204,7 @@ class DnsForwarder::Impl {
     std::vector<uint8_t> message;
     for (;;) {
       asio::steady_timer idle(io_);
-      cancelAfter(idle, client, kTcpIdle);
+      closeAfter(idle, client, tcp_idle_);
       error_code ec;
       std::array<uint8_t, 2> length{};
       co_await asio::async_read(*client, asio::buffer(length),
@@ -219,8 +222,12 @@ class DnsForwarder::Impl {
         co_return;  // closing tells the stub to try its next server
       }
       ++answered_;
+      // A client that does not take its answer is not waited for either.
+      asio::steady_timer taking(io_);
+      closeAfter(taking, client, tcp_idle_);
       co_await asio::async_write(*client, asio::buffer(answer),
                                  asio::redirect_error(asio::use_awaitable, ec));
+      taking.cancel();
       if (ec) co_return;
     }
   }
@@ -231,7 +238,7 @@ class DnsForwarder::Impl {
     for (const auto& upstream : tcp_upstreams_) {
       auto socket = std::make_shared<tcp::socket>(io_);
       asio::steady_timer timer(io_);
-      cancelAfter(timer, socket, kTcpIdle);
+      closeAfter(timer, socket, tcp_idle_);
       error_code ec;
       co_await socket->async_connect(upstream, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) continue;
@@ -255,6 +262,7 @@ class DnsForwarder::Impl {
   // Declared before io_: coroutines still pending when io_ goes are destroyed
   // with it, and their guards count down these.
   const size_t max_in_flight_;
+  const std::chrono::milliseconds tcp_idle_;
   size_t in_flight_ = 0;    // the io thread's alone
   size_t tcp_clients_ = 0;  // likewise
   std::atomic<uint64_t> udp_queries_{0}, tcp_queries_{0}, answered_{0}, dropped_{0};
@@ -267,7 +275,7 @@ class DnsForwarder::Impl {
 };
 
 Result<std::unique_ptr<DnsForwarder>> DnsForwarder::start(const DnsForwarderOptions& options) {
-  auto impl = std::make_unique<Impl>(std::max<size_t>(options.max_in_flight, 1));
+  auto impl = std::make_unique<Impl>(std::max<size_t>(options.max_in_flight, 1), options.tcp_idle);
   WICK_TRY(impl->open(options), "start the DNS forwarder");
   return std::unique_ptr<DnsForwarder>(new DnsForwarder(std::move(impl)));
 }

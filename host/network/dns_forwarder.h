@@ -7,6 +7,7 @@
 // apply to sandboxes as to the host.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ struct DnsForwarderOptions {
   uint16_t port = 53;                  // tests use another
   std::vector<std::string> upstreams;  // "127.0.0.53" or "127.0.0.53:5353"; tried in order
   size_t max_in_flight = 512;          // UDP queries waiting for an answer; more are dropped
+  // A TCP client must send a query, and take its answer, within this.
+  std::chrono::milliseconds tcp_idle{10'000};
 };
 
 class DnsForwarder {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -218,6 +219,63 @@ TEST(DnsForwarder, AnAnswerToAnotherQueryIsNotTakenForOurs) {
   ASSERT_TRUE(forwarder.ok()) << forwarder.error().message();
   const std::string message = query(0x0a, 0x0b, "mine");
   EXPECT_EQ(askUdp(port, message), message.substr(0, 2) + "ANSWER:" + message);
+}
+
+// A client that asks and never reads its answers (over TCP): once the answers
+// fill the socket buffers, the forwarder's write waits. It must give up after
+// the idle time, not hold the connection (one of its 128) for as long as the
+// client likes: a sandbox could otherwise take every TCP slot for good.
+TEST(DnsForwarder, AClientThatNeverReadsIsLetGoAfterTheIdleTime) {
+  FakeUpstream upstream;
+  const uint16_t port = freePort();
+  auto forwarder = DnsForwarder::start({.listen_address = "127.0.0.1",
+                                        .port = port,
+                                        .upstreams = {upstream.address()},
+                                        .tcp_idle = std::chrono::milliseconds(1000)});
+  ASSERT_TRUE(forwarder.ok()) << forwarder.error().message();
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  auto sa = loopback("127.0.0.1", port);
+  ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  pollfd connected{fd, POLLOUT, 0};
+  ASSERT_EQ(::poll(&connected, 1, 5000), 1);
+  // Big queries (the fake upstream's answers are as big) until the forwarder
+  // stops taking them: it is stuck writing an answer nobody reads.
+  const std::string message = query(0x42, 0x42, std::string(60000, 'q'));
+  std::string framed = {static_cast<char>(message.size() >> 8),
+                        static_cast<char>(message.size() & 0xff)};
+  framed += message;
+  size_t sent = 0;
+  for (;;) {
+    pollfd writable{fd, POLLOUT, 0};
+    if (::poll(&writable, 1, 500) != 1) break;
+    ssize_t n = ::send(fd, framed.data() + sent % framed.size(),
+                       framed.size() - sent % framed.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  const size_t answer_size = 2 + 2 + 7 + message.size();
+  const size_t owed = sent / framed.size() * answer_size;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Whatever the forwarder wrote before it gave up, then the end: not every answer.
+  size_t received = 0;
+  bool ended = false;
+  for (;;) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, 3000) != 1) break;
+    char buffer[65536];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      ended = true;
+      break;
+    }
+    received += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  EXPECT_TRUE(ended);
+  EXPECT_GT(owed, 0u);
+  EXPECT_LT(received, owed) << "every answer was written: the stalled write waited for the client";
 }
 
 TEST(DnsForwarder, RefusesWhatItCannotServe) {
