@@ -30,13 +30,6 @@ bool validName(const std::string& name) {
   return true;
 }
 
-std::string tableName(const std::string& network) {
-  std::string table = "wick_" + network;
-  for (char& c : table)
-    if (c == '-') c = '_';
-  return table;
-}
-
 std::string set(const std::vector<std::string>& items) {
   std::string text = "{ ";
   for (size_t i = 0; i < items.size(); ++i)
@@ -52,6 +45,13 @@ std::string allowRule(const Destination& destination) {
 }
 
 }  // namespace
+
+std::string egressTableName(const std::string& network) {
+  std::string table = "wick_" + network;
+  for (char& c : table)
+    if (c == '-') c = '_';
+  return table;
+}
 
 Result<Destination> parseDestination(const std::string& text) {
   Destination destination;
@@ -83,7 +83,7 @@ Result<std::string> renderEgressPolicy(const EgressRules& rules) {
   if (rules.lambda_port != 0 && !validCidr(rules.gateway))
     return Error(what + ": gateway '" + rules.gateway + "'", EINVAL);
 
-  const std::string table = tableName(rules.network);
+  const std::string table = egressTableName(rules.network);
   const std::string bridge = "\"" + rules.bridge + "\"";
   std::string script;
   // Declare, delete, recreate: one transaction replaces whatever was there.
@@ -131,13 +131,13 @@ Result<EgressPolicy> EgressPolicy::install(const EgressRules& rules) {
   if (!script) return std::move(script).error();
   WICK_TRY(runNft(*script), "install egress policy of network " + rules.network);
   EgressPolicy policy;
-  policy.table_ = tableName(rules.network);
+  policy.table_ = egressTableName(rules.network);
   return policy;
 }
 
 Status EgressPolicy::removeLeftover(const std::string& network) {
   if (!validName(network)) return Error("invalid network name '" + network + "'", EINVAL);
-  const std::string table = tableName(network);
+  const std::string table = egressTableName(network);
   WICK_TRY(runNft("table inet " + table + " {}\ndelete table inet " + table + "\n"),
            "remove egress policy of network " + network);
   return {};

@@ -47,6 +47,10 @@ struct EgressRules {
 // RFC 1918, link-local, shared address space (RFC 6598), loopback, "this network".
 extern const std::vector<std::string> kDefaultDeny;
 
+// The table of a network's policy: wick_<network>, '-' as '_' (so "a-b" and
+// "a_b" have one).
+std::string egressTableName(const std::string& network);
+
 // The nft script that installs the rules (replacing tables of the same name).
 Result<std::string> renderEgressPolicy(const EgressRules& rules);
 

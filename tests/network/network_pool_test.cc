@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "host/network/default_network.h"
 #include "host/network/host_links.h"
+#include "host/network/networks.h"
 
 namespace wick::network {
 namespace {
@@ -130,6 +132,46 @@ TEST_F(NetworkPoolTest, ACrashedPoolsNamespacesAreReclaimedAtTheNextStart) {
   EXPECT_EQ(leases(), 0);
   EXPECT_EQ(pins(), 0);
   pool->stop();
+}
+
+// An egress policy is one nftables table per CNI network, on its bridge: two
+// of the daemon's networks on one CNI network (or one bridge) would have the
+// second's policy replace the first's (a "restricted" network with internet,
+// or "default" without), and stopping one would remove the other's. Refused,
+// before anything is set up.
+TEST_F(NetworkPoolTest, TwoNetworksOnOneCniNetworkOrBridgeAreRefused) {
+  const std::string conflist = root_ + "/shared.conflist";
+  const std::string other = root_ + "/other.conflist";
+  const std::string tag = std::to_string(::getpid() % 100000);
+  std::ofstream(conflist) << defaultConflist(
+      {.name = "wickshare" + tag,
+       .bridge = bridge_,
+       .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+       .lease_dir = root_ + "/leases"});
+  std::ofstream(other) << defaultConflist(
+      {.name = "wickother" + tag,
+       .bridge = bridge_,
+       .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+       .lease_dir = root_ + "/leases"});
+  NetworkSettings open;
+  open.name = "default";
+  open.cni_config_path = conflist;
+  open.pool_size = 0;
+  NetworkSettings locked = open;
+  locked.name = "locked";
+  locked.internet = false;
+  locked.subnet_ids = {"subnet-locked"};
+  auto shared = Networks::open({open, locked}, root_);
+  ASSERT_FALSE(shared.ok()) << "two networks on CNI network wickshare" << tag << " were started";
+  EXPECT_NE(shared.error().message().find("default and locked"), std::string::npos)
+      << shared.error().message();
+  EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
+  locked.cni_config_path = other;
+  auto same_bridge = Networks::open({open, locked}, root_);
+  ASSERT_FALSE(same_bridge.ok()) << "two networks on bridge " << bridge_ << " were started";
+  EXPECT_NE(same_bridge.error().message().find(bridge_), std::string::npos)
+      << same_bridge.error().message();
+  EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
 }
 
 }  // namespace
