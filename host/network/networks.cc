@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/unique_fd.h"
 #include "host/network/cni_plugin_exec.h"
@@ -30,6 +31,14 @@ Result<CniNetwork> loadNetwork(const NetworkSettings& settings) {
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// A network's name names its directory under <state_dir>/net.
+bool plainName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 // What each network's policy would share with another's, refused before
@@ -142,10 +151,15 @@ Status Networks::start(Network& network, const std::string& dir) {
 Result<std::unique_ptr<Networks>> Networks::open(const std::vector<NetworkSettings>& settings,
                                                  const std::string& state_dir) {
   std::unique_ptr<Networks> networks(new Networks);
-  for (size_t i = 0; i < settings.size(); ++i)
+  for (size_t i = 0; i < settings.size(); ++i) {
+    if (!plainName(settings[i].name))
+      return Error("network name '" + settings[i].name +
+                       "': letters, digits, '_', '-' and '.' (not first), at most 64",
+                   EINVAL);
     for (size_t j = 0; j < i; ++j)
       if (settings[i].name == settings[j].name)
         return Error("network " + settings[i].name + " is configured twice", EINVAL);
+  }
   WICK_TRY(checkDistinct(settings), "open networks");
   WICK_TRY(makeDir(state_dir + "/net"), "open networks");
   for (const auto& one : settings) {

@@ -174,5 +174,34 @@ TEST_F(NetworkPoolTest, TwoNetworksOnOneCniNetworkOrBridgeAreRefused) {
   EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
 }
 
+// A network's name names its directory under <state_dir>/net (its pins and
+// the resolv.conf its sandboxes get, truncated at start and removed at stop):
+// one that is not a plain name is refused, never followed out of it.
+TEST_F(NetworkPoolTest, ANetworkNameThatIsNotAPlainNameIsRefused) {
+  const std::string conflist = root_ + "/plain.conflist";
+  std::ofstream(conflist) << defaultConflist(
+      {.name = "wickplain" + std::to_string(::getpid() % 100000),
+       .bridge = bridge_,
+       .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+       .lease_dir = root_ + "/leases"});
+  fs::create_directories(root_ + "/state");
+  for (const std::string name : {"../escape", "", "a/b", "..", "."}) {
+    NetworkSettings settings;
+    settings.name = name;
+    settings.cni_config_path = conflist;
+    settings.pool_size = 0;
+    auto networks = Networks::open({settings}, root_ + "/state");
+    EXPECT_FALSE(networks.ok()) << "network '" << name << "' was started";
+    if (!networks.ok()) {
+      EXPECT_NE(networks.error().message().find("network name"), std::string::npos)
+          << networks.error().message();
+    }
+    networks = Error("dropped");  // stopped before the next
+  }
+  EXPECT_FALSE(fs::exists(root_ + "/state/escape"));
+  EXPECT_FALSE(fs::exists(root_ + "/state/resolv.conf"));
+  EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
+}
+
 }  // namespace
 }  // namespace wick::network
