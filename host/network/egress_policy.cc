@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include "host/network/subprocess.h"
 
 namespace wick::network {
@@ -36,6 +39,20 @@ std::string set(const std::vector<std::string>& items) {
     text += (i ? ", " : "") + items[i];
   return text + " }";
 }
+
+// FNV-1a: a digest to compare rules, not a secret.
+std::string digestOf(const std::string& text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+constexpr const char* kDigestComment = "wick rules ";
 
 std::string allowRule(const Destination& destination) {
   if (!destination.port) return "    ip daddr " + destination.cidr + " accept\n";
@@ -86,9 +103,6 @@ Result<std::string> renderEgressPolicy(const EgressRules& rules) {
   const std::string table = egressTableName(rules.network);
   const std::string bridge = "\"" + rules.bridge + "\"";
   std::string script;
-  // Declare, delete, recreate: one transaction replaces whatever was there.
-  script += "table inet " + table + " {}\ndelete table inet " + table + "\n";
-  script += "table inet " + table + " {\n";
   // Into the host: only the Lambda API on the gateway, and resolvers there.
   script += "  chain input {\n    type filter hook input priority filter - 5; policy accept;\n";
   script += "    iifname " + bridge + " jump to_host\n  }\n";
@@ -111,7 +125,28 @@ Result<std::string> renderEgressPolicy(const EgressRules& rules) {
   script += "    meta nfproto ipv6 drop\n";
   script += rules.internet ? "    accept\n" : "    drop\n";
   script += "  }\n}\n";
-  return script;
+  // Declare, delete, recreate: one transaction replaces whatever was there.
+  return "table inet " + table + " {}\ndelete table inet " + table + "\ntable inet " + table +
+         " {\n  comment \"" + kDigestComment + digestOf(script) + "\"\n" + script;
+}
+
+Result<std::string> egressRulesDigest(const EgressRules& rules) {
+  auto script = renderEgressPolicy(rules);
+  if (!script) return std::move(script).error();
+  const size_t start = script->find(kDigestComment) + std::strlen(kDigestComment);
+  return script->substr(start, 16);
+}
+
+Result<std::optional<std::string>> installedEgressDigest(const std::string& network) {
+  if (!validName(network)) return Error("invalid network name '" + network + "'", EINVAL);
+  const std::string table = egressTableName(network);
+  auto output = runProgram({.argv = {"/usr/sbin/nft", "list", "table", "inet", table}});
+  if (!output) return std::move(output).error().context("nftables");
+  if (output->exit_code != 0) return std::optional<std::string>();  // none
+  const size_t at = output->stdout_text.find(kDigestComment);
+  if (at == std::string::npos) return std::optional<std::string>("");
+  return std::optional<std::string>(
+      output->stdout_text.substr(at + std::strlen(kDigestComment), 16));
 }
 
 Status runNft(const std::string& script) {
@@ -132,6 +167,12 @@ Result<EgressPolicy> EgressPolicy::install(const EgressRules& rules) {
   WICK_TRY(runNft(*script), "install egress policy of network " + rules.network);
   EgressPolicy policy;
   policy.table_ = egressTableName(rules.network);
+  return policy;
+}
+
+EgressPolicy EgressPolicy::share(const std::string& network) {
+  EgressPolicy policy;
+  policy.table_ = egressTableName(network);
   return policy;
 }
 

@@ -54,9 +54,19 @@ std::string egressTableName(const std::string& network);
 // The nft script that installs the rules (replacing tables of the same name).
 Result<std::string> renderEgressPolicy(const EgressRules& rules);
 
+// A digest of the rules renderEgressPolicy writes (it is in the table's
+// comment): whether a table in place holds the same rules.
+Result<std::string> egressRulesDigest(const EgressRules& rules);
+// The digest of the table in place for `network`; nullopt if there is none,
+// "" if it has no digest (not ours).
+Result<std::optional<std::string>> installedEgressDigest(const std::string& network);
+
 class EgressPolicy {
  public:
   static Result<EgressPolicy> install(const EgressRules& rules);
+  // The table another holder installed with the same rules, removed by
+  // whichever holder is the last.
+  static EgressPolicy share(const std::string& network);
   // Deletes the tables a crashed run left for `network`, if any.
   static Status removeLeftover(const std::string& network);
 
