@@ -29,7 +29,8 @@ bool validCidr(const std::string& cidr) {
 bool validName(const std::string& name) {
   if (name.empty() || name.size() > 40) return false;
   for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
   return true;
 }
 
@@ -66,7 +67,7 @@ std::string allowRule(const Destination& destination) {
 std::string egressTableName(const std::string& network) {
   std::string table = "wick_" + network;
   for (char& c : table)
-    if (c == '-') c = '_';
+    if (c == '-' || c == '.') c = '_';
   return table;
 }
 

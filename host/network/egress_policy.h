@@ -33,7 +33,7 @@ struct Destination {
 Result<Destination> parseDestination(const std::string& text);
 
 struct EgressRules {
-  std::string network;                   // names the tables (letters, digits, '_')
+  std::string network;                   // names the tables (letters, digits, '_', '-', '.')
   std::string bridge;                    // the host device the sandboxes' traffic arrives on
   bool internet = true;                  // false: only `allow` and the exceptions
   std::vector<Destination> allow;        // wins over `deny`
@@ -47,8 +47,8 @@ struct EgressRules {
 // RFC 1918, link-local, shared address space (RFC 6598), loopback, "this network".
 extern const std::vector<std::string> kDefaultDeny;
 
-// The table of a network's policy: wick_<network>, '-' as '_' (so "a-b" and
-// "a_b" have one).
+// The table of a network's policy: wick_<network>, '-' and '.' as '_' (so
+// "a-b", "a.b" and "a_b" have one).
 std::string egressTableName(const std::string& network);
 
 // The nft script that installs the rules (replacing tables of the same name).

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "host/network/egress_policy.h"
 #include "host/network/resolv_conf.h"
 
 namespace wick::network {
@@ -153,6 +154,23 @@ TEST(CniNetworkConfig, RejectsWhatTheSpecForbids) {
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->plugins.size(), 1u);
   EXPECT_EQ(single->bridgeName(), "cni0");
+}
+
+// A CNI network name may hold '.' (the spec's names); its policy's table is
+// named with '_' for it, as for '-'.
+TEST(EgressPolicy, ACniNameWithADotHasAPolicy) {
+  auto network =
+      parseCniNetwork(R"({"cniVersion":"1.0.0","name":"wick.prod","type":"bridge"})", "t");
+  ASSERT_TRUE(network.ok()) << network.error().message();
+  EgressRules rules;
+  rules.network = network->name;
+  rules.bridge = "br0";
+  auto script = renderEgressPolicy(rules);
+  ASSERT_TRUE(script.ok()) << script.error().message();
+  EXPECT_NE(script->find("table inet wick_wick_prod {\n"), std::string::npos) << *script;
+  EXPECT_EQ(egressTableName("wick.prod"), "wick_wick_prod");
+  rules.network = "wick/prod";
+  EXPECT_FALSE(renderEgressPolicy(rules).ok());
 }
 
 TEST(ResolvConf, RendersAndDropsTheHostsLoopbackResolvers) {
