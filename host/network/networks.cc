@@ -1,6 +1,7 @@
 #include "host/network/networks.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -45,6 +46,8 @@ bool plainName(const std::string& name) {
 // anything is set up: the egress policy is one nftables table per CNI network
 // on its bridge, so a second network there would replace the first's policy
 // (a "restricted" network open to the internet) and remove it when stopped.
+// A bridge name longer than an interface name would fail every ADD in the
+// pool's background, with the plugin's message in the log only.
 Status checkDistinct(const std::vector<NetworkSettings>& settings) {
   std::map<std::string, std::string> tables, bridges;  // -> the network using it
   for (const auto& one : settings) {
@@ -58,6 +61,10 @@ Status checkDistinct(const std::vector<NetworkSettings>& settings) {
                    EINVAL);
     const std::string bridge = cni->bridgeName();
     if (bridge.empty()) continue;
+    if (bridge.size() >= IFNAMSIZ)
+      return Error("network " + one.name + ": bridge name '" + bridge +
+                       "' is longer than an interface name (15 characters)",
+                   EINVAL);
     if (auto [user, added] = bridges.emplace(bridge, one.name); !added)
       return Error("networks " + user->second + " and " + one.name + " are both on bridge " +
                        bridge + ", where one egress policy would apply to both: give each a " +

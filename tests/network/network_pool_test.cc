@@ -203,5 +203,30 @@ TEST_F(NetworkPoolTest, ANetworkNameThatIsNotAPlainNameIsRefused) {
   EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
 }
 
+// A bridge's name is an interface name: at most 15 characters (IFNAMSIZ).
+// A longer one failed every ADD in the pool's background, and the operator
+// only saw "no gateway known" after the take timeout.
+TEST_F(NetworkPoolTest, ABridgeNameLongerThanAnInterfaceNameIsRefused) {
+  const std::string conflist = root_ + "/long.conflist";
+  const std::string long_bridge = "wkp-sixteen-char";
+  ASSERT_EQ(long_bridge.size(), 16u);
+  std::ofstream(conflist) << defaultConflist(
+      {.name = "wicklong" + std::to_string(::getpid() % 100000),
+       .bridge = long_bridge,
+       .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+       .lease_dir = root_ + "/leases"});
+  NetworkSettings settings;
+  settings.name = "long";
+  settings.cni_config_path = conflist;
+  settings.pool_size = 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto networks = Networks::open({settings}, root_);
+  ASSERT_FALSE(networks.ok());
+  EXPECT_NE(networks.error().message().find(long_bridge), std::string::npos)
+      << networks.error().message();
+  EXPECT_NE(networks.error().message().find("15"), std::string::npos) << networks.error().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace wick::network
