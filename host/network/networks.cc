@@ -1,5 +1,6 @@
 #include "host/network/networks.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +41,12 @@ bool plainName(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
   });
+}
+
+bool ipAddress(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
 }
 
 // What each network's policy would share with another's, refused before
@@ -163,6 +170,10 @@ Result<std::unique_ptr<Networks>> Networks::open(const std::vector<NetworkSettin
       return Error("network name '" + settings[i].name +
                        "': letters, digits, '_', '-' and '.' (not first), at most 64",
                    EINVAL);
+    for (const auto& server : settings[i].dns)
+      if (!ipAddress(server))
+        return Error("network " + settings[i].name + ": dns '" + server + "' is not an IP address",
+                     EINVAL);
     for (size_t j = 0; j < i; ++j)
       if (settings[i].name == settings[j].name)
         return Error("network " + settings[i].name + " is configured twice", EINVAL);

@@ -228,5 +228,31 @@ TEST_F(NetworkPoolTest, ABridgeNameLongerThanAnInterfaceNameIsRefused) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
+// A resolver is an address: "10.0.0.0/8" passed the CIDR check of the policy,
+// went into resolv.conf as "nameserver 10.0.0.0/8" and opened port 53 of every
+// host address in that range to the sandboxes.
+TEST_F(NetworkPoolTest, AResolverThatIsNotAnAddressIsRefused) {
+  const std::string conflist = root_ + "/dns.conflist";
+  std::ofstream(conflist) << defaultConflist(
+      {.name = "wickdns" + std::to_string(::getpid() % 100000),
+       .bridge = bridge_,
+       .subnet = "10.133." + std::to_string(::getpid() % 250) + ".0/24",
+       .lease_dir = root_ + "/leases"});
+  for (const std::string server : {"10.0.0.0/8", "0.0.0.0/0", "resolver.example", ""}) {
+    NetworkSettings settings;
+    settings.name = "dns";
+    settings.cni_config_path = conflist;
+    settings.pool_size = 0;
+    settings.dns = {server};
+    auto networks = Networks::open({settings}, root_);
+    EXPECT_FALSE(networks.ok()) << "network with resolver '" << server << "' was started";
+    if (!networks.ok()) {
+      EXPECT_NE(networks.error().message().find("'" + server + "'"), std::string::npos)
+          << networks.error().message();
+    }
+  }
+  EXPECT_FALSE(linkExists(bridge_)) << "refused after setting up";
+}
+
 }  // namespace
 }  // namespace wick::network
