@@ -20,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <map>
 #include <thread>
 
 namespace wick::network {
@@ -33,6 +34,10 @@ namespace {
 
 constexpr auto kUdpAnswerWait = std::chrono::seconds(2);  // per upstream; stub resolvers retry
 constexpr size_t kMaxTcpClients = 128;
+// One client address (one sandbox) takes at most this many TCP connections,
+// and an eighth of the UDP queries in flight: it cannot starve the others.
+constexpr size_t kMaxTcpClientsPerAddress = 16;
+constexpr size_t kUdpShareOfOneAddress = 8;
 constexpr size_t kHeaderBytes = 12;  // a DNS message is at least its header
 
 Result<asio::ip::address> parseAddress(const std::string& text) {
@@ -66,6 +71,24 @@ Result<std::pair<asio::ip::address, uint16_t>> parseUpstream(const std::string& 
   if (!address) return std::move(address).error();
   return std::pair{*address, port};
 }
+
+// What one client address holds (UDP queries in flight, TCP connections),
+// counted down when the holder goes.
+class PerAddress {
+ public:
+  bool full(const asio::ip::address& address, size_t limit) const {
+    auto found = counts_.find(address);
+    return found != counts_.end() && found->second >= limit;
+  }
+  void add(const asio::ip::address& address) { ++counts_[address]; }
+  void remove(const asio::ip::address& address) {
+    auto found = counts_.find(address);
+    if (found != counts_.end() && --found->second == 0) counts_.erase(found);
+  }
+
+ private:
+  std::map<asio::ip::address, size_t> counts_;
+};
 
 // Whichever finishes first: the operations, or the timer closing the socket.
 // Closed, not cancelled: a cancel finds nothing to cancel when the timer fires
@@ -134,11 +157,13 @@ class DnsForwarder::Impl {
       if (ec || n < kHeaderBytes) continue;  // not a DNS message
       query->resize(n);
       ++udp_queries_;
-      if (in_flight_ >= max_in_flight_) {
+      const size_t share = std::max<size_t>(max_in_flight_ / kUdpShareOfOneAddress, 1);
+      if (in_flight_ >= max_in_flight_ || udp_by_address_.full(client.address(), share)) {
         ++dropped_;  // the stub resolver asks again
         continue;
       }
       ++in_flight_;
+      udp_by_address_.add(client.address());
       asio::co_spawn(io_, relayUdp(std::move(query), client), asio::detached);
     }
   }
@@ -147,8 +172,13 @@ class DnsForwarder::Impl {
                                  udp::endpoint client) {
     struct Done {
       size_t& in_flight;
-      ~Done() { --in_flight; }
-    } done{in_flight_};
+      PerAddress& by_address;
+      asio::ip::address address;
+      ~Done() {
+        --in_flight;
+        by_address.remove(address);
+      }
+    } done{in_flight_, udp_by_address_, client.address()};
     std::array<uint8_t, 65535> answer;
     for (const auto& upstream : udp_upstreams_) {
       auto socket = std::make_shared<udp::socket>(io_);
@@ -187,20 +217,32 @@ class DnsForwarder::Impl {
           co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) continue;
-      if (tcp_clients_ >= kMaxTcpClients) continue;  // closed: the client retries
+      const auto peer = socket.remote_endpoint(ec);
+      if (ec) continue;
+      // Closed: the client retries.
+      if (tcp_clients_ >= kMaxTcpClients ||
+          tcp_by_address_.full(peer.address(), kMaxTcpClientsPerAddress))
+        continue;
       ++tcp_clients_;
-      asio::co_spawn(io_, relayTcp(std::make_shared<tcp::socket>(std::move(socket))),
+      tcp_by_address_.add(peer.address());
+      asio::co_spawn(io_,
+                     relayTcp(std::make_shared<tcp::socket>(std::move(socket)), peer.address()),
                      asio::detached);
     }
   }
 
   // Length-prefixed messages (RFC 1035 4.2.2), one after another until the
   // client closes or idles; each relayed on a connection of its own.
-  asio::awaitable<void> relayTcp(std::shared_ptr<tcp::socket> client) {
+  asio::awaitable<void> relayTcp(std::shared_ptr<tcp::socket> client, asio::ip::address address) {
     struct Done {
       size_t& clients;
-      ~Done() { --clients; }
-    } done{tcp_clients_};
+      PerAddress& by_address;
+      asio::ip::address address;
+      ~Done() {
+        --clients;
+        by_address.remove(address);
+      }
+    } done{tcp_clients_, tcp_by_address_, address};
     std::vector<uint8_t> message;
     for (;;) {
       asio::steady_timer idle(io_);
@@ -263,8 +305,9 @@ class DnsForwarder::Impl {
   // with it, and their guards count down these.
   const size_t max_in_flight_;
   const std::chrono::milliseconds tcp_idle_;
-  size_t in_flight_ = 0;    // the io thread's alone
-  size_t tcp_clients_ = 0;  // likewise
+  size_t in_flight_ = 0;                        // the io thread's alone
+  size_t tcp_clients_ = 0;                      // likewise
+  PerAddress udp_by_address_, tcp_by_address_;  // likewise
   std::atomic<uint64_t> udp_queries_{0}, tcp_queries_{0}, answered_{0}, dropped_{0};
   std::vector<udp::endpoint> udp_upstreams_;
   std::vector<tcp::endpoint> tcp_upstreams_;

@@ -138,8 +138,13 @@ uint16_t freePort() {
   return port;
 }
 
-std::string askUdp(uint16_t port, const std::string& message, int timeout_ms = 5000) {
+std::string askUdp(uint16_t port, const std::string& message, int timeout_ms = 5000,
+                   const char* from = nullptr) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (from != nullptr) {
+    auto source = loopback(from, 0);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source), 0);
+  }
   auto sa = loopback("127.0.0.1", port);
   ::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   pollfd pfd{fd, POLLIN, 0};
@@ -276,6 +281,66 @@ TEST(DnsForwarder, AClientThatNeverReadsIsLetGoAfterTheIdleTime) {
   EXPECT_TRUE(ended);
   EXPECT_GT(owed, 0u);
   EXPECT_LT(received, owed) << "every answer was written: the stalled write waited for the client";
+}
+
+// One client address (one sandbox) cannot hold every TCP connection the
+// forwarder serves: another sandbox's query is still answered.
+TEST(DnsForwarder, OneClientCannotTakeEveryTcpConnection) {
+  FakeUpstream upstream;
+  const uint16_t port = freePort();
+  auto forwarder = DnsForwarder::start(
+      {.listen_address = "0.0.0.0", .port = port, .upstreams = {upstream.address()}});
+  ASSERT_TRUE(forwarder.ok()) << forwarder.error().message();
+  std::vector<int> held;
+  for (int i = 0; i < 200; ++i) {  // connected, then silent (until the idle time)
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto sa = loopback("127.0.0.1", port);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
+  // Another sandbox: from 127.0.0.2.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto from = loopback("127.0.0.2", 0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
+  auto sa = loopback("127.0.0.1", port);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const std::string message = query(0x33, 0x44, "other-sandbox");
+  std::string framed = {0, static_cast<char>(message.size())};
+  framed += message;
+  ASSERT_EQ(::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(framed.size()));
+  pollfd readable{fd, POLLIN, 0};
+  std::string answer(2 + 2 + 7 + message.size(), '\0');
+  ssize_t n = -1;
+  if (::poll(&readable, 1, 5000) == 1) n = ::recv(fd, answer.data(), answer.size(), MSG_WAITALL);
+  ::close(fd);
+  for (int held_fd : held)
+    ::close(held_fd);
+  EXPECT_EQ(n, static_cast<ssize_t>(answer.size())) << "closed: every connection was taken";
+  EXPECT_EQ(answer.substr(2), message.substr(0, 2) + "ANSWER:" + message);
+}
+
+// Likewise over UDP: one client address's queries waiting on a slow upstream
+// do not fill every place in flight.
+TEST(DnsForwarder, OneClientCannotTakeEveryUdpPlaceInFlight) {
+  FakeUpstream silent(true), answering;
+  const uint16_t port = freePort();
+  auto forwarder = DnsForwarder::start({.listen_address = "0.0.0.0",
+                                        .port = port,
+                                        .upstreams = {silent.address(), answering.address()},
+                                        .max_in_flight = 16});
+  ASSERT_TRUE(forwarder.ok()) << forwarder.error().message();
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto sa = loopback("127.0.0.1", port);
+  for (int i = 0; i < 32; ++i) {  // each waits 2 s on the silent upstream
+    const std::string flood = query(0x70, static_cast<uint8_t>(i), "flood");
+    ::sendto(fd, flood.data(), flood.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string message = query(0x71, 0x01, "other-sandbox");
+  EXPECT_EQ(askUdp(port, message, 6000, "127.0.0.2"), message.substr(0, 2) + "ANSWER:" + message);
+  ::close(fd);
 }
 
 TEST(DnsForwarder, RefusesWhatItCannotServe) {
