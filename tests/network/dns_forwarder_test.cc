@@ -47,15 +47,23 @@ std::string query(uint8_t id_high, uint8_t id_low, const std::string& tail) {
 class FakeUpstream {
  public:
   explicit FakeUpstream(bool silent = false, bool stray = false) : silent_(silent), stray_(stray) {
-    udp_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    auto sa = loopback("127.0.0.1", 0);
-    EXPECT_EQ(::bind(udp_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    port_ = boundPort(udp_);
-    tcp_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sa = loopback("127.0.0.1", port_);
-    EXPECT_EQ(::bind(tcp_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    // A port free for both: the UDP one may be a TCP connection's (another
+    // test's clients use ephemeral ports too).
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      udp_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      auto sa = loopback("127.0.0.1", 0);
+      EXPECT_EQ(::bind(udp_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+      port_ = boundPort(udp_);
+      tcp_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sa = loopback("127.0.0.1", port_);
+      if (::bind(tcp_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) break;
+      ::close(udp_);
+      ::close(tcp_);
+      udp_ = tcp_ = -1;
+    }
+    EXPECT_GE(tcp_, 0) << "no port free for both UDP and TCP";
     ::listen(tcp_, 8);
     thread_ = std::thread([this] { serve(); });
   }
@@ -129,13 +137,23 @@ class FakeUpstream {
   std::thread thread_;
 };
 
+// A port free for UDP and for TCP (the forwarder binds both).
 uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  auto sa = loopback("127.0.0.1", 0);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  uint16_t port = boundPort(fd);
-  ::close(fd);
-  return port;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    auto sa = loopback("127.0.0.1", 0);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    uint16_t port = boundPort(fd);
+    ::close(fd);
+    int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto any = loopback("0.0.0.0", port);
+    const bool free = ::bind(tcp, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0;
+    ::close(tcp);
+    if (free) return port;
+  }
+  return 0;
 }
 
 std::string askUdp(uint16_t port, const std::string& message, int timeout_ms = 5000,
