@@ -113,6 +113,9 @@ Result<std::unique_ptr<RunNetwork>> RunNetwork::setUp(const RunNetworkOptions& o
   auto plugin_dirs =
       options.plugin_dirs.empty() ? network::defaultPluginDirs() : options.plugin_dirs;
   auto runner = std::make_shared<const network::CniRunner>(*network, plugin_dirs);
+  // Sandboxes of another run (or of wickd) on the bridge: its policy is theirs too.
+  const bool bridge_held =
+      !run_network->bridge_.empty() && network::bridgeHasPorts(run_network->bridge_);
   // Pins and resolv.conf files per network: a reclaim only meets its own.
   const std::string dir = options.runtime_dir + "/net/" + network->name;
   for (const auto& path : {options.runtime_dir + "/net", dir})
@@ -133,9 +136,30 @@ Result<std::unique_ptr<RunNetwork>> RunNetwork::setUp(const RunNetworkOptions& o
   WICK_TRY(writeAll(file->get(), network::renderResolvConf(dns)),
            "network: write " + run_network->resolv_conf_path_);
   if (!run_network->bridge_.empty()) {
-    auto policy = network::EgressPolicy::install(egressRules(options, *network, dns));
-    if (!policy) return std::move(policy).error().context("network");
-    run_network->policy_ = std::move(*policy);
+    // One table per network: installing ours would change the policy of the
+    // sandboxes already there. The same rules are shared; others refused.
+    const auto rules = egressRules(options, *network, dns);
+    std::optional<std::string> installed;
+    if (bridge_held) {
+      auto digest = network::installedEgressDigest(rules.network);
+      if (!digest) return std::move(digest).error().context("network");
+      installed = *digest;
+    }
+    auto ours = network::egressRulesDigest(rules);
+    if (!ours) return std::move(ours).error().context("network");
+    if (installed && *installed != *ours)
+      return Error("network " + network->name + ": bridge " + run_network->bridge_ +
+                       " has sandboxes under another egress policy (another wick run with "
+                       "other flags, or wickd's); these flags would change theirs: give the "
+                       "same flags, or a network of its own (--net-config)",
+                   EBUSY);
+    if (installed) {
+      run_network->policy_ = network::EgressPolicy::share(rules.network);
+    } else {
+      auto policy = network::EgressPolicy::install(rules);
+      if (!policy) return std::move(policy).error().context("network");
+      run_network->policy_ = std::move(*policy);
+    }
   }
   spec.netns_fd = run_network->attachment_->netnsFd();
   spec.binds.push_back({run_network->resolv_conf_path_, "/etc/resolv.conf", false});

@@ -32,16 +32,26 @@ bool fresh(const RoleKeys& keys) {
 Result<RoleKeys> parseCredentialProcessOutput(const std::string& text) {
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (!doc.is_object()) return Error("credential_process output is not a JSON object", EINVAL);
-  if (doc.value("Version", 0) != 1)
+  // Checked by type: nlohmann's value() throws on a string where a number is
+  // wanted (and takes 1.5 for 1).
+  const auto version = doc.find("Version");
+  if (version == doc.end() || !version->is_number_integer() || *version != 1)
     return Error("credential_process output: Version must be 1", EINVAL);
   RoleKeys keys;
-  keys.access_key_id = doc.value("AccessKeyId", "");
-  keys.secret_access_key = doc.value("SecretAccessKey", "");
-  keys.session_token = doc.value("SessionToken", "");
+  for (auto [name, field] : {std::pair{"AccessKeyId", &keys.access_key_id},
+                             std::pair{"SecretAccessKey", &keys.secret_access_key},
+                             std::pair{"SessionToken", &keys.session_token}}) {
+    const auto found = doc.find(name);
+    if (found == doc.end() || found->is_null()) continue;  // absent, as botocore reads it
+    if (!found->is_string())
+      return Error(std::string("credential_process output: ") + name + " is not a string", EINVAL);
+    *field = found->get<std::string>();
+  }
   if (keys.access_key_id.empty() || keys.secret_access_key.empty())
     return Error("credential_process output: no AccessKeyId or SecretAccessKey", EINVAL);
-  if (doc.contains("Expiration")) {
-    keys.expiration = parseIso8601(doc.value("Expiration", ""));
+  if (doc.contains("Expiration") && !doc["Expiration"].is_null()) {
+    const auto& expiration = doc["Expiration"];
+    if (expiration.is_string()) keys.expiration = parseIso8601(expiration.get<std::string>());
     if (!keys.expiration)
       return Error("credential_process output: Expiration is not an ISO 8601 UTC time", EINVAL);
   }

@@ -31,23 +31,25 @@ Result<CniResult> CniRunner::add(const CniTarget& target) const {
   const std::string what = "attach " + target.container_id + " to network " + network_.name;
   nlohmann::json prev_result;
   std::string output;
+  // Whatever failed, the plugins may have made a veth and taken an address:
+  // undo the chain, as libcni does on a failed ADD.
+  auto undo = [&](Error error) -> Result<CniResult> {
+    (void)del(target, prev_result);
+    return std::move(error).context(what);
+  };
   for (size_t i = 0; i < network_.plugins.size(); ++i) {
     auto result = call(i, "ADD", target, prev_result);
-    if (!result) {
-      // Undo what the earlier plugins did, as libcni does on a failed ADD.
-      (void)del(target, prev_result);
-      return std::move(result).error().context(what);
-    }
+    if (!result) return undo(std::move(result).error());
     output = std::move(*result);
     auto parsed = nlohmann::json::parse(output, nullptr, false);
     if (parsed.is_discarded())
-      return Error(what + ": plugin " + network_.plugins[i]["type"].get<std::string>() +
-                       " printed no JSON result",
-                   EIO);
+      return undo(Error(
+          "plugin " + network_.plugins[i]["type"].get<std::string>() + " printed no JSON result",
+          EIO));
     prev_result = std::move(parsed);
   }
   auto result = parseCniResult(output);
-  if (!result) return std::move(result).error().context(what);
+  if (!result) return undo(std::move(result).error());
   return result;
 }
 

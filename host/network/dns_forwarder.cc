@@ -20,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <map>
 #include <thread>
 
 namespace wick::network {
@@ -32,8 +33,11 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kUdpAnswerWait = std::chrono::seconds(2);  // per upstream; stub resolvers retry
-constexpr auto kTcpIdle = std::chrono::seconds(10);
 constexpr size_t kMaxTcpClients = 128;
+// One client address (one sandbox) takes at most this many TCP connections,
+// and an eighth of the UDP queries in flight: it cannot starve the others.
+constexpr size_t kMaxTcpClientsPerAddress = 16;
+constexpr size_t kUdpShareOfOneAddress = 8;
 constexpr size_t kHeaderBytes = 12;  // a DNS message is at least its header
 
 Result<asio::ip::address> parseAddress(const std::string& text) {
@@ -68,13 +72,34 @@ Result<std::pair<asio::ip::address, uint16_t>> parseUpstream(const std::string& 
   return std::pair{*address, port};
 }
 
-// Whichever finishes first: the operation, or the timer cancelling it.
+// What one client address holds (UDP queries in flight, TCP connections),
+// counted down when the holder goes.
+class PerAddress {
+ public:
+  bool full(const asio::ip::address& address, size_t limit) const {
+    auto found = counts_.find(address);
+    return found != counts_.end() && found->second >= limit;
+  }
+  void add(const asio::ip::address& address) { ++counts_[address]; }
+  void remove(const asio::ip::address& address) {
+    auto found = counts_.find(address);
+    if (found != counts_.end() && --found->second == 0) counts_.erase(found);
+  }
+
+ private:
+  std::map<asio::ip::address, size_t> counts_;
+};
+
+// Whichever finishes first: the operations, or the timer closing the socket.
+// Closed, not cancelled: a cancel finds nothing to cancel when the timer fires
+// between two operations, and the next one would wait unbounded.
 template <typename Socket>
-void cancelAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socket,
-                 std::chrono::steady_clock::duration wait) {
+void closeAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socket,
+                std::chrono::steady_clock::duration wait) {
   timer.expires_after(wait);
   timer.async_wait([socket](const error_code& ec) {
-    if (!ec) socket->cancel();
+    error_code ignored;
+    if (!ec) socket->close(ignored);
   });
 }
 
@@ -82,7 +107,8 @@ void cancelAfter(asio::steady_timer& timer, const std::shared_ptr<Socket>& socke
 
 class DnsForwarder::Impl {
  public:
-  explicit Impl(size_t max_in_flight) : max_in_flight_(max_in_flight) {}
+  Impl(size_t max_in_flight, std::chrono::milliseconds tcp_idle)
+      : max_in_flight_(max_in_flight), tcp_idle_(tcp_idle) {}
 
   Status open(const DnsForwarderOptions& options) {
     for (const auto& text : options.upstreams) {
@@ -131,11 +157,13 @@ class DnsForwarder::Impl {
       if (ec || n < kHeaderBytes) continue;  // not a DNS message
       query->resize(n);
       ++udp_queries_;
-      if (in_flight_ >= max_in_flight_) {
+      const size_t share = std::max<size_t>(max_in_flight_ / kUdpShareOfOneAddress, 1);
+      if (in_flight_ >= max_in_flight_ || udp_by_address_.full(client.address(), share)) {
         ++dropped_;  // the stub resolver asks again
         continue;
       }
       ++in_flight_;
+      udp_by_address_.add(client.address());
       asio::co_spawn(io_, relayUdp(std::move(query), client), asio::detached);
     }
   }
@@ -144,8 +172,13 @@ class DnsForwarder::Impl {
                                  udp::endpoint client) {
     struct Done {
       size_t& in_flight;
-      ~Done() { --in_flight; }
-    } done{in_flight_};
+      PerAddress& by_address;
+      asio::ip::address address;
+      ~Done() {
+        --in_flight;
+        by_address.remove(address);
+      }
+    } done{in_flight_, udp_by_address_, client.address()};
     std::array<uint8_t, 65535> answer;
     for (const auto& upstream : udp_upstreams_) {
       auto socket = std::make_shared<udp::socket>(io_);
@@ -158,7 +191,7 @@ class DnsForwarder::Impl {
                                   asio::redirect_error(asio::use_awaitable, ec));
       if (ec) continue;
       asio::steady_timer timer(io_);
-      cancelAfter(timer, socket, kUdpAnswerWait);
+      closeAfter(timer, socket, kUdpAnswerWait);
       size_t n = 0;
       for (;;) {
         n = co_await socket->async_receive(asio::buffer(answer),
@@ -184,24 +217,36 @@ class DnsForwarder::Impl {
           co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) continue;
-      if (tcp_clients_ >= kMaxTcpClients) continue;  // closed: the client retries
+      const auto peer = socket.remote_endpoint(ec);
+      if (ec) continue;
+      // Closed: the client retries.
+      if (tcp_clients_ >= kMaxTcpClients ||
+          tcp_by_address_.full(peer.address(), kMaxTcpClientsPerAddress))
+        continue;
       ++tcp_clients_;
-      asio::co_spawn(io_, relayTcp(std::make_shared<tcp::socket>(std::move(socket))),
+      tcp_by_address_.add(peer.address());
+      asio::co_spawn(io_,
+                     relayTcp(std::make_shared<tcp::socket>(std::move(socket)), peer.address()),
                      asio::detached);
     }
   }
 
   // Length-prefixed messages (RFC 1035 4.2.2), one after another until the
   // client closes or idles; each relayed on a connection of its own.
-  asio::awaitable<void> relayTcp(std::shared_ptr<tcp::socket> client) {
+  asio::awaitable<void> relayTcp(std::shared_ptr<tcp::socket> client, asio::ip::address address) {
     struct Done {
       size_t& clients;
-      ~Done() { --clients; }
-    } done{tcp_clients_};
+      PerAddress& by_address;
+      asio::ip::address address;
+      ~Done() {
+        --clients;
+        by_address.remove(address);
+      }
+    } done{tcp_clients_, tcp_by_address_, address};
     std::vector<uint8_t> message;
     for (;;) {
       asio::steady_timer idle(io_);
-      cancelAfter(idle, client, kTcpIdle);
+      closeAfter(idle, client, tcp_idle_);
       error_code ec;
       std::array<uint8_t, 2> length{};
       co_await asio::async_read(*client, asio::buffer(length),
@@ -219,8 +264,12 @@ class DnsForwarder::Impl {
         co_return;  // closing tells the stub to try its next server
       }
       ++answered_;
+      // A client that does not take its answer is not waited for either.
+      asio::steady_timer taking(io_);
+      closeAfter(taking, client, tcp_idle_);
       co_await asio::async_write(*client, asio::buffer(answer),
                                  asio::redirect_error(asio::use_awaitable, ec));
+      taking.cancel();
       if (ec) co_return;
     }
   }
@@ -231,7 +280,7 @@ class DnsForwarder::Impl {
     for (const auto& upstream : tcp_upstreams_) {
       auto socket = std::make_shared<tcp::socket>(io_);
       asio::steady_timer timer(io_);
-      cancelAfter(timer, socket, kTcpIdle);
+      closeAfter(timer, socket, tcp_idle_);
       error_code ec;
       co_await socket->async_connect(upstream, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) continue;
@@ -255,8 +304,10 @@ class DnsForwarder::Impl {
   // Declared before io_: coroutines still pending when io_ goes are destroyed
   // with it, and their guards count down these.
   const size_t max_in_flight_;
-  size_t in_flight_ = 0;    // the io thread's alone
-  size_t tcp_clients_ = 0;  // likewise
+  const std::chrono::milliseconds tcp_idle_;
+  size_t in_flight_ = 0;                        // the io thread's alone
+  size_t tcp_clients_ = 0;                      // likewise
+  PerAddress udp_by_address_, tcp_by_address_;  // likewise
   std::atomic<uint64_t> udp_queries_{0}, tcp_queries_{0}, answered_{0}, dropped_{0};
   std::vector<udp::endpoint> udp_upstreams_;
   std::vector<tcp::endpoint> tcp_upstreams_;
@@ -267,7 +318,7 @@ class DnsForwarder::Impl {
 };
 
 Result<std::unique_ptr<DnsForwarder>> DnsForwarder::start(const DnsForwarderOptions& options) {
-  auto impl = std::make_unique<Impl>(std::max<size_t>(options.max_in_flight, 1));
+  auto impl = std::make_unique<Impl>(std::max<size_t>(options.max_in_flight, 1), options.tcp_idle);
   WICK_TRY(impl->open(options), "start the DNS forwarder");
   return std::unique_ptr<DnsForwarder>(new DnsForwarder(std::move(impl)));
 }

@@ -4,9 +4,12 @@
 // the gateway and this relays each query, over UDP and over TCP, to the host's
 // resolvers and the answer back. It reads nothing of a query beyond its
 // length: the host's resolver does the resolving, and its caching and policy
-// apply to sandboxes as to the host.
+// apply to sandboxes as to the host. One client address (one sandbox) takes
+// at most 16 TCP connections and an eighth of the UDP queries in flight; a TCP
+// client must send its query, and take its answer, within the idle time.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +23,8 @@ struct DnsForwarderOptions {
   uint16_t port = 53;                  // tests use another
   std::vector<std::string> upstreams;  // "127.0.0.53" or "127.0.0.53:5353"; tried in order
   size_t max_in_flight = 512;          // UDP queries waiting for an answer; more are dropped
+  // A TCP client must send a query, and take its answer, within this.
+  std::chrono::milliseconds tcp_idle{10'000};
 };
 
 class DnsForwarder {

@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include "host/network/subprocess.h"
 
 namespace wick::network {
@@ -26,15 +29,9 @@ bool validCidr(const std::string& cidr) {
 bool validName(const std::string& name) {
   if (name.empty() || name.size() > 40) return false;
   for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
   return true;
-}
-
-std::string tableName(const std::string& network) {
-  std::string table = "wick_" + network;
-  for (char& c : table)
-    if (c == '-') c = '_';
-  return table;
 }
 
 std::string set(const std::vector<std::string>& items) {
@@ -44,6 +41,20 @@ std::string set(const std::vector<std::string>& items) {
   return text + " }";
 }
 
+// FNV-1a: a digest to compare rules, not a secret.
+std::string digestOf(const std::string& text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+constexpr const char* kDigestComment = "wick rules ";
+
 std::string allowRule(const Destination& destination) {
   if (!destination.port) return "    ip daddr " + destination.cidr + " accept\n";
   const std::string port = std::to_string(*destination.port);
@@ -52,6 +63,13 @@ std::string allowRule(const Destination& destination) {
 }
 
 }  // namespace
+
+std::string egressTableName(const std::string& network) {
+  std::string table = "wick_" + network;
+  for (char& c : table)
+    if (c == '-' || c == '.') c = '_';
+  return table;
+}
 
 Result<Destination> parseDestination(const std::string& text) {
   Destination destination;
@@ -83,12 +101,9 @@ Result<std::string> renderEgressPolicy(const EgressRules& rules) {
   if (rules.lambda_port != 0 && !validCidr(rules.gateway))
     return Error(what + ": gateway '" + rules.gateway + "'", EINVAL);
 
-  const std::string table = tableName(rules.network);
+  const std::string table = egressTableName(rules.network);
   const std::string bridge = "\"" + rules.bridge + "\"";
   std::string script;
-  // Declare, delete, recreate: one transaction replaces whatever was there.
-  script += "table inet " + table + " {}\ndelete table inet " + table + "\n";
-  script += "table inet " + table + " {\n";
   // Into the host: only the Lambda API on the gateway, and resolvers there.
   script += "  chain input {\n    type filter hook input priority filter - 5; policy accept;\n";
   script += "    iifname " + bridge + " jump to_host\n  }\n";
@@ -111,7 +126,28 @@ Result<std::string> renderEgressPolicy(const EgressRules& rules) {
   script += "    meta nfproto ipv6 drop\n";
   script += rules.internet ? "    accept\n" : "    drop\n";
   script += "  }\n}\n";
-  return script;
+  // Declare, delete, recreate: one transaction replaces whatever was there.
+  return "table inet " + table + " {}\ndelete table inet " + table + "\ntable inet " + table +
+         " {\n  comment \"" + kDigestComment + digestOf(script) + "\"\n" + script;
+}
+
+Result<std::string> egressRulesDigest(const EgressRules& rules) {
+  auto script = renderEgressPolicy(rules);
+  if (!script) return std::move(script).error();
+  const size_t start = script->find(kDigestComment) + std::strlen(kDigestComment);
+  return script->substr(start, 16);
+}
+
+Result<std::optional<std::string>> installedEgressDigest(const std::string& network) {
+  if (!validName(network)) return Error("invalid network name '" + network + "'", EINVAL);
+  const std::string table = egressTableName(network);
+  auto output = runProgram({.argv = {"/usr/sbin/nft", "list", "table", "inet", table}});
+  if (!output) return std::move(output).error().context("nftables");
+  if (output->exit_code != 0) return std::optional<std::string>();  // none
+  const size_t at = output->stdout_text.find(kDigestComment);
+  if (at == std::string::npos) return std::optional<std::string>("");
+  return std::optional<std::string>(
+      output->stdout_text.substr(at + std::strlen(kDigestComment), 16));
 }
 
 Status runNft(const std::string& script) {
@@ -131,13 +167,19 @@ Result<EgressPolicy> EgressPolicy::install(const EgressRules& rules) {
   if (!script) return std::move(script).error();
   WICK_TRY(runNft(*script), "install egress policy of network " + rules.network);
   EgressPolicy policy;
-  policy.table_ = tableName(rules.network);
+  policy.table_ = egressTableName(rules.network);
+  return policy;
+}
+
+EgressPolicy EgressPolicy::share(const std::string& network) {
+  EgressPolicy policy;
+  policy.table_ = egressTableName(network);
   return policy;
 }
 
 Status EgressPolicy::removeLeftover(const std::string& network) {
   if (!validName(network)) return Error("invalid network name '" + network + "'", EINVAL);
-  const std::string table = tableName(network);
+  const std::string table = egressTableName(network);
   WICK_TRY(runNft("table inet " + table + " {}\ndelete table inet " + table + "\n"),
            "remove egress policy of network " + network);
   return {};

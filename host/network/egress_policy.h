@@ -33,7 +33,7 @@ struct Destination {
 Result<Destination> parseDestination(const std::string& text);
 
 struct EgressRules {
-  std::string network;                   // names the tables (letters, digits, '_')
+  std::string network;                   // names the tables (letters, digits, '_', '-', '.')
   std::string bridge;                    // the host device the sandboxes' traffic arrives on
   bool internet = true;                  // false: only `allow` and the exceptions
   std::vector<Destination> allow;        // wins over `deny`
@@ -47,12 +47,26 @@ struct EgressRules {
 // RFC 1918, link-local, shared address space (RFC 6598), loopback, "this network".
 extern const std::vector<std::string> kDefaultDeny;
 
+// The table of a network's policy: wick_<network>, '-' and '.' as '_' (so
+// "a-b", "a.b" and "a_b" have one).
+std::string egressTableName(const std::string& network);
+
 // The nft script that installs the rules (replacing tables of the same name).
 Result<std::string> renderEgressPolicy(const EgressRules& rules);
+
+// A digest of the rules renderEgressPolicy writes (it is in the table's
+// comment): whether a table in place holds the same rules.
+Result<std::string> egressRulesDigest(const EgressRules& rules);
+// The digest of the table in place for `network`; nullopt if there is none,
+// "" if it has no digest (not ours).
+Result<std::optional<std::string>> installedEgressDigest(const std::string& network);
 
 class EgressPolicy {
  public:
   static Result<EgressPolicy> install(const EgressRules& rules);
+  // The table another holder installed with the same rules, removed by
+  // whichever holder is the last.
+  static EgressPolicy share(const std::string& network);
   // Deletes the tables a crashed run left for `network`, if any.
   static Status removeLeftover(const std::string& network);
 

@@ -79,6 +79,12 @@ Status isolateBridgePort(const std::string& port) {
   return sendRequest(&request, sizeof request, what);
 }
 
+bool bridgeHasPorts(const std::string& name) {
+  std::error_code ec;
+  std::filesystem::directory_iterator ports("/sys/class/net/" + name + "/brif", ec);
+  return !ec && ports != std::filesystem::directory_iterator();
+}
+
 Result<bool> deleteBridgeIfUnused(const std::string& name) {
   unsigned index = ::if_nametoindex(name.c_str());
   if (index == 0) return false;

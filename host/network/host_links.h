@@ -13,6 +13,8 @@ bool linkExists(const std::string& name);
 // isolated ports (not even ARP), so sandboxes on one bridge cannot reach each
 // other while each still reaches the gateway.
 Status isolateBridgePort(const std::string& port);
+// Whether the bridge `name` exists with a port (a sandbox of someone's on it).
+bool bridgeHasPorts(const std::string& name);
 // Deletes the bridge `name` if it has no port left; true if it was deleted.
 Result<bool> deleteBridgeIfUnused(const std::string& name);
 

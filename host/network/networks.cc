@@ -1,10 +1,13 @@
 #include "host/network/networks.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/unique_fd.h"
 #include "host/network/cni_plugin_exec.h"
@@ -30,6 +33,52 @@ Result<CniNetwork> loadNetwork(const NetworkSettings& settings) {
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// A network's name names its directory under <state_dir>/net.
+bool plainName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+bool ipAddress(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+// What each network's policy would share with another's, refused before
+// anything is set up: the egress policy is one nftables table per CNI network
+// on its bridge, so a second network there would replace the first's policy
+// (a "restricted" network open to the internet) and remove it when stopped.
+// A bridge name longer than an interface name would fail every ADD in the
+// pool's background, with the plugin's message in the log only.
+Status checkDistinct(const std::vector<NetworkSettings>& settings) {
+  std::map<std::string, std::string> tables, bridges;  // -> the network using it
+  for (const auto& one : settings) {
+    auto cni = loadNetwork(one);
+    if (!cni) return std::move(cni).error().context("network " + one.name);
+    const std::string table = egressTableName(cni->name);
+    if (auto [user, added] = tables.emplace(table, one.name); !added)
+      return Error("networks " + user->second + " and " + one.name +
+                       " would share one egress policy (nftables table " + table +
+                       ", CNI network " + cni->name + "): give each a CNI network of its own",
+                   EINVAL);
+    const std::string bridge = cni->bridgeName();
+    if (bridge.empty()) continue;
+    if (bridge.size() >= IFNAMSIZ)
+      return Error("network " + one.name + ": bridge name '" + bridge +
+                       "' is longer than an interface name (15 characters)",
+                   EINVAL);
+    if (auto [user, added] = bridges.emplace(bridge, one.name); !added)
+      return Error("networks " + user->second + " and " + one.name + " are both on bridge " +
+                       bridge + ", where one egress policy would apply to both: give each a " +
+                       "bridge of its own",
+                   EINVAL);
+  }
+  return {};
 }
 
 }  // namespace
@@ -116,10 +165,22 @@ Status Networks::start(Network& network, const std::string& dir) {
 Result<std::unique_ptr<Networks>> Networks::open(const std::vector<NetworkSettings>& settings,
                                                  const std::string& state_dir) {
   std::unique_ptr<Networks> networks(new Networks);
+  for (size_t i = 0; i < settings.size(); ++i) {
+    if (!plainName(settings[i].name))
+      return Error("network name '" + settings[i].name +
+                       "': letters, digits, '_', '-' and '.' (not first), at most 64",
+                   EINVAL);
+    for (const auto& server : settings[i].dns)
+      if (!ipAddress(server))
+        return Error("network " + settings[i].name + ": dns '" + server + "' is not an IP address",
+                     EINVAL);
+    for (size_t j = 0; j < i; ++j)
+      if (settings[i].name == settings[j].name)
+        return Error("network " + settings[i].name + " is configured twice", EINVAL);
+  }
+  WICK_TRY(checkDistinct(settings), "open networks");
   WICK_TRY(makeDir(state_dir + "/net"), "open networks");
   for (const auto& one : settings) {
-    if (networks->networks_.count(one.name))
-      return Error("network " + one.name + " is configured twice", EINVAL);
     Network& network = networks->networks_[one.name];
     network.settings = one;
     WICK_TRY(start(network, state_dir + "/net/" + one.name), "start network " + one.name);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "host/network/egress_policy.h"
 #include "host/network/resolv_conf.h"
 
 namespace wick::network {
@@ -104,6 +105,34 @@ TEST_F(CniRunnerTest, AFailedAddReportsThePluginsErrorAndUndoesTheChain) {
   EXPECT_NE(log().find("recorder DEL wick-c"), std::string::npos) << log();
 }
 
+// A plugin that says it succeeded but prints no result (or one that is not an
+// object) may have made a veth and taken an address: the chain is undone too.
+TEST_F(CniRunnerTest, AnAddWithoutAResultUndoesTheChain) {
+  writePlugin("mute", R"(#!/bin/sh
+config=$(cat)
+echo "$(basename $0) $CNI_COMMAND $CNI_CONTAINERID" >> "$(dirname $0)/log"
+[ "$CNI_COMMAND" = ADD ] && echo 'not json'
+exit 0
+)");
+  writePlugin("listing", R"(#!/bin/sh
+config=$(cat)
+echo "$(basename $0) $CNI_COMMAND $CNI_CONTAINERID" >> "$(dirname $0)/log"
+[ "$CNI_COMMAND" = ADD ] && echo '[1, 2]'
+exit 0
+)");
+  auto middle = runner(R"([{"type":"recorder"},{"type":"mute"},{"type":"second"}])");
+  auto result = middle.add({.container_id = "wick-e", .netns_path = "/proc/1/ns/net"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("printed no JSON result"), std::string::npos)
+      << result.error().message();
+  EXPECT_NE(log().find("mute DEL wick-e"), std::string::npos) << log();
+  EXPECT_NE(log().find("recorder DEL wick-e"), std::string::npos) << log();
+  auto last = runner(R"([{"type":"recorder"},{"type":"listing"}])");
+  ASSERT_FALSE(last.add({.container_id = "wick-f", .netns_path = "/proc/1/ns/net"}).ok());
+  EXPECT_NE(log().find("listing DEL wick-f"), std::string::npos) << log();
+  EXPECT_NE(log().find("recorder DEL wick-f"), std::string::npos) << log();
+}
+
 TEST_F(CniRunnerTest, AMissingPluginIsNamedWithTheSearchPath) {
   auto chain = runner(R"([{"type":"absent"}])");
   auto result = chain.add({.container_id = "wick-d", .netns_path = "/proc/1/ns/net"});
@@ -125,6 +154,23 @@ TEST(CniNetworkConfig, RejectsWhatTheSpecForbids) {
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->plugins.size(), 1u);
   EXPECT_EQ(single->bridgeName(), "cni0");
+}
+
+// A CNI network name may hold '.' (the spec's names); its policy's table is
+// named with '_' for it, as for '-'.
+TEST(EgressPolicy, ACniNameWithADotHasAPolicy) {
+  auto network =
+      parseCniNetwork(R"({"cniVersion":"1.0.0","name":"wick.prod","type":"bridge"})", "t");
+  ASSERT_TRUE(network.ok()) << network.error().message();
+  EgressRules rules;
+  rules.network = network->name;
+  rules.bridge = "br0";
+  auto script = renderEgressPolicy(rules);
+  ASSERT_TRUE(script.ok()) << script.error().message();
+  EXPECT_NE(script->find("table inet wick_wick_prod {\n"), std::string::npos) << *script;
+  EXPECT_EQ(egressTableName("wick.prod"), "wick_wick_prod");
+  rules.network = "wick/prod";
+  EXPECT_FALSE(renderEgressPolicy(rules).ok());
 }
 
 TEST(ResolvConf, RendersAndDropsTheHostsLoopbackResolvers) {

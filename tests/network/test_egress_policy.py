@@ -116,3 +116,34 @@ def test_the_policy_goes_with_the_last_run(wick, test_network, fake_internet):
     assert fetch(wick, test_network, f"http://{INTERNET}:{PORT}/hello.txt").returncode == 0
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     assert f"wick_wicktest{TAG}" not in tables
+
+
+def test_a_run_does_not_change_the_policy_of_another_runs_sandbox(wick, test_network,
+                                                                  fake_internet):
+    """The policy is one table per network, on its bridge: a second run with other
+    flags replaced the first run's table, so a --no-internet sandbox reached the
+    internet (and the metadata service) while, and after, the second ran."""
+    url = f"http://{INTERNET}:{PORT}/hello.txt"
+    first = subprocess.Popen(
+        [wick, "run", "--cgroup-parent", "wick-test-net", *net_args(test_network),
+         "--no-internet", "--", "/bin/sh", "-c",
+         f"echo ready; read go; curl -sS -o /dev/null --max-time 2 {url} && echo reached; true"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "ready\n"
+        second = fetch(wick, test_network, url, "--allow", f"{METADATA}/32")
+        assert second.returncode != 0, "a second policy was applied to the network"
+        assert "egress policy" in second.stderr, second.stderr
+        # The same flags share the policy in place.
+        same = wick_run(wick, *net_args(test_network), "--no-internet", "--",
+                        "/usr/bin/curl", "-sS", "--max-time", "2", url)
+        assert same.returncode != 0 and "egress policy" not in same.stderr, same.stderr
+        out, err = first.communicate("go\n", timeout=30)
+        assert first.returncode == 0, err
+        assert out == "", out
+    finally:
+        if first.poll() is None:  # stdin closed: the sandbox ends, and the run undoes its network
+            first.communicate("", timeout=30)
+    assert fetch(wick, test_network, url).returncode == 0  # the last run took its table
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    assert f"wick_wicktest{TAG}" not in tables
