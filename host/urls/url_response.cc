@@ -39,10 +39,16 @@ bool isFieldValue(std::string_view value) {
   return true;
 }
 
-std::optional<int> statusOf(const json& value) {
-  int status = 0;
-  if (value.is_number_integer()) {
-    status = value.get<int>();
+// A final status: 200 to 599. An interim one (1xx) would have the client
+// take the body that follows for the response (its headers unchecked), and
+// an integer beyond int must not wrap into range.
+std::optional<int64_t> statusOf(const json& value) {
+  int64_t status = 0;
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() > 599) return std::nullopt;
+    status = value.get<int64_t>();
+  } else if (value.is_number_integer()) {
+    status = value.get<int64_t>();
   } else if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), status);
@@ -50,7 +56,7 @@ std::optional<int> statusOf(const json& value) {
   } else {
     return std::nullopt;
   }
-  if (status < 100 || status > 599) return std::nullopt;
+  if (status < 200 || status > 599) return std::nullopt;
   return status;
 }
 
@@ -147,7 +153,7 @@ std::optional<http::Response> mapFunctionResult(std::string_view payload) {
 std::optional<http::Response> mapPrelude(std::string_view prelude) {
   json result = json::parse(prelude, nullptr, false);
   if (result.is_discarded() || !result.is_object()) return std::nullopt;
-  int status = 200;
+  int64_t status = 200;
   if (result.contains("statusCode") && !result["statusCode"].is_null()) {
     auto given = statusOf(result["statusCode"]);
     if (!given) return std::nullopt;
