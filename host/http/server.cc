@@ -206,6 +206,7 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     // Read before the fields move into the request: keep_alive() looks at Connection.
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    const beast_http::verb method = message.method();
     Request request = requestHead(message, false);
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
@@ -218,7 +219,7 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     request.peer = peer;
     request.peer_uid = peer_uid;
 
-    ResponseStream stream(&socket, version, keep_alive);
+    ResponseStream stream(&socket, version, keep_alive, method == beast_http::verb::head);
     request.stream = &stream;
     Response response = co_await handler_(std::move(request));
     if (stream.begun()) {  // the handler wrote its response itself
@@ -229,9 +230,19 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     }
     response.version(version);
     response.keep_alive(keep_alive);
+    // RFC 9110 6.4.1: a 204 or 304 has no content, and a HEAD's answer
+    // sends only its head; bytes after it would be read as the next response.
+    const unsigned status = response.result_int();
+    if (status == 204 || status == 304) response.body().clear();
     response.prepare_payload();
-    co_await beast_http::async_write(socket, response,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (method == beast_http::verb::head) {
+      beast_http::response_serializer<beast_http::string_body> serializer(response);
+      co_await beast_http::async_write_header(socket, serializer,
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await beast_http::async_write(socket, response,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) co_return;
     if (!keep_alive) {
       co_await lingeringClose(socket);

@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 
+from conftest import signed_head_lines
 from test_function_urls import header, lam, public_url, request, returns, urls_daemon  # noqa: F401
 
 
@@ -45,3 +46,83 @@ def test_an_interim_status_cannot_smuggle_a_response(urls_daemon, public_url):
     for status in (101, "103", 4294967496):  # 2^32 + 200 must not wrap into 200
         got, _, body = returns(urls_daemon, public_url, {"statusCode": status, "body": "x"})
         assert (got, body) == (502, b"Internal Server Error"), status
+
+
+def test_no_content_statuses_send_no_body(urls_daemon, public_url):
+    # A 204 or 304 with a body: the status without it, and the connection
+    # still serves its next request (the body is not left to be misread).
+    for status in (204, 304):
+        with socket.create_connection(("127.0.0.1", urls_daemon.url_port), timeout=30) as sock:
+            event = json.dumps({"value": {"statusCode": status, "body": "HTTP/1.1 200 OK"}})
+            sock.sendall((f"POST /{public_url}/return HTTP/1.1\r\nHost: a\r\n"
+                          f"Content-Type: application/json\r\nContent-Length: {len(event)}\r\n"
+                          f"\r\n{event}").encode())
+            head, body = read_response(sock)
+            assert head.startswith(f"HTTP/1.1 {status} "), head
+            assert body == b""
+            sock.sendall(f"GET /{public_url}/next HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+            head, body = read_response(sock)
+            assert head.startswith("HTTP/1.1 200 "), head
+            assert json.loads(body)["rawPath"] == "/next"
+
+
+NODE_HEAD_THEN_GET = r"""
+const http = require('http');
+const agent = new http.Agent({keepAlive: true, maxSockets: 1});
+const [port, prefix] = process.argv.slice(1);
+function go(method, path) {
+  return new Promise((resolve, reject) => {
+    const r = http.request({host: '127.0.0.1', port, path, method, agent}, (res) => {
+      let body = '';
+      const socket = res.socket.localPort;
+      res.on('data', (d) => body += d);
+      res.on('end', () => resolve({status: res.statusCode, length: res.headers['content-length'],
+                                   body, socket}));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+(async () => {
+  const head = await go('HEAD', prefix + '/first');
+  const get = await go('GET', prefix + '/second');
+  console.log(JSON.stringify({head, get}));
+  agent.destroy();
+})().catch((e) => { console.log(JSON.stringify({error: e.code || e.message})); agent.destroy(); });
+"""
+
+
+def test_head_answers_send_no_body(urls_daemon, public_url):
+    # Node keeps the connection for the GET after the HEAD: bytes of a body
+    # after the HEAD's head would be parsed as the GET's status line.
+    node = subprocess.run(["node", "-e", NODE_HEAD_THEN_GET, str(urls_daemon.url_port),
+                           f"/{public_url}"], capture_output=True, text=True, timeout=60)
+    assert node.stdout, node.stderr
+    result = json.loads(node.stdout)
+    assert "error" not in result, result
+    assert result["head"]["status"] == 200 and result["head"]["body"] == ""
+    assert int(result["head"]["length"]) > 0  # the length a GET would get
+    assert result["get"]["status"] == 200
+    assert json.loads(result["get"]["body"])["rawPath"] == "/second"
+    assert result["get"]["socket"] == result["head"]["socket"]  # one connection
+    # The API's answers too: a HEAD on an API route is answered by its head.
+    with socket.create_connection(("127.0.0.1", urls_daemon.port), timeout=30) as sock:
+        sock.sendall(b"HEAD /2015-03-31/functions/ HTTP/1.1\r\n" +
+                     signed_head_lines(urls_daemon, "HEAD", "/2015-03-31/functions/") + b"\r\n" +
+                     b"GET /2015-03-31/functions/ HTTP/1.1\r\n" +
+                     signed_head_lines(urls_daemon, "GET", "/2015-03-31/functions/") + b"\r\n")
+        head, _ = read_response_head_only(sock)
+        assert head.startswith("HTTP/1.1 "), head
+        head, body = read_response(sock)
+        assert head.startswith("HTTP/1.1 200 "), head
+        assert "Functions" in json.loads(body)
+
+
+def read_response_head_only(sock):
+    """A HEAD's answer: its head, and whatever bytes came after it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    return data.decode(), b""
