@@ -19,7 +19,9 @@ http::Response jsonError(unsigned status, const std::string& type, const json& m
   http::Response response{static_cast<beast_http::status>(status), 11};
   response.set(beast_http::field::content_type, "application/json");
   response.set("x-amzn-ErrorType", type);
-  response.body() = json{{"Message", message}}.dump();
+  // The message may quote the request (an Authorization's algorithm): its
+  // bytes that are not UTF-8 are replaced, not thrown on.
+  response.body() = json{{"Message", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
   return response;
 }
 

@@ -7,7 +7,7 @@ import json
 import socket
 import subprocess
 
-from conftest import signed_head_lines
+from conftest import signed_head_lines, signed_request
 from test_function_urls import header, lam, public_url, request, returns, urls_daemon  # noqa: F401
 
 
@@ -126,3 +126,21 @@ def read_response_head_only(sock):
         assert chunk, f"connection closed after {data!r}"
         data += chunk
     return data.decode(), b""
+
+
+def test_bytes_that_are_not_utf8_still_get_their_aws_error(urls_daemon):
+    # Refusals and errors quote what the client sent; before, bytes that are
+    # not UTF-8 there closed the connection without an answer.
+    with socket.create_connection(("127.0.0.1", urls_daemon.port), timeout=30) as sock:
+        sock.sendall(b"GET /2015-03-31/functions/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: \xff\xfe Credential=x\r\n\r\n")
+        head, body = read_response(sock)
+    assert head.startswith("HTTP/1.1 400 "), head
+    assert "x-amzn-ErrorType: IncompleteSignatureException" in head
+    assert json.loads(body)["message"] == "Unsupported AWS 'algorithm': '\ufffd\ufffd'"
+    # Signed, with such bytes in the function's name.
+    for path in ("/2015-03-31/functions/%FF%FE/configuration",
+                 "/2015-03-31/functions/echo/aliases/%FF"):
+        status, headers, body = signed_request(urls_daemon, "GET", path)
+        assert 400 <= status < 500, (path, status, body)
+        assert headers["x-amzn-errortype"] and json.loads(body), (path, body)

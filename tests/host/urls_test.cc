@@ -290,6 +290,13 @@ TEST(UrlResponse, InvokeOutcomesMapToLambdaStatuses) {
   EXPECT_EQ(header(forbidden(), "x-amzn-ErrorType"), "AccessDeniedException");
 }
 
+TEST(UrlResponse, SignatureRefusalsQuotingBytesThatAreNotUtf8AreJson) {
+  http::Response refused;
+  ASSERT_NO_THROW(refused = signatureRefused(400, "IncompleteSignatureException",
+                                             "Unsupported AWS 'algorithm': '\xff'"));
+  EXPECT_EQ(json::parse(refused.body())["Message"], "Unsupported AWS 'algorithm': '\xef\xbf\xbd'");
+}
+
 TEST(Cors, ValidatesLambdasLimits) {
   auto good = parseCors(json{{"AllowOrigins", {"https://example.com"}},
                              {"AllowMethods", {"GET", "POST"}},
