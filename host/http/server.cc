@@ -150,14 +150,25 @@ std::pair<std::string, std::optional<uint32_t>> describePeer(unix_stream::socket
 
 template <typename Acceptor>
 asio::awaitable<void> Server::acceptLoop(Acceptor& acceptor) {
+  // After a failed accept (out of file descriptors: the pending connection
+  // stays queued, so the next accept fails at once), wait before the next:
+  // 5 ms, doubling to a second, as Go's net/http does. Without the wait the
+  // loop spun a core and wrote its warning some 500,000 times a second.
+  std::chrono::milliseconds backoff{0};
+  asio::steady_timer pause(acceptor.get_executor());
   while (acceptor.is_open()) {
     boost::system::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("accept: {}", ec.message());
+      backoff = std::min<std::chrono::milliseconds>(
+          backoff == backoff.zero() ? kAcceptBackoff : 2 * backoff, kMaxAcceptBackoff);
+      spdlog::warn("accept: {} (retrying in {} ms)", ec.message(), backoff.count());
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    backoff = backoff.zero();
     auto [peer, peer_uid] = describePeer(socket);
     asio::co_spawn(io_, serve(std::move(socket), std::move(peer), peer_uid), asio::detached);
   }

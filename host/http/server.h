@@ -97,6 +97,8 @@ class Server {
 
   static constexpr size_t kHeaderLimit = 64 << 10;
   static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr std::chrono::milliseconds kAcceptBackoff{5};
+  static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
 
   boost::asio::io_context& io_;
   Handler handler_;

@@ -4,10 +4,13 @@ function returns must not reach the client as another response, an answer
 that has no content must send none, and a request with bytes that are not
 UTF-8 must still get its AWS error rather than a closed connection."""
 import json
+import os
+import resource
 import socket
 import subprocess
+import time
 
-from conftest import signed_head_lines, signed_request
+from conftest import running_daemon, signed_head_lines, signed_request
 from test_function_urls import header, lam, public_url, request, returns, urls_daemon  # noqa: F401
 
 
@@ -144,3 +147,38 @@ def test_bytes_that_are_not_utf8_still_get_their_aws_error(urls_daemon):
         status, headers, body = signed_request(urls_daemon, "GET", path)
         assert 400 <= status < 500, (path, status, body)
         assert headers["x-amzn-errortype"] and json.loads(body), (path, body)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_the_listener_waits_instead_of_spinning():
+    # Connections that hold every descriptor wickd may open: each accept then
+    # fails at once (the connection stays queued). wickd used to retry in a
+    # loop, a core at 100 % and ~500,000 warnings a second in its log.
+    with running_daemon() as daemon:
+        pid = daemon.process.pid
+        soft_limit = len(os.listdir(f"/proc/{pid}/fd")) + 20
+        hard_limit = resource.prlimit(pid, resource.RLIMIT_NOFILE)[1]
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft_limit, hard_limit))
+        held = []
+        try:
+            for _ in range(40):  # more than the limit leaves: the rest queue
+                held.append(socket.create_connection(("127.0.0.1", daemon.port), timeout=10))
+            time.sleep(0.5)  # wickd takes what it can, then fails to accept
+            cpu_before, log_before = cpu_seconds(pid), os.path.getsize(daemon.log_path)
+            time.sleep(3)
+            cpu_used = cpu_seconds(pid) - cpu_before
+            logged = os.path.getsize(daemon.log_path) - log_before
+            assert cpu_used < 1.0, f"{cpu_used:.2f} s of CPU in 3 s while out of descriptors"
+            assert logged < 20000, f"{logged} bytes of log in 3 s"
+        finally:
+            for sock in held:
+                sock.close()
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (hard_limit, hard_limit))
+        # Descriptors free again: it serves.
+        status, _, _ = signed_request(daemon, "GET", "/2015-03-31/functions/")
+        assert status == 200
