@@ -11,6 +11,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -170,7 +172,10 @@ asio::awaitable<void> Server::acceptLoop(Acceptor& acceptor) {
     }
     backoff = backoff.zero();
     auto [peer, peer_uid] = describePeer(socket);
-    asio::co_spawn(io_, serve(std::move(socket), std::move(peer), peer_uid), asio::detached);
+    // Each connection on a strand of its own: its timers' handlers touch its
+    // socket and never run while its coroutine does.
+    asio::co_spawn(asio::make_strand(io_), serve(std::move(socket), std::move(peer), peer_uid),
+                   asio::detached);
   }
 }
 
@@ -178,13 +183,44 @@ template <typename Socket>
 asio::awaitable<void> Server::serve(Socket socket, std::string peer,
                                     std::optional<uint32_t> peer_uid) {
   boost::beast::flat_buffer buffer;
+  const auto strand = co_await asio::this_coro::executor;
   for (;;) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.body_limit(options_.body_limit);
     parser.header_limit(kHeaderLimit);
     boost::system::error_code ec;
+    // The head within header_timeout, else the read is cancelled. The wait
+    // runs on this connection's strand, so it never races the read's end.
+    asio::steady_timer header_deadline(strand);
+    header_deadline.expires_after(options_.header_timeout);
+    auto reading = std::make_shared<bool>(true);
+    auto timed_out = std::make_shared<bool>(false);
+    header_deadline.async_wait([&socket, reading, timed_out](const boost::system::error_code& e) {
+      if (e || !*reading) return;
+      *timed_out = true;
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    });
     co_await beast_http::async_read_header(socket, buffer, parser,
                                            asio::redirect_error(asio::use_awaitable, ec));
+    *reading = false;
+    header_deadline.cancel();
+    if (ec && *timed_out) {
+      // Idle between requests: closed quietly. Part of a head: 408.
+      if (parser.got_some()) {
+        Response response{beast_http::status::request_timeout, 11};
+        response.set("x-amzn-ErrorType", "RequestTimeoutException");
+        response.set(beast_http::field::content_type, "application/json");
+        response.body() = nlohmann::json{
+            {"Type", "User"},
+            {"message",
+             "The request's head did not arrive within " +
+                 std::to_string(options_.header_timeout.count()) +
+                 " ms"}}.dump();
+        co_await answerAndClose(socket, std::move(response));
+      }
+      co_return;
+    }
     if (!ec && !parser.is_done() && options_.refuse_head) {
       const auto length = parser.content_length();
       Request head = requestHead(parser.get());
@@ -318,8 +354,8 @@ asio::awaitable<void> Server::lingeringClose(Socket& socket) {
   // the connection, and the reset discards what the client has not read yet.
   boost::system::error_code ec;
   socket.shutdown(Socket::shutdown_send, ec);
-  if (ec) co_return;  // already gone
-  asio::steady_timer deadline(socket.get_executor());
+  if (ec) co_return;                                                // already gone
+  asio::steady_timer deadline(co_await asio::this_coro::executor);  // the connection's strand
   deadline.expires_after(kLingerTime);
   // The wait may complete after this coroutine is gone (its completion queued
   // as the read ended): it touches the socket only while the read is on.

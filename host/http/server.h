@@ -61,6 +61,10 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
 struct ServerOptions {
   uint64_t body_limit = 80ull << 20;  // CreateFunction carries a 50 MB zip in base64
+  // A request's head must have arrived this long after the server began to
+  // read it (an idle keep-alive connection waits for the next head): else the
+  // connection ends, with a 408 if part of it came (slowloris).
+  std::chrono::milliseconds header_timeout{60'000};
   // A request refused by its head alone (a body over its route's own limit):
   // answered before a 100 Continue or its body, then the connection ends.
   std::function<std::optional<Response>(const Request& head, std::optional<uint64_t> length)>
