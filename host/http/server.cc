@@ -150,6 +150,57 @@ std::pair<std::string, std::optional<uint32_t>> describePeer(unix_stream::socket
 
 }  // namespace
 
+namespace {
+
+// Cancels a socket's read if it is still on when its time is up. Its wait
+// runs on the connection's strand, so it never races the read's end; it
+// touches the socket only while the deadline (and so the read) is there.
+class ReadDeadline {
+ public:
+  template <typename Socket, typename Executor>
+  ReadDeadline(Socket& socket, const Executor& strand, std::chrono::milliseconds limit)
+      : timer_(strand), state_(std::make_shared<State>()) {
+    timer_.expires_after(limit);
+    timer_.async_wait([&socket, state = state_](const boost::system::error_code& waited) {
+      if (waited || !state->reading) return;
+      state->expired = true;
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    });
+  }
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+  ~ReadDeadline() {
+    state_->reading = false;
+    timer_.cancel();
+  }
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    bool reading = true;
+    bool expired = false;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+// 408, for a request whose `part` ("head", "body") did not arrive in time.
+Response requestTimeout(std::string_view part, std::chrono::milliseconds limit) {
+  Response response{beast_http::status::request_timeout, 11};
+  response.set("x-amzn-ErrorType", "RequestTimeoutException");
+  response.set(beast_http::field::content_type, "application/json");
+  response.body() = nlohmann::json{
+      {"Type", "User"},
+      {"message",
+       "The request's " + std::string(part) + " did not arrive within " +
+           std::to_string(limit.count()) +
+           " ms"}}.dump();
+  return response;
+}
+
+}  // namespace
+
 template <typename Acceptor>
 asio::awaitable<void> Server::acceptLoop(Acceptor& acceptor) {
   // After a failed accept (out of file descriptors: the pending connection
@@ -189,36 +240,17 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     parser.body_limit(options_.body_limit);
     parser.header_limit(kHeaderLimit);
     boost::system::error_code ec;
-    // The head within header_timeout, else the read is cancelled. The wait
-    // runs on this connection's strand, so it never races the read's end.
-    asio::steady_timer header_deadline(strand);
-    header_deadline.expires_after(options_.header_timeout);
-    auto reading = std::make_shared<bool>(true);
-    auto timed_out = std::make_shared<bool>(false);
-    header_deadline.async_wait([&socket, reading, timed_out](const boost::system::error_code& e) {
-      if (e || !*reading) return;
-      *timed_out = true;
-      boost::system::error_code ignored;
-      socket.cancel(ignored);
-    });
+    // The head within header_timeout, else the read is cancelled.
+    std::optional<ReadDeadline> deadline;
+    deadline.emplace(socket, strand, options_.header_timeout);
     co_await beast_http::async_read_header(socket, buffer, parser,
                                            asio::redirect_error(asio::use_awaitable, ec));
-    *reading = false;
-    header_deadline.cancel();
-    if (ec && *timed_out) {
+    const bool head_expired = deadline->expired();
+    deadline.reset();
+    if (ec && head_expired) {
       // Idle between requests: closed quietly. Part of a head: 408.
-      if (parser.got_some()) {
-        Response response{beast_http::status::request_timeout, 11};
-        response.set("x-amzn-ErrorType", "RequestTimeoutException");
-        response.set(beast_http::field::content_type, "application/json");
-        response.body() = nlohmann::json{
-            {"Type", "User"},
-            {"message",
-             "The request's head did not arrive within " +
-                 std::to_string(options_.header_timeout.count()) +
-                 " ms"}}.dump();
-        co_await answerAndClose(socket, std::move(response));
-      }
+      if (parser.got_some())
+        co_await answerAndClose(socket, requestTimeout("head", options_.header_timeout));
       co_return;
     }
     if (!ec && !parser.is_done() && options_.refuse_head) {
@@ -239,9 +271,20 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
       co_await asio::async_write(socket, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ec && !parser.is_done())
+    if (!ec && !parser.is_done()) {
+      // And its body within body_timeout of its head (a small body is read
+      // before its signature is checked: without this, anyone could hold a
+      // connection by never sending the bytes its Content-Length promised).
+      deadline.emplace(socket, strand, options_.body_timeout);
       co_await beast_http::async_read(socket, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+      const bool expired = deadline->expired();
+      deadline.reset();
+      if (ec && expired) {
+        co_await answerAndClose(socket, requestTimeout("body", options_.body_timeout));
+        co_return;
+      }
+    }
     if (ec) {
       // Closed between requests: nothing to answer. Otherwise the request is
       // refused with its status and the connection ends (its body, if any,

@@ -65,6 +65,8 @@ struct ServerOptions {
   // read it (an idle keep-alive connection waits for the next head): else the
   // connection ends, with a 408 if part of it came (slowloris).
   std::chrono::milliseconds header_timeout{60'000};
+  // Its body, this long after its head (else 408 and the connection ends).
+  std::chrono::milliseconds body_timeout{300'000};
   // A request refused by its head alone (a body over its route's own limit):
   // answered before a 100 Continue or its body, then the connection ends.
   std::function<std::optional<Response>(const Request& head, std::optional<uint64_t> length)>

@@ -1,5 +1,5 @@
 // wick::http::Server on a real loopback socket: what a client that sends its
-// request's head slowly, or nothing at all, gets.
+// request's head or body slowly, or nothing at all, gets.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -34,6 +34,7 @@ class SlowClients : public ::testing::Test {
   static ServerOptions options() {
     ServerOptions options;
     options.header_timeout = std::chrono::milliseconds(300);
+    options.body_timeout = std::chrono::milliseconds(600);
     return options;
   }
   ~SlowClients() override {
@@ -98,6 +99,17 @@ TEST_F(SlowClients, AnIdleKeepAliveConnectionIsClosedAfterItsRequest) {
   const std::string got = readToClose(fd);
   EXPECT_TRUE(got.starts_with("HTTP/1.1 200 ")) << got;
   EXPECT_TRUE(got.ends_with("served")) << got;  // then closed: no 408 for an idle one
+  ::close(fd);
+}
+
+TEST_F(SlowClients, ABodyShorterThanItsLengthIsAnswered408AndClosed) {
+  const int fd = connectClient();
+  const auto started = std::chrono::steady_clock::now();
+  send(fd, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\npart of it");
+  const std::string got = readToClose(fd);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 408 ")) << got;
+  EXPECT_NE(got.find("The request's body did not arrive within 600 ms"), std::string::npos) << got;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
   ::close(fd);
 }
 
