@@ -76,7 +76,10 @@ http::Response toResponse(const AwsError& error, const std::string& request_id) 
   response.set(http::beast_http::field::content_type, "application/json");
   for (const auto& [key, value] : error.extra_headers)
     response.set(key, value);
-  response.body() = body.dump();
+  // A message may quote what the client sent (a name, a header): bytes that
+  // are not UTF-8 there become U+FFFD, rather than an exception that leaves
+  // the request without an answer.
+  response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 

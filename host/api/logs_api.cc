@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
@@ -90,14 +91,26 @@ int64_t limitOf(const json& request, int64_t maximum, int64_t fallback) {
   return limit;
 }
 
+// `digits` (only digits, at least one) as a number that fits `value`: a
+// token's digits past its range are no token of ours (std::stoul threw,
+// which answered 500).
+template <typename Number>
+bool parseDigits(std::string_view digits, Number& value) {
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return false;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  return error == std::errc() && end == digits.data() + digits.size();
+}
+
 // An index into an ordered listing, as an opaque token.
 size_t pageStart(const json& request) {
   const std::string token = text(request, "nextToken");
   if (token.empty()) return 0;
-  if (!token.starts_with(kPageToken) || token.size() == kPageToken.size() ||
-      token.find_first_not_of("0123456789", kPageToken.size()) != std::string::npos)
+  size_t start = 0;
+  if (!token.starts_with(kPageToken) ||
+      !parseDigits(std::string_view(token).substr(kPageToken.size()), start))
     invalidParameter("The specified nextToken is invalid.");
-  return std::stoul(token.substr(kPageToken.size()));
+  return start;
 }
 
 std::string pageToken(size_t next) {
@@ -309,10 +322,9 @@ json LogsApi::getLogEvents(const json& request) const {
   uint64_t position = from_head ? 0 : std::numeric_limits<uint64_t>::max();
   if (const std::string token = text(request, "nextToken"); !token.empty()) {
     if (token.size() != 58 || (token[0] != 'f' && token[0] != 'b') || token[1] != '/' ||
-        token.find_first_not_of("0123456789", 2) != std::string::npos)
+        !parseDigits(std::string_view(token).substr(2), position))
       invalidParameter("The specified nextToken is invalid.");
     direction = token[0];
-    position = std::stoull(token.substr(2));
   }
 
   const logs::StreamRecords read = readRecordsOf(settings_.logs_root, function, stream);

@@ -29,8 +29,11 @@ asio::awaitable<void> ResponseStream::begin(Head head) {
   begun_ = true;
   head.version(version_);
   beast_http::response<beast_http::empty_body> response(std::move(head));
+  const unsigned status = response.result_int();
+  const bool no_content = status == 204 || status == 304;
+  bodiless_ = head_only_ || no_content;
   if (version_ >= 11) {
-    response.chunked(true);
+    if (!no_content) response.chunked(true);
     response.keep_alive(keep_alive_);
   } else {
     response.keep_alive(false);  // the end of the connection ends the body
@@ -43,7 +46,7 @@ asio::awaitable<void> ResponseStream::begin(Head head) {
 }
 
 asio::awaitable<void> ResponseStream::write(std::string_view bytes) {
-  if (failed_ || bytes.empty()) co_return;
+  if (failed_ || bodiless_ || bytes.empty()) co_return;
   const asio::const_buffer buffer(bytes.data(), bytes.size());
   const bool chunked = version_ >= 11;
   auto ec = co_await onSocket(socket_, [&buffer, chunked](auto& stream, auto completion) {
@@ -55,7 +58,7 @@ asio::awaitable<void> ResponseStream::write(std::string_view bytes) {
 
 asio::awaitable<void> ResponseStream::end() {
   ended_ = true;
-  if (failed_ || version_ < 11) co_return;
+  if (failed_ || bodiless_ || version_ < 11) co_return;
   auto ec = co_await onSocket(socket_, [](auto& stream, auto completion) {
     return asio::async_write(stream, beast_http::make_chunk_last(), completion);
   });

@@ -24,13 +24,15 @@ class ResponseStream {
   using Socket =
       std::variant<boost::asio::ip::tcp::socket*, boost::asio::local::stream_protocol::socket*>;
 
-  ResponseStream(Socket socket, unsigned version, bool keep_alive)
-      : socket_(socket), version_(version), keep_alive_(keep_alive) {}
+  // `head_only`: the request was a HEAD, whose answer is its head alone.
+  ResponseStream(Socket socket, unsigned version, bool keep_alive, bool head_only = false)
+      : socket_(socket), version_(version), keep_alive_(keep_alive), head_only_(head_only) {}
   ResponseStream(const ResponseStream&) = delete;
   ResponseStream& operator=(const ResponseStream&) = delete;
 
   // Sends the status line and headers (chunked for HTTP/1.1; an HTTP/1.0
-  // client gets the raw bytes and the end of the connection).
+  // client gets the raw bytes and the end of the connection). After a head
+  // that has no content (a HEAD's, a 204, a 304), writes send nothing.
   boost::asio::awaitable<void> begin(Head head);
   // One chunk (an empty one is skipped: it would end the body).
   boost::asio::awaitable<void> write(std::string_view bytes);
@@ -47,6 +49,8 @@ class ResponseStream {
   Socket socket_;
   unsigned version_;
   bool keep_alive_;
+  bool head_only_;
+  bool bodiless_ = false;  // the head sent says no content follows
   bool begun_ = false;
   bool ended_ = false;
   bool failed_ = false;

@@ -11,6 +11,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -148,18 +150,83 @@ std::pair<std::string, std::optional<uint32_t>> describePeer(unix_stream::socket
 
 }  // namespace
 
+namespace {
+
+// Cancels a socket's read if it is still on when its time is up. Its wait
+// runs on the connection's strand, so it never races the read's end; it
+// touches the socket only while the deadline (and so the read) is there.
+class ReadDeadline {
+ public:
+  template <typename Socket, typename Executor>
+  ReadDeadline(Socket& socket, const Executor& strand, std::chrono::milliseconds limit)
+      : timer_(strand), state_(std::make_shared<State>()) {
+    timer_.expires_after(limit);
+    timer_.async_wait([&socket, state = state_](const boost::system::error_code& waited) {
+      if (waited || !state->reading) return;
+      state->expired = true;
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    });
+  }
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+  ~ReadDeadline() {
+    state_->reading = false;
+    timer_.cancel();
+  }
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    bool reading = true;
+    bool expired = false;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+// 408, for a request whose `part` ("head", "body") did not arrive in time.
+Response requestTimeout(std::string_view part, std::chrono::milliseconds limit) {
+  Response response{beast_http::status::request_timeout, 11};
+  response.set("x-amzn-ErrorType", "RequestTimeoutException");
+  response.set(beast_http::field::content_type, "application/json");
+  response.body() = nlohmann::json{
+      {"Type", "User"},
+      {"message",
+       "The request's " + std::string(part) + " did not arrive within " +
+           std::to_string(limit.count()) +
+           " ms"}}.dump();
+  return response;
+}
+
+}  // namespace
+
 template <typename Acceptor>
 asio::awaitable<void> Server::acceptLoop(Acceptor& acceptor) {
+  // After a failed accept (out of file descriptors: the pending connection
+  // stays queued, so the next accept fails at once), wait before the next:
+  // 5 ms, doubling to a second, as Go's net/http does. Without the wait the
+  // loop spun a core and wrote its warning some 500,000 times a second.
+  std::chrono::milliseconds backoff{0};
+  asio::steady_timer pause(acceptor.get_executor());
   while (acceptor.is_open()) {
     boost::system::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("accept: {}", ec.message());
+      backoff = std::min<std::chrono::milliseconds>(
+          backoff == backoff.zero() ? kAcceptBackoff : 2 * backoff, kMaxAcceptBackoff);
+      spdlog::warn("accept: {} (retrying in {} ms)", ec.message(), backoff.count());
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    backoff = backoff.zero();
     auto [peer, peer_uid] = describePeer(socket);
-    asio::co_spawn(io_, serve(std::move(socket), std::move(peer), peer_uid), asio::detached);
+    // Each connection on a strand of its own: its timers' handlers touch its
+    // socket and never run while its coroutine does.
+    asio::co_spawn(asio::make_strand(io_), serve(std::move(socket), std::move(peer), peer_uid),
+                   asio::detached);
   }
 }
 
@@ -167,13 +234,25 @@ template <typename Socket>
 asio::awaitable<void> Server::serve(Socket socket, std::string peer,
                                     std::optional<uint32_t> peer_uid) {
   boost::beast::flat_buffer buffer;
+  const auto strand = co_await asio::this_coro::executor;
   for (;;) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.body_limit(options_.body_limit);
     parser.header_limit(kHeaderLimit);
     boost::system::error_code ec;
+    // The head within header_timeout, else the read is cancelled.
+    std::optional<ReadDeadline> deadline;
+    deadline.emplace(socket, strand, options_.header_timeout);
     co_await beast_http::async_read_header(socket, buffer, parser,
                                            asio::redirect_error(asio::use_awaitable, ec));
+    const bool head_expired = deadline->expired();
+    deadline.reset();
+    if (ec && head_expired) {
+      // Idle between requests: closed quietly. Part of a head: 408.
+      if (parser.got_some())
+        co_await answerAndClose(socket, requestTimeout("head", options_.header_timeout));
+      co_return;
+    }
     if (!ec && !parser.is_done() && options_.refuse_head) {
       const auto length = parser.content_length();
       Request head = requestHead(parser.get());
@@ -192,9 +271,20 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
       co_await asio::async_write(socket, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ec && !parser.is_done())
+    if (!ec && !parser.is_done()) {
+      // And its body within body_timeout of its head (a small body is read
+      // before its signature is checked: without this, anyone could hold a
+      // connection by never sending the bytes its Content-Length promised).
+      deadline.emplace(socket, strand, options_.body_timeout);
       co_await beast_http::async_read(socket, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+      const bool expired = deadline->expired();
+      deadline.reset();
+      if (ec && expired) {
+        co_await answerAndClose(socket, requestTimeout("body", options_.body_timeout));
+        co_return;
+      }
+    }
     if (ec) {
       // Closed between requests: nothing to answer. Otherwise the request is
       // refused with its status and the connection ends (its body, if any,
@@ -206,6 +296,7 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     // Read before the fields move into the request: keep_alive() looks at Connection.
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    const beast_http::verb method = message.method();
     Request request = requestHead(message, false);
     request.body = std::move(message.body());
     request.headers = std::move(static_cast<beast_http::fields&>(message.base()));
@@ -218,7 +309,7 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     request.peer = peer;
     request.peer_uid = peer_uid;
 
-    ResponseStream stream(&socket, version, keep_alive);
+    ResponseStream stream(&socket, version, keep_alive, method == beast_http::verb::head);
     request.stream = &stream;
     Response response = co_await handler_(std::move(request));
     if (stream.begun()) {  // the handler wrote its response itself
@@ -229,9 +320,19 @@ asio::awaitable<void> Server::serve(Socket socket, std::string peer,
     }
     response.version(version);
     response.keep_alive(keep_alive);
+    // RFC 9110 6.4.1: a 204 or 304 has no content, and a HEAD's answer
+    // sends only its head; bytes after it would be read as the next response.
+    const unsigned status = response.result_int();
+    if (status == 204 || status == 304) response.body().clear();
     response.prepare_payload();
-    co_await beast_http::async_write(socket, response,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (method == beast_http::verb::head) {
+      beast_http::response_serializer<beast_http::string_body> serializer(response);
+      co_await beast_http::async_write_header(socket, serializer,
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await beast_http::async_write(socket, response,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) co_return;
     if (!keep_alive) {
       co_await lingeringClose(socket);
@@ -296,8 +397,8 @@ asio::awaitable<void> Server::lingeringClose(Socket& socket) {
   // the connection, and the reset discards what the client has not read yet.
   boost::system::error_code ec;
   socket.shutdown(Socket::shutdown_send, ec);
-  if (ec) co_return;  // already gone
-  asio::steady_timer deadline(socket.get_executor());
+  if (ec) co_return;                                                // already gone
+  asio::steady_timer deadline(co_await asio::this_coro::executor);  // the connection's strand
   deadline.expires_after(kLingerTime);
   // The wait may complete after this coroutine is gone (its completion queued
   // as the read ended): it touches the socket only while the read is on.

@@ -61,6 +61,12 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
 struct ServerOptions {
   uint64_t body_limit = 80ull << 20;  // CreateFunction carries a 50 MB zip in base64
+  // A request's head must have arrived this long after the server began to
+  // read it (an idle keep-alive connection waits for the next head): else the
+  // connection ends, with a 408 if part of it came (slowloris).
+  std::chrono::milliseconds header_timeout{60'000};
+  // Its body, this long after its head (else 408 and the connection ends).
+  std::chrono::milliseconds body_timeout{300'000};
   // A request refused by its head alone (a body over its route's own limit):
   // answered before a 100 Continue or its body, then the connection ends.
   std::function<std::optional<Response>(const Request& head, std::optional<uint64_t> length)>
@@ -97,6 +103,8 @@ class Server {
 
   static constexpr size_t kHeaderLimit = 64 << 10;
   static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr std::chrono::milliseconds kAcceptBackoff{5};
+  static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
 
   boost::asio::io_context& io_;
   Handler handler_;

@@ -20,7 +20,9 @@ http::Response jsonError(unsigned status, const std::string& type, const json& m
   http::Response response{static_cast<beast_http::status>(status), 11};
   response.set(beast_http::field::content_type, "application/json");
   response.set("x-amzn-ErrorType", type);
-  response.body() = json{{"Message", message}}.dump();
+  // The message may quote the request (an Authorization's algorithm): its
+  // bytes that are not UTF-8 are replaced, not thrown on.
+  response.body() = json{{"Message", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
   return response;
 }
 
@@ -40,10 +42,16 @@ bool isFieldValue(std::string_view value) {
   return true;
 }
 
-std::optional<int> statusOf(const json& value) {
-  int status = 0;
-  if (value.is_number_integer()) {
-    status = value.get<int>();
+// A final status: 200 to 599. An interim one (1xx) would have the client
+// take the body that follows for the response (its headers unchecked), and
+// an integer beyond int must not wrap into range.
+std::optional<int64_t> statusOf(const json& value) {
+  int64_t status = 0;
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() > 599) return std::nullopt;
+    status = value.get<int64_t>();
+  } else if (value.is_number_integer()) {
+    status = value.get<int64_t>();
   } else if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), status);
@@ -51,7 +59,7 @@ std::optional<int> statusOf(const json& value) {
   } else {
     return std::nullopt;
   }
-  if (status < 100 || status > 599) return std::nullopt;
+  if (status < 200 || status > 599) return std::nullopt;
   return status;
 }
 
@@ -159,7 +167,7 @@ std::optional<http::Response> mapPrelude(std::string_view prelude) {
   if (invoke::jsonNesting(prelude) > invoke::kMaxDomNesting) return std::nullopt;
   json result = json::parse(prelude, nullptr, false);
   if (result.is_discarded() || !result.is_object()) return std::nullopt;
-  int status = 200;
+  int64_t status = 200;
   if (result.contains("statusCode") && !result["statusCode"].is_null()) {
     auto given = statusOf(result["statusCode"]);
     if (!given) return std::nullopt;

@@ -189,6 +189,24 @@ def test_limits_out_of_range_are_refused_as_aws_does(logged):
     assert "Member must have value less than or equal to 10000" in out.stderr
 
 
+def test_tokens_whose_numbers_overflow_are_invalid_not_a_server_error(logged):
+    # Digits past 2^64 in a token: what the API says of any token it did not make.
+    logs = logged.logs
+    (stream,) = [s["logStreamName"]
+                 for s in logs.describe_log_streams(logGroupName=GROUP)["logStreams"]]
+    for call, args in [
+        (logs.get_log_events, dict(logGroupName=GROUP, logStreamName=stream,
+                                   nextToken="f/" + "9" * 56)),
+        (logs.describe_log_streams, dict(logGroupName=GROUP, nextToken="wick1/" + "9" * 30)),
+        (logs.describe_log_groups, dict(nextToken="wick1/" + "9" * 30)),
+    ]:
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            call(**args)
+        error = refused.value.response["Error"]
+        assert (error["Code"], error["Message"]) == \
+            ("InvalidParameterException", "The specified nextToken is invalid."), args
+
+
 def test_retention_policies(logged):
     logs = logged.logs
     with pytest.raises(botocore.exceptions.ClientError) as refused:

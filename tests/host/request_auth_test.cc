@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "host/api/api_gate.h"
@@ -478,6 +479,30 @@ TEST_F(Gate, AdmitsSignedRequestsFromItsOwnNamesOnly) {
   EXPECT_EQ(typeOf(gate_.admit(from_page)), "AccessDeniedException");
   from_page.headers.set("Origin", "null");
   EXPECT_EQ(typeOf(gate_.admit(from_page)), "AccessDeniedException");
+}
+
+// A refusal quotes what the client sent (the algorithm, the scope's date and
+// region); bytes that are not UTF-8 there are replaced, not thrown on while
+// the answer is made (which closed the connection without one).
+TEST_F(Gate, RefusalsQuotingBytesThatAreNotUtf8AreStillAnswered) {
+  auto algorithm = now(verb::get, "/2015-03-31/functions");
+  algorithm.headers.set("Authorization", "\xff\xfe Credential=x");
+  std::optional<http::Response> refused;
+  ASSERT_NO_THROW(refused = gate_.admit(algorithm));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+  EXPECT_EQ(typeOf(refused), "IncompleteSignatureException");
+  auto body = nlohmann::json::parse(refused->body());
+  EXPECT_EQ(body["message"], "Unsupported AWS 'algorithm': '\xef\xbf\xbd\xef\xbf\xbd'");
+
+  auto region = now(verb::get, "/2015-03-31/functions");
+  Signing foreign;
+  foreign.region = "\xc3(";
+  region = now(verb::get, "/2015-03-31/functions", "", foreign);
+  ASSERT_NO_THROW(refused = gate_.admit(region));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(typeOf(refused), "InvalidSignatureException");
+  EXPECT_TRUE(nlohmann::json::accept(refused->body())) << refused->body();
 }
 
 TEST_F(Gate, AdminRoutesAreAbsentEvenToAnAdmin) {

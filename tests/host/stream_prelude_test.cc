@@ -124,6 +124,8 @@ TEST(MapPrelude, RefusesWhatCannotBeAHead) {
   EXPECT_FALSE(mapPrelude("not json"));
   EXPECT_FALSE(mapPrelude("[1,2]"));
   EXPECT_FALSE(mapPrelude(R"({"statusCode":99})"));
+  EXPECT_FALSE(mapPrelude(R"({"statusCode":100})"));  // interim: the body would be the response
+  EXPECT_FALSE(mapPrelude(R"({"statusCode":4294967496})"));
   EXPECT_FALSE(mapPrelude(R"({"statusCode":"abc"})"));
   EXPECT_FALSE(mapPrelude(R"({"headers":{"X-Bad":"a\r\nSet-Cookie: evil=1"}})"));
   EXPECT_FALSE(mapPrelude(R"({"headers":{"bad name":"v"}})"));

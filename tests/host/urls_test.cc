@@ -278,6 +278,11 @@ TEST(UrlResponse, AnyOtherJsonIsA200) {
 TEST(UrlResponse, InvalidResultsAreNoResponse) {
   for (const char* payload :
        {"not json", R"({"statusCode":"abc"})", R"({"statusCode":99})", R"({"statusCode":700})",
+        // An interim status would make the body that follows the response.
+        R"({"statusCode":100,"body":"HTTP/1.1 200 OK\r\n\r\n"})", R"({"statusCode":"101"})",
+        // Integers beyond int do not wrap into range (2^32 + 200).
+        R"({"statusCode":4294967496})", R"({"statusCode":"4294967496"})",
+        R"({"statusCode":-4294967096})",
         R"({"statusCode":200,"isBase64Encoded":true,"body":"!!!"})",
         R"({"statusCode":200,"headers":"x"})", R"({"statusCode":200,"headers":{"a":"b\r\nc: d"}})",
         R"({"statusCode":200,"headers":{"bad name":"x"}})", R"({"statusCode":200,"cookies":[1]})"})
@@ -301,6 +306,13 @@ TEST(UrlResponse, InvokeOutcomesMapToLambdaStatuses) {
   EXPECT_EQ(urlResponse(bad).result_int(), 502u);
   EXPECT_EQ(unknownUrl().body(), R"({"Message":null})");
   EXPECT_EQ(header(forbidden(), "x-amzn-ErrorType"), "AccessDeniedException");
+}
+
+TEST(UrlResponse, SignatureRefusalsQuotingBytesThatAreNotUtf8AreJson) {
+  http::Response refused;
+  ASSERT_NO_THROW(refused = signatureRefused(400, "IncompleteSignatureException",
+                                             "Unsupported AWS 'algorithm': '\xff'"));
+  EXPECT_EQ(json::parse(refused.body())["Message"], "Unsupported AWS 'algorithm': '\xef\xbf\xbd'");
 }
 
 TEST(Cors, ValidatesLambdasLimits) {
