@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto networks = openNetworks(config);
   if (!networks) return fail(networks.error().message());
 
-  boost::asio::io_context io;
+  DaemonIo io;
   boost::asio::thread_pool workers(std::max<uint32_t>(config.worker_threads(), 1));
   ControlPlane plane = makeControlPlane(config, *storage, **access, **networks);
   auto path = buildInvokePath(
@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
 
   runIo(io, config.io_threads());
   workers.join();
+  io.destroyPending();  // before what the parked coroutines refer to
   if (invoker) invoker->destroyIdle();
   (*networks)->stop();
   storage->bases->stop();
